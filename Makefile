@@ -1,0 +1,63 @@
+# BCFL: the two commands that matter are `make demo` and `make test`; both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+FORGE := node_modules/.bin/forge
+PIP_VERSION := 25.3
+
+.PHONY: help setup contracts contracts-check demo test test-contracts test-python bench lint lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: $(PY_STAMP) $(NPM_STAMP) ## Install the pinned Python venv and npm tools (anvil, forge, solc)
+
+$(PY_STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "pip==$(PIP_VERSION)"
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+contracts: setup ## Recompile contracts; rewrites generated artifacts only when they changed
+	$(BIN)/python scripts/compile_contracts.py
+
+contracts-check: setup ## Fail if the committed artifacts differ from a fresh compile
+	$(BIN)/python scripts/compile_contracts.py --check
+
+demo: setup ## Start a chain, deploy the consortium and print where to look
+	$(BIN)/bcfl demo
+
+test: setup lint test-contracts test-python ## Install, lint, then run the whole suite
+
+test-contracts: setup ## Foundry unit, fuzz and invariant tests
+	cd contracts && ../$(FORGE) test
+
+test-python: setup ## Python tests against a real Anvil
+	$(BIN)/python -m pytest
+
+bench: setup ## Gas benchmarks, written to docs/benchmarks.md
+	$(BIN)/python scripts/bench_gas.py --out docs/benchmarks.md
+
+lint: setup ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+lock: ## Re-pin the Python environment from pyproject.toml
+	rm -rf /tmp/bcfl-lock && $(PYTHON) -m venv /tmp/bcfl-lock
+	/tmp/bcfl-lock/bin/python -m pip install -q "pip==$(PIP_VERSION)" && /tmp/bcfl-lock/bin/python -m pip install -q -e ".[dev]"
+	{ head -2 requirements.lock; /tmp/bcfl-lock/bin/python -m pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean: ## Remove build outputs and demo runs (not the installs)
+	rm -rf build runs .pytest_cache .mypy_cache

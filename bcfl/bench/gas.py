@@ -1,0 +1,87 @@
+"""Gas of deployment and of every consortium operation, and of update registration by batch size."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import deploy_consortium
+from bcfl.chain.eip712 import ModelUpdate, sign_update
+
+BATCH_SIZES = (1, 10, 100)
+
+
+@dataclass
+class GasReport:
+    """Measured gas, by deployment step and operation, and per update by batch size."""
+
+    deployment: dict[str, int] = field(default_factory=dict)
+    operations: dict[str, int] = field(default_factory=dict)
+    per_update: dict[int, float] = field(default_factory=dict)
+
+
+def measure_gas(
+    client: ChainClient,
+    admin: LocalAccount,
+    coordinator: LocalAccount,
+    progress: Callable[[str, int], None] = lambda _what, _n: None,
+) -> GasReport:
+    """Deploy a consortium, admit ``max(BATCH_SIZES)`` hospitals and measure each operation's gas."""
+    report = GasReport()
+    manifest = deploy_consortium(client, admin, coordinator=coordinator.address)
+    for name, record in manifest.contracts.items():
+        receipt = client.w3.eth.get_transaction_receipt(record.tx_hash)  # type: ignore[arg-type]
+        report.deployment[name] = receipt["gasUsed"]
+    consortium = Consortium.connect(client, manifest)
+    hospitals = [Account.create() for _ in range(max(BATCH_SIZES))]
+    member_ids: list[int] = []
+    for index, hospital in enumerate(hospitals):
+        client.transfer(admin, hospital.address, 10**17)
+        before = client.block_number()
+        member_id = consortium.registry.request_membership(hospital, f"Hospital {index + 1}", os.urandom(32))
+        receipt = consortium.registry.approve(admin, member_id)
+        member_ids.append(member_id)
+        if index == 0:
+            report.operations["requestMembership"] = _gas_of_block(client, before + 1)
+            report.operations["approveMembership"] = receipt["gasUsed"]
+        progress("admitting hospitals", 1)
+    ledger = consortium.ledger
+    domain = ledger.domain()
+    for size in BATCH_SIZES:
+        global_hash = os.urandom(32)
+        round_number = ledger.open_round(coordinator, global_hash, os.urandom(32))
+        if size == BATCH_SIZES[0]:
+            report.operations["openRound"] = _last_gas(client)
+        signed = [
+            sign_update(h, domain, ModelUpdate(round_number, global_hash, os.urandom(32), 100 + i))
+            for i, h in enumerate(hospitals[:size])
+        ]
+        receipt = ledger.register_updates(coordinator, round_number, signed)
+        report.per_update[size] = receipt["gasUsed"] / size
+        report.operations[f"registerUpdates (batch of {size})"] = receipt["gasUsed"]
+        ids = member_ids[:size]
+        receipt = ledger.finalize_round(
+            coordinator, round_number, os.urandom(32), os.urandom(32), ids, [1] * size
+        )
+        report.operations[f"finalizeRound ({size} participants)"] = receipt["gasUsed"]
+        receipt = consortium.reputation.record_scores(coordinator, round_number, ids, [7_000] * size)
+        report.operations[f"recordScores ({size} members)"] = receipt["gasUsed"]
+        receipt = consortium.distributor.pay_round(coordinator, round_number, ids, [10**18] * size)
+        report.operations[f"payRound ({size} members)"] = receipt["gasUsed"]
+        progress("measuring rounds", 1)
+    return report
+
+
+def _gas_of_block(client: ChainClient, block: int) -> int:
+    total: int = client.w3.eth.get_block(block)["gasUsed"]
+    return total
+
+
+def _last_gas(client: ChainClient) -> int:
+    return _gas_of_block(client, client.block_number())

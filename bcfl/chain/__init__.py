@@ -1,0 +1,1 @@
+"""The chain bridge: every service's one way to the consortium contracts."""

@@ -1,0 +1,136 @@
+"""Start and stop a local Anvil node (npm ``@foundry-rs/anvil``) for the demo and the tests."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import requests
+
+from bcfl.chain.exceptions import ChainError
+from bcfl.paths import node_bin
+
+logger = logging.getLogger(__name__)
+
+
+class AnvilError(ChainError):
+    """Anvil could not be started or did not answer."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class AnvilNode:
+    """An Anvil process on a free loopback port, optionally persisting its state to a file.
+
+    With ``state_path``, Anvil loads the file at start (when present), saves it every
+    ``state_interval_s`` seconds and once more when stopped, so a restarted node keeps its history.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        chain_id: int = 31337,
+        state_path: Path | None = None,
+        state_interval_s: int = 1,
+        block_time_s: float | None = None,
+        log_path: Path | None = None,
+        startup_timeout_s: float = 30.0,
+    ) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.chain_id = chain_id
+        self.state_path = state_path
+        self.state_interval_s = state_interval_s
+        self.block_time_s = block_time_s
+        self.log_path = log_path
+        self.startup_timeout_s = startup_timeout_s
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def rpc_url(self) -> str:
+        """HTTP JSON-RPC URL of the node."""
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        """The anvil command line."""
+        cmd = [
+            str(node_bin("anvil")),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+        ]
+        if self.state_path is not None:
+            cmd += ["--state", str(self.state_path), "--state-interval", str(self.state_interval_s)]
+        if self.block_time_s is not None:
+            cmd += ["--block-time", str(self.block_time_s)]
+        return cmd
+
+    def start(self) -> AnvilNode:
+        """Start anvil and wait until it answers ``eth_chainId``."""
+        binary = node_bin("anvil")
+        if not binary.exists():
+            raise AnvilError(f"anvil not found at {binary}: run `make setup` (npm ci) first")
+        if self.state_path is not None:
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self._process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise AnvilError(f"anvil exited with code {self._process.returncode} (see {self.log_path})")
+            if self._answers():
+                logger.info("anvil answering at %s (chain id %d)", self.rpc_url, self.chain_id)
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise AnvilError(f"anvil did not answer at {self.rpc_url} within {self.startup_timeout_s}s")
+
+    def _answers(self) -> bool:
+        body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        try:
+            return requests.post(self.rpc_url, json=body, timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """Stop anvil gracefully (it saves its state on SIGINT), killing it after ``timeout_s``."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            logger.warning("anvil did not stop within %ss; killing it", timeout_s)
+            process.kill()
+            process.wait()
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def __enter__(self) -> AnvilNode:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

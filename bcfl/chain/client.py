@@ -1,0 +1,223 @@
+"""JSON-RPC access with bounded retries, per-account nonce management and named reverts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import requests
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from web3 import HTTPProvider, Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
+
+from bcfl.chain.artifacts import abi_of, load_artifact
+from bcfl.chain.exceptions import ChainError, ChainUnreachableError, TransactionFailedError
+from bcfl.chain.revert import decode_revert, revert_data
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)
+_NONCE_ERRORS = ("nonce too low", "nonce too high", "already known", "replacement transaction underpriced")
+
+
+class ChainClient:
+    """One JSON-RPC endpoint, used by every service through the typed contract wrappers.
+
+    Only standard ``eth_*`` methods are used, so any Ethereum node works (Anvil, Hardhat, Geth dev).
+    """
+
+    def __init__(
+        self,
+        rpc_url: str,
+        *,
+        retries: int = 5,
+        backoff_s: float = 0.2,
+        timeout_s: float = 30.0,
+        receipt_timeout_s: float = 120.0,
+    ) -> None:
+        self.rpc_url = rpc_url
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.receipt_timeout_s = receipt_timeout_s
+        provider = HTTPProvider(
+            rpc_url, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None
+        )
+        self.w3 = Web3(provider)
+        self._nonces: dict[ChecksumAddress, int] = {}
+        self._locks: dict[ChecksumAddress, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._chain_id: int | None = None
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def retrying(self, what: str, fn: Callable[[], T]) -> T:
+        """Run ``fn``, retrying with exponential back-off while the endpoint is unreachable."""
+        for attempt in range(self.retries + 1):
+            try:
+                return fn()
+            except _TRANSIENT as exc:
+                if attempt == self.retries:
+                    tries = self.retries + 1
+                    raise ChainUnreachableError(
+                        f"the chain at {self.rpc_url} did not answer {what} after {tries} tries: {exc}"
+                    ) from exc
+                delay = self.backoff_s * 2**attempt
+                logger.warning(
+                    "chain unreachable during %s (try %d), retrying in %.1fs", what, attempt + 1, delay
+                )
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    @property
+    def chain_id(self) -> int:
+        """The chain id (read once)."""
+        if self._chain_id is None:
+            self._chain_id = self.retrying("eth_chainId", lambda: self.w3.eth.chain_id)
+        return self._chain_id
+
+    def block_number(self) -> int:
+        """The latest block number."""
+        return self.retrying("eth_blockNumber", lambda: self.w3.eth.block_number)
+
+    def contract(self, name: str, address: str) -> Contract:
+        """A web3 contract object for the generated ABI of ``name`` at ``address``."""
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi_of(name))
+
+    # -- calls and transactions -----------------------------------------------------------------
+    def call(self, fn: ContractFunction, block: BlockIdentifier = "latest") -> Any:
+        """Run a view function; a revert becomes its named exception."""
+        try:
+            return self.retrying(f"call {fn.fn_name}", lambda: fn.call(block_identifier=block))
+        except ContractLogicError as exc:
+            raise decode_revert(revert_data(exc.data)) from exc
+
+    def transact(self, fn: ContractFunction, sender: LocalAccount, *, gas: int | None = None) -> TxReceipt:
+        """Sign and send a contract transaction from ``sender`` and wait for its receipt.
+
+        The call is simulated first (gas estimation), so a revert raises its named exception before
+        anything is sent or paid for.
+        """
+        params: TxParams = {"from": sender.address, "chainId": self.chain_id}
+        if gas is not None:
+            params["gas"] = gas
+        return self._send(sender, lambda nonce: fn.build_transaction(_with_nonce(params, nonce)), fn.fn_name)
+
+    def transfer(self, sender: LocalAccount, to: str, value_wei: int) -> TxReceipt:
+        """Send ether (e.g. to fund a new hospital key's transaction fees)."""
+        params: TxParams = {
+            "from": sender.address,
+            "to": Web3.to_checksum_address(to),
+            "value": Wei(value_wei),
+            "chainId": self.chain_id,
+        }
+
+        def build(nonce: int) -> TxParams:
+            tx = _with_nonce(params, nonce)
+            tx["gas"] = self.retrying("eth_estimateGas", lambda: self.w3.eth.estimate_gas(tx))
+            fees = self.retrying("eth_feeHistory", self._fees)
+            return cast(TxParams, {**tx, **fees})
+
+        return self._send(sender, build, "transfer")
+
+    def _fees(self) -> dict[str, int]:
+        base = self.w3.eth.get_block("latest").get("baseFeePerGas", 0)
+        tip = self.w3.eth.max_priority_fee
+        return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
+
+    def deploy(self, name: str, sender: LocalAccount, *args: Any) -> tuple[ChecksumAddress, TxReceipt]:
+        """Deploy contract ``name`` from its generated bytecode; returns its address and receipt."""
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        params: TxParams = {"from": sender.address, "chainId": self.chain_id}
+        receipt = self._send(
+            sender,
+            lambda nonce: factory.constructor(*args).build_transaction(_with_nonce(params, nonce)),
+            name,
+        )
+        address = receipt["contractAddress"]
+        if address is None:
+            raise TransactionFailedError(f"deployment of {name} produced no contract address")
+        return address, receipt
+
+    def _lock_for(self, address: ChecksumAddress) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(address, threading.Lock())
+
+    def _send(self, sender: LocalAccount, build: Callable[[int], TxParams], what: str) -> TxReceipt:
+        address = sender.address
+        with self._lock_for(address):
+            for attempt in (1, 2):
+                if address not in self._nonces:
+                    self._nonces[address] = self.retrying(
+                        "eth_getTransactionCount",
+                        lambda: self.w3.eth.get_transaction_count(address, "pending"),
+                    )
+                nonce = self._nonces[address]
+                try:
+                    tx = self.retrying(f"estimate {what}", lambda n=nonce: build(n))  # type: ignore[misc]
+                except ContractLogicError as exc:
+                    raise decode_revert(revert_data(exc.data)) from exc
+                signed = sender.sign_transaction(cast(dict[str, Any], tx))
+                try:
+                    tx_hash = self._send_raw(signed.raw_transaction, HexBytes(signed.hash))
+                except Web3RPCError as exc:
+                    if attempt == 1 and any(m in str(exc).lower() for m in _NONCE_ERRORS):
+                        logger.info("nonce %d for %s was stale; resyncing", nonce, address)
+                        self._nonces.pop(address, None)
+                        continue
+                    raise ChainError(f"the node refused {what}: {exc}") from exc
+                self._nonces[address] = nonce + 1
+                break
+        receipt = self.wait_for_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise self._failure_reason(tx, receipt, what)
+        return receipt
+
+    def _send_raw(self, raw: bytes, tx_hash: HexBytes) -> HexBytes:
+        def send() -> HexBytes:
+            try:
+                return HexBytes(self.w3.eth.send_raw_transaction(raw))
+            except Web3RPCError as exc:
+                # A retry after a lost answer finds the first send already in the pool or mined.
+                if "already known" in str(exc).lower():
+                    return tx_hash
+                raise
+
+        return self.retrying("eth_sendRawTransaction", send)
+
+    def wait_for_receipt(self, tx_hash: HexBytes) -> TxReceipt:
+        """Wait (bounded) for a transaction's receipt."""
+        deadline = time.monotonic() + self.receipt_timeout_s
+        while True:
+            try:
+                return self.retrying(
+                    "eth_getTransactionReceipt", lambda: self.w3.eth.get_transaction_receipt(tx_hash)
+                )
+            except TransactionNotFound:
+                if time.monotonic() > deadline:
+                    raise TimeExhausted(
+                        f"no receipt for {tx_hash.to_0x_hex()} after {self.receipt_timeout_s}s"
+                    ) from None
+                time.sleep(0.05)
+
+    def _failure_reason(self, tx: TxParams, receipt: TxReceipt, what: str) -> ChainError:
+        replay: TxParams = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value", "gas")}  # type: ignore[assignment]
+        try:
+            self.w3.eth.call(replay, block_identifier=receipt["blockNumber"] - 1)
+        except ContractLogicError as exc:
+            return decode_revert(revert_data(exc.data))
+        except _TRANSIENT:
+            pass
+        return TransactionFailedError(f"{what} failed in tx {receipt['transactionHash'].to_0x_hex()}")
+
+
+def _with_nonce(params: TxParams, nonce: int) -> TxParams:
+    return cast(TxParams, {**params, "nonce": nonce})

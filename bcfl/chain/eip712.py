@@ -1,0 +1,108 @@
+"""EIP-712 signing and verification of model updates, exactly as the RoundLedger checks them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
+
+DOMAIN_NAME = "BCFL RoundLedger"
+DOMAIN_VERSION = "1"
+MODEL_UPDATE_TYPE = [
+    {"name": "round", "type": "uint256"},
+    {"name": "globalModelHash", "type": "bytes32"},
+    {"name": "updateHash", "type": "bytes32"},
+    {"name": "numExamples", "type": "uint64"},
+]
+_S_MASK = (1 << 255) - 1
+
+
+@dataclass(frozen=True)
+class LedgerDomain:
+    """The EIP-712 domain of one RoundLedger deployment: binds signatures to a chain and a contract."""
+
+    chain_id: int
+    verifying_contract: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The domain as eth-account's typed-data encoder takes it."""
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": to_checksum_address(self.verifying_contract),
+        }
+
+
+@dataclass(frozen=True)
+class ModelUpdate:
+    """What a hospital signs: its update's hash for a round and the global model it trained from."""
+
+    round: int
+    global_model_hash: bytes
+    update_hash: bytes
+    num_examples: int
+
+    def message(self) -> dict[str, Any]:
+        """The typed-data message."""
+        return {
+            "round": self.round,
+            "globalModelHash": self.global_model_hash,
+            "updateHash": self.update_hash,
+            "numExamples": self.num_examples,
+        }
+
+
+@dataclass(frozen=True)
+class SignedModelUpdate:
+    """A model update with its compact (ERC-2098) signature."""
+
+    update: ModelUpdate
+    r: bytes
+    vs: bytes
+
+    def contract_tuple(self) -> tuple[bytes, int, bytes, bytes]:
+        """The ``SignedUpdate`` struct the RoundLedger takes."""
+        return (self.update.update_hash, self.update.num_examples, self.r, self.vs)
+
+    @property
+    def signature(self) -> bytes:
+        """The 64-byte compact signature ``r || vs``."""
+        return self.r + self.vs
+
+
+def _signable(domain: LedgerDomain, update: ModelUpdate) -> Any:
+    return encode_typed_data(
+        domain_data=domain.as_dict(),
+        message_types={"ModelUpdate": MODEL_UPDATE_TYPE},
+        message_data=update.message(),
+    )
+
+
+def sign_update(account: LocalAccount, domain: LedgerDomain, update: ModelUpdate) -> SignedModelUpdate:
+    """Sign ``update`` with the hospital's key."""
+    signed = account.sign_message(_signable(domain, update))
+    vs = signed.s | ((signed.v - 27) << 255)
+    return SignedModelUpdate(update, signed.r.to_bytes(32, "big"), vs.to_bytes(32, "big"))
+
+
+def from_compact(update: ModelUpdate, signature: bytes) -> SignedModelUpdate:
+    """Rebuild a signed update from its 64-byte compact signature (as sent over the wire)."""
+    if len(signature) != 64:
+        raise ValueError(f"a compact signature has 64 bytes, got {len(signature)}")
+    return SignedModelUpdate(update, signature[:32], signature[32:])
+
+
+def recover_signer(domain: LedgerDomain, signed: SignedModelUpdate) -> ChecksumAddress:
+    """The address that signed ``signed`` under ``domain`` (any signature recovers to some address)."""
+    vs = int.from_bytes(signed.vs, "big")
+    v, s = 27 + (vs >> 255), vs & _S_MASK
+    address: ChecksumAddress = Account.recover_message(
+        _signable(domain, signed.update), vrs=(v, int.from_bytes(signed.r, "big"), s)
+    )
+    return address

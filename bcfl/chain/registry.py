@@ -1,0 +1,168 @@
+"""Typed access to the ConsortiumRegistry: membership, governance and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from web3.types import TxReceipt
+
+from bcfl.chain.binding import ContractBinding
+from bcfl.chain.events import ChainEvent
+
+COORDINATOR_ROLE = keccak(text="COORDINATOR_ROLE")
+ADMIN_ROLE = bytes(32)
+MEMBERSHIP_EVENTS = (
+    "MembershipRequested",
+    "MembershipApproved",
+    "MemberActivated",
+    "MembershipRejected",
+    "MemberSuspended",
+    "MemberReinstated",
+    "KeyRotationProposed",
+    "SignerRotated",
+    "NodeKeyUpdated",
+)
+
+
+class MemberStatus(IntEnum):
+    """Membership status, as in the contract."""
+
+    NONE = 0
+    PENDING = 1
+    ACTIVE = 2
+    SUSPENDED = 3
+    REJECTED = 4
+
+
+@dataclass(frozen=True)
+class Member:
+    """A hospital's membership record."""
+
+    member_id: int
+    signer: str
+    status: MemberStatus
+    approvals: int
+    requested_at: int
+    node_key_fingerprint: bytes
+    name: str
+    metadata_uri: str
+
+
+class Registry(ContractBinding):
+    """The membership registry."""
+
+    CONTRACT = "ConsortiumRegistry"
+
+    # -- hospitals --------------------------------------------------------------------------------
+    def request_membership(
+        self,
+        hospital: LocalAccount,
+        name: str,
+        node_key_fingerprint: bytes = bytes(32),
+        metadata_uri: str = "",
+    ) -> int:
+        """Ask to join with the hospital's own key; returns the new member id."""
+        receipt = self._transact(hospital, "requestMembership", name, node_key_fingerprint, metadata_uri)
+        member_id: int = self._receipt_events(receipt, "MembershipRequested")[0]["memberId"]
+        return member_id
+
+    def propose_key_rotation(self, hospital: LocalAccount, new_signer: str) -> TxReceipt:
+        """Step 1 of a key rotation, signed by the current key."""
+        return self._transact(hospital, "proposeKeyRotation", new_signer)
+
+    def accept_key_rotation(self, new_key: LocalAccount, member_id: int) -> TxReceipt:
+        """Step 2 of a key rotation, signed by the new key."""
+        return self._transact(new_key, "acceptKeyRotation", member_id)
+
+    def update_node_key(self, hospital: LocalAccount, node_key_fingerprint: bytes) -> TxReceipt:
+        """Record a new Flower node key fingerprint."""
+        return self._transact(hospital, "updateNodeKey", node_key_fingerprint)
+
+    # -- approval and administration ----------------------------------------------------------------
+    def approve(self, approver: LocalAccount, member_id: int) -> TxReceipt:
+        """Approve a pending request (the admin, or an active member in governance mode)."""
+        return self._transact(approver, "approveMembership", member_id)
+
+    def reject(self, admin: LocalAccount, member_id: int, reason: str) -> TxReceipt:
+        """Reject a pending request."""
+        return self._transact(admin, "rejectMembership", member_id, reason)
+
+    def suspend(self, admin: LocalAccount, member_id: int, reason: str) -> TxReceipt:
+        """Suspend an active member."""
+        return self._transact(admin, "suspendMember", member_id, reason)
+
+    def reinstate(self, admin: LocalAccount, member_id: int) -> TxReceipt:
+        """Reinstate a suspended member."""
+        return self._transact(admin, "reinstateMember", member_id)
+
+    def set_governance(self, admin: LocalAccount, enabled: bool, quorum: int = 0) -> TxReceipt:
+        """Switch between admin approval and ``quorum``-of-n member approval."""
+        return self._transact(admin, "setGovernance", enabled, quorum)
+
+    def grant_coordinator(self, admin: LocalAccount, account: str) -> TxReceipt:
+        """Give ``account`` the coordinator role."""
+        return self._transact(admin, "grantRole", COORDINATOR_ROLE, account)
+
+    def revoke_coordinator(self, admin: LocalAccount, account: str) -> TxReceipt:
+        """Take the coordinator role from ``account``."""
+        return self._transact(admin, "revokeRole", COORDINATOR_ROLE, account)
+
+    # -- views ----------------------------------------------------------------------------------------
+    def member(self, member_id: int) -> Member:
+        """The record of ``member_id`` (``ConsortiumRegistryUnknownMember`` if none)."""
+        signer, status, approvals, requested_at, fingerprint, name, uri = self._call("getMember", member_id)
+        return Member(
+            member_id, signer, MemberStatus(status), approvals, requested_at, fingerprint, name, uri
+        )
+
+    def members(self) -> list[Member]:
+        """Every membership record, by id."""
+        return [self.member(i) for i in range(1, self.member_count() + 1)]
+
+    def member_id_of(self, account: str) -> int:
+        """Member id held by ``account`` (0 if none)."""
+        member_id: int = self._call("memberIdOf", account)
+        return member_id
+
+    def active_member_id_of(self, account: str) -> int:
+        """Member id of ``account`` if it is an active member's signer, else 0."""
+        member_id: int = self._call("activeMemberIdOf", account)
+        return member_id
+
+    def member_count(self) -> int:
+        """Number of membership records."""
+        count: int = self._call("memberCount")
+        return count
+
+    def active_member_count(self) -> int:
+        """Number of active members."""
+        count: int = self._call("activeMemberCount")
+        return count
+
+    def governance(self) -> tuple[bool, int]:
+        """Whether governance mode is on, and its quorum."""
+        enabled, quorum = self._call("governance")
+        return bool(enabled), int(quorum)
+
+    def is_coordinator(self, account: str) -> bool:
+        """Whether ``account`` holds the coordinator role."""
+        return bool(self._call("hasRole", COORDINATOR_ROLE, account))
+
+    def is_admin(self, account: str) -> bool:
+        """Whether ``account`` is a consortium admin."""
+        return bool(self._call("hasRole", ADMIN_ROLE, account))
+
+    def membership_history(
+        self, member_id: int | None = None, from_block: int | None = None, to_block: int | None = None
+    ) -> list[ChainEvent]:
+        """Every membership event (optionally of one member), in chain order."""
+        filters = None if member_id is None else {"memberId": member_id}
+        found = [
+            e
+            for name in MEMBERSHIP_EVENTS
+            for e in self.events(name, filters=filters, from_block=from_block, to_block=to_block)
+        ]
+        return sorted(found, key=lambda e: (e.block_number, e.log_index))

@@ -1,0 +1,96 @@
+"""Typed access to the ReputationLedger, and the reference of its on-chain arithmetic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3.types import TxReceipt
+
+from bcfl.chain.binding import ContractBinding
+
+MAX_SCORE = 10_000
+
+
+def next_reputation(previous: int, contribution: int, smoothing: int) -> int:
+    """The contract's update rule: an integer EMA in basis points, rounded down."""
+    return (previous * (MAX_SCORE - smoothing) + contribution * smoothing) // MAX_SCORE
+
+
+@dataclass(frozen=True)
+class ReputationChange:
+    """One ``ReputationUpdated`` event."""
+
+    round: int
+    member_id: int
+    contribution: int
+    previous: int
+    current: int
+    block_number: int
+    tx_hash: str
+
+
+class Reputation(ContractBinding):
+    """The reputation ledger."""
+
+    CONTRACT = "ReputationLedger"
+
+    def record_scores(
+        self,
+        coordinator: LocalAccount,
+        round_number: int,
+        member_ids: Sequence[int],
+        contributions: Sequence[int],
+    ) -> TxReceipt:
+        """Record contribution scores (bps) for members that submitted in the round."""
+        return self._transact(
+            coordinator, "recordScores", round_number, list(member_ids), list(contributions)
+        )
+
+    def set_parameters(self, admin: LocalAccount, initial_reputation: int, smoothing: int) -> TxReceipt:
+        """Change the initial reputation and smoothing factor (bps)."""
+        return self._transact(admin, "setParameters", initial_reputation, smoothing)
+
+    def reputation_of(self, member_id: int) -> int:
+        """Current reputation in basis points."""
+        value: int = self._call("reputationOf", member_id)
+        return value
+
+    def last_scored_round(self, member_id: int) -> int:
+        """Last round the member was scored in (0 if never)."""
+        value: int = self._call("lastScoredRound", member_id)
+        return value
+
+    def parameters(self) -> tuple[int, int]:
+        """(initial reputation, smoothing), in basis points."""
+        initial, smoothing = self._call("parameters")
+        return int(initial), int(smoothing)
+
+    def history(
+        self,
+        member_id: int | None = None,
+        round_number: int | None = None,
+        from_block: int | None = None,
+        to_block: int | None = None,
+    ) -> list[ReputationChange]:
+        """Every reputation change, optionally of one member and/or round."""
+        filters: dict[str, int] = {}
+        if round_number is not None:
+            filters["round"] = round_number
+        if member_id is not None:
+            filters["memberId"] = member_id
+        return [
+            ReputationChange(
+                e.args["round"],
+                e.args["memberId"],
+                e.args["contribution"],
+                e.args["previous"],
+                e.args["current"],
+                e.block_number,
+                e.tx_hash,
+            )
+            for e in self.events(
+                "ReputationUpdated", filters=filters, from_block=from_block, to_block=to_block
+            )
+        ]

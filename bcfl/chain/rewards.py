@@ -1,0 +1,100 @@
+"""Typed access to the RewardToken and RewardDistributor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3.types import TxReceipt
+
+from bcfl.chain.binding import ContractBinding
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One ``RewardPaid`` event."""
+
+    round: int
+    member_id: int
+    account: str
+    amount: int
+    block_number: int
+    tx_hash: str
+
+
+class Token(ContractBinding):
+    """The ERC-20 reward token."""
+
+    CONTRACT = "RewardToken"
+
+    def balance_of(self, account: str) -> int:
+        """Token balance of ``account`` in base units."""
+        value: int = self._call("balanceOf", account)
+        return value
+
+    def total_supply(self) -> int:
+        """Tokens minted so far (all of them by the distributor)."""
+        value: int = self._call("totalSupply")
+        return value
+
+    def symbol(self) -> str:
+        """Token symbol."""
+        value: str = self._call("symbol")
+        return value
+
+    def decimals(self) -> int:
+        """Token decimals."""
+        value: int = self._call("decimals")
+        return value
+
+
+class Distributor(ContractBinding):
+    """The per-round reward distributor."""
+
+    CONTRACT = "RewardDistributor"
+
+    def pay_round(
+        self, coordinator: LocalAccount, round_number: int, member_ids: Sequence[int], amounts: Sequence[int]
+    ) -> TxReceipt:
+        """Pay a finalized round's participants (ascending ids) in one transaction."""
+        return self._transact(coordinator, "payRound", round_number, list(member_ids), list(amounts))
+
+    def set_round_budget(self, admin: LocalAccount, budget: int) -> TxReceipt:
+        """Change the per-round budget (base units)."""
+        return self._transact(admin, "setRoundBudget", budget)
+
+    def round_budget(self) -> int:
+        """Current per-round budget in base units."""
+        value: int = self._call("roundBudget")
+        return value
+
+    def payout_of(self, round_number: int) -> tuple[bool, int]:
+        """Whether the round was paid, and its total."""
+        paid, total = self._call("payoutOf", round_number)
+        return bool(paid), int(total)
+
+    def payments(
+        self,
+        round_number: int | None = None,
+        member_id: int | None = None,
+        from_block: int | None = None,
+        to_block: int | None = None,
+    ) -> list[Payment]:
+        """Every payment, optionally of one round and/or member."""
+        filters: dict[str, int] = {}
+        if round_number is not None:
+            filters["round"] = round_number
+        if member_id is not None:
+            filters["memberId"] = member_id
+        return [
+            Payment(
+                e.args["round"],
+                e.args["memberId"],
+                e.args["account"],
+                e.args["amount"],
+                e.block_number,
+                e.tx_hash,
+            )
+            for e in self.events("RewardPaid", filters=filters, from_block=from_block, to_block=to_block)
+        ]

@@ -1,0 +1,1 @@
+"""The ``bcfl`` command line: thin Typer commands over the library's functions."""

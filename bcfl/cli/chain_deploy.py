@@ -1,0 +1,76 @@
+"""``bcfl chain deploy``: deploy the consortium's contracts and write the manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bcfl.chain.client import ChainClient
+from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
+from bcfl.chain.manifest import DeploymentManifest, DeploymentParameters
+from bcfl.cli.common import (
+    DevAccountOpt,
+    Format,
+    KeyEnvOpt,
+    KeystoreOpt,
+    OutputFormat,
+    PasswordFileOpt,
+    RpcUrl,
+    clean_errors,
+    console,
+    emit,
+    resolve_account,
+)
+
+
+def deploy(
+    rpc_url: RpcUrl = "http://127.0.0.1:8545",
+    out: Annotated[Path, typer.Option(help="Where to write the deployment manifest.")] = Path(
+        "deployment.json"
+    ),
+    coordinator: Annotated[str | None, typer.Option(help="Address given the coordinator role.")] = None,
+    admin: Annotated[str | None, typer.Option(help="Consortium admin (default: the deployer).")] = None,
+    round_budget: Annotated[int, typer.Option(help="Reward tokens (base units) per round.")] = (
+        DEFAULT_PARAMETERS.round_budget
+    ),
+    initial_reputation: Annotated[int, typer.Option(help="New members' reputation (bps).")] = (
+        DEFAULT_PARAMETERS.initial_reputation
+    ),
+    smoothing: Annotated[int, typer.Option(help="Weight of a new score in the EMA (bps).")] = (
+        DEFAULT_PARAMETERS.smoothing
+    ),
+    keystore: KeystoreOpt = None,
+    password_file: PasswordFileOpt = None,
+    key_env: KeyEnvOpt = None,
+    dev_account: DevAccountOpt = None,
+    fmt: Format = OutputFormat.table,
+) -> None:
+    """Deploy every contract to RPC_URL and write the manifest other components read."""
+    with clean_errors():
+        deployer = resolve_account(keystore, password_file, key_env, dev_account)
+        parameters = DeploymentParameters(
+            round_budget=round_budget,
+            initial_reputation=initial_reputation,
+            smoothing=smoothing,
+            token_name=DEFAULT_PARAMETERS.token_name,
+            token_symbol=DEFAULT_PARAMETERS.token_symbol,
+        )
+        with console.status("deploying") as status:
+            manifest = deploy_consortium(
+                ChainClient(rpc_url),
+                deployer,
+                coordinator=coordinator,
+                admin=admin,
+                parameters=parameters,
+                on_step=lambda step: status.update(step),
+            )
+        manifest.save(out)
+    emit(manifest.model_dump(), fmt, lambda _: _summary(manifest, out))
+
+
+def _summary(manifest: DeploymentManifest, out: Path) -> str:
+    lines = [f"deployed to chain {manifest.chain_id} from block {manifest.deployment_block}; manifest: {out}"]
+    lines += [f"  {name:<20} {record.address}" for name, record in manifest.contracts.items()]
+    return "\n".join(lines)

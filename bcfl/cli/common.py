@@ -1,0 +1,127 @@
+"""Options, output and error handling shared by the ``bcfl`` commands."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+
+from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.devkeys import dev_account
+from bcfl.chain.exceptions import ChainError
+from bcfl.chain.keystore import load_keystore, read_password
+from bcfl.chain.manifest import DeploymentManifest
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class OutputFormat(StrEnum):
+    """How a command prints its result."""
+
+    table = "table"
+    json = "json"
+
+
+RpcUrl = Annotated[str, typer.Option("--rpc-url", envvar="BCFL_RPC_URL", help="JSON-RPC URL of the chain.")]
+ManifestPath = Annotated[
+    Path,
+    typer.Option("--manifest", envvar="BCFL_MANIFEST", help="Deployment manifest written by `chain deploy`."),
+]
+Format = Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
+KeystoreOpt = Annotated[
+    Path | None, typer.Option("--keystore", help="Encrypted keystore of the signing key.")
+]
+PasswordFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--password-file", help="File holding the keystore password (else $BCFL_KEYSTORE_PASSWORD)."
+    ),
+]
+KeyEnvOpt = Annotated[
+    str | None, typer.Option("--key-env", help="Name of an environment variable holding a hex private key.")
+]
+DevAccountOpt = Annotated[
+    int | None, typer.Option("--dev-account", help="Use Anvil's PUBLIC dev key N. Local demo chains only.")
+]
+
+
+def resolve_account(
+    keystore: Path | None, password_file: Path | None, key_env: str | None, dev_index: int | None
+) -> LocalAccount:
+    """The signing account from exactly one of: keystore, key environment variable, Anvil dev key."""
+    given = [x is not None for x in (keystore, key_env, dev_index)]
+    if sum(given) != 1:
+        raise typer.BadParameter("give exactly one of --keystore, --key-env or --dev-account")
+    if keystore is not None:
+        return load_keystore(keystore, read_password(password_file))
+    if key_env is not None:
+        key = os.environ.get(key_env, "")
+        if not key:
+            raise typer.BadParameter(
+                f"environment variable {key_env} is empty or unset", param_hint="--key-env"
+            )
+        try:
+            account: LocalAccount = Account.from_key(key)
+        except (ValueError, TypeError):
+            raise typer.BadParameter(
+                f"{key_env} does not hold a valid private key", param_hint="--key-env"
+            ) from None
+        return account
+    assert dev_index is not None
+    err_console.print(f"[yellow]using Anvil's PUBLIC dev key {dev_index}: demo chains only[/]")
+    return dev_account(dev_index)
+
+
+def connect(rpc_url: str, manifest_path: Path) -> Consortium:
+    """The consortium described by a manifest, on the chain at ``rpc_url`` (checked)."""
+    return Consortium.connect(ChainClient(rpc_url), DeploymentManifest.load(manifest_path))
+
+
+@contextmanager
+def clean_errors() -> Iterator[None]:
+    """Turn the library's errors into a one-line message and exit code 1 instead of a traceback."""
+    try:
+        yield
+    except ChainError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+def emit(data: Any, fmt: OutputFormat, render: Callable[[Any], Table | str]) -> None:
+    """Print ``data`` as JSON or through ``render`` (a rich table or a line)."""
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(data, indent=2, default=_json_default))
+    else:
+        console.print(render(data))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, Enum):
+        return value.name.lower()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def parse_bytes32(value: str, name: str) -> bytes:
+    """A 0x-prefixed 32-byte hex value, with a clear error otherwise."""
+    raw = value.removeprefix("0x")
+    try:
+        data = bytes.fromhex(raw)
+    except ValueError:
+        raise typer.BadParameter(f"{name} must be 32 bytes of hex, got {value!r}") from None
+    if len(data) != 32:
+        raise typer.BadParameter(f"{name} must be 32 bytes of hex, got {len(data)} bytes")
+    return data

@@ -1,0 +1,48 @@
+"""The ``bcfl`` command: one Typer app with a sub-app per area."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from bcfl.cli import (
+    chain_deploy,
+    chain_start,
+    chain_status,
+    demo,
+    keys_new,
+    member_admin,
+    member_governance,
+    member_list,
+    member_request,
+)
+
+app = typer.Typer(help="Blockchain-based federated learning for hospital consortia.", no_args_is_help=True)
+chain_app = typer.Typer(help="Run a local chain and deploy the consortium's contracts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encrypted keystores for hospitals and the coordinator.", no_args_is_help=True)
+member_app = typer.Typer(help="Onboard and manage member hospitals.", no_args_is_help=True)
+app.add_typer(chain_app, name="chain")
+app.add_typer(keys_app, name="keys")
+app.add_typer(member_app, name="member")
+
+app.command("demo")(demo.demo)
+chain_app.command("start")(chain_start.start)
+chain_app.command("deploy")(chain_deploy.deploy)
+chain_app.command("status")(chain_status.status)
+keys_app.command("new")(keys_new.new)
+member_app.command("request")(member_request.request)
+member_app.command("approve")(member_admin.approve)
+member_app.command("reject")(member_admin.reject)
+member_app.command("suspend")(member_admin.suspend)
+member_app.command("reinstate")(member_admin.reinstate)
+member_app.command("list")(member_list.list_members)
+member_app.command("governance")(member_governance.governance)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr.")) -> None:
+    """Blockchain-based federated learning for hospital consortia."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )

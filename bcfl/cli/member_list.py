@@ -1,0 +1,36 @@
+"""``bcfl member list``: the consortium's members."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from rich.table import Table
+
+from bcfl.cli.common import Format, ManifestPath, OutputFormat, RpcUrl, clean_errors, connect, emit
+
+
+def list_members(
+    manifest: ManifestPath, rpc_url: RpcUrl = "http://127.0.0.1:8545", fmt: Format = OutputFormat.table
+) -> None:
+    """List every membership with its status and current reputation."""
+    with clean_errors():
+        consortium = connect(rpc_url, manifest)
+        rows = [
+            {**asdict(m), "reputation_bps": consortium.reputation.reputation_of(m.member_id)}
+            for m in consortium.registry.members()
+        ]
+    emit(rows, fmt, _table)
+
+
+def _table(rows: list[dict[str, Any]]) -> Table:
+    table = Table("id", "name", "status", "signer", "reputation (bps)", title="members")
+    for row in rows:
+        table.add_row(
+            str(row["member_id"]),
+            row["name"],
+            row["status"].name.lower(),
+            row["signer"],
+            str(row["reputation_bps"]),
+        )
+    return table

@@ -1,0 +1,52 @@
+"""``bcfl member request``: a hospital asks to join the consortium with its own key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bcfl.cli.common import (
+    DevAccountOpt,
+    Format,
+    KeyEnvOpt,
+    KeystoreOpt,
+    ManifestPath,
+    OutputFormat,
+    PasswordFileOpt,
+    RpcUrl,
+    clean_errors,
+    connect,
+    emit,
+    parse_bytes32,
+    resolve_account,
+)
+
+
+def request(
+    name: Annotated[str, typer.Option(help="Hospital name shown to the consortium.")],
+    manifest: ManifestPath,
+    node_key_fingerprint: Annotated[
+        str, typer.Option(help="0x-hex SHA-256 of the Flower node's public key.")
+    ] = ("0x" + "00" * 32),
+    metadata_uri: Annotated[str, typer.Option(help="Contact or data-description URI.")] = "",
+    rpc_url: RpcUrl = "http://127.0.0.1:8545",
+    keystore: KeystoreOpt = None,
+    password_file: PasswordFileOpt = None,
+    key_env: KeyEnvOpt = None,
+    dev_account: DevAccountOpt = None,
+    fmt: Format = OutputFormat.table,
+) -> None:
+    """Request membership; the admin (or a quorum of members) then approves it."""
+    with clean_errors():
+        fingerprint = parse_bytes32(node_key_fingerprint, "--node-key-fingerprint")
+        hospital = resolve_account(keystore, password_file, key_env, dev_account)
+        member_id = connect(rpc_url, manifest).registry.request_membership(
+            hospital, name, fingerprint, metadata_uri
+        )
+    data = {"member_id": member_id, "signer": hospital.address, "name": name}
+    emit(
+        data,
+        fmt,
+        lambda d: f"requested membership #{d['member_id']} for {d['name']} ({d['signer']}): pending",
+    )

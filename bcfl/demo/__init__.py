@@ -1,0 +1,1 @@
+"""The local demo consortium, run as processes by ``make demo`` / ``bcfl demo``."""

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
+/// @dev Role of the coordinator's account, shared with the contracts that defer to the registry.
+bytes32 constant CONSORTIUM_COORDINATOR_ROLE = keccak256("COORDINATOR_ROLE");
+
+/// @title ConsortiumRegistry
+/// @notice Membership of the hospital consortium and the roles every other contract defers to.
+/// @dev A hospital is a member id with one signing key at a time. The key requests membership itself;
+/// the admin approves it, or, in governance mode, a quorum of active members does. Only active members
+/// take part in rounds (see {activeMemberIdOf}). Roles: `DEFAULT_ADMIN_ROLE` (consortium operator) and
+/// {COORDINATOR_ROLE} (the Flower coordinator's account).
+contract ConsortiumRegistry is AccessControl {
+    /// @notice Role of the account that opens rounds, registers updates, scores and pays.
+    bytes32 public constant COORDINATOR_ROLE = CONSORTIUM_COORDINATOR_ROLE;
+
+    /// @notice Life cycle of a membership.
+    enum Status {
+        None,
+        Pending,
+        Active,
+        Suspended,
+        Rejected
+    }
+
+    /// @notice A member as the registry stores it.
+    /// @param signer Current Ethereum key of the hospital; it signs every model update.
+    /// @param status Membership status.
+    /// @param approvals Member approvals collected while pending (governance mode).
+    /// @param requestedAt Block timestamp of the request.
+    /// @param nodeKeyFingerprint Fingerprint of the hospital's Flower node public key.
+    /// @param name Human-readable hospital name.
+    /// @param metadataURI Free-form metadata (contact, data description), e.g. an IPFS or https URI.
+    struct Member {
+        address signer;
+        Status status;
+        uint16 approvals;
+        uint64 requestedAt;
+        bytes32 nodeKeyFingerprint;
+        string name;
+        string metadataURI;
+    }
+
+    /// @dev What the registry keeps per signing key: read once per update on the rounds' hot path, so
+    /// whether the member is active is mirrored here (kept in step by {_setStatus}).
+    struct SignerRecord {
+        uint64 memberId;
+        bool active;
+    }
+
+    uint64 private _memberCount;
+    uint64 private _activeCount;
+    bool private _governance;
+    uint16 private _quorum;
+    mapping(uint64 memberId => Member) private _members;
+    mapping(address signer => SignerRecord) private _signers;
+    mapping(uint64 memberId => mapping(uint64 approverId => bool)) private _approvedBy;
+    mapping(uint64 memberId => address newSigner) private _pendingSigner;
+
+    /// @notice The account already holds a membership record.
+    error ConsortiumRegistryAlreadyRegistered(address account, uint64 memberId);
+    /// @notice A hospital name must not be empty.
+    error ConsortiumRegistryEmptyName();
+    /// @notice No member has this id.
+    error ConsortiumRegistryUnknownMember(uint64 memberId);
+    /// @notice The member is not in the status the call needs.
+    error ConsortiumRegistryInvalidStatus(uint64 memberId, Status status);
+    /// @notice The caller is not an active member.
+    error ConsortiumRegistryNotActiveMember(address account);
+    /// @notice The member already approved this request.
+    error ConsortiumRegistryAlreadyApproved(uint64 memberId, uint64 approverId);
+    /// @notice The call needs the admin (governance off) or members (governance on).
+    error ConsortiumRegistryGovernanceMode(bool governance);
+    /// @notice The quorum must be at least 1 and at most the number of active members.
+    error ConsortiumRegistryInvalidQuorum(uint16 quorum, uint64 activeMembers);
+    /// @notice The caller is not the member's current signer.
+    error ConsortiumRegistryNotSigner(uint64 memberId, address account);
+    /// @notice The new key is zero or already used by a member.
+    error ConsortiumRegistryInvalidSigner(address account);
+    /// @notice The caller is not the key proposed for this member.
+    error ConsortiumRegistryNoPendingRotation(uint64 memberId, address account);
+
+    /// @notice A hospital key asked to join.
+    event MembershipRequested(
+        uint64 indexed memberId, address indexed signer, string name, bytes32 nodeKeyFingerprint, string metadataURI
+    );
+    /// @notice An active member approved a pending request (governance mode).
+    event MembershipApproved(uint64 indexed memberId, uint64 indexed approverId, uint16 approvals);
+    /// @notice A member became active.
+    event MemberActivated(uint64 indexed memberId, address indexed signer);
+    /// @notice The admin rejected a pending request.
+    event MembershipRejected(uint64 indexed memberId, string reason);
+    /// @notice The admin suspended an active member.
+    event MemberSuspended(uint64 indexed memberId, string reason);
+    /// @notice The admin reinstated a suspended member.
+    event MemberReinstated(uint64 indexed memberId);
+    /// @notice A member proposed a new signing key; it takes effect once that key accepts.
+    event KeyRotationProposed(uint64 indexed memberId, address indexed currentSigner, address indexed newSigner);
+    /// @notice A member's signing key changed.
+    event SignerRotated(uint64 indexed memberId, address indexed previousSigner, address indexed newSigner);
+    /// @notice A member changed its Flower node key fingerprint.
+    event NodeKeyUpdated(uint64 indexed memberId, bytes32 nodeKeyFingerprint);
+    /// @notice The admin changed how requests are approved.
+    event GovernanceChanged(bool enabled, uint16 quorum);
+
+    /// @param admin Account given `DEFAULT_ADMIN_ROLE`.
+    constructor(address admin) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @notice Ask to join the consortium with the caller's key as the hospital's signer.
+    /// @return memberId The new member's id (ids start at 1).
+    function requestMembership(string calldata name, bytes32 nodeKeyFingerprint, string calldata metadataURI)
+        external
+        returns (uint64 memberId)
+    {
+        uint64 existing = _signers[msg.sender].memberId;
+        if (existing != 0) revert ConsortiumRegistryAlreadyRegistered(msg.sender, existing);
+        if (bytes(name).length == 0) revert ConsortiumRegistryEmptyName();
+        memberId = ++_memberCount;
+        Member storage member = _members[memberId];
+        member.signer = msg.sender;
+        member.status = Status.Pending;
+        member.requestedAt = uint64(block.timestamp);
+        member.nodeKeyFingerprint = nodeKeyFingerprint;
+        member.name = name;
+        member.metadataURI = metadataURI;
+        _signers[msg.sender] = SignerRecord({memberId: memberId, active: false});
+        emit MembershipRequested(memberId, msg.sender, name, nodeKeyFingerprint, metadataURI);
+    }
+
+    /// @notice Approve a pending request: by the admin when governance is off, else by an active member.
+    /// @dev In governance mode the request activates once it has `quorum` member approvals.
+    function approveMembership(uint64 memberId) external {
+        Member storage member = _requireStatus(memberId, Status.Pending);
+        if (!_governance) {
+            _checkRole(DEFAULT_ADMIN_ROLE);
+            _activate(memberId, member);
+            return;
+        }
+        uint64 approverId = activeMemberIdOf(msg.sender);
+        if (approverId == 0) revert ConsortiumRegistryNotActiveMember(msg.sender);
+        if (_approvedBy[memberId][approverId]) revert ConsortiumRegistryAlreadyApproved(memberId, approverId);
+        _approvedBy[memberId][approverId] = true;
+        uint16 approvals = ++member.approvals;
+        emit MembershipApproved(memberId, approverId, approvals);
+        if (approvals >= _quorum) _activate(memberId, member);
+    }
+
+    /// @notice Reject a pending request; its key may request again afterwards.
+    function rejectMembership(uint64 memberId, string calldata reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Member storage member = _requireStatus(memberId, Status.Pending);
+        _setStatus(member, Status.Rejected);
+        emit MembershipRejected(memberId, reason);
+    }
+
+    /// @notice Suspend an active member: it can no longer take part in rounds.
+    function suspendMember(uint64 memberId, string calldata reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Member storage member = _requireStatus(memberId, Status.Active);
+        _setStatus(member, Status.Suspended);
+        --_activeCount;
+        emit MemberSuspended(memberId, reason);
+    }
+
+    /// @notice Reinstate a suspended member.
+    function reinstateMember(uint64 memberId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Member storage member = _requireStatus(memberId, Status.Suspended);
+        _setStatus(member, Status.Active);
+        ++_activeCount;
+        emit MemberReinstated(memberId);
+    }
+
+    /// @notice Step 1 of key rotation, called by the member's current signer.
+    function proposeKeyRotation(address newSigner) external {
+        uint64 memberId = _signers[msg.sender].memberId;
+        if (memberId == 0) revert ConsortiumRegistryNotSigner(memberId, msg.sender);
+        Status status = _members[memberId].status;
+        if (status != Status.Active && status != Status.Suspended) {
+            revert ConsortiumRegistryInvalidStatus(memberId, status);
+        }
+        if (newSigner == address(0) || _signers[newSigner].memberId != 0) {
+            revert ConsortiumRegistryInvalidSigner(newSigner);
+        }
+        _pendingSigner[memberId] = newSigner;
+        emit KeyRotationProposed(memberId, msg.sender, newSigner);
+    }
+
+    /// @notice Step 2 of key rotation, called by the proposed key, which proves it is held.
+    function acceptKeyRotation(uint64 memberId) external {
+        if (_pendingSigner[memberId] != msg.sender || msg.sender == address(0)) {
+            revert ConsortiumRegistryNoPendingRotation(memberId, msg.sender);
+        }
+        if (_signers[msg.sender].memberId != 0) revert ConsortiumRegistryInvalidSigner(msg.sender);
+        Member storage member = _members[memberId];
+        address previous = member.signer;
+        delete _pendingSigner[memberId];
+        _signers[msg.sender] = _signers[previous];
+        delete _signers[previous];
+        member.signer = msg.sender;
+        emit SignerRotated(memberId, previous, msg.sender);
+    }
+
+    /// @notice Record a new Flower node key fingerprint for the caller's membership.
+    function updateNodeKey(bytes32 nodeKeyFingerprint) external {
+        uint64 memberId = _signers[msg.sender].memberId;
+        if (memberId == 0) revert ConsortiumRegistryNotSigner(memberId, msg.sender);
+        _members[memberId].nodeKeyFingerprint = nodeKeyFingerprint;
+        emit NodeKeyUpdated(memberId, nodeKeyFingerprint);
+    }
+
+    /// @notice Switch between admin approval and k-of-n member approval.
+    /// @param quorum Member approvals needed when `enabled`; ignored (stored as 0) otherwise.
+    function setGovernance(bool enabled, uint16 quorum) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (!enabled) quorum = 0;
+        else if (quorum == 0 || quorum > _activeCount) revert ConsortiumRegistryInvalidQuorum(quorum, _activeCount);
+        _governance = enabled;
+        _quorum = quorum;
+        emit GovernanceChanged(enabled, quorum);
+    }
+
+    /// @notice The member record for `memberId`.
+    function getMember(uint64 memberId) external view returns (Member memory) {
+        if (memberId == 0 || memberId > _memberCount) revert ConsortiumRegistryUnknownMember(memberId);
+        return _members[memberId];
+    }
+
+    /// @notice Member id held by `account` in any status but rejected, or 0.
+    function memberIdOf(address account) external view returns (uint64) {
+        return _signers[account].memberId;
+    }
+
+    /// @notice Member id of `account` if it is an active member's current signer, else 0.
+    function activeMemberIdOf(address account) public view returns (uint64) {
+        SignerRecord storage record = _signers[account];
+        return record.active ? record.memberId : 0;
+    }
+
+    /// @notice Current signer of `memberId` (zero for an unknown id).
+    function signerOf(uint64 memberId) external view returns (address) {
+        return _members[memberId].signer;
+    }
+
+    /// @notice Key proposed for `memberId` and not yet accepted (zero if none).
+    function pendingSignerOf(uint64 memberId) external view returns (address) {
+        return _pendingSigner[memberId];
+    }
+
+    /// @notice Whether `approverId` approved the pending request of `memberId`.
+    function hasApproved(uint64 memberId, uint64 approverId) external view returns (bool) {
+        return _approvedBy[memberId][approverId];
+    }
+
+    /// @notice Number of membership records ever created (the highest id).
+    function memberCount() external view returns (uint64) {
+        return _memberCount;
+    }
+
+    /// @notice Number of active members.
+    function activeMemberCount() external view returns (uint64) {
+        return _activeCount;
+    }
+
+    /// @notice Whether governance mode is on, and its quorum.
+    function governance() external view returns (bool enabled, uint16 quorum) {
+        return (_governance, _quorum);
+    }
+
+    function _activate(uint64 memberId, Member storage member) private {
+        _setStatus(member, Status.Active);
+        ++_activeCount;
+        emit MemberActivated(memberId, member.signer);
+    }
+
+    /// @dev The only place a status changes, so the signer record's `active` flag stays in step.
+    /// A rejected request frees its key to request again.
+    function _setStatus(Member storage member, Status status) private {
+        member.status = status;
+        if (status == Status.Rejected) delete _signers[member.signer];
+        else _signers[member.signer].active = status == Status.Active;
+    }
+
+    function _requireStatus(uint64 memberId, Status expected) private view returns (Member storage member) {
+        if (memberId == 0 || memberId > _memberCount) revert ConsortiumRegistryUnknownMember(memberId);
+        member = _members[memberId];
+        if (member.status != expected) revert ConsortiumRegistryInvalidStatus(memberId, member.status);
+    }
+}

@@ -1,0 +1,93 @@
+"""Measure the contracts' gas on a fresh Anvil and write the gas section of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bcfl.bench.gas import BATCH_SIZES, GasReport, measure_gas
+from bcfl.bench.report import replace_section
+from bcfl.build.solc import SOLC_VERSION
+from bcfl.chain.anvil import AnvilNode
+from bcfl.chain.client import ChainClient
+from bcfl.chain.devkeys import dev_account
+from bcfl.paths import node_bin
+
+PER_UPDATE_GOAL = 15_000
+RATIO_GOAL = 0.25
+
+
+def render(report: GasReport, anvil_version: str) -> str:
+    """The markdown section."""
+    single, big = report.per_update[BATCH_SIZES[0]], report.per_update[BATCH_SIZES[-1]]
+    ratio = big / single
+    lines = [
+        "## Gas: deployment, operations, update registration by batch size",
+        "",
+        f"Command: `make bench` (`python scripts/bench_gas.py`), run {time.strftime('%Y-%m-%d', time.gmtime())} "
+        f"on a fresh Anvil ({anvil_version}), solc {SOLC_VERSION}, optimizer 200 runs, EVM prague. Gas is "
+        "deterministic for the same code and inputs, so one run suffices.",
+        "",
+        "### Deployment",
+        "",
+        "| contract | gas |",
+        "|---|---:|",
+        *(f"| {name} | {gas:,} |" for name, gas in report.deployment.items()),
+        f"| **total** | **{sum(report.deployment.values()):,}** |",
+        "",
+        "### Operations (whole transaction, 21,000 base included)",
+        "",
+        "| operation | gas |",
+        "|---|---:|",
+        *(f"| {name} | {gas:,} |" for name, gas in report.operations.items()),
+        "",
+        "### Gas per registered, signature-checked update",
+        "",
+        "| batch size | gas per update | vs single |",
+        "|---:|---:|---:|",
+        *(f"| {size} | {gas:,.0f} | {gas / single:.2f} |" for size, gas in report.per_update.items()),
+        "",
+        f"Goal: at most {PER_UPDATE_GOAL:,} gas per update in a batch of {BATCH_SIZES[-1]} "
+        f"(measured {big:,.0f}: {'met' if big <= PER_UPDATE_GOAL else 'NOT met'}), and at most "
+        f"{RATIO_GOAL:.0%} of the single-update cost (measured {ratio:.1%}: "
+        f"{'met' if ratio <= RATIO_GOAL else 'NOT met'}).",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    args = parser.parse_args()
+    console = Console()
+    anvil_version = subprocess.run(
+        [str(node_bin("anvil")), "--version"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[0]
+    with AnvilNode() as node, Progress(console=console) as progress:
+        admit = progress.add_task("admitting hospitals", total=max(BATCH_SIZES))
+        rounds = progress.add_task("measuring rounds", total=len(BATCH_SIZES))
+        tasks = {"admitting hospitals": admit, "measuring rounds": rounds}
+        report = measure_gas(
+            ChainClient(node.rpc_url),
+            dev_account(0),
+            dev_account(1),
+            progress=lambda what, n: progress.advance(tasks[what], n),
+        )
+    table = Table("batch size", "gas per update", title="update registration")
+    for size, gas in report.per_update.items():
+        table.add_row(str(size), f"{gas:,.0f}")
+    console.print(table)
+    replace_section(args.out, "gas", render(report, anvil_version))
+    console.print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
