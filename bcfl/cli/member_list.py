@@ -17,7 +17,11 @@ def list_members(
     with clean_errors():
         consortium = connect(rpc_url, manifest)
         rows = [
-            {**asdict(m), "reputation_bps": consortium.reputation.reputation_of(m.member_id)}
+            {
+                **asdict(m),
+                "status": m.status.name.lower(),
+                "reputation_bps": consortium.reputation.reputation_of(m.member_id),
+            }
             for m in consortium.registry.members()
         ]
     emit(rows, fmt, _table)
@@ -29,7 +33,7 @@ def _table(rows: list[dict[str, Any]]) -> Table:
         table.add_row(
             str(row["member_id"]),
             row["name"],
-            row["status"].name.lower(),
+            row["status"],
             row["signer"],
             str(row["reputation_bps"]),
         )

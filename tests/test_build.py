@@ -1,0 +1,91 @@
+"""The compile pipeline: pinned solc, generated artifacts current, named errors generated."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bcfl.build.compile import ARTIFACT_DIR, CONTRACTS, ERRORS_MODULE, compile_contracts, stale_files
+from bcfl.build.solc import SOLC_VERSION, find_solc, solc_version
+from bcfl.chain import errors
+from bcfl.chain.artifacts import abi_hash, load_artifact
+from bcfl.chain.revert import decode_revert
+
+
+@pytest.fixture(scope="module")
+def fresh_build() -> dict[Path, str]:
+    return compile_contracts().files
+
+
+def test_pinned_solc_is_found() -> None:
+    assert solc_version(find_solc()) == SOLC_VERSION
+
+
+def test_committed_artifacts_match_a_fresh_compile(fresh_build: dict[Path, str]) -> None:
+    expected = {ARTIFACT_DIR / f"{name}.json" for name in CONTRACTS} | {ERRORS_MODULE}
+    assert set(fresh_build) == expected
+    stale = [str(p) for p, text in fresh_build.items() if p.read_text() != text]
+    assert stale == [], f"run `make contracts`: stale generated files {stale}"
+
+
+def test_stale_files_detects_a_hand_edit(fresh_build: dict[Path, str], tmp_path: Path) -> None:
+    from bcfl.build.compile import BuildOutput
+
+    target = tmp_path / "RoundLedger.json"
+    target.write_text(fresh_build[ARTIFACT_DIR / "RoundLedger.json"].replace("RoundOpened", "RoundOpenedX"))
+    assert stale_files(BuildOutput({target: fresh_build[ARTIFACT_DIR / "RoundLedger.json"]})) == [target]
+
+
+def test_artifacts_are_headed_as_generated() -> None:
+    for name in CONTRACTS:
+        artifact = load_artifact(name)
+        assert artifact["_generated"].startswith("GENERATED")
+        assert artifact["bytecode"].startswith("0x") and len(artifact["bytecode"]) > 1000
+        assert abi_hash(name).startswith("0x") and len(abi_hash(name)) == 66
+    assert ERRORS_MODULE.read_text().startswith("# GENERATED")
+
+
+def test_every_custom_error_in_the_abis_has_a_named_exception() -> None:
+    names = {
+        item["name"] for name in CONTRACTS for item in load_artifact(name)["abi"] if item["type"] == "error"
+    }
+    assert names <= set(dir(errors))
+    assert len(errors.ERRORS_BY_SELECTOR) >= len(names)
+
+
+def test_revert_data_decodes_into_the_named_exception_with_arguments() -> None:
+    from eth_abi.abi import encode
+
+    data = errors.RoundLedgerDuplicateUpdate.selector + encode(["uint256", "uint64"], [7, 3])
+    exc = decode_revert(data)
+    assert isinstance(exc, errors.RoundLedgerDuplicateUpdate)
+    assert exc.args_by_name == {"round": 7, "memberId": 3}
+    assert "already has an update" in str(exc)
+
+
+def test_solc_shim_speaks_the_native_cli(repo_root: Path) -> None:
+    shim = repo_root / "scripts" / "solc"
+    out = subprocess.run([str(shim), "--version"], capture_output=True, text=True, check=True).stdout
+    assert f"Version: {SOLC_VERSION}+commit." in out
+    source = (
+        "// SPDX-License-Identifier: MIT\npragma solidity 0.8.30;\ncontract A { function f() external {} }"
+    )
+    request = {
+        "language": "Solidity",
+        "sources": {"A.sol": {"content": source}},
+        "settings": {"outputSelection": {"*": {"*": ["abi"]}}},
+    }
+    result = subprocess.run(
+        [str(shim), "--standard-json", "--allow-paths", str(repo_root)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    output = json.loads(result.stdout)
+    assert output["contracts"]["A.sol"]["A"]["abi"][0]["name"] == "f"
+    bad = subprocess.run([str(shim), "--bogus"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unsupported option --bogus" in bad.stderr

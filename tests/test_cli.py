@@ -1,0 +1,134 @@
+"""The ``bcfl`` command line against a real Anvil: deploy, onboard, list, clean errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bcfl.chain.anvil import AnvilNode
+from bcfl.chain.client import ChainClient
+from bcfl.chain.manifest import DeploymentManifest
+from bcfl.cli.main import app
+from tests.conftest import Actors
+
+runner = CliRunner()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def manifest_path(anvil: AnvilNode, actors: Actors, tmp_path: Path) -> Path:
+    path = tmp_path / "deployment.json"
+    code, out = invoke(
+        "chain",
+        "deploy",
+        "--rpc-url",
+        anvil.rpc_url,
+        "--dev-account",
+        "0",
+        "--coordinator",
+        actors.coordinator.address,
+        "--out",
+        str(path),
+    )
+    assert code == 0, out
+    return path
+
+
+def test_deploy_writes_a_manifest_the_chain_confirms(anvil: AnvilNode, manifest_path: Path) -> None:
+    manifest = DeploymentManifest.load(manifest_path)
+    assert manifest.chain_id == 31337
+    assert set(manifest.contracts) == {
+        "ConsortiumRegistry",
+        "RoundLedger",
+        "ReputationLedger",
+        "RewardToken",
+        "RewardDistributor",
+    }
+    code, out = invoke(
+        "chain", "status", "--rpc-url", anvil.rpc_url, "--manifest", str(manifest_path), "--format", "json"
+    )
+    assert code == 0, out
+    status = json.loads(out)
+    assert status["members"] == 0 and status["rounds"] == 0
+    assert status["contracts"]["RoundLedger"] == manifest.address("RoundLedger")
+
+
+def test_onboarding_with_an_encrypted_keystore(
+    anvil: AnvilNode, client: ChainClient, actors: Actors, manifest_path: Path, tmp_path: Path
+) -> None:
+    env = {"BCFL_KEYSTORE_PASSWORD": "correct horse battery"}
+    keystore = tmp_path / "hospital.json"
+    code, out = invoke("keys", "new", str(keystore), "--format", "json", env=env)
+    assert code == 0, out
+    address = json.loads(out)["address"]
+    assert "correct horse" not in out and "private" not in out.lower()
+    client.transfer(actors.admin, address, 10**17)
+    common = ["--rpc-url", anvil.rpc_url, "--manifest", str(manifest_path)]
+    code, out = invoke(
+        "member",
+        "request",
+        "--name",
+        "St Mary",
+        *common,
+        "--keystore",
+        str(keystore),
+        "--format",
+        "json",
+        env=env,
+    )
+    assert code == 0, out
+    assert json.loads(out) == {"member_id": 1, "signer": address, "name": "St Mary"}
+    code, out = invoke("member", "approve", "1", *common, "--dev-account", "0")
+    assert code == 0 and "active" in out, out
+    code, out = invoke("member", "list", *common, "--format", "json")
+    rows = json.loads(out)
+    assert [(r["member_id"], r["name"], r["status"], r["reputation_bps"]) for r in rows] == [
+        (1, "St Mary", "active", 5000)
+    ]
+    code, out = invoke("member", "suspend", "1", "--reason", "audit", *common, "--dev-account", "0")
+    assert code == 0 and "suspended" in out, out
+
+
+def test_errors_are_one_clean_line_not_a_traceback(
+    anvil: AnvilNode, manifest_path: Path, tmp_path: Path
+) -> None:
+    common = ["--rpc-url", anvil.rpc_url, "--manifest", str(manifest_path)]
+    code, out = invoke("member", "approve", "9", *common, "--dev-account", "0")
+    assert code == 1 and "ConsortiumRegistryUnknownMember(memberId=9)" in out and "Traceback" not in out
+    code, out = invoke("member", "approve", "1", *common, "--dev-account", "5")
+    assert code == 1
+    keystore = tmp_path / "k.json"
+    assert invoke("keys", "new", str(keystore), env={"BCFL_KEYSTORE_PASSWORD": "right-password"})[0] == 0
+    code, out = invoke(
+        "member",
+        "request",
+        "--name",
+        "X",
+        *common,
+        "--keystore",
+        str(keystore),
+        env={"BCFL_KEYSTORE_PASSWORD": "wrong-password"},
+    )
+    assert code == 1 and "wrong password" in out and "wrong-password" not in out
+    code, out = invoke("chain", "status", "--rpc-url", "http://127.0.0.1:9", "--manifest", str(manifest_path))
+    assert code == 1 and "did not answer" in out
+    code, out = invoke(
+        "chain", "status", "--rpc-url", anvil.rpc_url, "--manifest", str(tmp_path / "missing.json")
+    )
+    assert code == 1 and "cannot read deployment manifest" in out
+
+
+def test_keys_new_refuses_to_overwrite_and_short_passwords(tmp_path: Path) -> None:
+    keystore = tmp_path / "k.json"
+    assert invoke("keys", "new", str(keystore), env={"BCFL_KEYSTORE_PASSWORD": "long-enough"})[0] == 0
+    code, out = invoke("keys", "new", str(keystore), env={"BCFL_KEYSTORE_PASSWORD": "long-enough"})
+    assert code == 1 and "refusing to overwrite" in out
+    code, out = invoke("keys", "new", str(tmp_path / "b.json"), env={"BCFL_KEYSTORE_PASSWORD": "short"})
+    assert code == 1 and "at least 8" in out
