@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
-FORGE := node_modules/.bin/forge
+FORGE ?= $(or $(BCFL_FORGE),$(CURDIR)/node_modules/.bin/forge)
 PIP_VERSION := 25.3
 
 .PHONY: help setup contracts contracts-check demo test test-contracts test-python bench lint lock clean
@@ -40,7 +40,7 @@ demo: setup ## Start a chain, deploy the consortium and print where to look
 test: setup lint test-contracts test-python ## Install, lint, then run the whole suite
 
 test-contracts: setup ## Foundry unit, fuzz and invariant tests
-	cd contracts && ../$(FORGE) test
+	cd contracts && $(FORGE) test
 
 test-python: setup ## Python tests against a real Anvil
 	$(BIN)/python -m pytest
