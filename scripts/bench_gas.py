@@ -31,7 +31,8 @@ def render(report: GasReport, anvil_version: str) -> str:
     lines = [
         "## Gas: deployment, operations, update registration by batch size",
         "",
-        f"Command: `make bench` (`python scripts/bench_gas.py`), run {time.strftime('%Y-%m-%d', time.gmtime())} "
+        "Command: `make bench` (`python scripts/bench_gas.py`), run "
+        f"{time.strftime('%Y-%m-%d', time.gmtime())} "
         f"on a fresh Anvil ({anvil_version}), solc {SOLC_VERSION}, optimizer 200 runs, EVM prague. Gas is "
         "deterministic for the same code and inputs, so one run suffices.",
         "",

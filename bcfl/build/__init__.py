@@ -1,0 +1,1 @@
+"""Build steps: compiling the Solidity contracts into the artifacts the chain bridge loads."""
