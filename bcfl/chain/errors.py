@@ -69,15 +69,6 @@ class ConsortiumRegistryEmptyName(ContractRevertError):
     arg_types = ()
 
 
-class ConsortiumRegistryGovernanceMode(ContractRevertError):
-    """The call needs the admin (governance off) or members (governance on)."""
-
-    signature = "ConsortiumRegistryGovernanceMode(bool)"
-    selector = bytes.fromhex("625c8b77")
-    arg_names = ("governance",)
-    arg_types = ("bool",)
-
-
 class ConsortiumRegistryInvalidQuorum(ContractRevertError):
     """The quorum must be at least 1 and at most the number of active members."""
 
@@ -393,7 +384,6 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevertError]] = {
     ConsortiumRegistryAlreadyApproved.selector: ConsortiumRegistryAlreadyApproved,
     ConsortiumRegistryAlreadyRegistered.selector: ConsortiumRegistryAlreadyRegistered,
     ConsortiumRegistryEmptyName.selector: ConsortiumRegistryEmptyName,
-    ConsortiumRegistryGovernanceMode.selector: ConsortiumRegistryGovernanceMode,
     ConsortiumRegistryInvalidQuorum.selector: ConsortiumRegistryInvalidQuorum,
     ConsortiumRegistryInvalidSigner.selector: ConsortiumRegistryInvalidSigner,
     ConsortiumRegistryInvalidStatus.selector: ConsortiumRegistryInvalidStatus,

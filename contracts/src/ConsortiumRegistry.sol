@@ -71,8 +71,6 @@ contract ConsortiumRegistry is AccessControl {
     error ConsortiumRegistryNotActiveMember(address account);
     /// @notice The member already approved this request.
     error ConsortiumRegistryAlreadyApproved(uint64 memberId, uint64 approverId);
-    /// @notice The call needs the admin (governance off) or members (governance on).
-    error ConsortiumRegistryGovernanceMode(bool governance);
     /// @notice The quorum must be at least 1 and at most the number of active members.
     error ConsortiumRegistryInvalidQuorum(uint16 quorum, uint64 activeMembers);
     /// @notice The caller is not the member's current signer.

@@ -79,7 +79,9 @@ contract ReputationLedger is ConsortiumAccess {
         }
     }
 
-    /// @notice Change the initial reputation and the smoothing factor (future rounds only).
+    /// @notice Change the initial reputation and the smoothing factor. Recorded reputations keep their
+    /// values; the new smoothing applies from the next recorded score, and members never scored take the
+    /// new initial reputation at once.
     function setParameters(uint16 initialReputation, uint16 smoothing) external onlyAdmin {
         _setParameters(initialReputation, smoothing);
     }

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {ConsortiumRegistry} from "../src/ConsortiumRegistry.sol";
+import {ReputationLedger} from "../src/ReputationLedger.sol";
+import {RewardDistributor} from "../src/RewardDistributor.sol";
+import {RewardToken} from "../src/RewardToken.sol";
+import {RoundLedger} from "../src/RoundLedger.sol";
+import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
+import {Vm} from "./utils/Vm.sol";
+
+/// @title ConsortiumHandler
+/// @notice Drives the consortium through random but well-formed rounds for the invariant fuzzer: open a
+/// round, register updates signed by a random subset of member keys, finalize with a random subset,
+/// score, pay (sometimes deliberately over budget), change the budget and reputation parameters, and
+/// suspend or reinstate members. It keeps ghost records of what the contracts should hold.
+/// @dev Each action returns early instead of reverting when its preconditions do not hold, so the fuzzer's
+/// calls are spent on state changes. The handler acts through `vm.prank` as the admin or coordinator.
+contract ConsortiumHandler {
+    Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+    uint256 private constant MAX_SCORE = 10_000;
+    /// @notice Number of hospitals; their member ids are 1 to MEMBERS.
+    uint256 public constant MEMBERS = 5;
+
+    ConsortiumRegistry private immutable _registry;
+    RoundLedger private immutable _ledger;
+    ReputationLedger private immutable _reputation;
+    RewardDistributor private immutable _distributor;
+    address private immutable _admin;
+    address private immutable _coordinator;
+    uint256[] private _keys;
+
+    /// @notice Sum, over paid rounds, of the budget in force when each was paid.
+    uint256 public ghostPaidBudgetSum;
+    /// @notice Sum of all payout totals.
+    uint256 public ghostPaidTotal;
+    /// @notice Number of rounds paid.
+    uint256 public ghostRoundsPaid;
+    /// @notice Largest budget ever in force.
+    uint256 public ghostMaxBudget;
+    /// @notice Over-budget payouts that did not revert (must stay zero).
+    uint256 public ghostOverBudgetAccepted;
+    /// @notice Budget in force when `round` was paid.
+    mapping(uint256 round => uint256) public ghostBudgetAtPay;
+    /// @notice Tokens paid to `memberId` in total.
+    mapping(uint64 memberId => uint256) public ghostRewardOf;
+    /// @notice Over-budget payouts attempted and refused.
+    uint256 public overBudgetRefused;
+    /// @notice Successful calls per action, for inspection.
+    mapping(bytes4 selector => uint256) public calls;
+
+    uint16 private _ghostInitial;
+    uint16 private _ghostSmoothing;
+    mapping(uint64 memberId => uint16) private _ghostReputation;
+    mapping(uint64 memberId => bool) private _ghostScored;
+
+    constructor(
+        ConsortiumRegistry registry_,
+        RoundLedger ledger_,
+        ReputationLedger reputation_,
+        RewardDistributor distributor_,
+        address admin_,
+        address coordinator_,
+        uint256[] memory keys_
+    ) {
+        require(keys_.length == MEMBERS, "handler: one key per member");
+        (_registry, _ledger, _reputation, _distributor) = (registry_, ledger_, reputation_, distributor_);
+        (_admin, _coordinator, _keys) = (admin_, coordinator_, keys_);
+        (_ghostInitial, _ghostSmoothing) = reputation_.parameters();
+        ghostMaxBudget = distributor_.roundBudget();
+    }
+
+    // ---------------------------------------------------------------- actions
+
+    function openRound(uint256 seed) external {
+        uint256 latest = _ledger.roundCount();
+        if (latest != 0 && _status(latest) == RoundLedger.RoundStatus.Open) return;
+        _open(seed);
+    }
+
+    function submitUpdates(uint256 mask, uint256 seed) external {
+        uint256 round = _ledger.roundCount();
+        if (round == 0 || _status(round) != RoundLedger.RoundStatus.Open) return;
+        _submit(round, mask, seed);
+    }
+
+    function finalizeRound(uint256 mask, uint256 seed) external {
+        uint256 round = _ledger.roundCount();
+        if (round == 0 || _status(round) != RoundLedger.RoundStatus.Open) return;
+        _finalize(round, mask, seed);
+    }
+
+    /// @notice A whole round in one call (open unless one is open, submit, finalize), so that runs
+    /// of limited depth still reach many rounds.
+    function runRound(uint256 submitMask, uint256 includeMask, uint256 seed) external {
+        uint256 round = _ledger.roundCount();
+        if (round == 0 || _status(round) != RoundLedger.RoundStatus.Open) round = _open(seed);
+        _submit(round, submitMask, seed);
+        _finalize(round, includeMask, seed);
+        ++calls[this.runRound.selector];
+    }
+
+    function _open(uint256 seed) private returns (uint256 round) {
+        vm.prank(_coordinator);
+        round = _ledger.openRound(keccak256(abi.encode("global", seed)), keccak256(abi.encode("config", seed)));
+        ++calls[this.openRound.selector];
+    }
+
+    function _submit(uint256 round, uint256 mask, uint256 seed) private {
+        bytes32 globalModelHash = _ledger.getRound(round).globalModelHash;
+        RoundLedger.SignedUpdate[] memory batch = new RoundLedger.SignedUpdate[](MEMBERS);
+        uint256 count;
+        for (uint256 i = 0; i < MEMBERS; ++i) {
+            uint64 id = uint64(i + 1);
+            if ((mask >> i) & 1 == 0 || _ledger.hasSubmitted(round, id)) continue;
+            if (_registry.activeMemberIdOf(vm.addr(_keys[i])) != id) continue;
+            bytes32 updateHash = keccak256(abi.encode("update", seed, i));
+            uint64 examples = uint64(1 + uint256(keccak256(abi.encode("examples", seed, i))) % 10_000);
+            bytes32 digest = _ledger.updateDigest(round, globalModelHash, updateHash, examples);
+            (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[i], digest);
+            batch[count++] = RoundLedger.SignedUpdate({
+                updateHash: updateHash, numExamples: examples, r: r, vs: bytes32(uint256(s) | (uint256(v - 27) << 255))
+            });
+        }
+        if (count == 0) return;
+        assembly ("memory-safe") {
+            mstore(batch, count)
+        }
+        vm.prank(_coordinator);
+        _ledger.registerUpdates(round, batch);
+        ++calls[this.submitUpdates.selector];
+    }
+
+    function _finalize(uint256 round, uint256 mask, uint256 seed) private {
+        uint64[] memory participants = new uint64[](MEMBERS);
+        uint256[] memory weights = new uint256[](MEMBERS);
+        uint256 count;
+        for (uint256 i = 0; i < MEMBERS; ++i) {
+            uint64 id = uint64(i + 1);
+            if ((mask >> i) & 1 == 0 || !_ledger.hasSubmitted(round, id)) continue;
+            participants[count] = id;
+            weights[count++] = 1 + uint256(keccak256(abi.encode("weight", seed, i))) % 1e6;
+        }
+        assembly ("memory-safe") {
+            mstore(participants, count)
+            mstore(weights, count)
+        }
+        vm.prank(_coordinator);
+        _ledger.finalizeRound(
+            round,
+            keccak256(abi.encode("aggregate", seed)),
+            keccak256(abi.encode("metrics", seed)),
+            participants,
+            weights
+        );
+        ++calls[this.finalizeRound.selector];
+    }
+
+    function recordScores(uint256 roundSeed, uint256 mask, uint256 seed) external {
+        uint256 latest = _ledger.roundCount();
+        if (latest == 0) return;
+        uint256 round = _pickRound(roundSeed, latest);
+        uint64[] memory ids = new uint64[](MEMBERS);
+        uint16[] memory scores = new uint16[](MEMBERS);
+        uint256 count;
+        for (uint256 i = 0; i < MEMBERS; ++i) {
+            uint64 id = uint64(i + 1);
+            if ((mask >> i) & 1 == 0 || !_ledger.hasSubmitted(round, id)) continue;
+            if (_reputation.lastScoredRound(id) >= round) continue;
+            uint256 pick = (seed >> (8 * i)) & 3;
+            uint256 random = uint256(keccak256(abi.encode("score", seed, i))) % (MAX_SCORE + 1);
+            uint16 score = uint16(pick == 0 ? 0 : pick == 1 ? MAX_SCORE : random);
+            ids[count] = id;
+            scores[count++] = score;
+            uint256 previous = _ghostScored[id] ? _ghostReputation[id] : _ghostInitial;
+            _ghostReputation[id] =
+                uint16((previous * (MAX_SCORE - _ghostSmoothing) + uint256(score) * _ghostSmoothing) / MAX_SCORE);
+            _ghostScored[id] = true;
+        }
+        if (count == 0) return;
+        assembly ("memory-safe") {
+            mstore(ids, count)
+            mstore(scores, count)
+        }
+        vm.prank(_coordinator);
+        _reputation.recordScores(round, ids, scores);
+        ++calls[this.recordScores.selector];
+    }
+
+    function payRound(uint256 roundSeed, uint256 mask, uint256 seed) external {
+        uint256 latest = _ledger.roundCount();
+        if (latest == 0) return;
+        uint256 round = _pickRound(roundSeed, latest);
+        (bool paid,) = _distributor.payoutOf(round);
+        if (paid || _status(round) != RoundLedger.RoundStatus.Finalized) return;
+
+        uint256 budget = _distributor.roundBudget();
+        uint64[] memory ids = new uint64[](MEMBERS);
+        uint256[] memory amounts = new uint256[](MEMBERS);
+        uint256 count;
+        uint256 remaining = budget;
+        for (uint256 i = 0; i < MEMBERS; ++i) {
+            uint64 id = uint64(i + 1);
+            if ((mask >> i) & 1 == 0 || !_ledger.isParticipant(round, id)) continue;
+            uint256 amount = uint256(keccak256(abi.encode("amount", seed, i))) % (remaining + 1);
+            if ((seed >> (8 * i)) & 7 == 0) amount = 0;
+            remaining -= amount;
+            ids[count] = id;
+            amounts[count++] = amount;
+        }
+        assembly ("memory-safe") {
+            mstore(ids, count)
+            mstore(amounts, count)
+        }
+
+        if (count != 0 && seed % 8 == 0) {
+            // Ask for one unit more than the budget: the distributor must refuse.
+            amounts[count - 1] += remaining + 1;
+            vm.prank(_coordinator);
+            try _distributor.payRound(round, ids, amounts) {
+                ++ghostOverBudgetAccepted;
+                _recordPaid(round, ids, amounts, budget);
+            } catch {
+                ++overBudgetRefused;
+            }
+            return;
+        }
+        vm.prank(_coordinator);
+        _distributor.payRound(round, ids, amounts);
+        _recordPaid(round, ids, amounts, budget);
+        ++calls[this.payRound.selector];
+    }
+
+    function setRoundBudget(uint256 budget) external {
+        budget %= 1e24 + 1;
+        vm.prank(_admin);
+        _distributor.setRoundBudget(budget);
+        if (budget > ghostMaxBudget) ghostMaxBudget = budget;
+        ++calls[this.setRoundBudget.selector];
+    }
+
+    function setReputationParameters(uint256 initial, uint256 smoothing) external {
+        _ghostInitial = uint16(initial % (MAX_SCORE + 1));
+        _ghostSmoothing = uint16(1 + smoothing % MAX_SCORE);
+        vm.prank(_admin);
+        _reputation.setParameters(_ghostInitial, _ghostSmoothing);
+        ++calls[this.setReputationParameters.selector];
+    }
+
+    function toggleSuspension(uint256 index) external {
+        uint64 id = uint64(1 + index % MEMBERS);
+        bool active = _registry.getMember(id).status == ConsortiumRegistry.Status.Active;
+        vm.prank(_admin);
+        if (active) _registry.suspendMember(id, "fuzz");
+        else _registry.reinstateMember(id);
+        ++calls[this.toggleSuspension.selector];
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Reputation of `memberId` as the ghost model computes it.
+    function expectedReputation(uint64 memberId) external view returns (uint256) {
+        return _ghostScored[memberId] ? _ghostReputation[memberId] : _ghostInitial;
+    }
+
+    /// @notice The fuzzable actions.
+    function selectors() external pure returns (bytes4[] memory out) {
+        out = new bytes4[](9);
+        out[0] = this.openRound.selector;
+        out[1] = this.submitUpdates.selector;
+        out[2] = this.finalizeRound.selector;
+        out[3] = this.recordScores.selector;
+        out[4] = this.payRound.selector;
+        out[5] = this.setRoundBudget.selector;
+        out[6] = this.setReputationParameters.selector;
+        out[7] = this.toggleSuspension.selector;
+        out[8] = this.runRound.selector;
+    }
+
+    /// @dev The latest round half of the time, else any round.
+    function _pickRound(uint256 seed, uint256 latest) private pure returns (uint256) {
+        return seed & 1 == 0 ? latest : 1 + (seed >> 1) % latest;
+    }
+
+    function _status(uint256 round) private view returns (RoundLedger.RoundStatus) {
+        return _ledger.getRound(round).status;
+    }
+
+    function _recordPaid(uint256 round, uint64[] memory ids, uint256[] memory amounts, uint256 budget) private {
+        uint256 total;
+        for (uint256 i = 0; i < ids.length; ++i) {
+            ghostRewardOf[ids[i]] += amounts[i];
+            total += amounts[i];
+        }
+        ghostBudgetAtPay[round] = budget;
+        ghostPaidBudgetSum += budget;
+        ghostPaidTotal += total;
+        ++ghostRoundsPaid;
+    }
+}
+
+/// @title ConsortiumInvariantTest
+/// @notice Properties that hold whatever sequence of rounds, scores, payouts and admin changes the
+/// {ConsortiumHandler} produces: minting never outruns the budgets of paid rounds, each payout stays
+/// within its round's budget, and every reputation stays in [0, 10000] and matches the EMA formula.
+/// @dev Deeper runs than the project default, so that each run goes through several paid rounds.
+/// forge-config: default.invariant.depth = 64
+contract ConsortiumInvariantTest is ConsortiumFixture {
+    ConsortiumHandler private handler;
+    uint256[] private keys;
+
+    function setUp() public override {
+        super.setUp();
+        for (uint256 i = 0; i < 5; ++i) {
+            keys.push(0xF000 + i);
+            _join(keys[i], "Hospital");
+        }
+        handler = new ConsortiumHandler(registry, ledger, reputation, distributor, ADMIN, COORDINATOR, keys);
+        targetContract(address(handler));
+        targetSelector(FuzzSelector({addr: address(handler), selectors: handler.selectors()}));
+    }
+
+    function invariant_SupplyWithinBudgetsOfPaidRounds() public view {
+        uint256 supply = token.totalSupply();
+        assertEq(supply, handler.ghostPaidTotal(), "supply equals the recorded payouts");
+        assertLe(supply, handler.ghostPaidBudgetSum(), "supply <= sum of budgets of paid rounds");
+        assertLe(supply, handler.ghostRoundsPaid() * handler.ghostMaxBudget(), "supply <= rounds paid * max budget");
+    }
+
+    function invariant_EachPayoutWithinItsBudget() public view {
+        uint256 latest = ledger.roundCount();
+        uint256 sum;
+        for (uint256 round = 1; round <= latest; ++round) {
+            (bool paid, uint256 total) = distributor.payoutOf(round);
+            if (!paid) {
+                assertEq(total, 0);
+                continue;
+            }
+            assertLe(total, handler.ghostBudgetAtPay(round), "payout <= budget in force when paid");
+            assertEq(uint8(ledger.getRound(round).status), uint8(RoundLedger.RoundStatus.Finalized));
+            sum += total;
+        }
+        assertEq(sum, token.totalSupply(), "payouts add up to the supply");
+        assertEq(handler.ghostOverBudgetAccepted(), 0, "over-budget payout accepted");
+    }
+
+    function invariant_ReputationWithinBoundsAndFormula() public view {
+        for (uint64 id = 1; id <= 5; ++id) {
+            uint256 value = reputation.reputationOf(id);
+            assertLe(value, reputation.MAX_SCORE(), "reputation <= 10000");
+            assertEq(value, handler.expectedReputation(id), "reputation follows the EMA");
+        }
+    }
+
+    function invariant_RewardsMatchMemberBalances() public view {
+        for (uint64 id = 1; id <= 5; ++id) {
+            assertEq(token.balanceOf(registry.signerOf(id)), handler.ghostRewardOf(id));
+        }
+    }
+
+    function invariant_OnlyTheLatestRoundMayBeOpen() public view {
+        uint256 latest = ledger.roundCount();
+        for (uint256 round = 1; round < latest; ++round) {
+            assertEq(uint8(ledger.getRound(round).status), uint8(RoundLedger.RoundStatus.Finalized));
+        }
+    }
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {ConsortiumAccess} from "../src/ConsortiumAccess.sol";
+import {CONSORTIUM_COORDINATOR_ROLE, ConsortiumRegistry} from "../src/ConsortiumRegistry.sol";
+import {ReputationLedger} from "../src/ReputationLedger.sol";
+import {RoundLedger} from "../src/RoundLedger.sol";
+import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
+
+/// @title ReputationLedgerTest
+/// @notice The exponential moving average of {ReputationLedger}, checked value by value against
+/// new = (old * (10000 - smoothing) + contribution * smoothing) / 10000 (rounded down), with its bounds,
+/// submission gating and access rules.
+contract ReputationLedgerTest is ConsortiumFixture {
+    uint256 private constant MAX = 10_000;
+
+    /// @dev Round 1: A and B submit, both aggregated. Round 2: A, B, C submit, A and C aggregated.
+    /// Round 3: A submits, still open.
+    function setUp() public override {
+        super.setUp();
+        _enrolHospitals();
+        _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
+        _completeRound(_keys(KEY_A, KEY_B, KEY_C), _ids(1, 3));
+        uint256 open = _openRound();
+        _submit(open, _keys(KEY_A));
+    }
+
+    /// @dev The contract's formula, restated independently.
+    function _ema(uint256 previous, uint256 contribution, uint256 smoothing) private pure returns (uint256) {
+        return (previous * (MAX - smoothing) + contribution * smoothing) / MAX;
+    }
+
+    function _record(uint256 round, uint64[] memory ids, uint16[] memory scores) private {
+        vm.prank(COORDINATOR);
+        reputation.recordScores(round, ids, scores);
+    }
+
+    function _setParameters(uint16 initial, uint16 smoothing) private {
+        vm.prank(ADMIN);
+        reputation.setParameters(initial, smoothing);
+    }
+
+    // ---------------------------------------------------------------- construction
+
+    function test_Constructor_SetsParameters() public {
+        (uint16 initial, uint16 smoothing) = reputation.parameters();
+        assertEq(initial, INITIAL_REPUTATION);
+        assertEq(smoothing, SMOOTHING);
+        assertEq(reputation.MAX_SCORE(), MAX);
+        assertEq(address(reputation.ledger()), address(ledger));
+        assertEq(address(reputation.registry()), address(registry));
+
+        vm.expectEmit();
+        emit ReputationLedger.ReputationParametersSet(0, 10_000);
+        new ReputationLedger(registry, ledger, 0, 10_000);
+    }
+
+    function test_Constructor_RevertsOnBadArguments() public {
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 10_001));
+        new ReputationLedger(registry, ledger, 10_001, SMOOTHING);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 0));
+        new ReputationLedger(registry, ledger, INITIAL_REPUTATION, 0);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 10_001));
+        new ReputationLedger(registry, ledger, INITIAL_REPUTATION, 10_001);
+        vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
+        new ReputationLedger(registry, RoundLedger(address(0)), INITIAL_REPUTATION, SMOOTHING);
+        vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
+        new ReputationLedger(ConsortiumRegistry(address(0)), ledger, INITIAL_REPUTATION, SMOOTHING);
+    }
+
+    // ---------------------------------------------------------------- arithmetic
+
+    function test_RecordScores_FirstScoreMovesFromInitial() public {
+        assertEq(reputation.reputationOf(1), INITIAL_REPUTATION);
+        assertEq(reputation.lastScoredRound(1), 0);
+
+        // (5000 * 7000 + 8000 * 3000) / 10000 = 5900; (5000 * 7000 + 2000 * 3000) / 10000 = 4100
+        vm.expectEmit(true, true, true, true, address(reputation));
+        emit ReputationLedger.ReputationUpdated(1, 1, 8_000, 5_000, 5_900);
+        vm.expectEmit(true, true, true, true, address(reputation));
+        emit ReputationLedger.ReputationUpdated(1, 2, 2_000, 5_000, 4_100);
+        _record(1, _ids(1, 2), _scores(8_000, 2_000));
+
+        assertEq(reputation.reputationOf(1), 5_900);
+        assertEq(reputation.reputationOf(2), 4_100);
+        assertEq(reputation.reputationOf(3), INITIAL_REPUTATION);
+        assertEq(reputation.lastScoredRound(1), 1);
+        assertEq(reputation.lastScoredRound(2), 1);
+        assertEq(reputation.lastScoredRound(3), 0);
+    }
+
+    function test_RecordScores_MovingAverageOverRounds() public {
+        _record(1, _ids(1), _scores(8_000)); // 5900
+        // (5900 * 7000 + 2000 * 3000) / 10000 = 4730
+        vm.expectEmit(true, true, true, true, address(reputation));
+        emit ReputationLedger.ReputationUpdated(2, 1, 2_000, 5_900, 4_730);
+        // C's first score: (5000 * 7000 + 10000 * 3000) / 10000 = 6500
+        vm.expectEmit(true, true, true, true, address(reputation));
+        emit ReputationLedger.ReputationUpdated(2, 3, 10_000, 5_000, 6_500);
+        _record(2, _ids(1, 3), _scores(2_000, 10_000));
+        // (4730 * 7000 + 10000 * 3000) / 10000 = 6311
+        _record(3, _ids(1), _scores(10_000));
+        assertEq(reputation.reputationOf(1), 6_311);
+        assertEq(reputation.reputationOf(3), 6_500);
+        assertEq(reputation.lastScoredRound(1), 3);
+    }
+
+    function test_RecordScores_RoundsDown() public {
+        _setParameters(5_000, 3_333);
+        // (5000 * 6667 + 1 * 3333) / 10000 = 3333.8333 -> 3333
+        _record(1, _ids(1), _scores(1));
+        assertEq(reputation.reputationOf(1), 3_333);
+        // (3333 * 6667 + 9999 * 3333) / 10000 = 5554.7778 -> 5554
+        _record(2, _ids(1), _scores(9_999));
+        assertEq(reputation.reputationOf(1), 5_554);
+        assertEq(_ema(3_333, 9_999, 3_333), 5_554);
+    }
+
+    function test_RecordScores_ExtremeParameters() public {
+        // Full smoothing: the reputation becomes the latest score.
+        _setParameters(10_000, 10_000);
+        _record(1, _ids(1, 2), _scores(0, 10_000));
+        assertEq(reputation.reputationOf(1), 0);
+        assertEq(reputation.reputationOf(2), 10_000);
+
+        // Minimal smoothing: (0 * 9999 + 10000 * 1) / 10000 = 1; (10000 * 9999 + 0) / 10000 = 9999.
+        _setParameters(0, 1);
+        _record(2, _ids(1), _scores(10_000));
+        assertEq(reputation.reputationOf(1), 1);
+        _record(3, _ids(1), _scores(0));
+        assertEq(reputation.reputationOf(1), 0);
+        assertEq(reputation.reputationOf(2), 10_000);
+    }
+
+    // ---------------------------------------------------------------- rejections
+
+    function test_RecordScores_RevertsOnScoreAboveMax() public {
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 10_001));
+        _record(1, _ids(1, 2), _scores(10_000, 10_001));
+        assertEq(reputation.lastScoredRound(1), 0);
+    }
+
+    function testFuzz_RecordScores_RevertsOnAnyScoreAboveMax(uint16 score) public {
+        score = uint16(bound(score, MAX + 1, type(uint16).max));
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, score));
+        _record(1, _ids(1), _scores(score));
+    }
+
+    function test_RecordScores_RevertsWhenNotSubmitted() public {
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerNotSubmitted.selector, 1, 3));
+        _record(1, _ids(1, 3), _scores(5_000, 5_000));
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerNotSubmitted.selector, 3, 2));
+        _record(3, _ids(2), _scores(5_000));
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerNotSubmitted.selector, 0, 1));
+        _record(0, _ids(1), _scores(5_000));
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerNotSubmitted.selector, 4, 1));
+        _record(4, _ids(1), _scores(5_000));
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerNotSubmitted.selector, 1, 42));
+        _record(1, _ids(42), _scores(5_000));
+    }
+
+    function test_RecordScores_RevertsWhenAlreadyRecorded() public {
+        _record(1, _ids(1), _scores(8_000));
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, 1, 1));
+        _record(1, _ids(1), _scores(8_000));
+
+        // The same member twice in one call.
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, 2, 1));
+        _record(2, _ids(1, 1), _scores(1_000, 2_000));
+        assertEq(reputation.lastScoredRound(1), 1);
+
+        // Scores go forward only: after round 3, round 2 cannot be scored.
+        _record(3, _ids(1), _scores(0));
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, 2, 1));
+        _record(2, _ids(1), _scores(1_000));
+    }
+
+    function test_RecordScores_RevertsOnLengthMismatch() public {
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerLengthMismatch.selector, 2, 1));
+        _record(1, _ids(1, 2), _scores(1));
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerLengthMismatch.selector, 1, 2));
+        _record(1, _ids(1), _scores(1, 2));
+    }
+
+    function test_RecordScores_OnlyCoordinator() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ConsortiumAccess.ConsortiumAccessUnauthorized.selector, ADMIN, CONSORTIUM_COORDINATOR_ROLE
+            )
+        );
+        vm.prank(ADMIN);
+        reputation.recordScores(1, _ids(1), _scores(1));
+    }
+
+    /// @dev Scoring is gated on a registered update only: neither finalization nor inclusion in the
+    /// aggregate is required (round 3 is still open; B was left out of round 2's aggregate).
+    function test_RecordScores_NeedsSubmissionOnly() public {
+        _record(3, _ids(1), _scores(7_000));
+        _record(2, _ids(2), _scores(7_000));
+        assertEq(reputation.lastScoredRound(1), 3);
+        assertEq(reputation.lastScoredRound(2), 2);
+    }
+
+    // ---------------------------------------------------------------- parameters
+
+    function test_SetParameters() public {
+        _record(1, _ids(1), _scores(8_000)); // 5900
+        vm.expectEmit(true, true, true, true, address(reputation));
+        emit ReputationLedger.ReputationParametersSet(2_000, 5_000);
+        _setParameters(2_000, 5_000);
+        (uint16 initial, uint16 smoothing) = reputation.parameters();
+        assertEq(initial, 2_000);
+        assertEq(smoothing, 5_000);
+
+        // A scored member keeps its reputation; unscored members report the new initial value.
+        assertEq(reputation.reputationOf(1), 5_900);
+        assertEq(reputation.reputationOf(3), 2_000);
+        // The next score uses the new smoothing: (5900 * 5000 + 0 * 5000) / 10000 = 2950.
+        _record(2, _ids(1, 3), _scores(0, 10_000));
+        assertEq(reputation.reputationOf(1), 2_950);
+        assertEq(reputation.reputationOf(3), 6_000); // (2000 * 5000 + 10000 * 5000) / 10000
+    }
+
+    function test_SetParameters_Reverts() public {
+        vm.startPrank(ADMIN);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 10_001));
+        reputation.setParameters(10_001, 1);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 0));
+        reputation.setParameters(1, 0);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 65_535));
+        reputation.setParameters(1, 65_535);
+        vm.stopPrank();
+
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessUnauthorized.selector, COORDINATOR, bytes32(0))
+        );
+        vm.prank(COORDINATOR);
+        reputation.setParameters(1, 1);
+    }
+
+    // ---------------------------------------------------------------- fuzz
+
+    function testFuzz_RecordScores_MatchesFormulaWithinBounds(
+        uint16 initial,
+        uint16 smoothing,
+        uint16 s1,
+        uint16 s2,
+        uint16 s3
+    ) public {
+        initial = uint16(bound(initial, 0, MAX));
+        smoothing = uint16(bound(smoothing, 1, MAX));
+        uint16[3] memory scores = [uint16(bound(s1, 0, MAX)), uint16(bound(s2, 0, MAX)), uint16(bound(s3, 0, MAX))];
+        _setParameters(initial, smoothing);
+        assertEq(reputation.reputationOf(1), initial);
+
+        uint256 expected = initial;
+        for (uint256 round = 1; round <= 3; ++round) {
+            uint256 previous = expected;
+            expected = _ema(previous, scores[round - 1], smoothing);
+            _record(round, _ids(1), _scores(scores[round - 1]));
+            uint256 actual = reputation.reputationOf(1);
+            assertEq(actual, expected, "reputation follows the EMA formula");
+            assertLe(actual, MAX, "reputation within [0, 10000]");
+            // The average lies between the previous value and the score.
+            uint256 lo = previous < scores[round - 1] ? previous : scores[round - 1];
+            uint256 hi = previous < scores[round - 1] ? scores[round - 1] : previous;
+            assertGe(actual, lo);
+            assertLe(actual, hi);
+        }
+    }
+}

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {ConsortiumRegistry} from "../../src/ConsortiumRegistry.sol";
+import {ReputationLedger} from "../../src/ReputationLedger.sol";
+import {RewardDistributor} from "../../src/RewardDistributor.sol";
+import {RewardToken} from "../../src/RewardToken.sol";
+import {RoundLedger} from "../../src/RoundLedger.sol";
+import {Test} from "./Test.sol";
+
+/// @title ConsortiumFixture
+/// @notice Deploys the whole consortium (registry, round ledger, reputation, token, distributor) wired
+/// as in production, and offers helpers to enrol hospitals, sign model updates and drive rounds.
+/// @dev Hospitals are secp256k1 keys so their EIP-712 signatures can be made with `vm.sign`; the
+/// signatures are submitted in ERC-2098 compact form, as the ledger takes them.
+abstract contract ConsortiumFixture is Test {
+    address internal constant ADMIN = address(0xAD);
+    address internal constant COORDINATOR = address(0xC0);
+    address internal constant STRANGER = address(0x5E);
+
+    uint16 internal constant INITIAL_REPUTATION = 5_000;
+    uint16 internal constant SMOOTHING = 3_000;
+    uint256 internal constant ROUND_BUDGET = 1_000 ether;
+
+    /// @dev Keys of three hospitals enrolled by {_enrolHospitals} as members 1, 2 and 3.
+    uint256 internal constant KEY_A = 0xA001;
+    uint256 internal constant KEY_B = 0xB002;
+    uint256 internal constant KEY_C = 0xC003;
+    /// @dev A key that never joins.
+    uint256 internal constant KEY_OUTSIDER = 0x0DD;
+
+    bytes32 internal constant FINGERPRINT = keccak256("flower node key");
+
+    ConsortiumRegistry internal registry;
+    RoundLedger internal ledger;
+    ReputationLedger internal reputation;
+    RewardToken internal token;
+    RewardDistributor internal distributor;
+
+    function setUp() public virtual {
+        registry = new ConsortiumRegistry(ADMIN);
+        ledger = new RoundLedger(registry);
+        reputation = new ReputationLedger(registry, ledger, INITIAL_REPUTATION, SMOOTHING);
+        token = new RewardToken("BCFL Reward", "BCFLR", ADMIN);
+        distributor = new RewardDistributor(registry, ledger, token, ROUND_BUDGET);
+
+        vm.startPrank(ADMIN);
+        registry.grantRole(registry.COORDINATOR_ROLE(), COORDINATOR);
+        token.grantRole(token.MINTER_ROLE(), address(distributor));
+        vm.stopPrank();
+
+        vm.label(ADMIN, "admin");
+        vm.label(COORDINATOR, "coordinator");
+        vm.label(STRANGER, "stranger");
+        vm.label(vm.addr(KEY_A), "hospitalA");
+        vm.label(vm.addr(KEY_B), "hospitalB");
+        vm.label(vm.addr(KEY_C), "hospitalC");
+        vm.label(vm.addr(KEY_OUTSIDER), "outsider");
+    }
+
+    // ---------------------------------------------------------------- membership
+
+    /// @dev Enrol hospitals A, B and C (member ids 1, 2, 3) through the admin.
+    function _enrolHospitals() internal {
+        _join(KEY_A, "Hospital A");
+        _join(KEY_B, "Hospital B");
+        _join(KEY_C, "Hospital C");
+    }
+
+    function _request(uint256 key, string memory name) internal returns (uint64 memberId) {
+        vm.prank(vm.addr(key));
+        memberId = registry.requestMembership(name, FINGERPRINT, "ipfs://metadata");
+    }
+
+    /// @dev Request with `key` and approve as the admin (governance must be off).
+    function _join(uint256 key, string memory name) internal returns (uint64 memberId) {
+        memberId = _request(key, name);
+        vm.prank(ADMIN);
+        registry.approveMembership(memberId);
+    }
+
+    // ---------------------------------------------------------------- signing
+
+    /// @dev ERC-2098 compact form of an ECDSA signature: `v` (27 or 28) goes into the top bit of `s`.
+    function _compact(uint8 v, bytes32 r, bytes32 s) internal pure returns (bytes32, bytes32 vs) {
+        vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
+        return (r, vs);
+    }
+
+    /// @dev `key`'s signature of an update, over the digest `target` computes now (its chain and address).
+    function _sign(
+        RoundLedger target,
+        uint256 key,
+        uint256 round,
+        bytes32 globalModelHash,
+        bytes32 updateHash,
+        uint64 numExamples
+    ) internal view returns (RoundLedger.SignedUpdate memory u) {
+        bytes32 digest = target.updateDigest(round, globalModelHash, updateHash, numExamples);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        (u.r, u.vs) = _compact(v, r, s);
+        u.updateHash = updateHash;
+        u.numExamples = numExamples;
+    }
+
+    /// @dev `key`'s signature of its canonical update for `round` of {ledger}.
+    function _signed(uint256 key, uint256 round) internal view returns (RoundLedger.SignedUpdate memory) {
+        return _sign(ledger, key, round, _globalHash(round), _updateHash(key, round), _examples(key));
+    }
+
+    /// @dev Address that `u` recovers to over `digest` with the raw precompile (zero if invalid).
+    function _recover(bytes32 digest, RoundLedger.SignedUpdate memory u) internal pure returns (address) {
+        uint8 v = uint8(uint256(u.vs) >> 255) + 27;
+        bytes32 s = bytes32(uint256(u.vs) & ~(uint256(1) << 255));
+        return ecrecover(digest, v, u.r, s);
+    }
+
+    function _globalHash(uint256 round) internal pure returns (bytes32) {
+        return keccak256(abi.encode("global model", round));
+    }
+
+    function _updateHash(uint256 key, uint256 round) internal pure returns (bytes32) {
+        return keccak256(abi.encode("model update", key, round));
+    }
+
+    function _examples(uint256 key) internal pure returns (uint64) {
+        return uint64(100 + key % 900);
+    }
+
+    // ---------------------------------------------------------------- rounds
+
+    /// @dev Open the next round of {ledger} from its canonical global model hash.
+    function _openRound() internal returns (uint256 round) {
+        round = ledger.roundCount() + 1;
+        vm.prank(COORDINATOR);
+        ledger.openRound(_globalHash(round), keccak256("config"));
+    }
+
+    function _register(uint256 round, RoundLedger.SignedUpdate[] memory updates) internal {
+        vm.prank(COORDINATOR);
+        ledger.registerUpdates(round, updates);
+    }
+
+    /// @dev Register the canonical updates of `keys` in `round`, one batch.
+    function _submit(uint256 round, uint256[] memory keys) internal {
+        RoundLedger.SignedUpdate[] memory updates = new RoundLedger.SignedUpdate[](keys.length);
+        for (uint256 i = 0; i < keys.length; ++i) {
+            updates[i] = _signed(keys[i], round);
+        }
+        _register(round, updates);
+    }
+
+    /// @dev Finalize `round` with `participants`, each weighted 1.
+    function _finalize(uint256 round, uint64[] memory participants) internal {
+        uint256[] memory weights = new uint256[](participants.length);
+        for (uint256 i = 0; i < weights.length; ++i) {
+            weights[i] = 1;
+        }
+        vm.prank(COORDINATOR);
+        ledger.finalizeRound(
+            round, keccak256(abi.encode("aggregate", round)), keccak256("metrics"), participants, weights
+        );
+    }
+
+    /// @dev Open a round, register the updates of `submitters`, finalize with `participants`.
+    function _completeRound(uint256[] memory submitters, uint64[] memory participants)
+        internal
+        returns (uint256 round)
+    {
+        round = _openRound();
+        _submit(round, submitters);
+        _finalize(round, participants);
+    }
+
+    // ---------------------------------------------------------------- array literals
+
+    function _keys(uint256 a) internal pure returns (uint256[] memory out) {
+        out = new uint256[](1);
+        out[0] = a;
+    }
+
+    function _keys(uint256 a, uint256 b) internal pure returns (uint256[] memory out) {
+        out = new uint256[](2);
+        (out[0], out[1]) = (a, b);
+    }
+
+    function _keys(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory out) {
+        out = new uint256[](3);
+        (out[0], out[1], out[2]) = (a, b, c);
+    }
+
+    function _ids() internal pure returns (uint64[] memory out) {
+        out = new uint64[](0);
+    }
+
+    function _ids(uint64 a) internal pure returns (uint64[] memory out) {
+        out = new uint64[](1);
+        out[0] = a;
+    }
+
+    function _ids(uint64 a, uint64 b) internal pure returns (uint64[] memory out) {
+        out = new uint64[](2);
+        (out[0], out[1]) = (a, b);
+    }
+
+    function _ids(uint64 a, uint64 b, uint64 c) internal pure returns (uint64[] memory out) {
+        out = new uint64[](3);
+        (out[0], out[1], out[2]) = (a, b, c);
+    }
+
+    function _amounts(uint256 a) internal pure returns (uint256[] memory out) {
+        out = new uint256[](1);
+        out[0] = a;
+    }
+
+    function _amounts(uint256 a, uint256 b) internal pure returns (uint256[] memory out) {
+        out = new uint256[](2);
+        (out[0], out[1]) = (a, b);
+    }
+
+    function _amounts(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory out) {
+        out = new uint256[](3);
+        (out[0], out[1], out[2]) = (a, b, c);
+    }
+
+    function _scores(uint16 a) internal pure returns (uint16[] memory out) {
+        out = new uint16[](1);
+        out[0] = a;
+    }
+
+    function _scores(uint16 a, uint16 b) internal pure returns (uint16[] memory out) {
+        out = new uint16[](2);
+        (out[0], out[1]) = (a, b);
+    }
+
+    function _one(RoundLedger.SignedUpdate memory u) internal pure returns (RoundLedger.SignedUpdate[] memory out) {
+        out = new RoundLedger.SignedUpdate[](1);
+        out[0] = u;
+    }
+
+    function _two(RoundLedger.SignedUpdate memory u, RoundLedger.SignedUpdate memory w)
+        internal
+        pure
+        returns (RoundLedger.SignedUpdate[] memory out)
+    {
+        out = new RoundLedger.SignedUpdate[](2);
+        (out[0], out[1]) = (u, w);
+    }
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+/// @title Vm
+/// @notice The subset of Foundry's cheatcodes that this test suite uses (forge-std is not vendored).
+/// @dev Forge serves these at `address(uint160(uint256(keccak256("hevm cheat code"))))`; see {Test.vm}.
+/// Signatures match Foundry's cheatcode definitions, so selectors resolve as in forge-std.
+interface Vm {
+    /// @notice One log captured after {recordLogs}.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    /// @notice Make `msgSender` the caller of the next call only.
+    function prank(address msgSender) external;
+    /// @notice Make `msgSender` the caller of every call until {stopPrank}.
+    function startPrank(address msgSender) external;
+    /// @notice End a {startPrank}.
+    function stopPrank() external;
+
+    /// @notice Expect the next call to revert with exactly `revertData`.
+    function expectRevert(bytes calldata revertData) external;
+    /// @notice Expect the next call to revert with exactly the argument-less error `revertData`.
+    function expectRevert(bytes4 revertData) external;
+
+    /// @notice Expect the next event to match every topic and the data of the event emitted next in the test.
+    function expectEmit() external;
+    /// @notice Like {expectEmit} with the checks chosen and the emitting contract pinned.
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
+
+    /// @notice Start capturing emitted logs.
+    function recordLogs() external;
+    /// @notice Logs captured since {recordLogs} (or the previous read), which this call consumes.
+    function getRecordedLogs() external returns (Log[] memory logs);
+
+    /// @notice Address of the secp256k1 key `privateKey`.
+    function addr(uint256 privateKey) external pure returns (address keyAddr);
+    /// @notice Sign `digest` with `privateKey` (v is 27 or 28).
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+
+    /// @notice Set `block.chainid`.
+    function chainId(uint256 newChainId) external;
+    /// @notice Set `block.number`.
+    function roll(uint256 newHeight) external;
+    /// @notice Set `block.timestamp`.
+    function warp(uint256 newTimestamp) external;
+
+    /// @notice Name `account` in traces.
+    function label(address account, string calldata newLabel) external;
+}
