@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import check_deployment
 from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.manifest import DeploymentManifest, DeploymentParameters
 from bcfl.cli.common import (
@@ -45,10 +46,18 @@ def deploy(
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,
     dev_account: DevAccountOpt = None,
+    reuse: Annotated[
+        bool, typer.Option(help="If OUT already describes a live deployment on this chain, keep it.")
+    ] = False,
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Deploy every contract to RPC_URL and write the manifest other components read."""
     with clean_errors():
+        if reuse and out.exists():
+            existing = DeploymentManifest.load(out)
+            check_deployment(ChainClient(rpc_url), existing)
+            emit(existing.model_dump(), fmt, lambda _: "reusing " + _summary(existing, out))
+            return
         deployer = resolve_account(keystore, password_file, key_env, dev_account)
         parameters = DeploymentParameters(
             round_budget=round_budget,
