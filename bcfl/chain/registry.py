@@ -102,6 +102,22 @@ class Registry(ContractBinding):
         """Switch between admin approval and ``quorum``-of-n member approval."""
         return self._transact(admin, "setGovernance", enabled, quorum)
 
+    def grant_role(self, admin: LocalAccount, role: bytes, account: str) -> TxReceipt:
+        """Grant any registry role (``ADMIN_ROLE`` or ``COORDINATOR_ROLE``)."""
+        return self._transact(admin, "grantRole", role, account)
+
+    def revoke_role(self, admin: LocalAccount, role: bytes, account: str) -> TxReceipt:
+        """Revoke a registry role."""
+        return self._transact(admin, "revokeRole", role, account)
+
+    def renounce_role(self, holder: LocalAccount, role: bytes) -> TxReceipt:
+        """Give up a role the caller holds."""
+        return self._transact(holder, "renounceRole", role, holder.address)
+
+    def has_role(self, role: bytes, account: str) -> bool:
+        """Whether ``account`` holds ``role``."""
+        return bool(self._call("hasRole", role, account))
+
     def grant_coordinator(self, admin: LocalAccount, account: str) -> TxReceipt:
         """Give ``account`` the coordinator role."""
         return self._transact(admin, "grantRole", COORDINATOR_ROLE, account)
@@ -149,11 +165,20 @@ class Registry(ContractBinding):
 
     def is_coordinator(self, account: str) -> bool:
         """Whether ``account`` holds the coordinator role."""
-        return bool(self._call("hasRole", COORDINATOR_ROLE, account))
+        return self.has_role(COORDINATOR_ROLE, account)
 
     def is_admin(self, account: str) -> bool:
         """Whether ``account`` is a consortium admin."""
-        return bool(self._call("hasRole", ADMIN_ROLE, account))
+        return self.has_role(ADMIN_ROLE, account)
+
+    def pending_signer_of(self, member_id: int) -> str:
+        """Key proposed in a rotation not yet accepted (the zero address if none)."""
+        signer: str = self._call("pendingSignerOf", member_id)
+        return signer
+
+    def has_approved(self, member_id: int, approver_id: int) -> bool:
+        """Whether ``approver_id`` approved ``member_id``'s pending request."""
+        return bool(self._call("hasApproved", member_id, approver_id))
 
     def membership_history(
         self, member_id: int | None = None, from_block: int | None = None, to_block: int | None = None

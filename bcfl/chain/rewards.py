@@ -38,6 +38,28 @@ class Token(ContractBinding):
         value: int = self._call("totalSupply")
         return value
 
+    def transfer(self, holder: LocalAccount, to: str, amount: int) -> TxReceipt:
+        """Transfer tokens from ``holder``."""
+        return self._transact(holder, "transfer", to, amount)
+
+    def approve(self, holder: LocalAccount, spender: str, amount: int) -> TxReceipt:
+        """Let ``spender`` move up to ``amount`` of ``holder``'s tokens."""
+        return self._transact(holder, "approve", spender, amount)
+
+    def allowance(self, holder: str, spender: str) -> int:
+        """Tokens ``spender`` may still move for ``holder``."""
+        value: int = self._call("allowance", holder, spender)
+        return value
+
+    def is_minter(self, account: str) -> bool:
+        """Whether ``account`` may mint (only the distributor should)."""
+        return bool(self._call("hasRole", self._call("MINTER_ROLE"), account))
+
+    def name(self) -> str:
+        """Token name."""
+        value: str = self._call("name")
+        return value
+
     def symbol(self) -> str:
         """Token symbol."""
         value: str = self._call("symbol")
