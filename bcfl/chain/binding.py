@@ -52,6 +52,22 @@ class ContractBinding:
             to_block=to_block,
         )
 
+    def round_member_events(
+        self,
+        event: str,
+        round_number: int | None,
+        member_id: int | None,
+        from_block: int | None = None,
+        to_block: int | None = None,
+    ) -> list[ChainEvent]:
+        """``event`` logs filtered on their indexed ``round`` and/or ``memberId``."""
+        filters: dict[str, int] = {}
+        if round_number is not None:
+            filters["round"] = round_number
+        if member_id is not None:
+            filters["memberId"] = member_id
+        return self.events(event, filters=filters, from_block=from_block, to_block=to_block)
+
     def event_names(self) -> list[str]:
         """Names of every event in the contract's ABI."""
         return [item["name"] for item in self.contract.abi if item["type"] == "event"]

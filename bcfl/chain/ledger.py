@@ -152,11 +152,6 @@ class Ledger(ContractBinding):
         to_block: int | None = None,
     ) -> list[RegisteredUpdate]:
         """Registered updates, filtered by round and/or member and block range."""
-        filters: dict[str, int] = {}
-        if round_number is not None:
-            filters["round"] = round_number
-        if member_id is not None:
-            filters["memberId"] = member_id
         return [
             RegisteredUpdate(
                 e.args["round"],
@@ -167,8 +162,8 @@ class Ledger(ContractBinding):
                 e.block_number,
                 e.tx_hash,
             )
-            for e in self.events(
-                "UpdateRegistered", filters=filters, from_block=from_block, to_block=to_block
+            for e in self.round_member_events(
+                "UpdateRegistered", round_number, member_id, from_block, to_block
             )
         ]
 

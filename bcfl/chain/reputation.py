@@ -75,11 +75,6 @@ class Reputation(ContractBinding):
         to_block: int | None = None,
     ) -> list[ReputationChange]:
         """Every reputation change, optionally of one member and/or round."""
-        filters: dict[str, int] = {}
-        if round_number is not None:
-            filters["round"] = round_number
-        if member_id is not None:
-            filters["memberId"] = member_id
         return [
             ReputationChange(
                 e.args["round"],
@@ -90,7 +85,7 @@ class Reputation(ContractBinding):
                 e.block_number,
                 e.tx_hash,
             )
-            for e in self.events(
-                "ReputationUpdated", filters=filters, from_block=from_block, to_block=to_block
+            for e in self.round_member_events(
+                "ReputationUpdated", round_number, member_id, from_block, to_block
             )
         ]

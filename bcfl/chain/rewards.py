@@ -104,11 +104,6 @@ class Distributor(ContractBinding):
         to_block: int | None = None,
     ) -> list[Payment]:
         """Every payment, optionally of one round and/or member."""
-        filters: dict[str, int] = {}
-        if round_number is not None:
-            filters["round"] = round_number
-        if member_id is not None:
-            filters["memberId"] = member_id
         return [
             Payment(
                 e.args["round"],
@@ -118,5 +113,5 @@ class Distributor(ContractBinding):
                 e.block_number,
                 e.tx_hash,
             )
-            for e in self.events("RewardPaid", filters=filters, from_block=from_block, to_block=to_block)
+            for e in self.round_member_events("RewardPaid", round_number, member_id, from_block, to_block)
         ]
