@@ -196,6 +196,7 @@ class ChainClient:
     def wait_for_receipt(self, tx_hash: HexBytes) -> TxReceipt:
         """Wait (bounded) for a transaction's receipt."""
         deadline = time.monotonic() + self.receipt_timeout_s
+        delay = 0.001
         while True:
             try:
                 return self.retrying(
@@ -206,7 +207,8 @@ class ChainClient:
                     raise TimeExhausted(
                         f"no receipt for {tx_hash.to_0x_hex()} after {self.receipt_timeout_s}s"
                     ) from None
-                time.sleep(0.05)
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     def _failure_reason(self, tx: TxParams, receipt: TxReceipt, what: str) -> ChainError:
         replay: TxParams = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value", "gas")}  # type: ignore[assignment]
@@ -214,8 +216,10 @@ class ChainClient:
             self.w3.eth.call(replay, block_identifier=receipt["blockNumber"] - 1)
         except ContractLogicError as exc:
             return decode_revert(revert_data(exc.data))
-        except _TRANSIENT:
-            pass
+        except (Web3RPCError, *_TRANSIENT) as exc:
+            return TransactionFailedError(
+                f"{what} failed in tx {receipt['transactionHash'].to_0x_hex()}: {exc}"
+            )
         return TransactionFailedError(f"{what} failed in tx {receipt['transactionHash'].to_0x_hex()}")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from eth_utils.address import to_checksum_address
+
 
 class ChainError(Exception):
     """Base of every error the chain bridge raises."""
@@ -37,7 +39,11 @@ class ContractRevertError(ChainError):
     arg_types: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *values: Any) -> None:
-        self.args_by_name: dict[str, Any] = dict(zip(self.arg_names, values, strict=True))
+        checksummed = (
+            to_checksum_address(v) if kind == "address" else v
+            for kind, v in zip(self.arg_types, values, strict=True)
+        )
+        self.args_by_name: dict[str, Any] = dict(zip(self.arg_names, checksummed, strict=True))
         shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args_by_name.items())
         super().__init__(f"{type(self).__name__}({shown}): {(self.__doc__ or '').strip()}")
 

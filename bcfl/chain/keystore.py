@@ -65,5 +65,7 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
         raise KeystoreError(f"keystore {path} is damaged: {exc}") from exc
     except (KeyError, TypeError) as exc:
         raise KeystoreError(f"keystore {path} is missing a field: {exc}") from exc
+    except NotImplementedError as exc:
+        raise KeystoreError(f"keystore {path} uses an unsupported format: {exc}") from exc
     account: LocalAccount = Account.from_key(key)
     return account

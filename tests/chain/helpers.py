@@ -1,0 +1,154 @@
+"""Small helpers shared by the chain integration tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+from web3.types import TxReceipt
+
+from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.devkeys import dev_account
+from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate, sign_update
+from bcfl.chain.events import ChainEvent
+
+#: A funded dev account no test gives a role to: it pays for fresh keys, so the session client's
+#: cached nonces of the role accounts never go stale behind its back.
+FUNDER_INDEX = 8
+ONE_ETH = 10**18
+
+
+def h(label: str) -> bytes:
+    """A deterministic, non-zero 32-byte hash for ``label``."""
+    return keccak(text=label)
+
+
+def random_hash() -> bytes:
+    """A random 32-byte hash (never zero in practice)."""
+    return os.urandom(32)
+
+
+def fresh_account() -> LocalAccount:
+    """A new random key with no ETH and no history."""
+    account: LocalAccount = Account.create()
+    return account
+
+
+def fund(client: ChainClient, accounts: Sequence[LocalAccount], amount_wei: int = ONE_ETH) -> None:
+    """Send ``amount_wei`` to every account by plain value transfers from the funder dev account."""
+    funder = dev_account(FUNDER_INDEX)
+    w3 = client.w3
+    nonce = w3.eth.get_transaction_count(funder.address, "pending")
+    gas_price = w3.eth.gas_price
+    hashes: list[HexBytes] = []
+    for offset, account in enumerate(accounts):
+        tx: dict[str, Any] = {
+            "to": account.address,
+            "value": amount_wei,
+            "gas": 21_000,
+            "gasPrice": gas_price * 2,
+            "nonce": nonce + offset,
+            "chainId": client.chain_id,
+        }
+        signed = funder.sign_transaction(tx)
+        hashes.append(HexBytes(w3.eth.send_raw_transaction(signed.raw_transaction)))
+    for tx_hash in hashes:
+        assert client.wait_for_receipt(tx_hash)["status"] == 1
+    for account in accounts:
+        assert w3.eth.get_balance(account.address) >= amount_wei
+
+
+def funded_accounts(client: ChainClient, count: int) -> list[LocalAccount]:
+    """``count`` fresh keys, each funded with one ETH."""
+    accounts = [fresh_account() for _ in range(count)]
+    fund(client, accounts)
+    return accounts
+
+
+def admit(consortium: Consortium, admin: LocalAccount, hospital: LocalAccount, name: str) -> int:
+    """Request membership with ``hospital``'s key and approve it as the admin; returns the member id."""
+    member_id = consortium.registry.request_membership(hospital, name)
+    consortium.registry.approve(admin, member_id)
+    return member_id
+
+
+def sign(
+    consortium: Consortium,
+    account: LocalAccount,
+    round_number: int,
+    global_model_hash: bytes,
+    update_hash: bytes,
+    num_examples: int,
+    domain: LedgerDomain | None = None,
+) -> SignedModelUpdate:
+    """``account``'s signature over an update, under this deployment's domain unless one is given."""
+    update = ModelUpdate(round_number, global_model_hash, update_hash, num_examples)
+    return sign_update(account, domain or consortium.ledger.domain(), update)
+
+
+def global_hash_of(consortium: Consortium, round_number: int) -> bytes:
+    """The global model hash a round was opened with."""
+    return consortium.ledger.get_round(round_number).global_model_hash
+
+
+def submit(
+    consortium: Consortium,
+    coordinator: LocalAccount,
+    round_number: int,
+    signers: Sequence[LocalAccount],
+    num_examples: int = 100,
+) -> list[SignedModelUpdate]:
+    """Sign one update per signer for an open round and register them in one transaction."""
+    global_hash = global_hash_of(consortium, round_number)
+    updates = [
+        sign(
+            consortium,
+            account,
+            round_number,
+            global_hash,
+            h(f"update {round_number} {account.address}"),
+            num_examples,
+        )
+        for account in signers
+    ]
+    consortium.ledger.register_updates(coordinator, round_number, updates)
+    return updates
+
+
+def run_round(
+    consortium: Consortium,
+    coordinator: LocalAccount,
+    submitters: Mapping[int, LocalAccount],
+    participants: Sequence[int] | None = None,
+    *,
+    finalize: bool = True,
+) -> int:
+    """Open a round, register an update by each submitter (member id -> key), and finalize it with
+    ``participants`` (default: every submitter, weighted by member id); returns the round number."""
+    next_round = consortium.ledger.round_count() + 1
+    round_number = consortium.ledger.open_round(coordinator, h(f"global {next_round}"), h("config"))
+    if submitters:
+        submit(consortium, coordinator, round_number, list(submitters.values()))
+    if finalize:
+        chosen = sorted(submitters) if participants is None else list(participants)
+        consortium.ledger.finalize_round(
+            coordinator, round_number, h(f"aggregate {round_number}"), h("metrics"), chosen, chosen
+        )
+    return round_number
+
+
+def names(events: Sequence[ChainEvent]) -> list[str]:
+    """The event names, in order."""
+    return [event.name for event in events]
+
+
+def receipt_block(receipt: TxReceipt) -> int:
+    """The block a receipt's transaction was mined in."""
+    block: int = receipt["blockNumber"]
+    return block

@@ -1,0 +1,514 @@
+"""ReputationLedger and RewardDistributor: on-chain arithmetic, payout rules, tokens and events."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bcfl.chain import errors
+from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import DEFAULT_PARAMETERS
+from bcfl.chain.exceptions import UnknownRevertError
+from bcfl.chain.registry import ADMIN_ROLE, COORDINATOR_ROLE
+from bcfl.chain.reputation import MAX_SCORE, Reputation, next_reputation
+from tests.chain.helpers import h, run_round
+from tests.conftest import Actors
+
+HYPOTHESIS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+INITIAL, SMOOTHING = DEFAULT_PARAMETERS.initial_reputation, DEFAULT_PARAMETERS.smoothing
+BUDGET = DEFAULT_PARAMETERS.round_budget
+
+
+def all_submit(consortium: Consortium, actors: Actors, members: list[int], *, finalize: bool = True) -> int:
+    """A round in which the three members submit and all take part."""
+    return run_round(
+        consortium,
+        actors.coordinator,
+        dict(zip(members, actors.hospitals[:3], strict=True)),
+        finalize=finalize,
+    )
+
+
+# == reputation ====================================================================================
+def test_reputation_follows_the_reference_ema(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    reputation = consortium.reputation
+    assert reputation.parameters() == (INITIAL, SMOOTHING)
+    assert [reputation.reputation_of(m) for m in members] == [INITIAL] * 3
+    assert [reputation.last_scored_round(m) for m in members] == [0] * 3
+
+    expected = {m: INITIAL for m in members}
+    for contributions in ([10_000, 0, 4_321], [9_999, 1, 4_321], [0, 10_000, 7]):
+        round_number = all_submit(consortium, actors, members)
+        reputation.record_scores(actors.coordinator, round_number, members, contributions)
+        for member_id, contribution in zip(members, contributions, strict=True):
+            previous = expected[member_id]
+            expected[member_id] = next_reputation(previous, contribution, SMOOTHING)
+            assert reputation.reputation_of(member_id) == expected[member_id]
+            assert reputation.last_scored_round(member_id) == round_number
+            (change,) = reputation.history(member_id=member_id, round_number=round_number)
+            assert (change.contribution, change.previous, change.current) == (
+                contribution,
+                previous,
+                expected[member_id],
+            )
+    assert expected[members[0]] == next_reputation(
+        next_reputation(next_reputation(5_000, 10_000, 3_000), 9_999, 3_000), 0, 3_000
+    )
+    assert len(reputation.history()) == 9
+    assert [c.round for c in reputation.history(member_id=members[1])] == [1, 2, 3]
+    assert reputation.reputation_of(99) == INITIAL  # never scored
+
+
+def test_next_reputation_reference() -> None:
+    assert next_reputation(5_000, 10_000, 3_000) == 6_500
+    assert next_reputation(5_000, 0, 3_000) == 3_500
+    assert next_reputation(3, 0, 5_000) == 1  # rounds down
+    assert next_reputation(7_777, 1_234, MAX_SCORE) == 1_234
+    assert next_reputation(MAX_SCORE, MAX_SCORE, 1) == MAX_SCORE
+
+
+def test_only_some_members_need_scores(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    round_number = all_submit(consortium, actors, members)
+    consortium.reputation.record_scores(actors.coordinator, round_number, [members[1]], [8_000])
+    assert consortium.reputation.reputation_of(members[1]) == next_reputation(INITIAL, 8_000, SMOOTHING)
+    assert consortium.reputation.reputation_of(members[0]) == INITIAL
+    # A later round may score the others; order within the batch does not matter.
+    round_2 = all_submit(consortium, actors, members)
+    consortium.reputation.record_scores(actors.coordinator, round_2, [members[2], members[0]], [1, 2])
+    assert consortium.reputation.last_scored_round(members[2]) == round_2
+    assert consortium.reputation.reputation_of(members[0]) == next_reputation(INITIAL, 2, SMOOTHING)
+
+
+def test_submitters_left_out_of_the_aggregate_can_still_be_scored(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    # Scores need a registered update, not participation: the coordinator may score an update it
+    # excluded from the aggregate (e.g. to lower a suspected poisoner's reputation), even before
+    # the round is finalized.
+    round_number = all_submit(consortium, actors, members, finalize=False)
+    consortium.reputation.record_scores(actors.coordinator, round_number, [members[2]], [0])
+    consortium.ledger.finalize_round(actors.coordinator, round_number, h("agg"), h("m"), members[:2], [1, 1])
+    assert not consortium.ledger.is_participant(round_number, members[2])
+    assert consortium.reputation.reputation_of(members[2]) == next_reputation(INITIAL, 0, SMOOTHING)
+
+
+def test_score_bounds(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    round_number = all_submit(consortium, actors, members)
+    for score in (MAX_SCORE + 1, 2**16 - 1):
+        with pytest.raises(errors.ReputationLedgerOutOfBounds) as exc:
+            consortium.reputation.record_scores(actors.coordinator, round_number, members, [0, score, 0])
+        assert exc.value.args_by_name == {"value": score}
+    assert consortium.reputation.history() == []
+    consortium.reputation.record_scores(actors.coordinator, round_number, members, [0, MAX_SCORE, 0])
+    assert consortium.reputation.reputation_of(members[1]) == next_reputation(INITIAL, MAX_SCORE, SMOOTHING)
+
+
+def test_parameter_bounds_and_access(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    reputation = consortium.reputation
+    for initial, smoothing, offending in (
+        (MAX_SCORE + 1, 1, MAX_SCORE + 1),
+        (0, 0, 0),
+        (0, MAX_SCORE + 1, MAX_SCORE + 1),
+    ):
+        with pytest.raises(errors.ReputationLedgerOutOfBounds) as exc:
+            reputation.set_parameters(actors.admin, initial, smoothing)
+        assert exc.value.args_by_name == {"value": offending}
+    for caller in (actors.coordinator, actors.hospitals[0], actors.outsider):
+        with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc_access:
+            reputation.set_parameters(caller, 1_000, 1_000)
+        assert exc_access.value.args_by_name == {"account": caller.address, "role": ADMIN_ROLE}
+    assert reputation.parameters() == (INITIAL, SMOOTHING)
+
+    reputation.set_parameters(actors.admin, 0, MAX_SCORE)
+    assert reputation.parameters() == (0, MAX_SCORE)
+    params = reputation.events("ReputationParametersSet")
+    assert [e.args for e in params] == [
+        {"initialReputation": INITIAL, "smoothing": SMOOTHING},
+        {"initialReputation": 0, "smoothing": MAX_SCORE},
+    ]
+    # A member never scored has the new initial reputation; full smoothing takes the score as is.
+    assert reputation.reputation_of(members[0]) == 0
+    round_number = all_submit(consortium, actors, members)
+    reputation.record_scores(actors.coordinator, round_number, members, [1_234, 0, MAX_SCORE])
+    assert [reputation.reputation_of(m) for m in members] == [1_234, 0, MAX_SCORE]
+
+
+def test_record_scores_needs_the_coordinator(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    round_number = all_submit(consortium, actors, members)
+    for caller in (actors.admin, actors.hospitals[0], actors.outsider):
+        with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc:
+            consortium.reputation.record_scores(caller, round_number, members[:1], [10_000])
+        assert exc.value.args_by_name == {"account": caller.address, "role": COORDINATOR_ROLE}
+    assert consortium.reputation.last_scored_round(members[0]) == 0
+
+
+def test_scores_need_a_submission(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    round_number = run_round(consortium, actors.coordinator, {members[0]: actors.hospitals[0]})
+    for member_id in (members[1], 99, 0):
+        with pytest.raises(errors.ReputationLedgerNotSubmitted) as exc:
+            consortium.reputation.record_scores(
+                actors.coordinator, round_number, [members[0], member_id], [1, 1]
+            )
+        assert exc.value.args_by_name == {"round": round_number, "memberId": member_id}
+    for other_round in (0, round_number + 1):
+        with pytest.raises(errors.ReputationLedgerNotSubmitted) as exc:
+            consortium.reputation.record_scores(actors.coordinator, other_round, [members[0]], [1])
+        assert exc.value.args_by_name == {"round": other_round, "memberId": members[0]}
+    assert consortium.reputation.history() == []
+
+
+def test_scores_are_recorded_once(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    reputation = consortium.reputation
+    round_1 = all_submit(consortium, actors, members)
+    with pytest.raises(errors.ReputationLedgerAlreadyRecorded) as exc:
+        reputation.record_scores(actors.coordinator, round_1, [members[0], members[0]], [1, 2])
+    assert exc.value.args_by_name == {"round": round_1, "memberId": members[0]}
+
+    reputation.record_scores(actors.coordinator, round_1, members, [1, 2, 3])
+    with pytest.raises(errors.ReputationLedgerAlreadyRecorded) as exc:
+        reputation.record_scores(actors.coordinator, round_1, [members[2]], [9])
+    assert exc.value.args_by_name == {"round": round_1, "memberId": members[2]}
+
+    # Once a later round is scored, an earlier one can no longer be.
+    round_2 = all_submit(consortium, actors, members)
+    round_3 = all_submit(consortium, actors, members)
+    reputation.record_scores(actors.coordinator, round_3, [members[0]], [5])
+    with pytest.raises(errors.ReputationLedgerAlreadyRecorded) as exc:
+        reputation.record_scores(actors.coordinator, round_2, [members[0]], [5])
+    assert exc.value.args_by_name == {"round": round_2, "memberId": members[0]}
+    reputation.record_scores(actors.coordinator, round_2, [members[1]], [5])
+    assert reputation.last_scored_round(members[1]) == round_2
+    assert len(reputation.history(member_id=members[0])) == 2
+
+
+def test_score_length_mismatch(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    round_number = all_submit(consortium, actors, members)
+    with pytest.raises(errors.ReputationLedgerLengthMismatch) as exc:
+        consortium.reputation.record_scores(actors.coordinator, round_number, members, [1, 2])
+    assert exc.value.args_by_name == {"members": 3, "scores": 2}
+    with pytest.raises(errors.ReputationLedgerLengthMismatch) as exc:
+        consortium.reputation.record_scores(actors.coordinator, round_number, [], [1])
+    assert exc.value.args_by_name == {"members": 0, "scores": 1}
+
+
+# == payouts =======================================================================================
+def test_pay_round(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    distributor, token = consortium.distributor, consortium.token
+    round_number = all_submit(consortium, actors, members)
+    assert distributor.payout_of(round_number) == (False, 0)
+    assert token.total_supply() == 0
+    amounts = [3 * 10**18, 0, 5 * 10**18]
+
+    receipt = distributor.pay_round(actors.coordinator, round_number, members, amounts)
+    assert distributor.payout_of(round_number) == (True, sum(amounts))
+    assert token.total_supply() == sum(amounts)
+    assert [token.balance_of(k.address) for k in actors.hospitals[:3]] == amounts
+    assert token.balance_of(actors.coordinator.address) == 0
+    assert (token.symbol(), token.decimals()) == (DEFAULT_PARAMETERS.token_symbol, 18)
+
+    payments = distributor.payments()
+    # A zero amount is counted but not paid: no event, no mint.
+    assert [(p.round, p.member_id, p.account, p.amount) for p in payments] == [
+        (round_number, members[0], actors.hospitals[0].address, amounts[0]),
+        (round_number, members[2], actors.hospitals[2].address, amounts[2]),
+    ]
+    assert {p.tx_hash for p in payments} == {receipt["transactionHash"].to_0x_hex()}
+    assert distributor.payments(member_id=members[1]) == []
+    assert [p.member_id for p in distributor.payments(round_number=round_number, member_id=members[2])] == [
+        members[2]
+    ]
+    (paid,) = distributor.events("RoundPaid")
+    assert paid.args == {"round": round_number, "total": sum(amounts), "budget": BUDGET}
+
+    # A second round adds up.
+    round_2 = all_submit(consortium, actors, members)
+    distributor.pay_round(actors.coordinator, round_2, members[:1], [10**18])
+    assert token.balance_of(actors.hospitals[0].address) == 4 * 10**18
+    assert [p.round for p in distributor.payments(member_id=members[0])] == [round_number, round_2]
+    assert len(distributor.payments(round_number=round_2)) == 1
+    assert distributor.payments(from_block=paid.block_number + 1)[0].round == round_2
+
+
+def test_only_participants_are_paid(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    fourth = consortium.registry.request_membership(actors.hospitals[3], "Hospital 4")
+    consortium.registry.approve(actors.admin, fourth)
+    # Members 1 and 2 submit, only member 1 enters the aggregate; members 3 and 4 do not submit.
+    round_number = run_round(
+        consortium,
+        actors.coordinator,
+        {members[0]: actors.hospitals[0], members[1]: actors.hospitals[1]},
+        [members[0]],
+    )
+    assert consortium.ledger.has_submitted(round_number, members[1])
+    for outsider_id in (members[1], members[2], fourth, 77):
+        ids = sorted([members[0], outsider_id])
+        with pytest.raises(errors.RewardDistributorNotParticipant) as exc:
+            consortium.distributor.pay_round(actors.coordinator, round_number, ids, [1, 1])
+        assert exc.value.args_by_name == {"round": round_number, "memberId": outsider_id}
+    assert consortium.distributor.payout_of(round_number) == (False, 0)
+    assert consortium.token.total_supply() == 0
+    consortium.distributor.pay_round(actors.coordinator, round_number, [members[0]], [1])
+    assert consortium.token.total_supply() == 1
+
+
+def test_participation_is_per_round(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    round_1 = all_submit(consortium, actors, members)
+    round_2 = run_round(consortium, actors.coordinator, {members[0]: actors.hospitals[0]})
+    with pytest.raises(errors.RewardDistributorNotParticipant) as exc:
+        consortium.distributor.pay_round(actors.coordinator, round_2, members[:2], [1, 1])
+    assert exc.value.args_by_name == {"round": round_2, "memberId": members[1]}
+    consortium.distributor.pay_round(actors.coordinator, round_1, members[:2], [1, 1])
+
+
+def test_round_not_finalized(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    for round_number in (0, 1):
+        with pytest.raises(errors.RewardDistributorRoundNotFinalized) as exc:
+            consortium.distributor.pay_round(actors.coordinator, round_number, [], [])
+        assert exc.value.args_by_name == {"round": round_number}
+    open_round = all_submit(consortium, actors, members, finalize=False)
+    with pytest.raises(errors.RewardDistributorRoundNotFinalized) as exc:
+        consortium.distributor.pay_round(actors.coordinator, open_round, members, [1, 1, 1])
+    assert exc.value.args_by_name == {"round": open_round}
+    assert consortium.distributor.payout_of(open_round) == (False, 0)
+
+
+def test_a_round_is_paid_once(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    round_number = all_submit(consortium, actors, members)
+    consortium.distributor.pay_round(actors.coordinator, round_number, members[:1], [10])
+    for ids, amounts in ((members[:1], [10]), (members[1:2], [10]), ([], [])):
+        with pytest.raises(errors.RewardDistributorAlreadyPaid) as exc:
+            consortium.distributor.pay_round(actors.coordinator, round_number, ids, amounts)
+        assert exc.value.args_by_name == {"round": round_number}
+    assert consortium.token.total_supply() == 10
+    assert consortium.distributor.payout_of(round_number) == (True, 10)
+
+
+def test_an_empty_payout_closes_the_round(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    round_number = all_submit(consortium, actors, members)
+    consortium.distributor.pay_round(actors.coordinator, round_number, [], [])
+    assert consortium.distributor.payout_of(round_number) == (True, 0)
+    with pytest.raises(errors.RewardDistributorAlreadyPaid):
+        consortium.distributor.pay_round(actors.coordinator, round_number, members, [1, 1, 1])
+    (paid,) = consortium.distributor.events("RoundPaid")
+    assert paid.args["total"] == 0
+
+
+def test_budget(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    distributor = consortium.distributor
+    assert distributor.round_budget() == BUDGET
+    round_1 = all_submit(consortium, actors, members)
+    with pytest.raises(errors.RewardDistributorBudgetExceeded) as exc:
+        distributor.pay_round(actors.coordinator, round_1, members, [BUDGET // 2, BUDGET // 2, 1])
+    assert exc.value.args_by_name == {"round": round_1, "total": BUDGET + 1, "budget": BUDGET}
+    distributor.pay_round(actors.coordinator, round_1, members, [BUDGET // 2, BUDGET // 2, 0])
+    assert consortium.token.total_supply() == BUDGET
+
+    for caller in (actors.coordinator, actors.hospitals[0], actors.outsider):
+        with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc_access:
+            distributor.set_round_budget(caller, 10**30)
+        assert exc_access.value.args_by_name == {"account": caller.address, "role": ADMIN_ROLE}
+    distributor.set_round_budget(actors.admin, 100)
+    assert distributor.round_budget() == 100
+    assert [e.args for e in distributor.events("RoundBudgetSet")] == [
+        {"previous": 0, "current": BUDGET},
+        {"previous": BUDGET, "current": 100},
+    ]
+    round_2 = all_submit(consortium, actors, members)
+    with pytest.raises(errors.RewardDistributorBudgetExceeded) as exc:
+        distributor.pay_round(actors.coordinator, round_2, members[:1], [101])
+    assert exc.value.args_by_name == {"round": round_2, "total": 101, "budget": 100}
+    distributor.set_round_budget(actors.admin, 0)
+    with pytest.raises(errors.RewardDistributorBudgetExceeded):
+        distributor.pay_round(actors.coordinator, round_2, members[:1], [1])
+    distributor.pay_round(actors.coordinator, round_2, members, [0, 0, 0])
+    assert distributor.payout_of(round_2) == (True, 0)
+
+
+def test_huge_amounts_fail_cleanly(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    distributor = consortium.distributor
+    distributor.set_round_budget(actors.admin, 2**256 - 1)
+    round_number = all_submit(consortium, actors, members)
+    # The total is stored in 248 bits.
+    with pytest.raises(errors.SafeCastOverflowedUintDowncast) as exc:
+        distributor.pay_round(actors.coordinator, round_number, members[:1], [2**248])
+    assert exc.value.args_by_name == {"bits": 248, "value": 2**248}
+    # Amounts that overflow uint256 when summed panic (checked arithmetic).
+    with pytest.raises(UnknownRevertError, match="0x11"):
+        distributor.pay_round(actors.coordinator, round_number, members[:2], [2**255, 2**255])
+    assert distributor.payout_of(round_number) == (False, 0)
+    distributor.pay_round(actors.coordinator, round_number, members[:1], [2**248 - 1])
+    assert consortium.token.total_supply() == 2**248 - 1
+
+
+def test_payout_order_and_lengths(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    distributor = consortium.distributor
+    round_number = all_submit(consortium, actors, members)
+    m1, m2, m3 = members
+    for ids, index in (([m2, m1], 1), ([m1, m1], 1), ([m1, m3, m2], 2), ([0], 0)):
+        with pytest.raises(errors.RewardDistributorMembersNotSorted) as exc:
+            distributor.pay_round(actors.coordinator, round_number, ids, [1] * len(ids))
+        assert exc.value.args_by_name == {"index": index}
+    with pytest.raises(errors.RewardDistributorLengthMismatch) as exc_length:
+        distributor.pay_round(actors.coordinator, round_number, members, [1, 1])
+    assert exc_length.value.args_by_name == {"members": 3, "amounts": 2}
+    assert distributor.payout_of(round_number) == (False, 0)
+
+
+def test_only_the_coordinator_pays(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    round_number = all_submit(consortium, actors, members)
+    for caller in (actors.admin, actors.hospitals[0], actors.outsider):
+        with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc:
+            consortium.distributor.pay_round(caller, round_number, members[:1], [1])
+        assert exc.value.args_by_name == {"account": caller.address, "role": COORDINATOR_ROLE}
+    assert consortium.token.total_supply() == 0
+
+
+def test_tokens_cannot_be_minted_directly(consortium: Consortium, actors: Actors) -> None:
+    token = consortium.token
+    minter_role = consortium.client.call(token.contract.functions.MINTER_ROLE())
+    for caller in (actors.admin, actors.coordinator, actors.outsider):
+        with pytest.raises(errors.AccessControlUnauthorizedAccount) as exc:
+            consortium.client.transact(token.contract.functions.mint(caller.address, 1), caller)
+        assert exc.value.args_by_name == {"account": caller.address, "neededRole": minter_role}
+    assert token.total_supply() == 0
+
+
+def test_tokens_go_to_the_current_signer(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    old_key, new_key = actors.hospitals[0], actors.hospitals[4]
+    round_number = all_submit(consortium, actors, members)
+    consortium.registry.propose_key_rotation(old_key, new_key.address)
+    consortium.registry.accept_key_rotation(new_key, members[0])
+
+    consortium.distributor.pay_round(actors.coordinator, round_number, members[:1], [42])
+    assert consortium.token.balance_of(new_key.address) == 42
+    assert consortium.token.balance_of(old_key.address) == 0
+    (payment,) = consortium.distributor.payments()
+    assert (payment.member_id, payment.account) == (members[0], new_key.address)
+
+
+def test_suspended_participants_are_still_paid(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    # Participation was earned when the round was finalized; a later suspension does not undo it.
+    round_number = all_submit(consortium, actors, members)
+    consortium.registry.suspend(actors.admin, members[1], "audit")
+    consortium.distributor.pay_round(actors.coordinator, round_number, members, [1, 2, 3])
+    assert consortium.token.balance_of(actors.hospitals[1].address) == 2
+
+
+# == properties ====================================================================================
+def test_property_payout_arithmetic(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    distributor, token = consortium.distributor, consortium.token
+    keys = actors.hospitals[:3]
+    unpaid: list[int] = []  # a finalized round not yet paid, reused until a payout succeeds
+    outcomes: set[bool] = set()
+
+    @HYPOTHESIS
+    @given(
+        amounts=st.lists(st.integers(0, 10**24), min_size=1, max_size=3),
+        slack=st.integers(-(10**24), 10**24),
+    )
+    def check(amounts: list[int], slack: int) -> None:
+        total = sum(amounts)
+        budget = max(0, total + slack)
+        distributor.set_round_budget(actors.admin, budget)
+        if not unpaid:
+            unpaid.append(all_submit(consortium, actors, members))
+        round_number = unpaid[0]
+        chosen = members[: len(amounts)]
+        supply = token.total_supply()
+        balances = [token.balance_of(k.address) for k in keys]
+
+        if total <= budget:
+            distributor.pay_round(actors.coordinator, round_number, chosen, amounts)
+            unpaid.clear()
+            assert distributor.payout_of(round_number) == (True, total)
+            assert token.total_supply() == supply + total
+            gained = [token.balance_of(k.address) - before for k, before in zip(keys, balances, strict=True)]
+            assert gained == [*amounts, *[0] * (3 - len(amounts))]
+            paid = distributor.payments(round_number=round_number)
+            assert [(p.member_id, p.amount) for p in paid] == [
+                (m, a) for m, a in zip(chosen, amounts, strict=True) if a
+            ]
+        else:
+            with pytest.raises(errors.RewardDistributorBudgetExceeded) as exc:
+                distributor.pay_round(actors.coordinator, round_number, chosen, amounts)
+            assert exc.value.args_by_name == {"round": round_number, "total": total, "budget": budget}
+            assert distributor.payout_of(round_number) == (False, 0)
+            assert token.total_supply() == supply
+        outcomes.add(total <= budget)
+
+    check()
+    assert outcomes == {True, False}  # both sides of the budget were tried
+
+
+@pytest.fixture
+def scored_rounds(consortium: Consortium, actors: Actors, members: list[int]) -> list[int]:
+    """Four finalized rounds in which all three members submitted."""
+    return [all_submit(consortium, actors, members) for _ in range(4)]
+
+
+def test_property_reputation_arithmetic(
+    client: ChainClient,
+    consortium: Consortium,
+    actors: Actors,
+    members: list[int],
+    scored_rounds: list[int],
+) -> None:
+    longest: list[int] = [0]
+
+    @HYPOTHESIS
+    @given(
+        initial=st.integers(0, MAX_SCORE),
+        steps=st.lists(
+            st.tuples(
+                st.integers(1, MAX_SCORE),
+                st.lists(st.one_of(st.none(), st.integers(0, MAX_SCORE)), min_size=3, max_size=3),
+            ),
+            min_size=1,
+            max_size=len(scored_rounds),
+        ),
+    )
+    def check(initial: int, steps: list[tuple[int, list[int | None]]]) -> None:
+        # A fresh ReputationLedger per example (on the same registry and round ledger) starts every
+        # member at ``initial``; each step may change the smoothing, then scores some of the members.
+        address, _ = client.deploy(
+            "ReputationLedger",
+            actors.admin,
+            consortium.registry.address,
+            consortium.ledger.address,
+            initial,
+            steps[0][0],
+        )
+        reputation = Reputation(client, address)
+        expected = dict.fromkeys(members, initial)
+        smoothing = steps[0][0]
+        for round_number, (step_smoothing, contributions) in zip(scored_rounds, steps, strict=False):
+            if step_smoothing != smoothing:
+                reputation.set_parameters(actors.admin, initial, step_smoothing)
+                smoothing = step_smoothing
+            scored = [(m, c) for m, c in zip(members, contributions, strict=True) if c is not None]
+            reputation.record_scores(
+                actors.coordinator, round_number, [m for m, _ in scored], [c for _, c in scored]
+            )
+            for member_id, contribution in scored:
+                expected[member_id] = next_reputation(expected[member_id], contribution, smoothing)
+            on_chain = {m: reputation.reputation_of(m) for m in members}
+            assert on_chain == expected
+            assert all(0 <= value <= MAX_SCORE for value in on_chain.values())
+            assert [c.current for c in reputation.history(round_number=round_number)] == [
+                expected[m] for m, _ in scored
+            ]
+        assert reputation.parameters() == (initial, smoothing)
+        longest[0] = max(longest[0], len(steps))
+
+    check()
+    assert longest[0] > 1  # some examples ran over several rounds
