@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -30,7 +32,11 @@ def demo(
     try:
         console.print(_summary(run))
         console.print(f"run directory: [bold]{run.run_dir}[/]")
-        console.print(f"try: bcfl chain status --rpc-url {run.node.rpc_url} --manifest {run.manifest_path}")
+        bcfl = shutil.which("bcfl") or sys.argv[0]
+        console.print(
+            f"try: {bcfl} chain status --rpc-url {run.node.rpc_url} --manifest {run.manifest_path}",
+            soft_wrap=True,
+        )
         if keep_running:
             console.print("chain running; press Ctrl-C to stop (its state is saved in the run directory)")
             signal.signal(signal.SIGTERM, _interrupt)
