@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.installed
 FORGE ?= $(or $(BCFL_FORGE),$(CURDIR)/node_modules/.bin/forge)
 PIP_VERSION := 25.3
 
-.PHONY: help setup contracts contracts-check demo test test-contracts test-python bench lint lock clean
+.PHONY: help setup contracts contracts-check demo test test-contracts test-python test-compose bench lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,13 +37,16 @@ contracts-check: setup ## Fail if the committed artifacts differ from a fresh co
 demo: setup ## Start a chain, deploy the consortium and print where to look
 	$(BIN)/bcfl demo
 
-test: setup lint test-contracts test-python ## Install, lint, then run the whole suite
+test: setup lint test-contracts test-python test-compose ## Install, lint, then run the whole suite
 
 test-contracts: setup ## Foundry unit, fuzz and invariant tests
 	cd contracts && $(FORGE) test
 
 test-python: setup ## Python tests against a real Anvil
 	$(BIN)/python -m pytest
+
+test-compose: setup ## docker-compose.yml for real (root: installs and starts Docker if needed)
+	$(BIN)/python -m pytest -m compose
 
 bench: setup ## Gas benchmarks, written to docs/benchmarks.md
 	$(BIN)/python scripts/bench_gas.py --out docs/benchmarks.md

@@ -132,3 +132,51 @@ def test_keys_new_refuses_to_overwrite_and_short_passwords(tmp_path: Path) -> No
     assert code == 1 and "refusing to overwrite" in out
     code, out = invoke("keys", "new", str(tmp_path / "b.json"), env={"BCFL_KEYSTORE_PASSWORD": "short"})
     assert code == 1 and "at least 8" in out
+
+
+def test_deploy_checks_its_input_before_sending_anything(
+    anvil: AnvilNode, client: ChainClient, tmp_path: Path
+) -> None:
+    before = client.block_number()
+    for args, message in (
+        (["--coordinator", "0xnothex"], "--coordinator must be a 20-byte 0x-hex address"),
+        (["--admin", "12"], "--admin must be a 20-byte 0x-hex address"),
+        (["--initial-reputation", "20000"], "initial_reputation"),
+        (["--smoothing", "0"], "smoothing"),
+    ):
+        code, out = invoke("chain", "deploy", "--rpc-url", anvil.rpc_url, "--dev-account", "0", *args)
+        assert code != 0 and message in out and "Traceback" not in out, out
+    assert client.block_number() == before  # nothing was sent
+    lower = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"  # lower-case addresses are fine
+    out_path = tmp_path / "d.json"
+    code, out = invoke(
+        "chain",
+        "deploy",
+        "--rpc-url",
+        anvil.rpc_url,
+        "--dev-account",
+        "0",
+        "--coordinator",
+        lower,
+        "--out",
+        str(out_path),
+    )
+    assert code == 0, out
+    assert DeploymentManifest.load(out_path).coordinator == "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+
+def test_deploy_reuse_keeps_a_live_deployment(anvil: AnvilNode, manifest_path: Path) -> None:
+    first = DeploymentManifest.load(manifest_path)
+    code, out = invoke(
+        "chain",
+        "deploy",
+        "--rpc-url",
+        anvil.rpc_url,
+        "--dev-account",
+        "0",
+        "--out",
+        str(manifest_path),
+        "--reuse",
+    )
+    assert code == 0 and "reusing" in out, out
+    assert DeploymentManifest.load(manifest_path) == first

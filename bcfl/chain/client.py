@@ -15,18 +15,25 @@ from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
 
 from bcfl.chain.artifacts import abi_of, load_artifact
-from bcfl.chain.exceptions import ChainError, ChainUnreachableError, TransactionFailedError
+from bcfl.chain.exceptions import (
+    ChainError,
+    ChainUnreachableError,
+    TransactionFailedError,
+    TransactionStatusUnknownError,
+    TransactionTimeoutError,
+    redact_url,
+)
 from bcfl.chain.revert import decode_revert, revert_data
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)
-_NONCE_ERRORS = ("nonce too low", "nonce too high", "already known", "replacement transaction underpriced")
+_NONCE_ERRORS = ("nonce too low", "already known", "replacement transaction underpriced")
 
 
 class ChainClient:
@@ -67,7 +74,8 @@ class ChainClient:
                 if attempt == self.retries:
                     tries = self.retries + 1
                     raise ChainUnreachableError(
-                        f"the chain at {self.rpc_url} did not answer {what} after {tries} tries: {exc}"
+                        f"the chain at {redact_url(self.rpc_url)} did not answer {what} after {tries} tries "
+                        f"({type(exc).__name__})"
                     ) from exc
                 delay = self.backoff_s * 2**attempt
                 logger.warning(
@@ -155,46 +163,77 @@ class ChainClient:
         address = sender.address
         with self._lock_for(address):
             for attempt in (1, 2):
-                if address not in self._nonces:
-                    self._nonces[address] = self.retrying(
-                        "eth_getTransactionCount",
-                        lambda: self.w3.eth.get_transaction_count(address, "pending"),
-                    )
-                nonce = self._nonces[address]
+                nonce = self._nonce(address)
                 try:
                     tx = self.retrying(f"estimate {what}", lambda n=nonce: build(n))  # type: ignore[misc]
                 except ContractLogicError as exc:
                     raise decode_revert(revert_data(exc.data)) from exc
+                except Web3RPCError as exc:
+                    raise ChainError(f"the node refused {what}: {exc}") from exc
                 signed = sender.sign_transaction(cast(dict[str, Any], tx))
                 try:
-                    tx_hash = self._send_raw(signed.raw_transaction, HexBytes(signed.hash))
+                    tx_hash = self._send_raw(signed.raw_transaction, HexBytes(signed.hash), what)
                 except Web3RPCError as exc:
-                    if attempt == 1 and any(m in str(exc).lower() for m in _NONCE_ERRORS):
+                    if attempt == 1 and _is_nonce_error(exc):
                         logger.info("nonce %d for %s was stale; resyncing", nonce, address)
                         self._nonces.pop(address, None)
                         continue
                     raise ChainError(f"the node refused {what}: {exc}") from exc
+                except TransactionStatusUnknownError:
+                    self._nonces.pop(address, None)
+                    raise
                 self._nonces[address] = nonce + 1
                 break
-        receipt = self.wait_for_receipt(tx_hash)
+        try:
+            receipt = self.wait_for_receipt(tx_hash)
+        except TransactionTimeoutError:
+            self._nonces.pop(address, None)
+            raise
         if receipt["status"] != 1:
             raise self._failure_reason(tx, receipt, what)
         return receipt
 
-    def _send_raw(self, raw: bytes, tx_hash: HexBytes) -> HexBytes:
+    def _nonce(self, address: ChecksumAddress) -> int:
+        if address not in self._nonces:
+            self._nonces[address] = self.retrying(
+                "eth_getTransactionCount", lambda: self.w3.eth.get_transaction_count(address, "pending")
+            )
+        return self._nonces[address]
+
+    def _send_raw(self, raw: bytes, tx_hash: HexBytes, what: str) -> HexBytes:
+        """Send a signed transaction; resending it after a lost answer never sends it twice."""
+        tries = 0
+
         def send() -> HexBytes:
+            nonlocal tries
+            tries += 1
             try:
                 return HexBytes(self.w3.eth.send_raw_transaction(raw))
             except Web3RPCError as exc:
-                # A retry after a lost answer finds the first send already in the pool or mined.
-                if "already known" in str(exc).lower():
+                # After a lost answer the first send may be pending or mined already: then the
+                # node says "already known" or "nonce too low", and it is the same transaction.
+                if tries > 1 and _is_nonce_error(exc) and self._exists(tx_hash):
                     return tx_hash
                 raise
 
-        return self.retrying("eth_sendRawTransaction", send)
+        try:
+            return self.retrying("eth_sendRawTransaction", send)
+        except ChainUnreachableError as exc:
+            raise TransactionStatusUnknownError(
+                f"{what}: transaction {tx_hash.to_0x_hex()} may or may not have reached the chain at "
+                f"{redact_url(self.rpc_url)}; look it up before sending again",
+                tx_hash.to_0x_hex(),
+            ) from exc
+
+    def _exists(self, tx_hash: HexBytes) -> bool:
+        try:
+            self.retrying("eth_getTransactionByHash", lambda: self.w3.eth.get_transaction(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
 
     def wait_for_receipt(self, tx_hash: HexBytes) -> TxReceipt:
-        """Wait (bounded) for a transaction's receipt."""
+        """Wait (bounded) for a transaction's receipt, polling from 1 ms with back-off."""
         deadline = time.monotonic() + self.receipt_timeout_s
         delay = 0.001
         while True:
@@ -204,8 +243,9 @@ class ChainClient:
                 )
             except TransactionNotFound:
                 if time.monotonic() > deadline:
-                    raise TimeExhausted(
-                        f"no receipt for {tx_hash.to_0x_hex()} after {self.receipt_timeout_s}s"
+                    raise TransactionTimeoutError(
+                        f"no receipt for {tx_hash.to_0x_hex()} after {self.receipt_timeout_s}s",
+                        tx_hash.to_0x_hex(),
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
@@ -225,3 +265,7 @@ class ChainClient:
 
 def _with_nonce(params: TxParams, nonce: int) -> TxParams:
     return cast(TxParams, {**params, "nonce": nonce})
+
+
+def _is_nonce_error(exc: Web3RPCError) -> bool:
+    return any(marker in str(exc).lower() for marker in _NONCE_ERRORS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bcfl.chain.client import ChainClient
-from bcfl.chain.exceptions import ManifestError
+from bcfl.chain.exceptions import ManifestError, redact_url
 from bcfl.chain.ledger import Ledger
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.chain.registry import Registry
@@ -47,7 +47,7 @@ def check_deployment(client: ChainClient, manifest: DeploymentManifest) -> None:
     if client.chain_id != manifest.chain_id:
         raise ManifestError(
             f"the manifest is for chain id {manifest.chain_id}, "
-            f"but {client.rpc_url} is chain {client.chain_id}"
+            f"but {redact_url(client.rpc_url)} is chain {client.chain_id}"
         )
     stale = manifest.stale_abis()
     if stale:
@@ -57,4 +57,6 @@ def check_deployment(client: ChainClient, manifest: DeploymentManifest) -> None:
     for name, record in manifest.contracts.items():
         code = client.retrying("eth_getCode", lambda a=record.address: client.w3.eth.get_code(a))  # type: ignore[misc]
         if not code:
-            raise ManifestError(f"no contract code for {name} at {record.address} on {client.rpc_url}")
+            raise ManifestError(
+                f"no contract code for {name} at {record.address} on {redact_url(client.rpc_url)}"
+            )

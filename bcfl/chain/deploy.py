@@ -7,10 +7,12 @@ from collections.abc import Callable
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
 
 from bcfl.build.solc import SOLC_VERSION
 from bcfl.chain.artifacts import abi_hash
 from bcfl.chain.client import ChainClient
+from bcfl.chain.exceptions import ChainError
 from bcfl.chain.manifest import ContractRecord, DeploymentManifest, DeploymentParameters
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ def deploy_consortium(
     ``coordinator`` gets the coordinator role; ``admin`` (default: the deployer) ends up the only
     consortium admin: when it differs, the deployer hands its admin roles over and renounces them.
     """
+    coordinator = _checksum(coordinator, "coordinator")
+    admin = _checksum(admin, "admin")
     blocks: list[int] = []
     records: dict[str, ContractRecord] = {}
 
@@ -54,23 +58,31 @@ def deploy_consortium(
     registry = deploy("ConsortiumRegistry", deployer.address)
     ledger = deploy("RoundLedger", registry)
     deploy("ReputationLedger", registry, ledger, parameters.initial_reputation, parameters.smoothing)
-    token = deploy("RewardToken", parameters.token_name, parameters.token_symbol, deployer.address)
-    distributor = deploy("RewardDistributor", registry, ledger, token, parameters.round_budget)
+    distributor = deploy(
+        "RewardDistributor",
+        registry,
+        ledger,
+        parameters.token_name,
+        parameters.token_symbol,
+        parameters.round_budget,
+    )
+    # The distributor creates the token and is its only minter.
+    token = client.call(client.contract("RewardDistributor", distributor).functions.token())
+    records["RewardToken"] = ContractRecord(
+        address=token, abi_hash=abi_hash("RewardToken"), tx_hash=records["RewardDistributor"].tx_hash
+    )
 
-    on_step("granting roles")
-    token_contract = client.contract("RewardToken", token)
     registry_contract = client.contract("ConsortiumRegistry", registry)
-    minter_role = client.call(token_contract.functions.MINTER_ROLE())
-    client.transact(token_contract.functions.grantRole(minter_role, distributor), deployer)
     if coordinator is not None:
+        on_step("granting the coordinator role")
         role = client.call(registry_contract.functions.COORDINATOR_ROLE())
         client.transact(registry_contract.functions.grantRole(role, coordinator), deployer)
     final_admin = admin or deployer.address
     if final_admin.lower() != deployer.address.lower():
+        on_step("handing the admin role over")
         admin_role = bytes(32)
-        for contract in (registry_contract, token_contract):
-            client.transact(contract.functions.grantRole(admin_role, final_admin), deployer)
-            client.transact(contract.functions.renounceRole(admin_role, deployer.address), deployer)
+        client.transact(registry_contract.functions.grantRole(admin_role, final_admin), deployer)
+        client.transact(registry_contract.functions.renounceRole(admin_role, deployer.address), deployer)
     return DeploymentManifest(
         chain_id=client.chain_id,
         deployment_block=min(blocks),
@@ -81,3 +93,12 @@ def deploy_consortium(
         parameters=parameters,
         contracts=records,
     )
+
+
+def _checksum(address: str | None, role: str) -> str | None:
+    if address is None:
+        return None
+    try:
+        return to_checksum_address(address)
+    except ValueError:
+        raise ChainError(f"the {role} address {address!r} is not a 20-byte 0x-hex address") from None

@@ -285,6 +285,15 @@ class RewardDistributorRoundNotFinalized(ContractRevertError):
     arg_types = ("uint256",)
 
 
+class RewardTokenUnauthorizedMinter(ContractRevertError):
+    """Only the distributor that created the token can mint."""
+
+    signature = "RewardTokenUnauthorizedMinter(address)"
+    selector = bytes.fromhex("f8b481f1")
+    arg_names = ("account",)
+    arg_types = ("address",)
+
+
 class RoundLedgerDuplicateUpdate(ContractRevertError):
     """The member already has an update in this round."""
 
@@ -408,6 +417,7 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevertError]] = {
     RewardDistributorMembersNotSorted.selector: RewardDistributorMembersNotSorted,
     RewardDistributorNotParticipant.selector: RewardDistributorNotParticipant,
     RewardDistributorRoundNotFinalized.selector: RewardDistributorRoundNotFinalized,
+    RewardTokenUnauthorizedMinter.selector: RewardTokenUnauthorizedMinter,
     RoundLedgerDuplicateUpdate.selector: RoundLedgerDuplicateUpdate,
     RoundLedgerEmptyValue.selector: RoundLedgerEmptyValue,
     RoundLedgerLengthMismatch.selector: RoundLedgerLengthMismatch,

@@ -7,12 +7,16 @@ from functools import partial
 from typing import Any
 
 from web3.contract import Contract
+from web3.exceptions import Web3RPCError
 from web3.types import EventData
 
 from bcfl.chain.client import ChainClient
+from bcfl.chain.exceptions import ChainError
 
 #: Largest block span asked of the node in one eth_getLogs call.
 DEFAULT_CHUNK = 10_000
+#: How nodes and providers word a refusal of a too-large eth_getLogs range or result.
+_RANGE_LIMIT_MARKERS = ("range", "too many", "limit", "exceed", "10000 results", "query returned more than")
 
 
 @dataclass(frozen=True)
@@ -38,28 +42,45 @@ def query_events(
     to_block: int | None = None,
     chunk: int = DEFAULT_CHUNK,
 ) -> list[ChainEvent]:
-    """Events ``event`` of ``contract`` in [from_block, to_block], filtered on indexed arguments."""
+    """Events ``event`` of ``contract`` in [from_block, to_block], filtered on indexed arguments.
+
+    The range is asked for in windows of ``chunk`` blocks; a window the node refuses as too large
+    (a block-range or result-count cap) is halved until it is accepted.
+    """
     last = client.block_number() if to_block is None else to_block
     found: list[ChainEvent] = []
-    start = from_block
+    start, window = from_block, max(1, chunk)
     while start <= last:
-        end = min(start + chunk - 1, last)
-        logs = client.retrying(
-            f"eth_getLogs {event}", partial(_get_logs, contract, event, filters, start, end)
-        )
-        for log in logs:
-            found.append(
-                ChainEvent(
-                    contract=contract_name,
-                    name=event,
-                    args=dict(log["args"]),
-                    block_number=log["blockNumber"],
-                    tx_hash=log["transactionHash"].to_0x_hex(),
-                    log_index=log["logIndex"],
-                )
+        end = min(start + window - 1, last)
+        try:
+            logs = client.retrying(
+                f"eth_getLogs {event}", partial(_get_logs, contract, event, filters, start, end)
             )
+        except Web3RPCError as exc:
+            if window > 1 and _is_range_limit(exc):
+                window //= 2
+                continue
+            raise ChainError(
+                f"the node refused eth_getLogs for {event} in blocks {start}-{end}: {exc}"
+            ) from exc
+        found.extend(
+            ChainEvent(
+                contract=contract_name,
+                name=event,
+                args=dict(log["args"]),
+                block_number=log["blockNumber"],
+                tx_hash=log["transactionHash"].to_0x_hex(),
+                log_index=log["logIndex"],
+            )
+            for log in logs
+        )
         start = end + 1
     return found
+
+
+def _is_range_limit(exc: Web3RPCError) -> bool:
+    text = str(exc).lower()
+    return any(marker in text for marker in _RANGE_LIMIT_MARKERS)
 
 
 def _get_logs(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from eth_utils.address import to_checksum_address
 
@@ -17,6 +18,22 @@ class ChainUnreachableError(ChainError):
 
 class TransactionFailedError(ChainError):
     """A transaction was mined but failed without a decodable reason."""
+
+
+class TransactionStatusUnknownError(ChainUnreachableError):
+    """The chain stopped answering while a signed transaction was being sent: it may have landed."""
+
+    def __init__(self, message: str, tx_hash: str) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
+class TransactionTimeoutError(ChainError):
+    """A sent transaction had no receipt within the time allowed."""
+
+    def __init__(self, message: str, tx_hash: str) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
 
 
 class KeystoreError(ChainError):
@@ -60,3 +77,12 @@ def _show(value: Any) -> str:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return str(value)
+
+
+def redact_url(url: str) -> str:
+    """``url`` without credentials, path or query (RPC providers put API keys there), for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    hidden = "/…" if (parts.path not in ("", "/") or parts.query or parts.username) else ""
+    return f"{parts.scheme}://{host}{port}{hidden}"

@@ -51,6 +51,17 @@ class RegisteredUpdate:
 
 
 @dataclass(frozen=True)
+class OpenedRound:
+    """A round's start as recorded by a ``RoundOpened`` event."""
+
+    round: int
+    global_model_hash: bytes
+    config_hash: bytes
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
 class FinalizedRound:
     """A round's close as recorded by a ``RoundFinalized`` event."""
 
@@ -167,11 +178,21 @@ class Ledger(ContractBinding):
             )
         ]
 
+    def opened_rounds(
+        self, round_number: int | None = None, from_block: int | None = None, to_block: int | None = None
+    ) -> list[OpenedRound]:
+        """``RoundOpened`` records, optionally of one round."""
+        return [
+            OpenedRound(
+                e.args["round"], e.args["globalModelHash"], e.args["configHash"], e.block_number, e.tx_hash
+            )
+            for e in self.round_member_events("RoundOpened", round_number, None, from_block, to_block)
+        ]
+
     def finalized_rounds(
         self, round_number: int | None = None, from_block: int | None = None, to_block: int | None = None
     ) -> list[FinalizedRound]:
         """``RoundFinalized`` records, optionally of one round."""
-        filters = None if round_number is None else {"round": round_number}
         return [
             FinalizedRound(
                 e.args["round"],
@@ -182,5 +203,5 @@ class Ledger(ContractBinding):
                 e.block_number,
                 e.tx_hash,
             )
-            for e in self.events("RoundFinalized", filters=filters, from_block=from_block, to_block=to_block)
+            for e in self.round_member_events("RoundFinalized", round_number, None, from_block, to_block)
         ]

@@ -73,6 +73,10 @@ class Registry(ContractBinding):
         """Step 1 of a key rotation, signed by the current key."""
         return self._transact(hospital, "proposeKeyRotation", new_signer)
 
+    def admin_propose_key_rotation(self, admin: LocalAccount, member_id: int, new_signer: str) -> TxReceipt:
+        """Step 1 of a key rotation for a lost or stolen key, by the admin (suspend first if stolen)."""
+        return self._transact(admin, "adminProposeKeyRotation", member_id, new_signer)
+
     def accept_key_rotation(self, new_key: LocalAccount, member_id: int) -> TxReceipt:
         """Step 2 of a key rotation, signed by the new key."""
         return self._transact(new_key, "acceptKeyRotation", member_id)
@@ -170,6 +174,11 @@ class Registry(ContractBinding):
     def is_admin(self, account: str) -> bool:
         """Whether ``account`` is a consortium admin."""
         return self.has_role(ADMIN_ROLE, account)
+
+    def signer_of(self, member_id: int) -> str:
+        """Current signing key of a member (the zero address for an unknown id)."""
+        signer: str = self._call("signerOf", member_id)
+        return signer
 
     def pending_signer_of(self, member_id: int) -> str:
         """Key proposed in a rotation not yet accepted (the zero address if none)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eth_abi.abi import decode
+from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
 from bcfl.chain.errors import ERRORS_BY_SELECTOR
@@ -31,16 +32,18 @@ def revert_data(raw: Any) -> bytes:
 def decode_revert(data: bytes) -> ChainError:
     """The exception for revert ``data``: a generated :class:`ContractRevertError` subclass when known."""
     selector, body = data[:4], data[4:]
-    error_type = ERRORS_BY_SELECTOR.get(selector)
-    if error_type is not None:
-        values = decode(list(error_type.arg_types), body)
-        return error_type(*values)
-    if selector == _ERROR_STRING:
-        (message,) = decode(["string"], body)
-        return UnknownRevertError(f"reverted: {message}", data)
-    if selector == _PANIC:
-        (code,) = decode(["uint256"], body)
-        return UnknownRevertError(f"panicked with code {code:#x}", data)
+    try:
+        error_type = ERRORS_BY_SELECTOR.get(selector)
+        if error_type is not None:
+            return error_type(*decode(list(error_type.arg_types), body))
+        if selector == _ERROR_STRING:
+            (message,) = decode(["string"], body)
+            return UnknownRevertError(f"reverted: {message}", data)
+        if selector == _PANIC:
+            (code,) = decode(["uint256"], body)
+            return UnknownRevertError(f"panicked with code {code:#x}", data)
+    except DecodingError:
+        return UnknownRevertError(f"reverted with malformed error data 0x{data.hex()}", data)
     if not data:
         return UnknownRevertError("reverted without data", data)
     return UnknownRevertError(f"reverted with unknown error data 0x{data.hex()}", data)

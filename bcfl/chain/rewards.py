@@ -51,9 +51,14 @@ class Token(ContractBinding):
         value: int = self._call("allowance", holder, spender)
         return value
 
-    def is_minter(self, account: str) -> bool:
-        """Whether ``account`` may mint (only the distributor should)."""
-        return bool(self._call("hasRole", self._call("MINTER_ROLE"), account))
+    def transfer_from(self, spender: LocalAccount, holder: str, to: str, amount: int) -> TxReceipt:
+        """Move ``holder``'s tokens within ``spender``'s allowance."""
+        return self._transact(spender, "transferFrom", holder, to, amount)
+
+    def minter(self) -> str:
+        """The only account that can mint: the distributor that created the token."""
+        value: str = self._call("minter")
+        return value
 
     def name(self) -> str:
         """Token name."""
@@ -83,12 +88,22 @@ class Distributor(ContractBinding):
         return self._transact(coordinator, "payRound", round_number, list(member_ids), list(amounts))
 
     def set_round_budget(self, admin: LocalAccount, budget: int) -> TxReceipt:
-        """Change the per-round budget (base units)."""
+        """Set the budget (base units) of rounds opened from now on."""
         return self._transact(admin, "setRoundBudget", budget)
 
     def round_budget(self) -> int:
-        """Current per-round budget in base units."""
+        """Budget of rounds opened from now on, in base units."""
         value: int = self._call("roundBudget")
+        return value
+
+    def budget_of(self, round_number: int) -> int:
+        """Budget of a round: the one in force when it was opened."""
+        value: int = self._call("budgetOf", round_number)
+        return value
+
+    def token_address(self) -> str:
+        """The reward token this distributor created and alone mints."""
+        value: str = self._call("token")
         return value
 
     def payout_of(self, round_number: int) -> tuple[bool, int]:

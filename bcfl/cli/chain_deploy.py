@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import check_deployment
@@ -22,6 +23,7 @@ from bcfl.cli.common import (
     clean_errors,
     console,
     emit,
+    parse_address,
     resolve_account,
 )
 
@@ -58,14 +60,20 @@ def deploy(
             check_deployment(ChainClient(rpc_url), existing)
             emit(existing.model_dump(), fmt, lambda _: "reusing " + _summary(existing, out))
             return
+        coordinator = parse_address(coordinator, "--coordinator")
+        admin = parse_address(admin, "--admin")
+        try:
+            parameters = DeploymentParameters(
+                round_budget=round_budget,
+                initial_reputation=initial_reputation,
+                smoothing=smoothing,
+                token_name=DEFAULT_PARAMETERS.token_name,
+                token_symbol=DEFAULT_PARAMETERS.token_symbol,
+            )
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise typer.BadParameter(problems) from None
         deployer = resolve_account(keystore, password_file, key_env, dev_account)
-        parameters = DeploymentParameters(
-            round_budget=round_budget,
-            initial_reputation=initial_reputation,
-            smoothing=smoothing,
-            token_name=DEFAULT_PARAMETERS.token_name,
-            token_symbol=DEFAULT_PARAMETERS.token_symbol,
-        )
         with console.status("deploying") as status:
             manifest = deploy_consortium(
                 ChainClient(rpc_url),

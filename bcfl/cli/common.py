@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
 from rich.console import Console
 from rich.table import Table
 
@@ -125,3 +126,13 @@ def parse_bytes32(value: str, name: str) -> bytes:
     if len(data) != 32:
         raise typer.BadParameter(f"{name} must be 32 bytes of hex, got {len(data)} bytes")
     return data
+
+
+def parse_address(value: str | None, name: str) -> str | None:
+    """A checksummed Ethereum address (lower-case input accepted), with a clear error otherwise."""
+    if value is None:
+        return None
+    try:
+        return to_checksum_address(value)
+    except ValueError:
+        raise typer.BadParameter(f"{name} must be a 20-byte 0x-hex address, got {value!r}") from None

@@ -94,14 +94,15 @@ contract ConsortiumRegistry is AccessControl {
     event MemberSuspended(uint64 indexed memberId, string reason);
     /// @notice The admin reinstated a suspended member.
     event MemberReinstated(uint64 indexed memberId);
-    /// @notice A member proposed a new signing key; it takes effect once that key accepts.
-    event KeyRotationProposed(uint64 indexed memberId, address indexed currentSigner, address indexed newSigner);
+    /// @notice The member (or the admin, for a lost key) proposed a new signing key; it takes effect
+    /// once that key accepts.
+    event KeyRotationProposed(uint64 indexed memberId, address indexed proposedBy, address indexed newSigner);
     /// @notice A member's signing key changed.
     event SignerRotated(uint64 indexed memberId, address indexed previousSigner, address indexed newSigner);
     /// @notice A member changed its Flower node key fingerprint.
     event NodeKeyUpdated(uint64 indexed memberId, bytes32 nodeKeyFingerprint);
     /// @notice The admin changed how requests are approved.
-    event GovernanceChanged(bool enabled, uint16 quorum);
+    event GovernanceChanged(address indexed admin, bool enabled, uint16 quorum);
 
     /// @param admin Account given `DEFAULT_ADMIN_ROLE`.
     constructor(address admin) {
@@ -154,11 +155,13 @@ contract ConsortiumRegistry is AccessControl {
         emit MembershipRejected(memberId, reason);
     }
 
-    /// @notice Suspend an active member: it can no longer take part in rounds.
+    /// @notice Suspend an active member: it can no longer take part in rounds, nor rotate its key or
+    /// change its node key; a key rotation in progress is cancelled.
     function suspendMember(uint64 memberId, string calldata reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Member storage member = _requireStatus(memberId, Status.Active);
         _setStatus(member, Status.Suspended);
         --_activeCount;
+        delete _pendingSigner[memberId];
         emit MemberSuspended(memberId, reason);
     }
 
@@ -170,19 +173,22 @@ contract ConsortiumRegistry is AccessControl {
         emit MemberReinstated(memberId);
     }
 
-    /// @notice Step 1 of key rotation, called by the member's current signer.
+    /// @notice Step 1 of key rotation, called by the current signer of an active member.
     function proposeKeyRotation(address newSigner) external {
         uint64 memberId = _signers[msg.sender].memberId;
         if (memberId == 0) revert ConsortiumRegistryNotSigner(memberId, msg.sender);
-        Status status = _members[memberId].status;
-        if (status != Status.Active && status != Status.Suspended) {
-            revert ConsortiumRegistryInvalidStatus(memberId, status);
+        _requireStatus(memberId, Status.Active);
+        _proposeRotation(memberId, newSigner);
+    }
+
+    /// @notice Step 1 of key rotation for a member whose key is lost or stolen, by the admin; the
+    /// member may be active or suspended (suspend first when the key is stolen).
+    function adminProposeKeyRotation(uint64 memberId, address newSigner) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Member storage member = _requireKnown(memberId);
+        if (member.status != Status.Active && member.status != Status.Suspended) {
+            revert ConsortiumRegistryInvalidStatus(memberId, member.status);
         }
-        if (newSigner == address(0) || _signers[newSigner].memberId != 0) {
-            revert ConsortiumRegistryInvalidSigner(newSigner);
-        }
-        _pendingSigner[memberId] = newSigner;
-        emit KeyRotationProposed(memberId, msg.sender, newSigner);
+        _proposeRotation(memberId, newSigner);
     }
 
     /// @notice Step 2 of key rotation, called by the proposed key, which proves it is held.
@@ -200,11 +206,11 @@ contract ConsortiumRegistry is AccessControl {
         emit SignerRotated(memberId, previous, msg.sender);
     }
 
-    /// @notice Record a new Flower node key fingerprint for the caller's membership.
+    /// @notice Record a new Flower node key fingerprint for the caller's active membership.
     function updateNodeKey(bytes32 nodeKeyFingerprint) external {
         uint64 memberId = _signers[msg.sender].memberId;
         if (memberId == 0) revert ConsortiumRegistryNotSigner(memberId, msg.sender);
-        _members[memberId].nodeKeyFingerprint = nodeKeyFingerprint;
+        _requireStatus(memberId, Status.Active).nodeKeyFingerprint = nodeKeyFingerprint;
         emit NodeKeyUpdated(memberId, nodeKeyFingerprint);
     }
 
@@ -215,13 +221,12 @@ contract ConsortiumRegistry is AccessControl {
         else if (quorum == 0 || quorum > _activeCount) revert ConsortiumRegistryInvalidQuorum(quorum, _activeCount);
         _governance = enabled;
         _quorum = quorum;
-        emit GovernanceChanged(enabled, quorum);
+        emit GovernanceChanged(msg.sender, enabled, quorum);
     }
 
     /// @notice The member record for `memberId`.
     function getMember(uint64 memberId) external view returns (Member memory) {
-        if (memberId == 0 || memberId > _memberCount) revert ConsortiumRegistryUnknownMember(memberId);
-        return _members[memberId];
+        return _requireKnown(memberId);
     }
 
     /// @notice Member id held by `account` in any status but rejected, or 0.
@@ -279,9 +284,21 @@ contract ConsortiumRegistry is AccessControl {
         else _signers[member.signer].active = status == Status.Active;
     }
 
-    function _requireStatus(uint64 memberId, Status expected) private view returns (Member storage member) {
+    function _proposeRotation(uint64 memberId, address newSigner) private {
+        if (newSigner == address(0) || _signers[newSigner].memberId != 0) {
+            revert ConsortiumRegistryInvalidSigner(newSigner);
+        }
+        _pendingSigner[memberId] = newSigner;
+        emit KeyRotationProposed(memberId, msg.sender, newSigner);
+    }
+
+    function _requireKnown(uint64 memberId) private view returns (Member storage) {
         if (memberId == 0 || memberId > _memberCount) revert ConsortiumRegistryUnknownMember(memberId);
-        member = _members[memberId];
+        return _members[memberId];
+    }
+
+    function _requireStatus(uint64 memberId, Status expected) private view returns (Member storage member) {
+        member = _requireKnown(memberId);
         if (member.status != expected) revert ConsortiumRegistryInvalidStatus(memberId, member.status);
     }
 }

@@ -40,8 +40,8 @@ contract ReputationLedger is ConsortiumAccess {
     event ReputationUpdated(
         uint256 indexed round, uint64 indexed memberId, uint16 contribution, uint16 previous, uint16 current
     );
-    /// @notice The admin changed the reputation parameters.
-    event ReputationParametersSet(uint16 initialReputation, uint16 smoothing);
+    /// @notice The reputation parameters were set (at deployment, or later by an admin).
+    event ReputationParametersSet(address indexed setBy, uint16 initialReputation, uint16 smoothing);
 
     /// @param initialReputation Reputation of a member never scored, in basis points.
     /// @param smoothing Weight of a new score in the moving average, in basis points (1 to 10,000).
@@ -112,6 +112,6 @@ contract ReputationLedger is ConsortiumAccess {
         if (smoothing == 0 || smoothing > MAX_SCORE) revert ReputationLedgerOutOfBounds(smoothing);
         _initialReputation = initialReputation;
         _smoothing = smoothing;
-        emit ReputationParametersSet(initialReputation, smoothing);
+        emit ReputationParametersSet(msg.sender, initialReputation, smoothing);
     }
 }

@@ -8,18 +8,25 @@ import {RewardToken} from "./RewardToken.sol";
 import {RoundLedger} from "./RoundLedger.sol";
 
 /// @title RewardDistributor
-/// @notice Pays each finalized round's rewards in the {RewardToken}, once per round and in one
-/// transaction, only to the members whose updates entered that round's aggregate, and never more
-/// than the round budget in force when paid.
+/// @notice Pays each finalized round's rewards in the {RewardToken} it creates and alone mints, once
+/// per round and in one transaction, only to the members whose updates entered that round's
+/// aggregate, and never more than that round's budget.
+/// @dev A budget change applies to rounds opened after it, so a round's budget is fixed once the
+/// round is open.
 contract RewardDistributor is ConsortiumAccess {
     struct Payout {
         bool paid;
         uint248 total;
     }
 
+    struct BudgetChange {
+        uint64 fromRound;
+        uint192 amount;
+    }
+
     RewardToken private immutable _token;
     RoundLedger private immutable _ledger;
-    uint256 private _roundBudget;
+    BudgetChange[] private _budgets;
     mapping(uint256 round => Payout) private _payouts;
 
     /// @notice The round was paid already.
@@ -39,18 +46,23 @@ contract RewardDistributor is ConsortiumAccess {
     event RewardPaid(uint256 indexed round, uint64 indexed memberId, address indexed account, uint256 amount);
     /// @notice A round's payouts are complete.
     event RoundPaid(uint256 indexed round, uint256 total, uint256 budget);
-    /// @notice The admin changed the per-round budget.
-    event RoundBudgetSet(uint256 previous, uint256 current);
+    /// @notice The per-round budget for rounds from `fromRound` on.
+    event RoundBudgetSet(uint256 indexed fromRound, uint256 budget);
 
+    /// @param tokenName Name of the reward token this contract creates.
+    /// @param tokenSymbol Symbol of the reward token.
     /// @param initialRoundBudget Most tokens (in base units) paid for one round.
-    constructor(ConsortiumRegistry registry_, RoundLedger ledger_, RewardToken token_, uint256 initialRoundBudget)
-        ConsortiumAccess(registry_)
-    {
+    constructor(
+        ConsortiumRegistry registry_,
+        RoundLedger ledger_,
+        string memory tokenName,
+        string memory tokenSymbol,
+        uint256 initialRoundBudget
+    ) ConsortiumAccess(registry_) {
         _requireNonZero(address(ledger_));
-        _requireNonZero(address(token_));
         _ledger = ledger_;
-        _token = token_;
-        _roundBudget = initialRoundBudget;
+        _token = new RewardToken(tokenName, tokenSymbol);
+        _budgets.push(BudgetChange({fromRound: 0, amount: SafeCast.toUint192(initialRoundBudget)}));
         emit RoundBudgetSet(0, initialRoundBudget);
     }
 
@@ -65,7 +77,7 @@ contract RewardDistributor is ConsortiumAccess {
             revert RewardDistributorRoundNotFinalized(round);
         }
         if (memberIds.length != amounts.length) revert RewardDistributorLengthMismatch(memberIds.length, amounts.length);
-        uint256 budget = _roundBudget;
+        uint256 budget = budgetOf(round);
         uint256 total = 0;
         uint64 last = 0;
         for (uint256 i = 0; i < memberIds.length; ++i) {
@@ -87,16 +99,26 @@ contract RewardDistributor is ConsortiumAccess {
         emit RoundPaid(round, total, budget);
     }
 
-    /// @notice Change the per-round budget for rounds paid from now on.
+    /// @notice Set the budget of every round opened from now on (rounds already open keep theirs).
     function setRoundBudget(uint256 newBudget) external onlyAdmin {
-        uint256 previous = _roundBudget;
-        _roundBudget = newBudget;
-        emit RoundBudgetSet(previous, newBudget);
+        uint64 fromRound = SafeCast.toUint64(_ledger.roundCount() + 1);
+        uint192 amount = SafeCast.toUint192(newBudget);
+        BudgetChange storage last = _budgets[_budgets.length - 1];
+        if (last.fromRound == fromRound) last.amount = amount;
+        else _budgets.push(BudgetChange({fromRound: fromRound, amount: amount}));
+        emit RoundBudgetSet(fromRound, newBudget);
     }
 
-    /// @notice Current per-round budget in token base units.
+    /// @notice Budget of rounds opened from now on, in token base units.
     function roundBudget() external view returns (uint256) {
-        return _roundBudget;
+        return _budgets[_budgets.length - 1].amount;
+    }
+
+    /// @notice Budget of `round`: the one in force when it was opened (or will be, if not yet open).
+    function budgetOf(uint256 round) public view returns (uint256) {
+        uint256 i = _budgets.length;
+        while (i > 1 && _budgets[i - 1].fromRound > round) --i;
+        return _budgets[i - 1].amount;
     }
 
     /// @notice Whether `round` was paid, and the total paid.

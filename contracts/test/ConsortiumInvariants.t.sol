@@ -12,13 +12,16 @@ import {Vm} from "./utils/Vm.sol";
 /// @title ConsortiumHandler
 /// @notice Drives the consortium through random but well-formed rounds for the invariant fuzzer: open a
 /// round, register updates signed by a random subset of member keys, finalize with a random subset,
-/// score, pay (sometimes deliberately over budget), change the budget and reputation parameters, and
-/// suspend or reinstate members. It keeps ghost records of what the contracts should hold.
+/// score, pay (sometimes deliberately over budget), change the budget and reputation parameters,
+/// suspend or reinstate members, and rotate their keys (by the member or by the admin). It keeps ghost
+/// records of what the contracts should hold, the budget of every round included.
 /// @dev Each action returns early instead of reverting when its preconditions do not hold, so the fuzzer's
 /// calls are spent on state changes. The handler acts through `vm.prank` as the admin or coordinator.
 contract ConsortiumHandler {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     uint256 private constant MAX_SCORE = 10_000;
+    /// @dev Order of secp256k1: private keys lie in [1, N - 1].
+    uint256 private constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
     /// @notice Number of hospitals; their member ids are 1 to MEMBERS.
     uint256 public constant MEMBERS = 5;
 
@@ -30,7 +33,7 @@ contract ConsortiumHandler {
     address private immutable _coordinator;
     uint256[] private _keys;
 
-    /// @notice Sum, over paid rounds, of the budget in force when each was paid.
+    /// @notice Sum, over paid rounds, of each round's budget (as the ghost model has it).
     uint256 public ghostPaidBudgetSum;
     /// @notice Sum of all payout totals.
     uint256 public ghostPaidTotal;
@@ -40,12 +43,19 @@ contract ConsortiumHandler {
     uint256 public ghostMaxBudget;
     /// @notice Over-budget payouts that did not revert (must stay zero).
     uint256 public ghostOverBudgetAccepted;
-    /// @notice Budget in force when `round` was paid.
-    mapping(uint256 round => uint256) public ghostBudgetAtPay;
+    /// @notice Budget of rounds opened from now on: the last one set.
+    uint256 public ghostNextBudget;
+    /// @notice Budget of `round`: {ghostNextBudget} when the round was opened.
+    mapping(uint256 round => uint256) public ghostBudgetOfRound;
     /// @notice Tokens paid to `memberId` in total.
     mapping(uint64 memberId => uint256) public ghostRewardOf;
     /// @notice Over-budget payouts attempted and refused.
     uint256 public overBudgetRefused;
+    /// @notice Key rotations a suspended member's key pushed through, or rotations accepted after a
+    /// suspension cancelled them (must stay zero).
+    uint256 public ghostRotationRuleBroken;
+    /// @notice Every key `memberId` has held, oldest first (the last one is its current signer).
+    mapping(uint64 memberId => address[]) private _signerHistory;
     /// @notice Successful calls per action, for inspection.
     mapping(bytes4 selector => uint256) public calls;
 
@@ -68,6 +78,10 @@ contract ConsortiumHandler {
         (_admin, _coordinator, _keys) = (admin_, coordinator_, keys_);
         (_ghostInitial, _ghostSmoothing) = reputation_.parameters();
         ghostMaxBudget = distributor_.roundBudget();
+        ghostNextBudget = ghostMaxBudget;
+        for (uint256 i = 0; i < MEMBERS; ++i) {
+            _signerHistory[uint64(i + 1)].push(vm.addr(keys_[i]));
+        }
     }
 
     // ---------------------------------------------------------------- actions
@@ -103,6 +117,7 @@ contract ConsortiumHandler {
     function _open(uint256 seed) private returns (uint256 round) {
         vm.prank(_coordinator);
         round = _ledger.openRound(keccak256(abi.encode("global", seed)), keccak256(abi.encode("config", seed)));
+        ghostBudgetOfRound[round] = ghostNextBudget;
         ++calls[this.openRound.selector];
     }
 
@@ -194,7 +209,9 @@ contract ConsortiumHandler {
         (bool paid,) = _distributor.payoutOf(round);
         if (paid || _status(round) != RoundLedger.RoundStatus.Finalized) return;
 
-        uint256 budget = _distributor.roundBudget();
+        // The ghost model's budget, not the distributor's: a wrong budgetOf shows up as an accepted
+        // over-budget payout or a refused one within budget.
+        uint256 budget = ghostBudgetOfRound[round];
         uint64[] memory ids = new uint64[](MEMBERS);
         uint256[] memory amounts = new uint256[](MEMBERS);
         uint256 count;
@@ -219,7 +236,7 @@ contract ConsortiumHandler {
             vm.prank(_coordinator);
             try _distributor.payRound(round, ids, amounts) {
                 ++ghostOverBudgetAccepted;
-                _recordPaid(round, ids, amounts, budget);
+                _recordPaid(round, ids, amounts);
             } catch {
                 ++overBudgetRefused;
             }
@@ -227,7 +244,7 @@ contract ConsortiumHandler {
         }
         vm.prank(_coordinator);
         _distributor.payRound(round, ids, amounts);
-        _recordPaid(round, ids, amounts, budget);
+        _recordPaid(round, ids, amounts);
         ++calls[this.payRound.selector];
     }
 
@@ -235,6 +252,7 @@ contract ConsortiumHandler {
         budget %= 1e24 + 1;
         vm.prank(_admin);
         _distributor.setRoundBudget(budget);
+        ghostNextBudget = budget;
         if (budget > ghostMaxBudget) ghostMaxBudget = budget;
         ++calls[this.setRoundBudget.selector];
     }
@@ -256,7 +274,65 @@ contract ConsortiumHandler {
         ++calls[this.toggleSuspension.selector];
     }
 
+    /// @notice Rotate a member's key to a fresh one: by the member's own key when it is active and
+    /// `seed` says so, else by the admin (active or suspended member). Checks on the way that a
+    /// suspended member's key cannot propose, and, one time in four for an active member, that
+    /// suspending it between proposal and acceptance cancels the rotation (the member stays suspended).
+    function rotateKey(uint256 index, uint256 seed) external {
+        uint256 i = index % MEMBERS;
+        uint64 id = uint64(i + 1);
+        address current = vm.addr(_keys[i]);
+        uint256 newKey =
+            1 + uint256(keccak256(abi.encode("key", id, seed, _signerHistory[id].length))) % (SECP256K1_N - 1);
+        address fresh = vm.addr(newKey);
+        if (_registry.memberIdOf(fresh) != 0) return;
+        ConsortiumRegistry.Status status = _registry.getMember(id).status;
+        bool byMember = seed & 1 == 1;
+
+        if (status == ConsortiumRegistry.Status.Suspended) {
+            vm.prank(current);
+            try _registry.proposeKeyRotation(fresh) {
+                ++ghostRotationRuleBroken;
+            } catch {}
+            byMember = false;
+        } else if ((seed >> 1) % 4 == 0) {
+            vm.prank(current);
+            _registry.proposeKeyRotation(fresh);
+            vm.prank(_admin);
+            _registry.suspendMember(id, "fuzz: suspended mid-rotation");
+            vm.prank(fresh);
+            try _registry.acceptKeyRotation(id) {
+                ++ghostRotationRuleBroken;
+                _rotated(i, id, newKey);
+            } catch {}
+            ++calls[this.rotateKey.selector];
+            return;
+        }
+
+        if (byMember) {
+            vm.prank(current);
+            _registry.proposeKeyRotation(fresh);
+        } else {
+            vm.prank(_admin);
+            _registry.adminProposeKeyRotation(id, fresh);
+        }
+        vm.prank(fresh);
+        _registry.acceptKeyRotation(id);
+        _rotated(i, id, newKey);
+        ++calls[this.rotateKey.selector];
+    }
+
+    function _rotated(uint256 i, uint64 id, uint256 newKey) private {
+        _keys[i] = newKey;
+        _signerHistory[id].push(vm.addr(newKey));
+    }
+
     // ---------------------------------------------------------------- views
+
+    /// @notice Every key `memberId` has held, oldest first.
+    function signerHistory(uint64 memberId) external view returns (address[] memory) {
+        return _signerHistory[memberId];
+    }
 
     /// @notice Reputation of `memberId` as the ghost model computes it.
     function expectedReputation(uint64 memberId) external view returns (uint256) {
@@ -265,7 +341,7 @@ contract ConsortiumHandler {
 
     /// @notice The fuzzable actions.
     function selectors() external pure returns (bytes4[] memory out) {
-        out = new bytes4[](9);
+        out = new bytes4[](10);
         out[0] = this.openRound.selector;
         out[1] = this.submitUpdates.selector;
         out[2] = this.finalizeRound.selector;
@@ -275,6 +351,7 @@ contract ConsortiumHandler {
         out[6] = this.setReputationParameters.selector;
         out[7] = this.toggleSuspension.selector;
         out[8] = this.runRound.selector;
+        out[9] = this.rotateKey.selector;
     }
 
     /// @dev The latest round half of the time, else any round.
@@ -286,14 +363,13 @@ contract ConsortiumHandler {
         return _ledger.getRound(round).status;
     }
 
-    function _recordPaid(uint256 round, uint64[] memory ids, uint256[] memory amounts, uint256 budget) private {
+    function _recordPaid(uint256 round, uint64[] memory ids, uint256[] memory amounts) private {
         uint256 total;
         for (uint256 i = 0; i < ids.length; ++i) {
             ghostRewardOf[ids[i]] += amounts[i];
             total += amounts[i];
         }
-        ghostBudgetAtPay[round] = budget;
-        ghostPaidBudgetSum += budget;
+        ghostPaidBudgetSum += ghostBudgetOfRound[round];
         ghostPaidTotal += total;
         ++ghostRoundsPaid;
     }
@@ -301,8 +377,9 @@ contract ConsortiumHandler {
 
 /// @title ConsortiumInvariantTest
 /// @notice Properties that hold whatever sequence of rounds, scores, payouts and admin changes the
-/// {ConsortiumHandler} produces: minting never outruns the budgets of paid rounds, each payout stays
-/// within its round's budget, and every reputation stays in [0, 10000] and matches the EMA formula.
+/// {ConsortiumHandler} produces: every round's budget is the one in force when it was opened, minting
+/// never outruns the budgets of paid rounds, each payout stays within its round's budget, rewards follow
+/// members across key rotations, and every reputation stays in [0, 10000] and matches the EMA formula.
 /// @dev Deeper runs than the project default, so that each run goes through several paid rounds.
 /// forge-config: default.invariant.depth = 64
 contract ConsortiumInvariantTest is ConsortiumFixture {
@@ -320,11 +397,28 @@ contract ConsortiumInvariantTest is ConsortiumFixture {
         targetSelector(FuzzSelector({addr: address(handler), selectors: handler.selectors()}));
     }
 
+    function invariant_BudgetOfIsTheBudgetAtOpening() public view {
+        uint256 latest = ledger.roundCount();
+        for (uint256 round = 1; round <= latest; ++round) {
+            assertEq(distributor.budgetOf(round), handler.ghostBudgetOfRound(round), "budget in force at opening");
+        }
+        assertEq(distributor.roundBudget(), handler.ghostNextBudget(), "budget of rounds opened from now on");
+        assertEq(distributor.budgetOf(latest + 1), handler.ghostNextBudget(), "budget of the next round");
+    }
+
     function invariant_SupplyWithinBudgetsOfPaidRounds() public view {
         uint256 supply = token.totalSupply();
+        uint256 latest = ledger.roundCount();
+        uint256 paidBudgets;
+        for (uint256 round = 1; round <= latest; ++round) {
+            (bool paid,) = distributor.payoutOf(round);
+            if (paid) paidBudgets += distributor.budgetOf(round);
+        }
         assertEq(supply, handler.ghostPaidTotal(), "supply equals the recorded payouts");
-        assertLe(supply, handler.ghostPaidBudgetSum(), "supply <= sum of budgets of paid rounds");
+        assertLe(supply, paidBudgets, "supply <= sum over paid rounds of budgetOf(round)");
+        assertEq(paidBudgets, handler.ghostPaidBudgetSum(), "paid rounds' budgets match the ghost model");
         assertLe(supply, handler.ghostRoundsPaid() * handler.ghostMaxBudget(), "supply <= rounds paid * max budget");
+        assertEq(token.minter(), address(distributor), "the distributor stays the only minter");
     }
 
     function invariant_EachPayoutWithinItsBudget() public view {
@@ -336,7 +430,8 @@ contract ConsortiumInvariantTest is ConsortiumFixture {
                 assertEq(total, 0);
                 continue;
             }
-            assertLe(total, handler.ghostBudgetAtPay(round), "payout <= budget in force when paid");
+            assertLe(total, distributor.budgetOf(round), "payout <= budgetOf(round)");
+            assertLe(total, handler.ghostBudgetOfRound(round), "payout <= budget at opening (ghost)");
             assertEq(uint8(ledger.getRound(round).status), uint8(RoundLedger.RoundStatus.Finalized));
             sum += total;
         }
@@ -352,10 +447,39 @@ contract ConsortiumInvariantTest is ConsortiumFixture {
         }
     }
 
+    /// @dev Rewards are minted to the signer of the day, so a member's rewards are spread over the keys
+    /// it has held.
     function invariant_RewardsMatchMemberBalances() public view {
         for (uint64 id = 1; id <= 5; ++id) {
-            assertEq(token.balanceOf(registry.signerOf(id)), handler.ghostRewardOf(id));
+            address[] memory history = handler.signerHistory(id);
+            uint256 held;
+            for (uint256 i = 0; i < history.length; ++i) {
+                held += token.balanceOf(history[i]);
+            }
+            assertEq(held, handler.ghostRewardOf(id), "rewards of the member over its keys");
         }
+    }
+
+    function invariant_KeysAndStatusesConsistent() public view {
+        uint64 active;
+        for (uint64 id = 1; id <= 5; ++id) {
+            address[] memory history = handler.signerHistory(id);
+            address current = history[history.length - 1];
+            ConsortiumRegistry.Member memory m = registry.getMember(id);
+            bool isActive = m.status == ConsortiumRegistry.Status.Active;
+            assertTrue(isActive || m.status == ConsortiumRegistry.Status.Suspended);
+            if (isActive) ++active;
+            assertEq(m.signer, current, "signer is the last key accepted");
+            assertEq(registry.memberIdOf(current), id);
+            assertEq(registry.activeMemberIdOf(current), isActive ? id : 0);
+            // Rotations complete within a handler call, or are cancelled by a suspension.
+            assertEq(registry.pendingSignerOf(id), address(0), "no rotation left pending");
+            for (uint256 i = 0; i + 1 < history.length; ++i) {
+                assertEq(registry.memberIdOf(history[i]), 0, "a rotated-out key holds no membership");
+            }
+        }
+        assertEq(registry.activeMemberCount(), active, "active count");
+        assertEq(handler.ghostRotationRuleBroken(), 0, "key rotation rule broken");
     }
 
     function invariant_OnlyTheLatestRoundMayBeOpen() public view {

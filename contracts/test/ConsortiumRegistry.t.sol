@@ -3,15 +3,19 @@ pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {CONSORTIUM_COORDINATOR_ROLE, ConsortiumRegistry} from "../src/ConsortiumRegistry.sol";
+import {RoundLedger} from "../src/RoundLedger.sol";
 import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
 
 /// @title ConsortiumRegistryTest
-/// @notice Membership life cycle, key rotation, governance (k-of-n) approval and every access rule of
-/// {ConsortiumRegistry}, each revert matched by its exact custom error and arguments.
+/// @notice Membership life cycle, key rotation (by the member, or by the admin to recover a lost or
+/// stolen key), governance (k-of-n) approval and every access rule of {ConsortiumRegistry}, each revert
+/// matched by its exact custom error and arguments.
 contract ConsortiumRegistryTest is ConsortiumFixture {
     bytes32 private constant ADMIN_ROLE = 0x00;
     uint256 private constant KEY_D = 0xD004;
     uint256 private constant KEY_NEW = 0x7E57;
+    /// @dev A key the thief of a member's key controls too.
+    uint256 private constant KEY_THIEF = 0x7417;
 
     address private a;
     address private b;
@@ -395,21 +399,359 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         vm.stopPrank();
     }
 
-    function test_KeyRotation_SuspendedMemberMayRotate() public {
+    function test_KeyRotation_SuspendedMemberCannotPropose() public {
         uint64 id = _join(KEY_A, "Hospital A");
         vm.prank(ADMIN);
         registry.suspendMember(id, "key compromised");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ConsortiumRegistry.ConsortiumRegistryInvalidStatus.selector, id, ConsortiumRegistry.Status.Suspended
+            )
+        );
+        vm.prank(a);
+        registry.proposeKeyRotation(vm.addr(KEY_NEW));
+        assertEq(registry.pendingSignerOf(id), address(0));
+
+        // Once reinstated, the member rotates its own key again.
+        vm.prank(ADMIN);
+        registry.reinstateMember(id);
+        vm.prank(a);
+        registry.proposeKeyRotation(vm.addr(KEY_NEW));
+        assertEq(registry.pendingSignerOf(id), vm.addr(KEY_NEW));
+    }
+
+    function test_KeyRotation_SuspensionCancelsPendingRotation() public {
+        uint64 id = _join(KEY_A, "Hospital A");
         address fresh = vm.addr(KEY_NEW);
         vm.prank(a);
         registry.proposeKeyRotation(fresh);
+        assertEq(registry.pendingSignerOf(id), fresh);
+
+        vm.prank(ADMIN);
+        registry.suspendMember(id, "audit");
+        assertEq(registry.pendingSignerOf(id), address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, fresh)
+        );
+        vm.prank(fresh);
+        registry.acceptKeyRotation(id);
+
+        // Reinstatement does not bring the cancelled proposal back.
+        vm.prank(ADMIN);
+        registry.reinstateMember(id);
+        assertEq(registry.pendingSignerOf(id), address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, fresh)
+        );
+        vm.prank(fresh);
+        registry.acceptKeyRotation(id);
+        assertEq(registry.signerOf(id), a);
+        assertEq(registry.memberIdOf(fresh), 0);
+    }
+
+    function test_KeyRotation_SuspensionCancelsAdminProposalToo() public {
+        uint64 id = _join(KEY_A, "Hospital A");
+        address fresh = vm.addr(KEY_NEW);
+        vm.startPrank(ADMIN);
+        registry.adminProposeKeyRotation(id, fresh);
+        registry.suspendMember(id, "audit");
+        vm.stopPrank();
+        assertEq(registry.pendingSignerOf(id), address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, fresh)
+        );
+        vm.prank(fresh);
+        registry.acceptKeyRotation(id);
+    }
+
+    /// @dev Suspension cancels only the suspended member's proposal.
+    function test_KeyRotation_SuspensionLeavesOtherMembersProposals() public {
+        uint64 id = _join(KEY_A, "Hospital A");
+        uint64 other = _join(KEY_B, "Hospital B");
+        vm.prank(b);
+        registry.proposeKeyRotation(vm.addr(KEY_D));
+        vm.prank(ADMIN);
+        registry.suspendMember(id, "audit");
+        assertEq(registry.pendingSignerOf(other), vm.addr(KEY_D));
+        vm.prank(vm.addr(KEY_D));
+        registry.acceptKeyRotation(other);
+        assertEq(registry.signerOf(other), vm.addr(KEY_D));
+    }
+
+    // ---------------------------------------------------------------- key rotation by the admin
+
+    function test_AdminKeyRotation_ForActiveMemberWithLostKey() public {
+        uint64 id = _join(KEY_A, "Hospital A");
+        address fresh = vm.addr(KEY_NEW);
+
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit ConsortiumRegistry.KeyRotationProposed(id, ADMIN, fresh);
+        vm.prank(ADMIN);
+        registry.adminProposeKeyRotation(id, fresh);
+        assertEq(registry.pendingSignerOf(id), fresh);
+        // Nothing changes until the new key accepts.
+        assertEq(registry.signerOf(id), a);
+        assertEq(registry.activeMemberIdOf(a), id);
+        assertEq(registry.memberIdOf(fresh), 0);
+
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit ConsortiumRegistry.SignerRotated(id, a, fresh);
+        vm.prank(fresh);
+        registry.acceptKeyRotation(id);
+        assertEq(registry.signerOf(id), fresh);
+        assertEq(registry.activeMemberIdOf(fresh), id);
+        assertEq(registry.memberIdOf(a), 0);
+        assertEq(registry.pendingSignerOf(id), address(0));
+        assertEq(registry.activeMemberCount(), 1);
+    }
+
+    function test_AdminKeyRotation_ForSuspendedMemberKeepsItSuspended() public {
+        uint64 id = _join(KEY_A, "Hospital A");
+        _join(KEY_B, "Hospital B");
+        address fresh = vm.addr(KEY_NEW);
+        vm.startPrank(ADMIN);
+        registry.suspendMember(id, "key compromised");
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit ConsortiumRegistry.KeyRotationProposed(id, ADMIN, fresh);
+        registry.adminProposeKeyRotation(id, fresh);
+        vm.stopPrank();
+
         vm.prank(fresh);
         registry.acceptKeyRotation(id);
         // Still suspended under the new key.
+        assertEq(uint8(registry.getMember(id).status), uint8(ConsortiumRegistry.Status.Suspended));
         assertEq(registry.memberIdOf(fresh), id);
         assertEq(registry.activeMemberIdOf(fresh), 0);
+        assertEq(registry.activeMemberCount(), 1);
+
         vm.prank(ADMIN);
         registry.reinstateMember(id);
         assertEq(registry.activeMemberIdOf(fresh), id);
+        assertEq(registry.activeMemberCount(), 2);
+    }
+
+    function test_AdminKeyRotation_OnlyAdmin() public {
+        uint64 id = _join(KEY_A, "Hospital A");
+        address fresh = vm.addr(KEY_NEW);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, COORDINATOR, ADMIN_ROLE)
+        );
+        vm.prank(COORDINATOR);
+        registry.adminProposeKeyRotation(id, fresh);
+        // Not even the member's own key: it has proposeKeyRotation.
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, a, ADMIN_ROLE));
+        vm.prank(a);
+        registry.adminProposeKeyRotation(id, fresh);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, fresh, ADMIN_ROLE)
+        );
+        vm.prank(fresh);
+        registry.adminProposeKeyRotation(id, fresh);
+        assertEq(registry.pendingSignerOf(id), address(0));
+    }
+
+    function test_AdminKeyRotation_RevertsForUnknownPendingOrRejectedMember() public {
+        address fresh = vm.addr(KEY_NEW);
+        vm.startPrank(ADMIN);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryUnknownMember.selector, 0));
+        registry.adminProposeKeyRotation(0, fresh);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryUnknownMember.selector, 1));
+        registry.adminProposeKeyRotation(1, fresh);
+        vm.stopPrank();
+
+        uint64 pending = _request(KEY_A, "Hospital A");
+        uint64 rejected = _request(KEY_B, "Hospital B");
+        vm.startPrank(ADMIN);
+        registry.rejectMembership(rejected, "no");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ConsortiumRegistry.ConsortiumRegistryInvalidStatus.selector, pending, ConsortiumRegistry.Status.Pending
+            )
+        );
+        registry.adminProposeKeyRotation(pending, fresh);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ConsortiumRegistry.ConsortiumRegistryInvalidStatus.selector,
+                rejected,
+                ConsortiumRegistry.Status.Rejected
+            )
+        );
+        registry.adminProposeKeyRotation(rejected, fresh);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryUnknownMember.selector, 3));
+        registry.adminProposeKeyRotation(3, fresh);
+        vm.stopPrank();
+        assertEq(registry.pendingSignerOf(pending), address(0));
+        assertEq(registry.pendingSignerOf(rejected), address(0));
+    }
+
+    function test_AdminKeyRotation_NewSignerChecks() public {
+        uint64 id = _join(KEY_A, "Hospital A");
+        _join(KEY_B, "Hospital B");
+        _request(KEY_C, "Hospital C");
+        uint64 suspended = _join(KEY_D, "Hospital D");
+        vm.startPrank(ADMIN);
+        registry.suspendMember(suspended, "x");
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidSigner.selector, address(0)));
+        registry.adminProposeKeyRotation(id, address(0));
+        // Keys held by a member in any status but rejected, the member's own key included.
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidSigner.selector, b));
+        registry.adminProposeKeyRotation(id, b);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidSigner.selector, c));
+        registry.adminProposeKeyRotation(id, c);
+        address d = vm.addr(KEY_D);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidSigner.selector, d));
+        registry.adminProposeKeyRotation(id, d);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidSigner.selector, a));
+        registry.adminProposeKeyRotation(id, a);
+        // The same checks for a suspended member.
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidSigner.selector, d));
+        registry.adminProposeKeyRotation(suspended, d);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidSigner.selector, address(0)));
+        registry.adminProposeKeyRotation(suspended, address(0));
+        vm.stopPrank();
+        assertEq(registry.pendingSignerOf(id), address(0));
+        assertEq(registry.pendingSignerOf(suspended), address(0));
+    }
+
+    /// @dev Proposals of the member and of the admin share one slot: the later one wins. This is why a
+    /// stolen key's member must be suspended before the admin proposes (see the recovery test).
+    function test_AdminKeyRotation_SharesTheProposalSlotWithTheMember() public {
+        uint64 id = _join(KEY_A, "Hospital A");
+        address mine = vm.addr(KEY_D);
+        address admins = vm.addr(KEY_NEW);
+        vm.prank(a);
+        registry.proposeKeyRotation(mine);
+        vm.prank(ADMIN);
+        registry.adminProposeKeyRotation(id, admins);
+        assertEq(registry.pendingSignerOf(id), admins);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, mine)
+        );
+        vm.prank(mine);
+        registry.acceptKeyRotation(id);
+
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit ConsortiumRegistry.KeyRotationProposed(id, a, mine);
+        vm.prank(a);
+        registry.proposeKeyRotation(mine);
+        assertEq(registry.pendingSignerOf(id), mine);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, admins)
+        );
+        vm.prank(admins);
+        registry.acceptKeyRotation(id);
+    }
+
+    /// @dev The whole recovery of a stolen key: suspend (which also cancels whatever the thief proposed),
+    /// the admin proposes a fresh key, the hospital's fresh key accepts, the admin reinstates. The thief's
+    /// key ends with no membership, and the round ledger takes the fresh key's signatures only.
+    function test_AdminKeyRotation_StolenKeyRecovery() public {
+        _enrolHospitals();
+        uint64 id = 1;
+        address stolen = a;
+        address thief = vm.addr(KEY_THIEF);
+        address fresh = vm.addr(KEY_NEW);
+
+        // The thief moves first and proposes a key of its own while the member is still active.
+        vm.prank(stolen);
+        registry.proposeKeyRotation(thief);
+        assertEq(registry.pendingSignerOf(id), thief);
+
+        // 1. Suspend: the thief's proposal is cancelled and the stolen key can do nothing any more.
+        vm.prank(ADMIN);
+        registry.suspendMember(id, "signing key stolen");
+        assertEq(registry.pendingSignerOf(id), address(0));
+        assertEq(registry.activeMemberIdOf(stolen), 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, thief)
+        );
+        vm.prank(thief);
+        registry.acceptKeyRotation(id);
+        _expectStolenKeyLockedOut(id, stolen, thief, ConsortiumRegistry.Status.Suspended);
+
+        // 2. The admin proposes the hospital's fresh key.
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit ConsortiumRegistry.KeyRotationProposed(id, ADMIN, fresh);
+        vm.prank(ADMIN);
+        registry.adminProposeKeyRotation(id, fresh);
+        // The stolen key can neither override the proposal nor accept it.
+        _expectStolenKeyLockedOut(id, stolen, thief, ConsortiumRegistry.Status.Suspended);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, stolen)
+        );
+        vm.prank(stolen);
+        registry.acceptKeyRotation(id);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, thief)
+        );
+        vm.prank(thief);
+        registry.acceptKeyRotation(id);
+        assertEq(registry.pendingSignerOf(id), fresh);
+
+        // 3. The fresh key proves it is held by accepting.
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit ConsortiumRegistry.SignerRotated(id, stolen, fresh);
+        vm.prank(fresh);
+        registry.acceptKeyRotation(id);
+
+        // 4. Reinstate.
+        vm.prank(ADMIN);
+        registry.reinstateMember(id);
+        assertEq(uint8(registry.getMember(id).status), uint8(ConsortiumRegistry.Status.Active));
+        assertEq(registry.signerOf(id), fresh);
+        assertEq(registry.activeMemberIdOf(fresh), id);
+        assertEq(registry.activeMemberCount(), 3);
+        // The stolen key is no member at all now.
+        assertEq(registry.memberIdOf(stolen), 0);
+        assertEq(registry.activeMemberIdOf(stolen), 0);
+        assertEq(registry.pendingSignerOf(id), address(0));
+
+        // The stolen key can neither propose, nor accept, nor change the node key.
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNotSigner.selector, 0, stolen));
+        vm.prank(stolen);
+        registry.proposeKeyRotation(thief);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, stolen)
+        );
+        vm.prank(stolen);
+        registry.acceptKeyRotation(id);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNotSigner.selector, 0, stolen));
+        vm.prank(stolen);
+        registry.updateNodeKey(keccak256("thief's node"));
+        assertEq(registry.getMember(id).nodeKeyFingerprint, FINGERPRINT);
+
+        // The round ledger refuses the stolen key's signature and takes the fresh key's.
+        uint256 round = _openRound();
+        RoundLedger.SignedUpdate memory byThief = _signed(KEY_A, round);
+        RoundLedger.SignedUpdate memory byHospital = _signed(KEY_NEW, round);
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerUnauthorizedSigner.selector, 0, stolen));
+        _register(round, _one(byThief));
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit RoundLedger.UpdateRegistered(round, id, fresh, _updateHash(KEY_NEW, round), _examples(KEY_NEW));
+        _register(round, _one(byHospital));
+        assertTrue(ledger.hasSubmitted(round, id));
+
+        // The member, under its fresh key, rotates and updates its node key as usual.
+        bytes32 node = keccak256("new node key");
+        vm.prank(fresh);
+        registry.updateNodeKey(node);
+        assertEq(registry.getMember(id).nodeKeyFingerprint, node);
+        vm.prank(fresh);
+        registry.proposeKeyRotation(vm.addr(KEY_D));
+        assertEq(registry.pendingSignerOf(id), vm.addr(KEY_D));
+    }
+
+    /// @dev While its member is suspended, the stolen key can neither propose a key nor change the node key.
+    function _expectStolenKeyLockedOut(uint64 id, address stolen, address thief, ConsortiumRegistry.Status status)
+        private
+    {
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidStatus.selector, id, status));
+        vm.prank(stolen);
+        registry.proposeKeyRotation(thief);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidStatus.selector, id, status));
+        vm.prank(stolen);
+        registry.updateNodeKey(keccak256("thief's node"));
+        assertEq(registry.getMember(id).nodeKeyFingerprint, FINGERPRINT);
     }
 
     function test_KeyRotation_AcceptRevertsIfKeyJoinedMeanwhile() public {
@@ -434,7 +776,7 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
     // ---------------------------------------------------------------- node key
 
     function test_UpdateNodeKey() public {
-        uint64 id = _request(KEY_A, "Hospital A");
+        uint64 id = _join(KEY_A, "Hospital A");
         bytes32 next = keccak256("rotated node key");
         vm.expectEmit(true, true, true, true, address(registry));
         emit ConsortiumRegistry.NodeKeyUpdated(id, next);
@@ -442,11 +784,41 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         registry.updateNodeKey(next);
         assertEq(registry.getMember(id).nodeKeyFingerprint, next);
 
-        vm.prank(ADMIN);
-        registry.approveMembership(id);
         vm.prank(a);
         registry.updateNodeKey(FINGERPRINT);
         assertEq(registry.getMember(id).nodeKeyFingerprint, FINGERPRINT);
+    }
+
+    function test_UpdateNodeKey_RevertsUnlessActive() public {
+        uint64 id = _request(KEY_A, "Hospital A");
+        bytes32 next = keccak256("rotated node key");
+        // A pending member keeps the fingerprint it requested with.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ConsortiumRegistry.ConsortiumRegistryInvalidStatus.selector, id, ConsortiumRegistry.Status.Pending
+            )
+        );
+        vm.prank(a);
+        registry.updateNodeKey(next);
+
+        vm.startPrank(ADMIN);
+        registry.approveMembership(id);
+        registry.suspendMember(id, "audit");
+        vm.stopPrank();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ConsortiumRegistry.ConsortiumRegistryInvalidStatus.selector, id, ConsortiumRegistry.Status.Suspended
+            )
+        );
+        vm.prank(a);
+        registry.updateNodeKey(next);
+        assertEq(registry.getMember(id).nodeKeyFingerprint, FINGERPRINT);
+
+        vm.prank(ADMIN);
+        registry.reinstateMember(id);
+        vm.prank(a);
+        registry.updateNodeKey(next);
+        assertEq(registry.getMember(id).nodeKeyFingerprint, next);
     }
 
     function test_UpdateNodeKey_RevertsForNonMember() public {
@@ -467,7 +839,7 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
     function test_SetGovernance_StoresQuorumAndEmits() public {
         _enrolHospitals();
         vm.expectEmit(true, true, true, true, address(registry));
-        emit ConsortiumRegistry.GovernanceChanged(true, 2);
+        emit ConsortiumRegistry.GovernanceChanged(ADMIN, true, 2);
         vm.prank(ADMIN);
         registry.setGovernance(true, 2);
         (bool enabled, uint16 quorum) = registry.governance();
@@ -476,12 +848,22 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
 
         // Turning it off stores quorum 0 whatever is passed.
         vm.expectEmit(true, true, true, true, address(registry));
-        emit ConsortiumRegistry.GovernanceChanged(false, 0);
+        emit ConsortiumRegistry.GovernanceChanged(ADMIN, false, 0);
         vm.prank(ADMIN);
         registry.setGovernance(false, 7);
         (enabled, quorum) = registry.governance();
         assertFalse(enabled);
         assertEq(quorum, 0);
+    }
+
+    function test_SetGovernance_EventNamesTheCallingAdmin() public {
+        _enrolHospitals();
+        vm.prank(ADMIN);
+        registry.grantRole(ADMIN_ROLE, STRANGER);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit ConsortiumRegistry.GovernanceChanged(STRANGER, true, 3);
+        vm.prank(STRANGER);
+        registry.setGovernance(true, 3);
     }
 
     function test_SetGovernance_QuorumBounds() public {

@@ -50,9 +50,14 @@ contract ReputationLedgerTest is ConsortiumFixture {
         assertEq(address(reputation.ledger()), address(ledger));
         assertEq(address(reputation.registry()), address(registry));
 
+        // At deployment the deployer is the one who set the parameters.
         vm.expectEmit();
-        emit ReputationLedger.ReputationParametersSet(0, 10_000);
+        emit ReputationLedger.ReputationParametersSet(address(this), 0, 10_000);
         new ReputationLedger(registry, ledger, 0, 10_000);
+        vm.expectEmit();
+        emit ReputationLedger.ReputationParametersSet(STRANGER, 1, 1);
+        vm.prank(STRANGER);
+        new ReputationLedger(registry, ledger, 1, 1);
     }
 
     function test_Constructor_RevertsOnBadArguments() public {
@@ -206,7 +211,7 @@ contract ReputationLedgerTest is ConsortiumFixture {
     function test_SetParameters() public {
         _record(1, _ids(1), _scores(8_000)); // 5900
         vm.expectEmit(true, true, true, true, address(reputation));
-        emit ReputationLedger.ReputationParametersSet(2_000, 5_000);
+        emit ReputationLedger.ReputationParametersSet(ADMIN, 2_000, 5_000);
         _setParameters(2_000, 5_000);
         (uint16 initial, uint16 smoothing) = reputation.parameters();
         assertEq(initial, 2_000);
@@ -219,6 +224,15 @@ contract ReputationLedgerTest is ConsortiumFixture {
         _record(2, _ids(1, 3), _scores(0, 10_000));
         assertEq(reputation.reputationOf(1), 2_950);
         assertEq(reputation.reputationOf(3), 6_000); // (2000 * 5000 + 10000 * 5000) / 10000
+    }
+
+    function test_SetParameters_EventNamesTheCallingAdmin() public {
+        vm.prank(ADMIN);
+        registry.grantRole(bytes32(0), STRANGER);
+        vm.expectEmit(true, true, true, true, address(reputation));
+        emit ReputationLedger.ReputationParametersSet(STRANGER, 1_234, 4_321);
+        vm.prank(STRANGER);
+        reputation.setParameters(1_234, 4_321);
     }
 
     function test_SetParameters_Reverts() public {

@@ -13,9 +13,10 @@ import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
 import {Vm} from "./utils/Vm.sol";
 
 /// @title RewardDistributorTest
-/// @notice {RewardToken} minting rights and {RewardDistributor} payouts: once per finalized round,
-/// only to that round's aggregated participants, in ascending member order, within the budget in
-/// force when paid, minted to each member's current signer.
+/// @notice {RewardToken} minting rights (its creating distributor alone, for good) and
+/// {RewardDistributor} payouts: once per finalized round, only to that round's aggregated participants,
+/// in ascending member order, within that round's budget (the one in force when the round was opened),
+/// minted to each member's current signer.
 contract RewardDistributorTest is ConsortiumFixture {
     address private a;
     address private b;
@@ -41,36 +42,45 @@ contract RewardDistributorTest is ConsortiumFixture {
         distributor.setRoundBudget(budget);
     }
 
+    /// @dev Finalize the open round 2 (A only), then complete rounds up to `last` with A and B aggregated.
+    function _completeRoundsUpTo(uint256 last) private {
+        _finalize(2, _ids(1));
+        while (ledger.roundCount() < last) {
+            _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
+        }
+    }
+
     // ---------------------------------------------------------------- token
 
-    function test_Token_MetadataAndRoles() public view {
-        assertEq(token.name(), "BCFL Reward");
-        assertEq(token.symbol(), "BCFLR");
+    function test_Token_MetadataAndMinter() public view {
+        assertEq(token.name(), TOKEN_NAME);
+        assertEq(token.symbol(), TOKEN_SYMBOL);
         assertEq(token.decimals(), 18);
         assertEq(token.totalSupply(), 0);
-        assertEq(token.MINTER_ROLE(), keccak256("MINTER_ROLE"));
-        assertTrue(token.hasRole(token.MINTER_ROLE(), address(distributor)));
-        assertTrue(token.hasRole(bytes32(0), ADMIN));
-        assertFalse(token.hasRole(token.MINTER_ROLE(), ADMIN));
+        // The distributor created the token and is its only minter.
+        assertEq(address(distributor.token()), address(token));
+        assertEq(token.minter(), address(distributor));
     }
 
     function test_Token_OnlyMinterMints() public {
-        bytes32 minter = token.MINTER_ROLE();
-        vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, STRANGER, minter)
-        );
+        vm.expectRevert(abi.encodeWithSelector(RewardToken.RewardTokenUnauthorizedMinter.selector, STRANGER));
         vm.prank(STRANGER);
         token.mint(STRANGER, 1);
-        // The token admin grants the role but does not hold it.
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, ADMIN, minter));
+        // Not the consortium admin...
+        vm.expectRevert(abi.encodeWithSelector(RewardToken.RewardTokenUnauthorizedMinter.selector, ADMIN));
         vm.prank(ADMIN);
         token.mint(ADMIN, 1);
-        // Nor can the coordinator mint around the distributor.
-        vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, COORDINATOR, minter)
-        );
+        // ...nor the coordinator minting around the distributor, nor a member.
+        vm.expectRevert(abi.encodeWithSelector(RewardToken.RewardTokenUnauthorizedMinter.selector, COORDINATOR));
         vm.prank(COORDINATOR);
         token.mint(COORDINATOR, 1);
+        vm.expectRevert(abi.encodeWithSelector(RewardToken.RewardTokenUnauthorizedMinter.selector, a));
+        vm.prank(a);
+        token.mint(a, 1);
+        // The test contract deployed the distributor, not the token.
+        vm.expectRevert(abi.encodeWithSelector(RewardToken.RewardTokenUnauthorizedMinter.selector, address(this)));
+        token.mint(address(this), 1);
+        assertEq(token.totalSupply(), 0);
 
         vm.expectEmit(true, true, true, true, address(token));
         emit IERC20.Transfer(address(0), a, 5);
@@ -79,26 +89,84 @@ contract RewardDistributorTest is ConsortiumFixture {
         assertEq(token.balanceOf(a), 5);
     }
 
+    /// @dev No admin, no roles: nobody can add a minter, not even the consortium admin.
+    function test_Token_HasNoRolesToGrant() public {
+        bytes32 minterRole = keccak256("MINTER_ROLE");
+        vm.startPrank(ADMIN);
+        (bool granted,) =
+            address(token).call(abi.encodeWithSelector(IAccessControl.grantRole.selector, minterRole, ADMIN));
+        (bool queried,) =
+            address(token).call(abi.encodeWithSelector(IAccessControl.hasRole.selector, bytes32(0), ADMIN));
+        vm.stopPrank();
+        assertFalse(granted);
+        assertFalse(queried);
+        assertEq(token.minter(), address(distributor));
+    }
+
+    /// @dev Each distributor mints only its own token.
+    function test_Token_AnotherDistributorCannotMint() public {
+        RewardDistributor other = new RewardDistributor(registry, ledger, "Other", "OTH", ROUND_BUDGET);
+        RewardToken otherToken = other.token();
+        assertNotEq(address(otherToken), address(token));
+        assertEq(otherToken.minter(), address(other));
+        assertEq(otherToken.name(), "Other");
+        assertEq(otherToken.symbol(), "OTH");
+
+        vm.expectRevert(abi.encodeWithSelector(RewardToken.RewardTokenUnauthorizedMinter.selector, address(other)));
+        vm.prank(address(other));
+        token.mint(a, 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(RewardToken.RewardTokenUnauthorizedMinter.selector, address(distributor))
+        );
+        vm.prank(address(distributor));
+        otherToken.mint(a, 1);
+    }
+
+    /// @dev Whoever deploys a token is its minter: a token deployed on its own is not the distributor's.
+    function test_Token_CreatorIsTheMinter() public {
+        vm.prank(STRANGER);
+        RewardToken standalone = new RewardToken("Standalone", "STD");
+        assertEq(standalone.minter(), STRANGER);
+        vm.prank(STRANGER);
+        standalone.mint(a, 7);
+        assertEq(standalone.balanceOf(a), 7);
+        vm.expectRevert(
+            abi.encodeWithSelector(RewardToken.RewardTokenUnauthorizedMinter.selector, address(distributor))
+        );
+        vm.prank(address(distributor));
+        standalone.mint(a, 1);
+    }
+
     // ---------------------------------------------------------------- construction
 
     function test_Constructor() public {
         assertEq(distributor.roundBudget(), ROUND_BUDGET);
+        assertEq(distributor.budgetOf(0), ROUND_BUDGET);
+        assertEq(distributor.budgetOf(1), ROUND_BUDGET);
+        assertEq(distributor.budgetOf(type(uint256).max), ROUND_BUDGET);
         assertEq(address(distributor.token()), address(token));
         assertEq(address(distributor.ledger()), address(ledger));
         assertEq(address(distributor.registry()), address(registry));
 
         vm.expectEmit();
         emit RewardDistributor.RoundBudgetSet(0, 77);
-        new RewardDistributor(registry, ledger, token, 77);
+        RewardDistributor fresh = new RewardDistributor(registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, 77);
+        assertEq(fresh.roundBudget(), 77);
+        assertEq(fresh.budgetOf(1), 77);
+        assertEq(fresh.token().minter(), address(fresh));
+        assertEq(fresh.token().totalSupply(), 0);
     }
 
-    function test_Constructor_RevertsOnZeroAddresses() public {
+    function test_Constructor_RevertsOnBadArguments() public {
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(ConsortiumRegistry(address(0)), ledger, token, 1);
+        new RewardDistributor(ConsortiumRegistry(address(0)), ledger, TOKEN_NAME, TOKEN_SYMBOL, 1);
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(registry, RoundLedger(address(0)), token, 1);
-        vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(registry, ledger, RewardToken(address(0)), 1);
+        new RewardDistributor(registry, RoundLedger(address(0)), TOKEN_NAME, TOKEN_SYMBOL, 1);
+        // Budgets are stored as uint192.
+        uint256 tooLarge = uint256(type(uint192).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 192, tooLarge));
+        new RewardDistributor(registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, tooLarge);
+        new RewardDistributor(registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, type(uint192).max);
     }
 
     // ---------------------------------------------------------------- pay
@@ -235,12 +303,35 @@ contract RewardDistributorTest is ConsortiumFixture {
         assertEq(token.balanceOf(a), 0);
     }
 
-    /// @dev Documents current behaviour: suspension after finalization does not stop the payout.
+    /// @dev Documents current behaviour: suspension after finalization does not stop the payout, which
+    /// goes to the suspended member's current key. For a member suspended because its key was stolen,
+    /// that is the thief's key until the recovery rotation is accepted.
     function test_PayRound_PaysSuspendedParticipant() public {
         vm.prank(ADMIN);
         registry.suspendMember(2, "audit");
         _pay(1, _ids(2), _amounts(1 ether));
         assertEq(token.balanceOf(b), 1 ether);
+    }
+
+    /// @dev After the admin's recovery of a stolen key (suspend, propose, accept, reinstate), a round the
+    /// member took part in under the stolen key is paid to the fresh key.
+    function test_PayRound_AfterStolenKeyRecoveryPaysTheFreshKey() public {
+        address fresh = vm.addr(0xA00A);
+        vm.startPrank(ADMIN);
+        registry.suspendMember(1, "signing key stolen");
+        registry.adminProposeKeyRotation(1, fresh);
+        vm.stopPrank();
+        vm.prank(fresh);
+        registry.acceptKeyRotation(1);
+        vm.prank(ADMIN);
+        registry.reinstateMember(1);
+
+        vm.expectEmit(true, true, true, true, address(distributor));
+        emit RewardDistributor.RewardPaid(1, 1, fresh, 600 ether);
+        _pay(1, _ids(1, 2), _amounts(600 ether, 400 ether));
+        assertEq(token.balanceOf(fresh), 600 ether);
+        assertEq(token.balanceOf(a), 0);
+        assertEq(token.balanceOf(b), 400 ether);
     }
 
     function test_PayRound_OnlyCoordinator() public {
@@ -260,35 +351,73 @@ contract RewardDistributorTest is ConsortiumFixture {
         distributor.payRound(1, _ids(1), _amounts(1));
     }
 
-    function test_PayRound_RevertsWithoutMinterRole() public {
-        bytes32 minter = token.MINTER_ROLE();
-        vm.prank(ADMIN);
-        token.revokeRole(minter, address(distributor));
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, address(distributor), minter
-            )
-        );
-        _pay(1, _ids(1), _amounts(1));
-        (bool paid,) = distributor.payoutOf(1);
-        assertFalse(paid);
-    }
-
-    /// @dev Payout totals are stored as uint248: a budget above that range cannot be paid out in full.
-    function test_PayRound_TotalAboveUint248Reverts() public {
-        _setBudget(type(uint256).max);
-        uint256 half = uint256(type(uint248).max) / 2 + 1;
-        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 248, 2 * half));
-        _pay(1, _ids(1, 2), _amounts(half, half));
+    /// @dev The largest budget (uint192) is paid out in full: the uint248 payout total cannot overflow.
+    function test_PayRound_LargestBudgetPaysInFull() public {
+        uint256 max = type(uint192).max;
+        _setBudget(max);
+        _completeRoundsUpTo(3);
+        uint256 half = max / 2;
+        _pay(3, _ids(1, 2), _amounts(half, max - half));
+        (bool paid, uint256 total) = distributor.payoutOf(3);
+        assertTrue(paid);
+        assertEq(total, max);
+        assertEq(token.totalSupply(), max);
     }
 
     // ---------------------------------------------------------------- budget
 
-    function test_SetRoundBudget() public {
+    function test_SetRoundBudget_AppliesFromTheNextRoundOpened() public {
+        // Round 2 is open, so the change applies from round 3.
         vm.expectEmit(true, true, true, true, address(distributor));
-        emit RewardDistributor.RoundBudgetSet(ROUND_BUDGET, 100);
+        emit RewardDistributor.RoundBudgetSet(3, 100);
         _setBudget(100);
         assertEq(distributor.roundBudget(), 100);
+        assertEq(distributor.budgetOf(1), ROUND_BUDGET);
+        assertEq(distributor.budgetOf(2), ROUND_BUDGET);
+        assertEq(distributor.budgetOf(3), 100);
+        assertEq(distributor.budgetOf(4), 100);
+
+        // Once round 2 is finalized and none is open, the next round is still round 3.
+        _finalize(2, _ids(1));
+        vm.expectEmit(true, true, true, true, address(distributor));
+        emit RewardDistributor.RoundBudgetSet(3, 200);
+        _setBudget(200);
+        assertEq(distributor.budgetOf(2), ROUND_BUDGET);
+        assertEq(distributor.budgetOf(3), 200);
+    }
+
+    function test_SetRoundBudget_SecondChangeBeforeNextRoundOverwrites() public {
+        _setBudget(100);
+        vm.expectEmit(true, true, true, true, address(distributor));
+        emit RewardDistributor.RoundBudgetSet(3, 250);
+        _setBudget(250);
+        assertEq(distributor.roundBudget(), 250);
+        assertEq(distributor.budgetOf(2), ROUND_BUDGET);
+        assertEq(distributor.budgetOf(3), 250);
+
+        // Back to the old value: round 3 takes it, the earlier rounds keep theirs.
+        _setBudget(ROUND_BUDGET);
+        assertEq(distributor.budgetOf(3), ROUND_BUDGET);
+
+        _finalize(2, _ids(1));
+        _openRound();
+        _setBudget(7);
+        assertEq(distributor.budgetOf(3), ROUND_BUDGET);
+        assertEq(distributor.budgetOf(4), 7);
+    }
+
+    /// @dev Before any round is opened, a change applies from round 1; the initial budget stays on
+    /// record for round 0.
+    function test_SetRoundBudget_BeforeTheFirstRound() public {
+        RoundLedger freshLedger = new RoundLedger(registry);
+        RewardDistributor fresh = new RewardDistributor(registry, freshLedger, TOKEN_NAME, TOKEN_SYMBOL, 10);
+        vm.expectEmit(true, true, true, true, address(fresh));
+        emit RewardDistributor.RoundBudgetSet(1, 20);
+        vm.prank(ADMIN);
+        fresh.setRoundBudget(20);
+        assertEq(fresh.budgetOf(0), 10);
+        assertEq(fresh.budgetOf(1), 20);
+        assertEq(fresh.roundBudget(), 20);
     }
 
     function test_SetRoundBudget_OnlyAdmin() public {
@@ -301,45 +430,167 @@ contract RewardDistributorTest is ConsortiumFixture {
         vm.prank(a);
         distributor.setRoundBudget(1);
         assertEq(distributor.roundBudget(), ROUND_BUDGET);
+        assertEq(distributor.budgetOf(3), ROUND_BUDGET);
     }
 
-    function test_SetRoundBudget_AppliesWhenPaid() public {
+    function test_SetRoundBudget_RevertsAboveUint192() public {
+        uint256 tooLarge = uint256(type(uint192).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 192, tooLarge));
+        _setBudget(tooLarge);
+        vm.expectRevert(
+            abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 192, type(uint256).max)
+        );
+        _setBudget(type(uint256).max);
+        assertEq(distributor.roundBudget(), ROUND_BUDGET);
+    }
+
+    /// @dev Raising the budget while a round is open does not raise that round's cap; the next round
+    /// gets the new budget.
+    function test_SetRoundBudget_RaiseDoesNotReachTheOpenRound() public {
+        uint256 raised = 5 * ROUND_BUDGET;
+        _setBudget(raised);
         _finalize(2, _ids(1));
-        _pay(1, _ids(1), _amounts(ROUND_BUDGET));
-        _setBudget(100);
-        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 2, 101, 100));
-        _pay(2, _ids(1), _amounts(101));
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                RewardDistributor.RewardDistributorBudgetExceeded.selector, 2, ROUND_BUDGET + 1, ROUND_BUDGET
+            )
+        );
+        _pay(2, _ids(1), _amounts(ROUND_BUDGET + 1));
         vm.expectEmit(true, true, true, true, address(distributor));
-        emit RewardDistributor.RoundPaid(2, 100, 100);
-        _pay(2, _ids(1), _amounts(100));
-        assertEq(token.totalSupply(), ROUND_BUDGET + 100);
+        emit RewardDistributor.RoundPaid(2, ROUND_BUDGET, ROUND_BUDGET);
+        _pay(2, _ids(1), _amounts(ROUND_BUDGET));
+
+        uint256 next = _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
+        assertEq(next, 3);
+        vm.expectRevert(
+            abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 3, raised + 1, raised)
+        );
+        _pay(3, _ids(1, 2), _amounts(raised, 1));
+        vm.expectEmit(true, true, true, true, address(distributor));
+        emit RewardDistributor.RoundPaid(3, raised, raised);
+        _pay(3, _ids(1, 2), _amounts(raised - 1, 1));
+        assertEq(token.totalSupply(), ROUND_BUDGET + raised);
+    }
+
+    /// @dev Nor does lowering it: a round opened under a budget is paid up to that budget.
+    function test_SetRoundBudget_CutDoesNotReachOpenOrFinalizedRounds() public {
+        _setBudget(1);
+        _finalize(2, _ids(1));
+        _pay(1, _ids(1, 2), _amounts(600 ether, 400 ether));
+        _pay(2, _ids(1), _amounts(ROUND_BUDGET));
+        assertEq(token.totalSupply(), 2 * ROUND_BUDGET);
+
+        _completeRound(_keys(KEY_A), _ids(1));
+        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 3, 2, 1));
+        _pay(3, _ids(1), _amounts(2));
+        _pay(3, _ids(1), _amounts(1));
+    }
+
+    /// @dev A round paid long after it closed is capped at its own budget, whatever came after.
+    function test_PayRound_LateRoundKeepsItsBudget() public {
+        _completeRoundsUpTo(3);
+        _setBudget(10);
+        _completeRound(_keys(KEY_A), _ids(1)); // round 4 at 10
+        _setBudget(20);
+        _completeRound(_keys(KEY_A), _ids(1)); // round 5 at 20
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                RewardDistributor.RewardDistributorBudgetExceeded.selector, 1, ROUND_BUDGET + 1, ROUND_BUDGET
+            )
+        );
+        _pay(1, _ids(1, 2), _amounts(ROUND_BUDGET, 1));
+        vm.expectEmit(true, true, true, true, address(distributor));
+        emit RewardDistributor.RoundPaid(1, ROUND_BUDGET, ROUND_BUDGET);
+        _pay(1, _ids(1, 2), _amounts(ROUND_BUDGET - 1, 1));
+        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 4, 11, 10));
+        _pay(4, _ids(1), _amounts(11));
+        vm.expectEmit(true, true, true, true, address(distributor));
+        emit RewardDistributor.RoundPaid(5, 20, 20);
+        _pay(5, _ids(1), _amounts(20));
+    }
+
+    function test_BudgetOf_SeveralChanges() public {
+        // Round 2 is open. Rounds 3 and 4 get 300 (set once, overwritten once); round 5 has no change of
+        // its own and inherits round 4's; round 6 is set while no round is open; round 7 gets 0.
+        _setBudget(1);
+        _setBudget(300); // from 3
+        _finalize(2, _ids(1));
+        _completeRound(_keys(KEY_A), _ids(1)); // 3
+        _openRound(); // 4
+        _setBudget(500); // from 5
+        _finalize(4, _ids());
+        _completeRound(_keys(KEY_A), _ids(1)); // 5
+        _setBudget(600); // from 6, no round open
+        _completeRound(_keys(KEY_A), _ids(1)); // 6
+        _setBudget(0); // from 7
+        _openRound(); // 7
+
+        uint256[8] memory expected = [ROUND_BUDGET, ROUND_BUDGET, ROUND_BUDGET, 300, 300, 500, 600, 0];
+        for (uint256 round = 0; round < expected.length; ++round) {
+            assertEq(distributor.budgetOf(round), expected[round], "budget of round");
+        }
+        assertEq(distributor.budgetOf(8), 0);
+        assertEq(distributor.budgetOf(1_000), 0);
+        assertEq(distributor.roundBudget(), 0);
+
+        // payRound caps each round at its own budget.
+        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 3, 301, 300));
+        _pay(3, _ids(1), _amounts(301));
+        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 5, 501, 500));
+        _pay(5, _ids(1), _amounts(501));
+        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 6, 601, 600));
+        _pay(6, _ids(1), _amounts(601));
+        _pay(3, _ids(1), _amounts(300));
+        _pay(5, _ids(1), _amounts(500));
+        _pay(6, _ids(1), _amounts(600));
+        assertEq(token.totalSupply(), 1_400);
     }
 
     function test_SetRoundBudget_ZeroAllowsOnlyZeroPayouts() public {
         _setBudget(0);
-        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 1, 1, 0));
-        _pay(1, _ids(1), _amounts(1));
-        _pay(1, _ids(1, 2), _amounts(0, 0));
+        _completeRoundsUpTo(3);
+        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 3, 1, 0));
+        _pay(3, _ids(1), _amounts(1));
+        vm.expectEmit(true, true, true, true, address(distributor));
+        emit RewardDistributor.RoundPaid(3, 0, 0);
+        _pay(3, _ids(1, 2), _amounts(0, 0));
         assertEq(token.totalSupply(), 0);
     }
 
     // ---------------------------------------------------------------- fuzz
 
-    function testFuzz_PayRound_NeverExceedsBudget(uint256 budget, uint256 x, uint256 y) public {
-        budget = bound(budget, 0, 1e30);
-        x = bound(x, 0, 1e30);
-        y = bound(y, 0, 1e30);
-        _setBudget(budget);
+    /// @dev Budgets: rounds 1-2 the initial one, round 3 `b3` (set while round 2 is open), round 4 `b4`
+    /// (set while no round is open). A pay of `x + y` to A and B in any of them succeeds exactly when it
+    /// is within budgetOf(round), which is that model's value.
+    function testFuzz_PayRound_NeverExceedsBudgetOfRound(uint256 b3, uint256 b4, uint256 round, uint256 x, uint256 y)
+        public
+    {
+        b3 = bound(b3, 0, 1e30);
+        b4 = bound(b4, 0, 1e30);
+        round = bound(round, 1, 4);
+        x = bound(x, 0, 2e30);
+        y = bound(y, 0, 2e30);
+        _setBudget(b3);
+        _submit(2, _keys(KEY_B));
+        _finalize(2, _ids(1, 2));
+        _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
+        _setBudget(b4);
+        _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
+
+        uint256 budget = round <= 2 ? ROUND_BUDGET : round == 3 ? b3 : b4;
+        assertEq(distributor.budgetOf(round), budget);
         if (x + y > budget) {
             vm.expectRevert(
-                abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, 1, x + y, budget)
+                abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, round, x + y, budget)
             );
         }
-        _pay(1, _ids(1, 2), _amounts(x, y));
+        _pay(round, _ids(1, 2), _amounts(x, y));
 
         uint256 supply = token.totalSupply();
-        assertLe(supply, budget, "minted within the budget");
-        (bool paid, uint256 total) = distributor.payoutOf(1);
+        assertLe(supply, distributor.budgetOf(round), "minted within the round's budget");
+        (bool paid, uint256 total) = distributor.payoutOf(round);
         assertEq(paid, x + y <= budget);
         assertEq(total, supply);
         if (paid) {
@@ -347,5 +598,32 @@ contract RewardDistributorTest is ConsortiumFixture {
             assertEq(token.balanceOf(a), x);
             assertEq(token.balanceOf(b), y);
         }
+    }
+
+    /// @dev Random interleavings of budget changes and round openings: budgetOf(round) is always the
+    /// last budget set before the round was opened (the initial one if none was).
+    function testFuzz_BudgetOf_IsTheBudgetInForceAtOpening(uint256 seed) public {
+        _finalize(2, _ids(1));
+        uint256 next = ROUND_BUDGET;
+        uint256[] memory expected = new uint256[](12);
+        (expected[1], expected[2]) = (ROUND_BUDGET, ROUND_BUDGET);
+        for (uint256 step = 0; step < 24; ++step) {
+            uint256 r = uint256(keccak256(abi.encode(seed, step)));
+            uint256 round = ledger.roundCount();
+            if (r & 1 == 0) {
+                next = (r >> 8) % 1e24;
+                _setBudget(next);
+                assertEq(distributor.roundBudget(), next);
+                assertEq(distributor.budgetOf(round + 1), next);
+            } else if (round < expected.length - 1) {
+                if (ledger.getRound(round).status == RoundLedger.RoundStatus.Open) _finalize(round, _ids());
+                else expected[_openRound()] = next;
+            }
+        }
+        uint256 latest = ledger.roundCount();
+        for (uint256 round = 1; round <= latest; ++round) {
+            assertEq(distributor.budgetOf(round), expected[round], "budget in force at opening");
+        }
+        assertEq(distributor.budgetOf(latest + 1), next);
     }
 }

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+import requests
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
@@ -24,6 +25,7 @@ from bcfl.chain.exceptions import (
     KeystoreError,
     ManifestError,
     TransactionFailedError,
+    TransactionStatusUnknownError,
 )
 from bcfl.chain.keystore import PASSWORD_ENV, create_keystore, load_keystore, read_password
 from bcfl.chain.manifest import ContractRecord, DeploymentManifest
@@ -135,7 +137,7 @@ def test_the_nonce_manager_survives_a_transaction_behind_its_back(
     own_client = ChainClient(anvil.rpc_url)  # its nonce cache sees only its own transactions
     own = Consortium.connect(own_client, consortium.manifest)
 
-    own.registry.request_membership(hospital, "Hospital")
+    own.registry.approve(actors.admin, own.registry.request_membership(hospital, "Hospital"))
     nonce_after_first = own_client.w3.eth.get_transaction_count(hospital.address)
     for _ in range(2):
         _send_behind_the_back(own_client, hospital)
@@ -149,12 +151,61 @@ def test_the_nonce_manager_survives_a_transaction_behind_its_back(
     assert own_client.w3.eth.get_transaction_count(hospital.address) == nonce_after_first + 4
 
 
+def _lose_first_answer(client: ChainClient, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make the node accept the first raw transaction but the answer get lost on the way back."""
+    real = client.w3.eth.send_raw_transaction
+    calls: list[int] = []
+
+    def flaky(raw: bytes) -> HexBytes:
+        calls.append(1)
+        sent = real(raw)
+        if len(calls) == 1:
+            raise requests.exceptions.ConnectionError("answer lost")
+        return sent
+
+    monkeypatch.setattr(client.w3.eth, "send_raw_transaction", flaky)
+    return calls
+
+
+def test_a_lost_answer_never_sends_a_transaction_twice(
+    anvil: AnvilNode, consortium: Consortium, actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = ChainClient(anvil.rpc_url, backoff_s=0.01)
+    own = Consortium.connect(client, consortium.manifest)
+    recipient = fresh_account().address
+    calls = _lose_first_answer(client, monkeypatch)
+    client.transfer(actors.admin, recipient, 10**18)
+    assert len(calls) == 2  # resent once, recognised by its hash
+    assert client.w3.eth.get_balance(recipient) == 10**18
+    # A non-idempotent contract call: the resend must not surface a false revert.
+    calls = _lose_first_answer(client, monkeypatch)
+    round_number = own.ledger.open_round(actors.coordinator, b"\x01" * 32, b"\x02" * 32)
+    assert round_number == 1 and own.ledger.round_count() == 1
+
+
+def test_a_send_into_an_outage_names_the_transaction(
+    anvil: AnvilNode, consortium: Consortium, actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = ChainClient(anvil.rpc_url, retries=1, backoff_s=0.01)
+
+    def down(raw: bytes) -> HexBytes:
+        raise requests.exceptions.ConnectionError("connection reset")
+
+    monkeypatch.setattr(client.w3.eth, "send_raw_transaction", down)
+    with pytest.raises(TransactionStatusUnknownError) as exc:
+        client.transfer(actors.admin, fresh_account().address, 1)
+    assert exc.value.tx_hash.startswith("0x") and exc.value.tx_hash in str(exc.value)
+    assert isinstance(exc.value, ChainUnreachableError)
+    monkeypatch.undo()
+    client.transfer(actors.admin, fresh_account().address, 1)  # the nonce was re-read, not skipped
+
+
 def test_two_clients_on_one_account(anvil: AnvilNode, consortium: Consortium, actors: Actors) -> None:
     hospital = fresh_account()
     fund(consortium.client, [hospital])
     first = Consortium.connect(ChainClient(anvil.rpc_url), consortium.manifest, verify=False)
     second = Consortium.connect(ChainClient(anvil.rpc_url), consortium.manifest, verify=False)
-    first.registry.request_membership(hospital, "Hospital")
+    consortium.registry.approve(actors.admin, first.registry.request_membership(hospital, "Hospital"))
     for i in range(3):  # each client's cached nonce goes stale in turn
         (first if i % 2 else second).registry.update_node_key(hospital, bytes([i + 1]) * 32)
     assert consortium.registry.member(1).node_key_fingerprint == b"\x03" * 32

@@ -276,7 +276,7 @@ def test_key_rotation_two_steps(consortium: Consortium, actors: Actors, members:
     (proposed,) = registry.events("KeyRotationProposed")
     assert proposed.args == {
         "memberId": member_id,
-        "currentSigner": old_key.address,
+        "proposedBy": old_key.address,
         "newSigner": new_key.address,
     }
     (rotated,) = registry.events("SignerRotated")
@@ -309,16 +309,45 @@ def test_key_rotation_rules(consortium: Consortium, actors: Actors, members: lis
     with pytest.raises(errors.ConsortiumRegistryInvalidSigner):
         registry.propose_key_rotation(key, pending_key.address)
 
-    # A suspended member may rotate (e.g. after a key compromise).
+    # A suspended member's own key can do nothing: a stolen key cannot take the membership over.
     registry.suspend(actors.admin, members[1], "key compromised")
-    replacement = actors.hospitals[4]
-    registry.propose_key_rotation(actors.hospitals[1], replacement.address)
+    stolen = actors.hospitals[1]
+    with pytest.raises(errors.ConsortiumRegistryInvalidStatus) as exc_suspended:
+        registry.propose_key_rotation(stolen, fresh_account().address)
+    assert exc_suspended.value.args_by_name == {"memberId": members[1], "status": MemberStatus.SUSPENDED}
+    with pytest.raises(errors.ConsortiumRegistryInvalidStatus):
+        registry.update_node_key(stolen, h("attacker node"))
+
+
+def test_stolen_key_recovery_by_the_admin(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    registry = consortium.registry
+    stolen, replacement = actors.hospitals[1], actors.hospitals[4]
+    attacker = fresh_account()
+    registry.propose_key_rotation(stolen, attacker.address)  # the thief starts a rotation
+    registry.suspend(actors.admin, members[1], "key stolen")  # ... which suspension cancels
+    assert registry.pending_signer_of(members[1]) == ZERO_ADDRESS
+    with pytest.raises(errors.ConsortiumRegistryNoPendingRotation):
+        registry.accept_key_rotation(attacker, members[1])
+    with pytest.raises(errors.AccessControlUnauthorizedAccount):
+        registry.admin_propose_key_rotation(stolen, members[1], attacker.address)
+
+    receipt = registry.admin_propose_key_rotation(actors.admin, members[1], replacement.address)
+    assert registry.events("KeyRotationProposed", from_block=receipt["blockNumber"])[0].args == {
+        "memberId": members[1],
+        "proposedBy": actors.admin.address,
+        "newSigner": replacement.address,
+    }
     registry.accept_key_rotation(replacement, members[1])
-    assert registry.member(members[1]).signer == replacement.address
-    assert registry.member(members[1]).status is MemberStatus.SUSPENDED
-    assert registry.active_member_id_of(replacement.address) == 0
+    assert registry.signer_of(members[1]) == replacement.address
+    assert registry.active_member_id_of(replacement.address) == 0  # still suspended
     registry.reinstate(actors.admin, members[1])
     assert registry.active_member_id_of(replacement.address) == members[1]
+    assert registry.member_id_of(stolen.address) == 0
+    with pytest.raises(errors.ConsortiumRegistryInvalidStatus) as exc:
+        registry.admin_propose_key_rotation(
+            actors.admin, registry.request_membership(actors.hospitals[3], "P"), attacker.address
+        )
+    assert exc.value.args_by_name["status"] == MemberStatus.PENDING
 
 
 def test_key_rotation_to_a_key_that_joined_meanwhile_reverts(
@@ -352,10 +381,13 @@ def test_update_node_key(consortium: Consortium, actors: Actors) -> None:
     registry = consortium.registry
     key = actors.hospitals[0]
     member_id = registry.request_membership(key, "Hospital", h("first node key"))
-    # A pending member may already record its node key.
+    # A pending member cannot change its node key yet.
+    with pytest.raises(errors.ConsortiumRegistryInvalidStatus) as exc_pending:
+        registry.update_node_key(key, h("early"))
+    assert exc_pending.value.args_by_name == {"memberId": member_id, "status": MemberStatus.PENDING}
+    registry.approve(actors.admin, member_id)
     registry.update_node_key(key, h("second node key"))
     assert registry.member(member_id).node_key_fingerprint == h("second node key")
-    registry.approve(actors.admin, member_id)
     registry.update_node_key(key, h("third node key"))
     assert registry.member(member_id).node_key_fingerprint == h("third node key")
 
@@ -388,9 +420,9 @@ def test_set_governance_bounds(consortium: Consortium, actors: Actors, members: 
     registry.set_governance(actors.admin, False, 7)
     assert registry.governance() == (False, 0)
     assert [e.args for e in registry.events("GovernanceChanged")] == [
-        {"enabled": True, "quorum": 3},
-        {"enabled": True, "quorum": 1},
-        {"enabled": False, "quorum": 0},
+        {"admin": actors.admin.address, "enabled": True, "quorum": 3},
+        {"admin": actors.admin.address, "enabled": True, "quorum": 1},
+        {"admin": actors.admin.address, "enabled": False, "quorum": 0},
     ]
 
     # The bound is the number of *active* members.

@@ -9,8 +9,9 @@ import {RoundLedger} from "../../src/RoundLedger.sol";
 import {Test} from "./Test.sol";
 
 /// @title ConsortiumFixture
-/// @notice Deploys the whole consortium (registry, round ledger, reputation, token, distributor) wired
-/// as in production, and offers helpers to enrol hospitals, sign model updates and drive rounds.
+/// @notice Deploys the whole consortium (registry, round ledger, reputation, distributor and the token
+/// it creates) wired as in production, and offers helpers to enrol hospitals, sign model updates and
+/// drive rounds.
 /// @dev Hospitals are secp256k1 keys so their EIP-712 signatures can be made with `vm.sign`; the
 /// signatures are submitted in ERC-2098 compact form, as the ledger takes them.
 abstract contract ConsortiumFixture is Test {
@@ -21,6 +22,8 @@ abstract contract ConsortiumFixture is Test {
     uint16 internal constant INITIAL_REPUTATION = 5_000;
     uint16 internal constant SMOOTHING = 3_000;
     uint256 internal constant ROUND_BUDGET = 1_000 ether;
+    string internal constant TOKEN_NAME = "BCFL Reward";
+    string internal constant TOKEN_SYMBOL = "BCFLR";
 
     /// @dev Keys of three hospitals enrolled by {_enrolHospitals} as members 1, 2 and 3.
     uint256 internal constant KEY_A = 0xA001;
@@ -41,17 +44,19 @@ abstract contract ConsortiumFixture is Test {
         registry = new ConsortiumRegistry(ADMIN);
         ledger = new RoundLedger(registry);
         reputation = new ReputationLedger(registry, ledger, INITIAL_REPUTATION, SMOOTHING);
-        token = new RewardToken("BCFL Reward", "BCFLR", ADMIN);
-        distributor = new RewardDistributor(registry, ledger, token, ROUND_BUDGET);
+        distributor = new RewardDistributor(registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, ROUND_BUDGET);
+        // The distributor creates the token and is its only minter: no role to grant.
+        token = distributor.token();
 
         vm.startPrank(ADMIN);
         registry.grantRole(registry.COORDINATOR_ROLE(), COORDINATOR);
-        token.grantRole(token.MINTER_ROLE(), address(distributor));
         vm.stopPrank();
 
         vm.label(ADMIN, "admin");
         vm.label(COORDINATOR, "coordinator");
         vm.label(STRANGER, "stranger");
+        vm.label(address(distributor), "distributor");
+        vm.label(address(token), "token");
         vm.label(vm.addr(KEY_A), "hospitalA");
         vm.label(vm.addr(KEY_B), "hospitalB");
         vm.label(vm.addr(KEY_C), "hospitalC");
