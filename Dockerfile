@@ -19,7 +19,7 @@ RUN npm ci --no-audit --no-fund --loglevel=error && test -x node_modules/.bin/an
 COPY requirements.lock pyproject.toml ./
 RUN python3 -m venv .venv \
  && .venv/bin/python -m pip install -q --disable-pip-version-check "pip==25.3" \
- && .venv/bin/python -m pip install -q -r requirements.lock
+ && .venv/bin/python -m pip install -q --no-deps -r requirements.lock
 COPY . .
 RUN .venv/bin/python -m pip install -q --no-deps -e . && touch .venv/.installed node_modules/.installed
 

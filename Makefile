@@ -20,7 +20,7 @@ setup: $(PY_STAMP) $(NPM_STAMP) ## Install the pinned Python venv and npm tools 
 $(PY_STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check "pip==$(PIP_VERSION)"
-	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $@
 
@@ -60,6 +60,7 @@ lint: setup ## ruff and mypy
 lock: ## Re-pin the Python environment from pyproject.toml
 	rm -rf /tmp/bcfl-lock && $(PYTHON) -m venv /tmp/bcfl-lock
 	/tmp/bcfl-lock/bin/python -m pip install -q "pip==$(PIP_VERSION)" && /tmp/bcfl-lock/bin/python -m pip install -q -e ".[dev]"
+	/tmp/bcfl-lock/bin/python -m pip install -q --no-deps "fedimpute==0.3.0"
 	{ head -2 requirements.lock; /tmp/bcfl-lock/bin/python -m pip freeze --exclude-editable; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
