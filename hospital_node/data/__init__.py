@@ -1,0 +1,1 @@
+"""Local data: the shared table schema, loading and validation, and preprocessing."""

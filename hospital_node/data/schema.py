@@ -1,0 +1,91 @@
+"""The consortium's shared schema for an EHR table: columns, types, label and missing-value rules.
+
+Every statistic preprocessing needs (scaling ranges, imputation values) is fixed here, by the
+consortium, so no hospital needs another hospital's raw data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from hospital_node.errors import HospitalNodeError
+
+
+class ColumnSpec(BaseModel):
+    """One feature column."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    kind: Literal["numeric", "categorical"]
+    #: Numeric: values are scaled to [0, 1] over this clinical range (and clipped).
+    range: tuple[float, float] | None = None
+    #: Categorical: the allowed codes, one-hot encoded in this order.
+    categories: tuple[float, ...] | None = None
+    #: Value used where the cell is missing (fixed by the consortium, not learned from data).
+    impute: float
+    #: Extra codes that mean "missing" in this column (e.g. "0" for cholesterol).
+    missing: tuple[str, ...] = ()
+    #: Add a 0/1 feature telling the model the value was missing.
+    indicate_missing: bool = False
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> ColumnSpec:
+        if self.kind == "numeric" and (self.range is None or self.range[0] >= self.range[1]):
+            raise ValueError(f"numeric column {self.name!r} needs a range [low, high] with low < high")
+        if self.kind == "categorical" and not self.categories:
+            raise ValueError(f"categorical column {self.name!r} needs its categories")
+        return self
+
+
+class LabelSpec(BaseModel):
+    """The binary label: a row is positive when its label value is one of ``positive``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    column: str
+    positive: tuple[float, ...]
+
+
+class TableSchema(BaseModel):
+    """A shared EHR table schema."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    version: int = 1
+    label: LabelSpec
+    columns: tuple[ColumnSpec, ...]
+    #: Cell texts that mean "missing" in every column.
+    missing_values: tuple[str, ...] = ("", "?", "NA", "NaN")
+    min_rows: int = Field(default=20, ge=1)
+    min_positives: int = Field(default=1, ge=1)
+
+    @classmethod
+    def load(cls, path: Path) -> TableSchema:
+        """Read a schema JSON file, with a clear error for a missing or invalid one."""
+        try:
+            return cls.model_validate_json(path.read_text())
+        except OSError as exc:
+            raise HospitalNodeError(f"cannot read schema {path}: {exc.strerror}") from exc
+        except ValidationError as exc:
+            raise HospitalNodeError(f"schema {path} is invalid: {exc}") from exc
+
+    def feature_names(self) -> list[str]:
+        """Names of the encoded features, in model input order."""
+        names: list[str] = []
+        for column in self.columns:
+            if column.kind == "numeric":
+                names.append(column.name)
+            else:
+                names += [f"{column.name}={_code(c)}" for c in column.categories or ()]
+            if column.indicate_missing:
+                names.append(f"{column.name}:missing")
+        return names
+
+
+def _code(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
