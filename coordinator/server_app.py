@@ -1,0 +1,69 @@
+"""The consortium's Flower ServerApp: wires the ledger-recording FedAvg to the run."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+from flwr.app import ConfigRecord, Context
+from flwr.serverapp import Grid, ServerApp
+
+from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.manifest import DeploymentManifest
+from bcfl.models.records import to_record
+from bcfl.models.store import ModelStore
+from coordinator.journal import RunJournal
+from coordinator.settings import load_settings
+from coordinator.strategy import LedgerFedAvg
+from hospital_node.data.schema import TableSchema
+from hospital_node.task import build_model, get_arrays
+
+logger = logging.getLogger(__name__)
+app = ServerApp()
+
+
+def shared_schema(name: str) -> TableSchema:
+    """A consortium schema shipped with the package (the hospitals hold the same file)."""
+    path = resources.files("hospital_node").joinpath("schemas", f"{name}.json")
+    return TableSchema.load(Path(str(path)))
+
+
+@app.main()
+def main(grid: Grid, context: Context) -> None:
+    """Run ``num-server-rounds`` rounds of ledger-recorded federated training."""
+    run = context.run_config
+    settings = load_settings()
+    consortium = Consortium.connect(ChainClient(settings.rpc_url), DeploymentManifest.load(settings.manifest))
+    schema = shared_schema(str(run["schema-name"]))
+    seed = int(run["seed"])
+    model = build_model(len(schema.feature_names()), seed=seed)
+    min_nodes = int(run["min-nodes"])
+    strategy = LedgerFedAvg(
+        consortium,
+        settings.account(),
+        ModelStore(settings.run_dir / "models"),
+        RunJournal(settings.run_dir / "rounds.json"),
+        fraction_train=1.0,
+        fraction_evaluate=1.0,
+        min_train_nodes=min_nodes,
+        min_evaluate_nodes=min_nodes,
+        min_available_nodes=min_nodes,
+    )
+    train_config = ConfigRecord(
+        {
+            "local-epochs": int(run["local-epochs"]),
+            "learning-rate": float(run["learning-rate"]),
+            "batch-size": int(run["batch-size"]),
+            "seed": seed,
+        }
+    )
+    result = strategy.start(
+        grid,
+        initial_arrays=to_record(get_arrays(model)),
+        num_rounds=int(run["num-server-rounds"]),
+        train_config=train_config,
+        evaluate_config=ConfigRecord({}),
+    )
+    logger.info("federation finished: %s", result.evaluate_metrics_clientapp)

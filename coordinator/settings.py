@@ -1,0 +1,37 @@
+"""The coordinator's settings, from BCFL_COORDINATOR_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bcfl.chain.keystore import load_keystore, read_password
+from coordinator.errors import CoordinatorError
+
+
+class CoordinatorSettings(BaseSettings):
+    """Where the chain and the deployment are, the coordinator's key, and where to keep the run."""
+
+    model_config = SettingsConfigDict(env_prefix="BCFL_COORDINATOR_")
+
+    rpc_url: str
+    manifest: Path
+    keystore: Path
+    password_file: Path | None = None
+    run_dir: Path
+
+    def account(self) -> LocalAccount:
+        """The coordinator's signing key, unlocked from its keystore."""
+        return load_keystore(self.keystore, read_password(self.password_file))
+
+
+def load_settings() -> CoordinatorSettings:
+    """Settings from the environment, with a clear error naming what is missing."""
+    try:
+        return CoordinatorSettings()  # type: ignore[call-arg]
+    except ValueError as exc:
+        raise CoordinatorError(
+            f"coordinator settings incomplete (BCFL_COORDINATOR_* variables): {exc}"
+        ) from exc

@@ -1,0 +1,200 @@
+"""FedAvg that records every round on the ledger: open, verify, register, aggregate, finalize."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord
+from flwr.serverapp import Grid
+from flwr.serverapp.strategy import FedAvg
+
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.ledger import RoundStatus
+from bcfl.models.records import from_record
+from bcfl.models.store import ModelStore
+from coordinator.journal import RunJournal, hexed
+from coordinator.verification import Rejection, VerifiedUpdate, verify_reply
+
+logger = logging.getLogger(__name__)
+
+
+def record_hash(record: dict[str, Any]) -> bytes:
+    """keccak256 of a record's canonical JSON (sorted keys, no spaces): what goes on chain."""
+    return keccak(json.dumps(record, sort_keys=True, separators=(",", ":")).encode())
+
+
+class LedgerFedAvg(FedAvg):
+    """Flower's FedAvg over verified, on-chain-registered updates only.
+
+    Identity comes from each reply's signature and the membership registry, never from Flower's
+    node ids. Rounds on chain are numbered by the ledger; a coordinator restarted on an open round
+    whose global model it holds resumes that round instead of opening a new one.
+    """
+
+    def __init__(
+        self,
+        consortium: Consortium,
+        coordinator: LocalAccount,
+        store: ModelStore,
+        journal: RunJournal,
+        **fedavg: Any,
+    ) -> None:
+        super().__init__(**fedavg)
+        self.consortium = consortium
+        self.coordinator = coordinator
+        self.store = store
+        self.journal = journal
+        self._chain_round = 0
+        self._global_hash = b""
+        self._accepted: list[VerifiedUpdate] = []
+
+    def _timed(self, record: dict[str, Any], phase: str, started: float) -> None:
+        record["timings_s"][phase] = record["timings_s"].get(phase, 0.0) + time.perf_counter() - started
+
+    def configure_train(
+        self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
+    ) -> Iterable[Message]:
+        """Store the global model, open (or resume) its round on chain, and send it out."""
+        ledger = self.consortium.ledger
+        global_hash = self.store.put(from_record(arrays))
+        settings = {k: v for k, v in config.items() if k not in ("chain-round", "server-round")}
+        started = time.perf_counter()
+        latest = ledger.round_count()
+        current = ledger.get_round(latest) if latest else None
+        if (
+            current is not None
+            and current.status is RoundStatus.OPEN
+            and current.global_model_hash == global_hash
+        ):
+            chain_round = latest
+            logger.info("resuming open round %d on chain", chain_round)
+        else:
+            config_hash = record_hash({**settings, "server-round": server_round})
+            chain_round = ledger.open_round(self.coordinator, global_hash, config_hash)
+        record = self.journal.round(chain_round)
+        self._timed(record, "chain", started)
+        record.update(server_round=server_round, global_model_hash=hexed(global_hash), config=settings)
+        self.journal.save()
+        self._chain_round, self._global_hash = chain_round, global_hash
+        config["chain-round"] = chain_round
+        return super().configure_train(server_round, arrays, config, grid)
+
+    def aggregate_train(
+        self, server_round: int, replies: Iterable[Message]
+    ) -> tuple[ArrayRecord | None, MetricRecord | None]:
+        """Verify every reply, register the valid ones in one transaction, aggregate only those."""
+        record = self.journal.round(self._chain_round)
+        started = time.perf_counter()
+        domain = self.consortium.ledger.domain()
+        checked = [
+            verify_reply(
+                reply,
+                chain_round=self._chain_round,
+                global_hash=self._global_hash,
+                domain=domain,
+                registry=self.consortium.registry,
+            )
+            for reply in replies
+        ]
+        accepted: dict[int, VerifiedUpdate] = {}
+        rejected: list[Rejection] = []
+        for result in checked:
+            if isinstance(result, Rejection):
+                rejected.append(result)
+            elif result.member_id in accepted or self.consortium.ledger.has_submitted(
+                self._chain_round, result.member_id
+            ):
+                rejected.append(
+                    Rejection(
+                        result.node_id,
+                        "a second update from the same member",
+                        result.signed.update.update_hash.hex(),
+                    )
+                )
+            else:
+                accepted[result.member_id] = result
+        self._timed(record, "verify", started)
+        for rejection in rejected:
+            logger.warning(
+                "round %d: excluded node %d: %s", self._chain_round, rejection.node_id, rejection.reason
+            )
+        updates = [accepted[m] for m in sorted(accepted)]
+        if updates:
+            started = time.perf_counter()
+            receipt = self.consortium.ledger.register_updates(
+                self.coordinator, self._chain_round, [u.signed for u in updates]
+            )
+            self._timed(record, "chain", started)
+            record["register_tx"] = receipt["transactionHash"].to_0x_hex()
+        for update in updates:
+            self.store.put(update.arrays)
+        record["updates"] = [
+            {
+                "member_id": u.member_id,
+                "signer": u.signer,
+                "node_id": u.node_id,
+                "update_hash": hexed(u.signed.update.update_hash),
+                "num_examples": u.signed.update.num_examples,
+                "signature_valid": True,
+            }
+            for u in updates
+        ]
+        record["rejected"] = [
+            {"node_id": r.node_id, "reason": r.reason, "signer": r.signer} for r in rejected
+        ]
+        self._accepted = updates
+        started = time.perf_counter()
+        arrays, metrics = super().aggregate_train(server_round, [u.reply for u in updates])
+        self._timed(record, "aggregate", started)
+        if metrics is not None:
+            record["train_metrics"] = dict(metrics)
+        self.journal.save()
+        return arrays, metrics
+
+    def configure_evaluate(
+        self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
+    ) -> Iterable[Message]:
+        """Store the new global model and send it out for federated evaluation."""
+        aggregated = self.store.put(from_record(arrays))
+        record = self.journal.round(self._chain_round)
+        record["aggregated_model_hash"] = hexed(aggregated)
+        self.journal.save()
+        config["chain-round"] = self._chain_round
+        return super().configure_evaluate(server_round, arrays, config, grid)
+
+    def aggregate_evaluate(self, server_round: int, replies: Iterable[Message]) -> MetricRecord | None:
+        """Aggregate the hospitals' evaluation and finalize the round on chain with its hash."""
+        replies = list(replies)
+        metrics = super().aggregate_evaluate(server_round, replies)
+        record = self.journal.round(self._chain_round)
+        evaluation = {
+            "aggregate": dict(metrics) if metrics is not None else {},
+            "per_node": {
+                str(r.metadata.src_node_id): dict(r.content["metrics"]) for r in replies if not r.has_error()
+            },
+        }
+        record["evaluation"] = evaluation
+        metrics_hash = record_hash(evaluation)
+        aggregated = bytes.fromhex(str(record["aggregated_model_hash"])[2:])
+        participants = [u.member_id for u in self._accepted]
+        weights = [u.signed.update.num_examples for u in self._accepted]
+        started = time.perf_counter()
+        receipt = self.consortium.ledger.finalize_round(
+            self.coordinator, self._chain_round, aggregated, metrics_hash, participants, weights
+        )
+        self._timed(record, "chain", started)
+        record.update(metrics_hash=hexed(metrics_hash), finalize_tx=receipt["transactionHash"].to_0x_hex())
+        self.journal.save()
+        logger.info(
+            "round %d finalized: model %s, %d participants",
+            self._chain_round,
+            hexed(aggregated),
+            len(participants),
+        )
+        return metrics

@@ -1,0 +1,72 @@
+"""Check every hospital reply before any gas is spent: hash, signature, membership."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flwr.app import Message
+
+from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate, from_compact, recover_signer
+from bcfl.chain.registry import Registry
+from bcfl.models.canonical import model_hash
+from bcfl.models.records import (
+    RecordFormatError,
+    array_record,
+    config_record,
+    from_record,
+    get_bytes,
+    get_int,
+    get_str,
+    metric_record,
+)
+
+
+@dataclass(frozen=True)
+class VerifiedUpdate:
+    """A reply whose update is signed by an active member's key over exactly these arrays."""
+
+    node_id: int
+    member_id: int
+    signer: str
+    signed: SignedModelUpdate
+    arrays: dict[str, np.ndarray]
+    reply: Message
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A reply left out of the round, and why."""
+
+    node_id: int
+    reason: str
+    signer: str = ""
+
+
+def verify_reply(
+    reply: Message, *, chain_round: int, global_hash: bytes, domain: LedgerDomain, registry: Registry
+) -> VerifiedUpdate | Rejection:
+    """Accept a reply only if its arrays, hash, signature and signer all check out."""
+    node_id = reply.metadata.src_node_id
+    if reply.has_error():
+        return Rejection(node_id, f"the hospital replied with an error: {reply.error.reason}")
+    try:
+        arrays = from_record(array_record(reply.content, "arrays"))
+        proof = config_record(reply.content, "proof")
+        update_hash, signature = get_bytes(proof, "update-hash"), get_bytes(proof, "signature")
+        claimed = get_str(proof, "signer")
+        examples = get_int(metric_record(reply.content, "metrics"), "num-examples")
+        signed = from_compact(ModelUpdate(chain_round, global_hash, update_hash, examples), signature)
+    except (RecordFormatError, ValueError) as exc:
+        return Rejection(node_id, f"malformed reply: {exc}")
+    if model_hash(arrays) != update_hash:
+        return Rejection(node_id, "the update hash does not match the arrays sent", claimed)
+    if examples <= 0:
+        return Rejection(node_id, "the update claims no training examples", claimed)
+    signer = recover_signer(domain, signed)
+    if signer != claimed:
+        return Rejection(node_id, f"the signature is not {claimed}'s (it recovers to {signer})", claimed)
+    member_id = registry.active_member_id_of(signer)
+    if member_id == 0:
+        return Rejection(node_id, f"{signer} is not an active consortium member", claimed)
+    return VerifiedUpdate(node_id, member_id, signer, signed, arrays, reply)
