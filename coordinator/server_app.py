@@ -33,6 +33,11 @@ def shared_schema(name: str) -> TableSchema:
 @app.main()
 def main(grid: Grid, context: Context) -> None:
     """Run ``num-server-rounds`` rounds of ledger-recorded federated training."""
+    run_federation(grid, context, LedgerFedAvg)
+
+
+def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAvg]) -> None:
+    """The ServerApp's work, with the strategy class as a parameter (tests inject faults this way)."""
     run = context.run_config
     settings = load_settings()
     consortium = Consortium.connect(ChainClient(settings.rpc_url), DeploymentManifest.load(settings.manifest))
@@ -40,7 +45,7 @@ def main(grid: Grid, context: Context) -> None:
     seed = int(run["seed"])
     model = build_model(len(schema.feature_names()), seed=seed)
     min_nodes = int(run["min-nodes"])
-    strategy = LedgerFedAvg(
+    strategy = strategy_type(
         consortium,
         settings.account(),
         ModelStore(settings.run_dir / "models"),

@@ -1,0 +1,138 @@
+"""A whole consortium on one machine, as separate processes: Anvil, SuperLink, one SuperNode per
+hospital, and ``flwr run`` of the Flower App. Used by ``bcfl demo`` and the end-to-end tests."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bcfl.chain.anvil import AnvilNode
+from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import deploy_consortium
+from bcfl.chain.devkeys import dev_account
+from bcfl.chain.manifest import DeploymentManifest
+from bcfl.demo.onboarding import DemoHospital, new_keystore, onboard_demo_hospitals
+from bcfl.demo.processes import BIN, FlowerDeployment, base_env
+from bcfl.paths import REPO_ROOT
+
+logger = logging.getLogger(__name__)
+
+#: Anvil dev-account indices the demo gives each role (PUBLIC keys: demo only).
+DEMO_ADMIN_INDEX = 0
+DEMO_COORDINATOR_INDEX = 1
+
+
+@dataclass
+class FederationRun:
+    """A running local consortium."""
+
+    run_dir: Path
+    node: AnvilNode
+    manifest: DeploymentManifest
+    hospitals: list[DemoHospital]
+    flower: FlowerDeployment
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def manifest_path(self) -> Path:
+        """The deployment manifest every component reads."""
+        return self.run_dir / "deployment.json"
+
+    def consortium(self) -> Consortium:
+        """Typed access to the run's contracts."""
+        return Consortium.connect(ChainClient(self.node.rpc_url), self.manifest)
+
+    def flwr_run(
+        self,
+        rounds: int,
+        app_dir: Path = REPO_ROOT,
+        *,
+        extra_config: list[str] | None = None,
+        timeout_s: float = 900,
+    ) -> subprocess.CompletedProcess[str]:
+        """``flwr run`` the Flower App in ``app_dir`` for ``rounds`` rounds (output: logs/flwr-run.log)."""
+        log = self.run_dir / "logs" / "flwr-run.log"
+        with open(log, "a") as handle:
+            return subprocess.run(
+                [
+                    str(BIN / "flwr"),
+                    "run",
+                    str(app_dir),
+                    "--stream",
+                    "--run-config",
+                    " ".join([f"num-server-rounds={rounds}", *(extra_config or [])]),
+                ],
+                cwd=app_dir,
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout_s,
+                check=False,
+            )
+
+    def stop(self) -> None:
+        """Stop every process; the chain saves its state in the run directory."""
+        self.flower.stop()
+        self.node.stop()
+
+
+def start_federation(
+    run_dir: Path,
+    hospital_names: list[str],
+    *,
+    node_config_extras: dict[str, dict[str, str]] | None = None,
+    on_step: Callable[[str], None] = logger.info,
+) -> FederationRun:
+    """Start the chain, deploy, onboard the hospitals and start SuperLink and SuperNodes."""
+    chain_dir = run_dir / "chain"
+    node = AnvilNode(state_path=chain_dir / "state.json", log_path=chain_dir / "anvil.log")
+    on_step("starting the chain (anvil)")
+    node.start()
+    flower: FlowerDeployment | None = None
+    try:
+        client = ChainClient(node.rpc_url)
+        admin = dev_account(DEMO_ADMIN_INDEX)
+        coordinator = dev_account(DEMO_COORDINATOR_INDEX)
+        on_step("deploying the contracts")
+        manifest = deploy_consortium(client, admin, coordinator=coordinator.address)
+        manifest.save(run_dir / "deployment.json")
+        consortium = Consortium.connect(client, manifest)
+        on_step("onboarding the hospitals (own keys, own data, admin approval)")
+        hospitals = onboard_demo_hospitals(consortium, admin, run_dir / "hospitals", hospital_names)
+        new_keystore(run_dir / "coordinator", bytes(coordinator.key))
+        env = base_env()
+        env.update(
+            BCFL_COORDINATOR_RPC_URL=node.rpc_url,
+            BCFL_COORDINATOR_MANIFEST=str(run_dir / "deployment.json"),
+            BCFL_COORDINATOR_KEYSTORE=str(run_dir / "coordinator" / "keystore.json"),
+            BCFL_COORDINATOR_PASSWORD_FILE=str(run_dir / "coordinator" / "keystore.password"),
+            BCFL_COORDINATOR_RUN_DIR=str(run_dir),
+            FLWR_HOME=str(run_dir / "flwr-home"),
+        )
+        flower = FlowerDeployment(run_dir / "logs", env)
+        on_step("starting flower-superlink")
+        flower.start_superlink()
+        for hospital in hospitals:
+            on_step(f"starting flower-supernode for {hospital.name}")
+            config = {
+                "data-path": str(hospital.data),
+                "schema-path": str(hospital.schema),
+                "keystore": str(hospital.keystore),
+                "password-file": str(hospital.password_file),
+                "rpc-url": node.rpc_url,
+                "manifest": str(run_dir / "deployment.json"),
+                **(node_config_extras or {}).get(hospital.name, {}),
+            }
+            flower.start_supernode(hospital.name, config, {})
+        flower.write_flower_config(run_dir / "flwr-home")
+    except BaseException:
+        if flower is not None:
+            flower.stop()
+        node.stop()
+        raise
+    return FederationRun(run_dir, node, manifest, hospitals, flower, env)

@@ -1,0 +1,54 @@
+"""TEST ONLY: the real apps with injected faults (a tampering coordinator, a forging hospital)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message
+from flwr.clientapp import ClientApp
+from flwr.serverapp import Grid, ServerApp
+
+from bcfl.models.records import from_record, to_record
+from coordinator.server_app import run_federation
+from coordinator.strategy import LedgerFedAvg
+from hospital_node import client_app as real_client
+
+server_app = ServerApp()
+client_app = ClientApp()
+
+
+class TamperingFedAvg(LedgerFedAvg):
+    """Registers the true global model on chain, then sends the hospitals a different one."""
+
+    def configure_train(
+        self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
+    ) -> Iterable[Message]:
+        messages = list(super().configure_train(server_round, arrays, config, grid))
+        tampered = {k: v + np.float32(0.01) for k, v in from_record(arrays).items()}
+        for message in messages:
+            message.content["arrays"] = to_record(tampered)
+        return messages
+
+
+@server_app.main()
+def main(grid: Grid, context: Context) -> None:
+    tamper = bool(context.run_config.get("tamper", False))
+    run_federation(grid, context, TamperingFedAvg if tamper else LedgerFedAvg)
+
+
+@client_app.train()
+def train(msg: Message, context: Context) -> Message:
+    reply = real_client.train_step(msg, context)
+    if context.node_config.get("test-forge-signature") == "true":
+        proof = reply.content["proof"]
+        assert isinstance(proof, ConfigRecord)
+        signature = proof["signature"]
+        assert isinstance(signature, bytes)
+        proof["signature"] = signature[:-1] + bytes([signature[-1] ^ 0x01])
+    return reply
+
+
+@client_app.evaluate()
+def evaluate(msg: Message, context: Context) -> Message:
+    return real_client.evaluate_step(msg, context)

@@ -1,0 +1,110 @@
+"""The federation through the real stack: Anvil, flower-superlink, one flower-supernode per hospital
+(separate processes with their own data and keystores) and ``flwr run``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bcfl.chain.consortium import Consortium
+from bcfl.demo.federation import FederationRun, start_federation
+from bcfl.models.canonical import model_hash
+from bcfl.models.store import ModelStore
+from coordinator.strategy import record_hash
+
+FAULT_APP = Path(__file__).parent / "fault_app"
+HOSPITALS = ["cleveland", "hungary", "va-long-beach"]
+FORGER = "va-long-beach"  # its SuperNode runs with the test-only forging flag (used by the fault app only)
+
+
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationRun]:
+    run = start_federation(
+        tmp_path_factory.mktemp("run"),
+        HOSPITALS,
+        node_config_extras={FORGER: {"test-forge-signature": "true"}},
+    )
+    try:
+        yield run
+    finally:
+        run.stop()
+
+
+def journal(run: FederationRun) -> dict[int, dict[str, Any]]:
+    return {r["chain_round"]: r for r in json.loads((run.run_dir / "rounds.json").read_text())}
+
+
+def flwr_run(run: FederationRun, rounds: int, app_dir: Path | None = None) -> None:
+    result = run.flwr_run(rounds, app_dir) if app_dir else run.flwr_run(rounds)
+    log = (run.run_dir / "logs" / "flwr-run.log").read_text()
+    assert result.returncode == 0, log[-4000:]
+
+
+def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: FederationRun) -> None:
+    flwr_run(federation, rounds=2)
+    consortium: Consortium = federation.consortium()
+    store = ModelStore(federation.run_dir / "models")
+    rounds = journal(federation)
+    members = sorted(h.member_id for h in federation.hospitals)
+    assert consortium.ledger.round_count() == 2
+    for chain_round in (1, 2):
+        record = rounds[chain_round]
+        on_chain = consortium.ledger.get_round(chain_round)
+        assert on_chain.status.name == "FINALIZED"
+        # Global and aggregated models: the hashes on chain are those of the stored files.
+        assert model_hash(store.get(on_chain.global_model_hash)) == on_chain.global_model_hash
+        assert model_hash(store.get(on_chain.aggregated_model_hash)) == on_chain.aggregated_model_hash
+        assert "0x" + on_chain.aggregated_model_hash.hex() == record["aggregated_model_hash"]
+        # Every registered update is a stored model that hashes to the registered value.
+        updates = consortium.ledger.updates(round_number=chain_round)
+        assert sorted(u.member_id for u in updates) == members
+        for update in updates:
+            assert model_hash(store.get(update.update_hash)) == update.update_hash
+        assert {u.update_hash.hex() for u in updates} == {e["update_hash"][2:] for e in record["updates"]}
+        # Participants, weights (examples) and the metrics hash.
+        (final,) = consortium.ledger.finalized_rounds(round_number=chain_round)
+        assert list(final.participants) == members
+        assert list(final.weights) == [
+            next(u.num_examples for u in updates if u.member_id == m) for m in members
+        ]
+        assert final.metrics_hash == record_hash(record["evaluation"])
+        assert record["evaluation"]["aggregate"]["accuracy"] > 0.6  # real data, a real model
+        assert record["rejected"] == []
+    # Round 2 trained from exactly the model round 1 produced.
+    assert (
+        consortium.ledger.get_round(2).global_model_hash
+        == consortium.ledger.get_round(1).aggregated_model_hash
+    )
+
+
+def test_a_forged_signature_is_excluded_and_recorded(federation: FederationRun) -> None:
+    flwr_run(federation, rounds=1, app_dir=FAULT_APP)
+    consortium = federation.consortium()
+    chain_round = consortium.ledger.round_count()
+    record = journal(federation)[chain_round]
+    forger = next(h for h in federation.hospitals if h.name == FORGER)
+    (rejection,) = record["rejected"]
+    assert rejection["signer"] == forger.address and "signature" in rejection["reason"]
+    assert not consortium.ledger.has_submitted(chain_round, forger.member_id)
+    honest = sorted(h.member_id for h in federation.hospitals if h.name != FORGER)
+    assert sorted(u.member_id for u in consortium.ledger.updates(round_number=chain_round)) == honest
+    (final,) = consortium.ledger.finalized_rounds(round_number=chain_round)
+    assert list(final.participants) == honest  # the round went on without it
+
+
+def test_hospitals_refuse_a_model_the_ledger_does_not_show(federation: FederationRun) -> None:
+    result = federation.flwr_run(1, FAULT_APP, extra_config=["tamper=true"])
+    assert result.returncode == 0
+    consortium = federation.consortium()
+    chain_round = consortium.ledger.round_count()
+    record = journal(federation)[chain_round]
+    assert record["updates"] == [] and consortium.ledger.updates(round_number=chain_round) == []
+    assert len(record["rejected"]) == len(HOSPITALS)
+    assert all("refused" in r["reason"] for r in record["rejected"]), record["rejected"]
+    for hospital in federation.hospitals:
+        log = (federation.run_dir / "logs" / f"supernode-{hospital.name}.log").read_text()
+        assert "refusing to train" in log or "refused" in log
