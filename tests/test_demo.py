@@ -1,7 +1,8 @@
-"""``bcfl demo`` on the real stack: a run directory, a persistent chain and a checked deployment."""
+"""``bcfl demo`` end to end: the whole local consortium, a summary, an auditable run directory."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -13,21 +14,38 @@ from bcfl.chain.manifest import DeploymentManifest
 from bcfl.cli.main import app
 
 
-def test_demo_deploys_and_leaves_an_auditable_run_directory(tmp_path: Path) -> None:
+def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    for _ in range(2):  # re-running needs no cleanup
-        result = CliRunner().invoke(app, ["demo", "--runs-dir", str(runs), "--no-keep-running"])
-        assert result.exit_code == 0, result.output
-        assert "PUBLIC dev keys" in result.output and "RoundLedger" in result.output
-    run_dirs = sorted(p for p in runs.iterdir() if not p.is_symlink())
-    assert len(run_dirs) == 2
-    latest = (runs / "latest").resolve()
-    assert latest == run_dirs[-1].resolve()
-    manifest = DeploymentManifest.load(latest / "deployment.json")
-    state = latest / "chain" / "state.json"
-    assert state.stat().st_size > 0
-    # The saved chain state alone brings the deployment back for an audit.
-    with AnvilNode(state_path=state) as node:
+    args = ["demo", "--rounds", "1", "--hospitals", "cleveland,hungary", "--runs-dir", str(runs)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "PUBLIC dev keys" in result.output and "signed updates on chain" in result.output
+    run_dir = (runs / "latest").resolve()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    (round_1,) = summary["rounds"]
+    assert sorted(u["hospital"] for u in round_1["updates"]) == ["cleveland", "hungary"]
+    assert all(u["signature_valid"] for u in round_1["updates"]) and round_1["accuracy"] > 0.5
+    assert (run_dir / "models").is_dir() and (run_dir / "logs" / "superlink.log").exists()
+    # The saved chain state alone lets an auditor check the run later.
+    manifest = DeploymentManifest.load(run_dir / "deployment.json")
+    with AnvilNode(state_path=run_dir / "chain" / "state.json") as node:
         consortium = Consortium.connect(ChainClient(node.rpc_url), manifest)
-        assert consortium.registry.is_coordinator(manifest.coordinator or "")
-        assert consortium.distributor.round_budget() == manifest.parameters.round_budget
+        on_chain = consortium.ledger.updates(round_number=1)
+        assert {"0x" + u.update_hash.hex() for u in on_chain} == {
+            u["update_hash"] for u in round_1["updates"]
+        }
+        assert (
+            "0x" + consortium.ledger.get_round(1).aggregated_model_hash.hex()
+            == round_1["aggregated_model_hash"]
+        )
+    # Re-running needs no clean-up.
+    again = CliRunner().invoke(app, [*args[:5], "--runs-dir", str(runs), "--rounds", "1"])
+    assert again.exit_code == 0, again.output
+    assert len([p for p in runs.iterdir() if not p.is_symlink()]) == 2
+
+
+def test_demo_rejects_unknown_hospitals(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--hospitals", "cleveland,atlantis", "--runs-dir", str(tmp_path)]
+    )
+    assert result.exit_code != 0 and "atlantis" in result.output

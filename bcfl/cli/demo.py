@@ -1,61 +1,134 @@
-"""``bcfl demo``: run the local demo consortium and print where to look."""
+"""``bcfl demo``: run the whole demo consortium locally and show what the ledger recorded."""
 
 from __future__ import annotations
 
-import shutil
+import json
 import signal
-import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
-from bcfl.cli.common import clean_errors, console
-from bcfl.demo.run import DemoRun, new_run_dir, start_demo
+from bcfl.cli.common import console
+from bcfl.demo.federation import FederationRun, start_federation
+from bcfl.demo.heart import CENTRES
+from bcfl.demo.rundir import new_run_dir
+from bcfl.demo.summary import build_summary
 
 
 def demo(
+    rounds: Annotated[int, typer.Option(help="Federated rounds to run.")] = 3,
+    hospitals: Annotated[str, typer.Option(help="Comma-separated demo hospitals.")] = ",".join(CENTRES),
     runs_dir: Annotated[Path, typer.Option(help="Where run directories are created.")] = Path("runs"),
-    port: Annotated[int | None, typer.Option(help="Anvil port (default: a free one).")] = None,
-    keep_running: Annotated[bool, typer.Option(help="Keep the chain up until Ctrl-C.")] = True,
+    keep_running: Annotated[
+        bool, typer.Option(help="Keep the consortium up after the run, until Ctrl-C.")
+    ] = False,
 ) -> None:
-    """Start a chain, deploy the consortium's contracts, and print the deployment."""
+    """Start Anvil, deploy, onboard the hospitals, run Flower's SuperLink and SuperNodes, and train."""
+    names = [n.strip() for n in hospitals.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(CENTRES))
+    if unknown or len(names) < 2:
+        raise typer.BadParameter(f"choose at least two of {', '.join(CENTRES)} (unknown: {unknown})")
     console.print(
-        "[yellow]demo: uses Anvil's PUBLIC dev keys (admin #0, coordinator #1); never reuse them[/]"
+        "[yellow]demo: the admin and coordinator use Anvil's PUBLIC dev keys #0 and #1; never reuse them[/]"
     )
-    with clean_errors():
-        run_dir = new_run_dir(runs_dir)
-        with console.status("starting the demo consortium") as status:
-            run = start_demo(run_dir, port, on_step=lambda step: status.update(step))
+    signal.signal(signal.SIGTERM, _interrupt)
+    run_dir = new_run_dir(runs_dir)
+    run: FederationRun | None = None
     try:
-        console.print(_summary(run))
-        console.print(f"run directory: [bold]{run.run_dir}[/]")
-        bcfl = shutil.which("bcfl") or sys.argv[0]
+        with console.status("starting the consortium") as status:
+            run = start_federation(run_dir, names, on_step=lambda step: status.update(step))
         console.print(
-            f"try: {bcfl} chain status --rpc-url {run.node.rpc_url} --manifest {run.manifest_path}",
-            soft_wrap=True,
+            f"consortium up: chain {run.node.rpc_url}, {len(run.hospitals)} hospitals, run in {run_dir}"
+        )
+        code = _train(run, rounds)
+        summary = build_summary(run_dir, run.hospitals, run.node.rpc_url)
+        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        _print_summary(summary)
+        if code != 0:
+            console.print(f"[bold red]flwr run failed (exit {code}); see {run_dir / 'logs'}[/]")
+            raise typer.Exit(1)
+        console.print(
+            f"run directory: [bold]{run_dir}[/] (deployment.json, chain/state.json, models/, logs/)"
         )
         if keep_running:
-            console.print("chain running; press Ctrl-C to stop (its state is saved in the run directory)")
-            signal.signal(signal.SIGTERM, _interrupt)
+            console.print("consortium still running; press Ctrl-C to stop")
             while run.node.running:
                 time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
+        console.print("stopping")
     finally:
-        run.node.stop()
-    console.print(f"stopped; chain state saved in {run.run_dir / 'chain' / 'state.json'}")
+        if run is not None:
+            run.stop()
+    console.print(f"stopped; audit later with: bcfl chain start --state {run_dir / 'chain' / 'state.json'}")
 
 
-def _summary(run: DemoRun) -> Table:
-    table = Table(
-        "contract", "address", title=f"consortium on {run.node.rpc_url} (chain {run.manifest.chain_id})"
+def _train(run: FederationRun, rounds: int) -> int:
+    process = run.flwr_process(rounds)
+    journal = run.run_dir / "rounds.json"
+    with Progress(console=console) as progress:
+        task = progress.add_task("federated rounds (flwr run)", total=rounds)
+        try:
+            while process.poll() is None:
+                progress.update(task, completed=_finalized(journal))
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            process.terminate()
+            raise
+        progress.update(task, completed=_finalized(journal))
+    return process.returncode
+
+
+def _finalized(journal: Path) -> int:
+    try:
+        return sum(1 for r in json.loads(journal.read_text()) if "finalize_tx" in r)
+    except (OSError, ValueError):
+        return 0
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    rounds = Table(
+        "round", "accuracy", "AUROC", "global model", "participants", title="global model per round"
     )
-    for name, record in run.manifest.contracts.items():
-        table.add_row(name, record.address)
-    return table
+    hospitals = Table(
+        "round", "hospital", "examples", "update hash", "signature", "tx", title="signed updates on chain"
+    )
+    for record in summary["rounds"]:
+        accuracy, auroc = record["accuracy"], record["auroc"]
+        rounds.add_row(
+            str(record["round"]),
+            f"{accuracy:.3f}" if accuracy is not None else "-",
+            f"{auroc:.3f}" if auroc is not None else "-",
+            _short(record["aggregated_model_hash"]),
+            str(len(record["updates"])),
+        )
+        for update in record["updates"]:
+            hospitals.add_row(
+                str(record["round"]),
+                update["hospital"],
+                str(update["examples"]),
+                _short(update["update_hash"]),
+                "valid" if update["signature_valid"] else "INVALID",
+                _short(update["tx"]),
+            )
+        for rejection in record["rejected"]:
+            hospitals.add_row(
+                str(record["round"]),
+                f"node {rejection['node_id']}",
+                "-",
+                "-",
+                "excluded",
+                rejection["reason"],
+            )
+    console.print(rounds)
+    console.print(hospitals)
+
+
+def _short(value: str | None) -> str:
+    return f"{value[:10]}…{value[-4:]}" if value else "-"
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

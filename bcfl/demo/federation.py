@@ -46,6 +46,17 @@ class FederationRun:
         """Typed access to the run's contracts."""
         return Consortium.connect(ChainClient(self.node.rpc_url), self.manifest)
 
+    def flwr_process(
+        self, rounds: int, app_dir: Path = REPO_ROOT, *, extra_config: list[str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``flwr run`` of the Flower App in ``app_dir``; its output goes to logs/flwr-run.log."""
+        config = " ".join(
+            [f"num-server-rounds={rounds}", f"min-nodes={len(self.hospitals)}", *(extra_config or [])]
+        )
+        command = [str(BIN / "flwr"), "run", str(app_dir), "--stream", "--run-config", config]
+        with open(self.run_dir / "logs" / "flwr-run.log", "ab") as log:
+            return subprocess.Popen(command, cwd=app_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
     def flwr_run(
         self,
         rounds: int,
@@ -53,27 +64,14 @@ class FederationRun:
         *,
         extra_config: list[str] | None = None,
         timeout_s: float = 900,
-    ) -> subprocess.CompletedProcess[str]:
-        """``flwr run`` the Flower App in ``app_dir`` for ``rounds`` rounds (output: logs/flwr-run.log)."""
-        log = self.run_dir / "logs" / "flwr-run.log"
-        with open(log, "a") as handle:
-            return subprocess.run(
-                [
-                    str(BIN / "flwr"),
-                    "run",
-                    str(app_dir),
-                    "--stream",
-                    "--run-config",
-                    " ".join([f"num-server-rounds={rounds}", *(extra_config or [])]),
-                ],
-                cwd=app_dir,
-                env=self.env,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=timeout_s,
-                check=False,
-            )
+    ) -> int:
+        """Run ``flwr run`` to completion; returns its exit code."""
+        process = self.flwr_process(rounds, app_dir, extra_config=extra_config)
+        try:
+            return process.wait(timeout=timeout_s)
+        finally:
+            if process.poll() is None:
+                process.kill()
 
     def stop(self) -> None:
         """Stop every process; the chain saves its state in the run directory."""
