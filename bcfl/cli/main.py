@@ -16,15 +16,18 @@ from bcfl.cli import (
     member_governance,
     member_list,
     member_request,
+    node_check,
 )
 
 app = typer.Typer(help="Blockchain-based federated learning for hospital consortia.", no_args_is_help=True)
 chain_app = typer.Typer(help="Run a local chain and deploy the consortium's contracts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encrypted keystores for hospitals and the coordinator.", no_args_is_help=True)
 member_app = typer.Typer(help="Onboard and manage member hospitals.", no_args_is_help=True)
+node_app = typer.Typer(help="A hospital's own node: check its data before it joins.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(keys_app, name="keys")
 app.add_typer(member_app, name="member")
+app.add_typer(node_app, name="node")
 
 app.command("demo")(demo.demo)
 chain_app.command("start")(chain_start.start)
@@ -38,6 +41,7 @@ member_app.command("suspend")(member_admin.suspend)
 member_app.command("reinstate")(member_admin.reinstate)
 member_app.command("list")(member_list.list_members)
 member_app.command("governance")(member_governance.governance)
+node_app.command("check")(node_check.check)
 
 
 @app.callback()

@@ -107,3 +107,15 @@ def test_unreadable_and_missing_files(schema: TableSchema, tmp_path: Path) -> No
     )
     with pytest.raises(HospitalNodeError, match="needs a range"):
         TableSchema.load(bad_schema)
+
+
+def test_node_check_cli(heart: dict[str, Path], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bcfl.cli.main import app
+
+    ok = CliRunner().invoke(app, ["node", "check", "--data", str(heart["hungary"]), "--schema", str(SCHEMA)])
+    assert ok.exit_code == 0 and "196 train / 98 test rows" in ok.output, ok.output
+    bad = _write(tmp_path, "age,sex\n1,2\n")
+    result = CliRunner().invoke(app, ["node", "check", "--data", str(bad), "--schema", str(SCHEMA)])
+    assert result.exit_code == 1 and "missing columns" in result.output and "Traceback" not in result.output
