@@ -17,9 +17,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error && test -x node_modules/.bin/anvil
 COPY requirements.lock pyproject.toml ./
+# docker/wheels: the PyTorch CPU wheel, staged by scripts/docker-setup.sh.
+COPY docker/wheels /wheels
 RUN python3 -m venv .venv \
  && .venv/bin/python -m pip install -q --disable-pip-version-check "pip==25.3" \
- && .venv/bin/python -m pip install -q --no-deps -r requirements.lock
+ && .venv/bin/python -m pip install -q --no-deps --find-links /wheels -r requirements.lock
 COPY . .
 RUN .venv/bin/python -m pip install -q --no-deps -e . && touch .venv/.installed node_modules/.installed
 

@@ -142,6 +142,7 @@ class LedgerFedAvg(FedAvg):
                 "update_hash": hexed(u.signed.update.update_hash),
                 "num_examples": u.signed.update.num_examples,
                 "signature_valid": True,
+                "metrics": dict(u.reply.content["metrics"]),
             }
             for u in updates
         ]

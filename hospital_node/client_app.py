@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
@@ -30,6 +31,7 @@ def train_step(msg: Message, context: Context) -> Message:
     model = build_model(node.data.train.features.shape[1])
     set_arrays(model, arrays)
     before = evaluate(model, node.data.test)
+    started = time.perf_counter()
     loss = train(
         model,
         node.data.train,
@@ -38,6 +40,7 @@ def train_step(msg: Message, context: Context) -> Message:
         batch_size=get_int(config, "batch-size"),
         seed=get_int(config, "seed") + chain_round,
     )
+    train_seconds = time.perf_counter() - started
     update = get_arrays(model)
     examples = len(node.data.train)
     signed = sign_update(
@@ -55,7 +58,12 @@ def train_step(msg: Message, context: Context) -> Message:
         {
             "arrays": to_record(update),
             "metrics": MetricRecord(
-                {"num-examples": examples, "train-loss": loss, "global-test-accuracy": before["accuracy"]}
+                {
+                    "num-examples": examples,
+                    "train-loss": loss,
+                    "train-seconds": train_seconds,
+                    "global-test-accuracy": before["accuracy"],
+                }
             ),
             "proof": ConfigRecord(
                 {

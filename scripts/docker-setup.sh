@@ -24,4 +24,11 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 scripts/docker-base.sh >&2
+
+# Stage the PyTorch CPU wheel for the image (pip inside the build must never fetch a CUDA build).
+# Here pip finds it through this machine's local wheel directory.
+if ! compgen -G "docker/wheels/torch-2.13.0+cpu-*.whl" >/dev/null; then
+  mkdir -p docker/wheels
+  python3 -m pip download -q --no-deps --only-binary=:all: "torch==2.13.0+cpu" -d docker/wheels >&2
+fi
 if docker compose version >/dev/null 2>&1; then echo "docker compose"; else echo "docker-compose"; fi

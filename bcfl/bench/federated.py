@@ -1,0 +1,111 @@
+"""Federated versus pooled versus local-only training on the four UCI Heart Disease centres.
+
+Protocol (after FLamby's Fed-Heart-Disease): the four real centres, each split 2/3 train and 1/3
+test (stratified, seeded); a model's score is its accuracy averaged over the four centres' test
+sets. *Pooled* trains one model on all train splits together. *Local-only* trains one model per
+centre on its own train split; we report the mean of their scores. *Federated* is FedAvg
+(weighted by examples) with the same model, optimiser and local epochs.
+
+The deployed federation (Flower Deployment Engine + chain) runs once; an in-process FedAvg replica
+with the same seeds gives the spread over several seeds.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bcfl.demo.heart import CENTRES, SCHEMA, prepare_heart_hospitals
+from hospital_node.data.schema import TableSchema
+from hospital_node.data.tabular import EncodedTable, LocalDataset, load_local_dataset
+from hospital_node.task import build_model, evaluate, get_arrays, set_arrays, train
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """The shared training settings (those of the Flower App's run config)."""
+
+    rounds: int = 10
+    local_epochs: int = 2
+    learning_rate: float = 0.01
+    batch_size: int = 32
+
+
+def centre_datasets(root: Path | None = None) -> dict[str, LocalDataset]:
+    """Each centre's train/test split, from the same files the demo hospitals hold."""
+    schema = TableSchema.load(SCHEMA)
+    folder = root or Path(tempfile.mkdtemp(prefix="bcfl-heart-"))
+    return {
+        h.name: load_local_dataset(h.data, schema) for h in prepare_heart_hospitals(folder, list(CENTRES))
+    }
+
+
+def mean_accuracy(model: torch.nn.Module, centres: Mapping[str, LocalDataset]) -> float:
+    """Accuracy averaged over the centres' test sets."""
+    return float(np.mean([evaluate(model, data.test)["accuracy"] for data in centres.values()]))
+
+
+def _features(centres: Mapping[str, LocalDataset]) -> int:
+    return int(next(iter(centres.values())).train.features.shape[1])
+
+
+def pooled_score(centres: Mapping[str, LocalDataset], plan: TrainingPlan, seed: int) -> float:
+    """One model on all train data, as many passes as the federation makes in total."""
+    pooled = EncodedTable(
+        np.vstack([c.train.features for c in centres.values()]),
+        np.concatenate([c.train.labels for c in centres.values()]),
+    )
+    model = build_model(_features(centres), seed=seed)
+    train(
+        model,
+        pooled,
+        epochs=plan.rounds * plan.local_epochs,
+        lr=plan.learning_rate,
+        batch_size=plan.batch_size,
+        seed=seed,
+    )
+    return mean_accuracy(model, centres)
+
+
+def local_scores(centres: Mapping[str, LocalDataset], plan: TrainingPlan, seed: int) -> dict[str, float]:
+    """Each centre alone, scored on every centre's test set."""
+    scores = {}
+    for name, data in centres.items():
+        model = build_model(_features(centres), seed=seed)
+        epochs = plan.rounds * plan.local_epochs
+        train(model, data.train, epochs=epochs, lr=plan.learning_rate, batch_size=plan.batch_size, seed=seed)
+        scores[name] = mean_accuracy(model, centres)
+    return scores
+
+
+def fedavg_replica(centres: Mapping[str, LocalDataset], plan: TrainingPlan, seed: int) -> float:
+    """FedAvg in one process, with the ClientApp's per-round seeds (seed + round)."""
+    global_model = build_model(_features(centres), seed=seed)
+    for round_number in range(1, plan.rounds + 1):
+        updates, weights = [], []
+        for data in centres.values():
+            model = build_model(_features(centres))
+            set_arrays(model, get_arrays(global_model))
+            train(
+                model, data.train, epochs=plan.local_epochs, lr=plan.learning_rate,
+                batch_size=plan.batch_size, seed=seed + round_number,
+            )  # fmt: skip
+            updates.append(get_arrays(model))
+            weights.append(len(data.train))
+        total = sum(weights)
+        averaged = {
+            k: sum(w * u[k] for w, u in zip(weights, updates, strict=True)) / total for k in updates[0]
+        }
+        set_arrays(global_model, {k: np.asarray(v, dtype=np.float32) for k, v in averaged.items()})
+    return mean_accuracy(global_model, centres)
+
+
+def spread(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation."""
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
