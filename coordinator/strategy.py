@@ -142,7 +142,7 @@ class LedgerFedAvg(FedAvg):
                 "update_hash": hexed(u.signed.update.update_hash),
                 "num_examples": u.signed.update.num_examples,
                 "signature_valid": True,
-                "metrics": dict(u.reply.content["metrics"]),
+                "metrics": dict(u.reply.content["metrics"]) if u.reply is not None else {},
             }
             for u in updates
         ]
@@ -151,7 +151,9 @@ class LedgerFedAvg(FedAvg):
         ]
         self._accepted = updates
         started = time.perf_counter()
-        arrays, metrics = super().aggregate_train(server_round, [u.reply for u in updates])
+        arrays, metrics = super().aggregate_train(
+            server_round, [u.reply for u in updates if u.reply is not None]
+        )
         self._timed(record, "aggregate", started)
         if metrics is not None:
             record["train_metrics"] = dict(metrics)

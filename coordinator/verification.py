@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from flwr.app import Message
+from flwr.app import Message, RecordDict
 
 from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate, from_compact, recover_signer
 from bcfl.chain.registry import Registry
@@ -31,7 +31,7 @@ class VerifiedUpdate:
     signer: str
     signed: SignedModelUpdate
     arrays: dict[str, np.ndarray]
-    reply: Message
+    reply: Message | None = None
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,33 @@ def verify_reply(
     node_id = reply.metadata.src_node_id
     if reply.has_error():
         return Rejection(node_id, f"the hospital replied with an error: {reply.error.reason}")
+    result = check_update(
+        node_id,
+        reply.content,
+        chain_round=chain_round,
+        global_hash=global_hash,
+        domain=domain,
+        registry=registry,
+    )
+    return replace(result, reply=reply) if isinstance(result, VerifiedUpdate) else result
+
+
+def check_update(
+    node_id: int,
+    content: RecordDict,
+    *,
+    chain_round: int,
+    global_hash: bytes,
+    domain: LedgerDomain,
+    registry: Registry,
+) -> VerifiedUpdate | Rejection:
+    """The checks of :func:`verify_reply` on a reply's content."""
     try:
-        arrays = from_record(array_record(reply.content, "arrays"))
-        proof = config_record(reply.content, "proof")
+        arrays = from_record(array_record(content, "arrays"))
+        proof = config_record(content, "proof")
         update_hash, signature = get_bytes(proof, "update-hash"), get_bytes(proof, "signature")
         claimed = get_str(proof, "signer")
-        examples = get_int(metric_record(reply.content, "metrics"), "num-examples")
+        examples = get_int(metric_record(content, "metrics"), "num-examples")
         signed = from_compact(ModelUpdate(chain_round, global_hash, update_hash, examples), signature)
     except (RecordFormatError, ValueError) as exc:
         return Rejection(node_id, f"malformed reply: {exc}")
@@ -69,4 +90,4 @@ def verify_reply(
     member_id = registry.active_member_id_of(signer)
     if member_id == 0:
         return Rejection(node_id, f"{signer} is not an active consortium member", claimed)
-    return VerifiedUpdate(node_id, member_id, signer, signed, arrays, reply)
+    return VerifiedUpdate(node_id, member_id, signer, signed, arrays)

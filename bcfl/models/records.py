@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
+from typing import TypeVar
 
 import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord, MetricRecord, RecordDict
@@ -19,32 +20,33 @@ def from_record(record: ArrayRecord) -> OrderedDict[str, np.ndarray]:
     return OrderedDict((name, array.numpy()) for name, array in record.items())
 
 
+R = TypeVar("R", ArrayRecord, ConfigRecord, MetricRecord)
+
+
 class RecordFormatError(ValueError):
     """A Flower message lacks a record or value, or has one of the wrong type."""
 
 
+def _record(content: RecordDict, key: str, kind: type[R]) -> R:
+    record = content.get(key)
+    if not isinstance(record, kind):
+        raise RecordFormatError(f"the message has no {kind.__name__} {key!r}")
+    return record
+
+
 def array_record(content: RecordDict, key: str) -> ArrayRecord:
     """The ArrayRecord ``key`` of a message's content."""
-    record = content.get(key)
-    if not isinstance(record, ArrayRecord):
-        raise RecordFormatError(f"the message has no array record {key!r}")
-    return record
+    return _record(content, key, ArrayRecord)
 
 
 def config_record(content: RecordDict, key: str) -> ConfigRecord:
     """The ConfigRecord ``key`` of a message's content."""
-    record = content.get(key)
-    if not isinstance(record, ConfigRecord):
-        raise RecordFormatError(f"the message has no config record {key!r}")
-    return record
+    return _record(content, key, ConfigRecord)
 
 
 def metric_record(content: RecordDict, key: str) -> MetricRecord:
     """The MetricRecord ``key`` of a message's content."""
-    record = content.get(key)
-    if not isinstance(record, MetricRecord):
-        raise RecordFormatError(f"the message has no metric record {key!r}")
-    return record
+    return _record(content, key, MetricRecord)
 
 
 def get_int(record: ConfigRecord | MetricRecord, key: str) -> int:

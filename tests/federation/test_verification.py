@@ -1,0 +1,76 @@
+"""The coordinator's checks on hospital replies, before any gas is spent (real chain, local messages)."""
+
+from __future__ import annotations
+
+import numpy as np
+from flwr.app import ConfigRecord, MetricRecord, RecordDict
+
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.eip712 import ModelUpdate, sign_update
+from bcfl.models.canonical import model_hash
+from bcfl.models.records import to_record
+from coordinator.verification import Rejection, VerifiedUpdate, check_update
+from tests.conftest import Actors
+
+GLOBAL = b"\x11" * 32
+ARRAYS = {"w": np.arange(4, dtype=np.float32)}
+
+
+def reply(consortium: Consortium, actors: Actors, **overrides: object) -> RecordDict:
+    account = actors.hospitals[0]
+    update = ModelUpdate(1, GLOBAL, model_hash(ARRAYS), 10)
+    signed = sign_update(account, consortium.ledger.domain(), update)
+    proof: dict[str, bytes | str] = {
+        "update-hash": update.update_hash,
+        "signature": signed.signature,
+        "signer": account.address,
+    }
+    for key, value in overrides.items():
+        if key != "drop":
+            assert isinstance(value, bytes | str)
+            proof[key.replace("_", "-")] = value
+    content = RecordDict(
+        {
+            "arrays": to_record(ARRAYS),
+            "metrics": MetricRecord({"num-examples": 10}),
+            "proof": ConfigRecord(dict(proof.items())),
+        }
+    )
+    if overrides.get("drop"):
+        del content[str(overrides["drop"])]
+    return content
+
+
+def check(consortium: Consortium, content: RecordDict) -> VerifiedUpdate | Rejection:
+    return check_update(
+        7,
+        content,
+        chain_round=1,
+        global_hash=GLOBAL,
+        domain=consortium.ledger.domain(),
+        registry=consortium.registry,
+    )
+
+
+def test_a_good_reply_is_accepted_as_its_member(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    result = check(consortium, reply(consortium, actors))
+    assert isinstance(result, VerifiedUpdate) and result.member_id == members[0]
+    assert result.signer == actors.hospitals[0].address
+
+
+def test_bad_replies_are_rejected_with_a_reason(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    cases = {
+        "malformed reply": reply(consortium, actors, drop="proof"),
+        "does not match the arrays": reply(consortium, actors, update_hash=b"\x00" * 32),
+        "signature is not": reply(consortium, actors, signer=actors.hospitals[1].address),
+    }
+    for reason, content in cases.items():
+        result = check(consortium, content)
+        assert isinstance(result, Rejection) and reason in result.reason, (reason, result)
+    consortium.registry.suspend(actors.admin, members[0], "audit")
+    result = check(consortium, reply(consortium, actors))
+    assert isinstance(result, Rejection) and "not an active consortium member" in result.reason
