@@ -117,13 +117,15 @@ def start_federation(
         flower.start_superlink()
         for hospital in hospitals:
             on_step(f"starting flower-supernode for {hospital.name}")
+            # Each site keeps its own copy of the public manifest: nothing is shared between sites.
+            manifest.save(hospital.folder / "deployment.json")
             config = {
                 "data-path": str(hospital.data),
                 "schema-path": str(hospital.schema),
                 "keystore": str(hospital.keystore),
                 "password-file": str(hospital.password_file),
                 "rpc-url": node.rpc_url,
-                "manifest": str(run_dir / "deployment.json"),
+                "manifest": str(hospital.folder / "deployment.json"),
                 **(node_config_extras or {}).get(hospital.name, {}),
             }
             flower.start_supernode(hospital.name, config, {})
