@@ -6,11 +6,13 @@ import logging
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 from flwr.app import ConfigRecord, Context
 from flwr.serverapp import Grid, ServerApp
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.ledger import RoundStatus
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.models.records import to_record
 from bcfl.models.store import ModelStore
@@ -30,6 +32,18 @@ def shared_schema(name: str) -> TableSchema:
     return TableSchema.load(Path(str(path)))
 
 
+def resume_point(consortium: Consortium, store: ModelStore) -> dict[str, np.ndarray] | None:
+    """The global model of a round left open on chain, if this coordinator's store holds it."""
+    latest = consortium.ledger.round_count()
+    if not latest:
+        return None
+    current = consortium.ledger.get_round(latest)
+    if current.status is not RoundStatus.OPEN or current.global_model_hash not in store:
+        return None
+    logger.info("round %d was left open: resuming it from the stored global model", latest)
+    return store.get(current.global_model_hash)
+
+
 @app.main()
 def main(grid: Grid, context: Context) -> None:
     """Run ``num-server-rounds`` rounds of ledger-recorded federated training."""
@@ -43,12 +57,15 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
     consortium = Consortium.connect(ChainClient(settings.rpc_url), DeploymentManifest.load(settings.manifest))
     schema = shared_schema(str(run["schema-name"]))
     seed = int(run["seed"])
-    model = build_model(len(schema.feature_names()), seed=seed)
+    store = ModelStore(settings.run_dir / "models")
+    initial = resume_point(consortium, store) or get_arrays(
+        build_model(len(schema.feature_names()), seed=seed)
+    )
     min_nodes = int(run["min-nodes"])
     strategy = strategy_type(
         consortium,
         settings.account(),
-        ModelStore(settings.run_dir / "models"),
+        store,
         RunJournal(settings.run_dir / "rounds.json"),
         fraction_train=1.0,
         fraction_evaluate=1.0,
@@ -66,7 +83,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
     )
     result = strategy.start(
         grid,
-        initial_arrays=to_record(get_arrays(model)),
+        initial_arrays=to_record(initial),
         num_rounds=int(run["num-server-rounds"]),
         train_config=train_config,
         evaluate_config=ConfigRecord({}),

@@ -15,9 +15,10 @@ from flwr.serverapp import Grid
 from flwr.serverapp.strategy import FedAvg
 
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.ledger import RoundStatus
+from bcfl.chain.ledger import Ledger, RoundStatus
 from bcfl.models.records import from_record
 from bcfl.models.store import ModelStore
+from coordinator.errors import CoordinatorError
 from coordinator.journal import RunJournal, hexed
 from coordinator.verification import Rejection, VerifiedUpdate, verify_reply
 
@@ -27,6 +28,24 @@ logger = logging.getLogger(__name__)
 def record_hash(record: dict[str, Any]) -> bytes:
     """keccak256 of a record's canonical JSON (sorted keys, no spaces): what goes on chain."""
     return keccak(json.dumps(record, sort_keys=True, separators=(",", ":")).encode())
+
+
+def open_or_resume_round(
+    ledger: Ledger, coordinator: LocalAccount, global_hash: bytes, config_hash: bytes
+) -> int:
+    """The chain round for ``global_hash``: the open one if it already carries this model (a coordinator
+    restarted mid-round resumes it), else a new one. A round left open with another model is an error."""
+    latest = ledger.round_count()
+    current = ledger.get_round(latest) if latest else None
+    if current is not None and current.status is RoundStatus.OPEN:
+        if current.global_model_hash == global_hash:
+            logger.info("resuming open round %d on chain", latest)
+            return latest
+        raise CoordinatorError(
+            f"round {latest} is open on chain with global model 0x{current.global_model_hash.hex()}, "
+            f"not this run's 0x{global_hash.hex()}: restart from the model store's copy to finish it"
+        )
+    return ledger.open_round(coordinator, global_hash, config_hash)
 
 
 class LedgerFedAvg(FedAvg):
@@ -65,18 +84,8 @@ class LedgerFedAvg(FedAvg):
         global_hash = self.store.put(from_record(arrays))
         settings = {k: v for k, v in config.items() if k not in ("chain-round", "server-round")}
         started = time.perf_counter()
-        latest = ledger.round_count()
-        current = ledger.get_round(latest) if latest else None
-        if (
-            current is not None
-            and current.status is RoundStatus.OPEN
-            and current.global_model_hash == global_hash
-        ):
-            chain_round = latest
-            logger.info("resuming open round %d on chain", chain_round)
-        else:
-            config_hash = record_hash({**settings, "server-round": server_round})
-            chain_round = ledger.open_round(self.coordinator, global_hash, config_hash)
+        config_hash = record_hash({**settings, "server-round": server_round})
+        chain_round = open_or_resume_round(ledger, self.coordinator, global_hash, config_hash)
         record = self.journal.round(chain_round)
         self._timed(record, "chain", started)
         record.update(server_round=server_round, global_model_hash=hexed(global_hash), config=settings)
