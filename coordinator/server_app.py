@@ -67,6 +67,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
         settings.account(),
         store,
         RunJournal(settings.run_dir / "rounds.json"),
+        min_valid_updates=int(run["min-valid-updates"]),
         fraction_train=1.0,
         fraction_evaluate=1.0,
         min_train_nodes=min_nodes,

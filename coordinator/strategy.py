@@ -62,15 +62,18 @@ class LedgerFedAvg(FedAvg):
         coordinator: LocalAccount,
         store: ModelStore,
         journal: RunJournal,
+        min_valid_updates: int = 2,
         **fedavg: Any,
     ) -> None:
         super().__init__(**fedavg)
+        self.min_valid_updates = min_valid_updates
         self.consortium = consortium
         self.coordinator = coordinator
         self.store = store
         self.journal = journal
         self._chain_round = 0
         self._global_hash = b""
+        self._global_arrays: dict[str, Any] = {}
         self._accepted: list[VerifiedUpdate] = []
 
     def _timed(self, record: dict[str, Any], phase: str, started: float) -> None:
@@ -81,7 +84,8 @@ class LedgerFedAvg(FedAvg):
     ) -> Iterable[Message]:
         """Store the global model, open (or resume) its round on chain, and send it out."""
         ledger = self.consortium.ledger
-        global_hash = self.store.put(from_record(arrays))
+        self._global_arrays = dict(from_record(arrays))
+        global_hash = self.store.put(self._global_arrays)
         settings = {k: v for k, v in config.items() if k not in ("chain-round", "server-round")}
         started = time.perf_counter()
         config_hash = record_hash({**settings, "server-round": server_round})
@@ -106,25 +110,32 @@ class LedgerFedAvg(FedAvg):
                 reply,
                 chain_round=self._chain_round,
                 global_hash=self._global_hash,
+                reference=self._global_arrays,
                 domain=domain,
                 registry=self.consortium.registry,
             )
             for reply in replies
         ]
+        # After a restart mid-round, updates may already be on chain: take a reply that matches its
+        # registered hash (without registering it again), refuse any other from that member.
+        registered = {
+            u.member_id: u.update_hash for u in self.consortium.ledger.updates(round_number=self._chain_round)
+        }
         accepted: dict[int, VerifiedUpdate] = {}
         rejected: list[Rejection] = []
         for result in checked:
             if isinstance(result, Rejection):
                 rejected.append(result)
-            elif result.member_id in accepted or self.consortium.ledger.has_submitted(
-                self._chain_round, result.member_id
+            elif result.member_id in accepted:
+                rejected.append(
+                    Rejection(result.node_id, "a second update from the same member", result.signer)
+                )
+            elif (
+                result.member_id in registered
+                and registered[result.member_id] != result.signed.update.update_hash
             ):
                 rejected.append(
-                    Rejection(
-                        result.node_id,
-                        "a second update from the same member",
-                        result.signed.update.update_hash.hex(),
-                    )
+                    Rejection(result.node_id, "differs from the update registered earlier", result.signer)
                 )
             else:
                 accepted[result.member_id] = result
@@ -134,10 +145,18 @@ class LedgerFedAvg(FedAvg):
                 "round %d: excluded node %d: %s", self._chain_round, rejection.node_id, rejection.reason
             )
         updates = [accepted[m] for m in sorted(accepted)]
-        if updates:
+        if len(updates) < self.min_valid_updates:
+            logger.error(
+                "round %d: %d valid updates, fewer than the %d required: the global model stays as it is",
+                self._chain_round, len(updates), self.min_valid_updates,
+            )  # fmt: skip
+            record["failed"] = f"{len(updates)} valid updates, need {self.min_valid_updates}"
+            updates = []
+        new = [u for u in updates if u.member_id not in registered]
+        if new:
             started = time.perf_counter()
             receipt = self.consortium.ledger.register_updates(
-                self.coordinator, self._chain_round, [u.signed for u in updates]
+                self.coordinator, self._chain_round, [u.signed for u in new]
             )
             self._timed(record, "chain", started)
             record["register_tx"] = receipt["transactionHash"].to_0x_hex()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,8 +44,19 @@ class Rejection:
     signer: str = ""
 
 
+#: What a hospital's training reply holds: exactly these records and metrics.
+REPLY_RECORDS = {"arrays", "metrics", "proof"}
+REPLY_METRICS = {"num-examples", "train-loss", "train-seconds", "global-test-accuracy"}
+
+
 def verify_reply(
-    reply: Message, *, chain_round: int, global_hash: bytes, domain: LedgerDomain, registry: Registry
+    reply: Message,
+    *,
+    chain_round: int,
+    global_hash: bytes,
+    reference: Mapping[str, np.ndarray],
+    domain: LedgerDomain,
+    registry: Registry,
 ) -> VerifiedUpdate | Rejection:
     """Accept a reply only if its arrays, hash, signature and signer all check out."""
     node_id = reply.metadata.src_node_id
@@ -55,6 +67,7 @@ def verify_reply(
         reply.content,
         chain_round=chain_round,
         global_hash=global_hash,
+        reference=reference,
         domain=domain,
         registry=registry,
     )
@@ -67,10 +80,20 @@ def check_update(
     *,
     chain_round: int,
     global_hash: bytes,
+    reference: Mapping[str, np.ndarray],
     domain: LedgerDomain,
     registry: Registry,
 ) -> VerifiedUpdate | Rejection:
-    """The checks of :func:`verify_reply` on a reply's content."""
+    """The checks of :func:`verify_reply` on a reply's content.
+
+    Besides hash, signature and membership, the update must have the global model's exact
+    structure (names, order, shapes, dtypes) and finite values, and the reply exactly the expected
+    records: a signed but malformed update must not reach the chain or break aggregation.
+    """
+    if set(content.keys()) != REPLY_RECORDS:
+        return Rejection(
+            node_id, f"malformed reply: records {sorted(content.keys())}, expected {sorted(REPLY_RECORDS)}"
+        )
     try:
         arrays = from_record(array_record(content, "arrays"))
         proof = config_record(content, "proof")
@@ -80,6 +103,11 @@ def check_update(
         signed = from_compact(ModelUpdate(chain_round, global_hash, update_hash, examples), signature)
     except (RecordFormatError, ValueError) as exc:
         return Rejection(node_id, f"malformed reply: {exc}")
+    if set(metric_record(content, "metrics").keys()) != REPLY_METRICS:
+        return Rejection(node_id, "malformed reply: unexpected metrics", claimed)
+    problem = structure_problem(arrays, reference)
+    if problem:
+        return Rejection(node_id, f"malformed update: {problem}", claimed)
     if model_hash(arrays) != update_hash:
         return Rejection(node_id, "the update hash does not match the arrays sent", claimed)
     if examples <= 0:
@@ -91,3 +119,16 @@ def check_update(
     if member_id == 0:
         return Rejection(node_id, f"{signer} is not an active consortium member", claimed)
     return VerifiedUpdate(node_id, member_id, signer, signed, arrays)
+
+
+def structure_problem(arrays: Mapping[str, np.ndarray], reference: Mapping[str, np.ndarray]) -> str:
+    """Why ``arrays`` cannot be averaged with the global model (empty if they can)."""
+    if list(arrays) != list(reference):
+        return "its arrays are not the global model's (names or order differ)"
+    for name, array in arrays.items():
+        expected = reference[name]
+        if array.shape != expected.shape or array.dtype != expected.dtype:
+            return f"array {name!r} is {array.dtype}{array.shape}, expected {expected.dtype}{expected.shape}"
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            return f"array {name!r} has non-finite values"
+    return ""

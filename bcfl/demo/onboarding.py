@@ -50,6 +50,7 @@ class DemoHospital:
 def write_secret(path: Path, text: str) -> None:
     """Write a file only its owner can read."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file existed with wider permissions
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -10,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from bcfl.chain.anvil import free_port
 
@@ -24,17 +26,21 @@ class ManagedProcess:
     name: str
     process: subprocess.Popen[bytes]
     log: Path
+    handle: IO[bytes]
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after ``timeout_s``."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
+        """SIGTERM to the whole process group (the apps Flower spawns too), SIGKILL after ``timeout_s``."""
         try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            if self.process.poll() is None:
+                _signal_group(self.process.pid, signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=timeout_s)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            _signal_group(self.process.pid, signal.SIGKILL)  # children left behind, if any
+        finally:
+            self.handle.close()
 
 
 @dataclass
@@ -52,11 +58,14 @@ class FlowerDeployment:
     ) -> ManagedProcess:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{name}.log"
-        handle = open(log, "ab")  # noqa: SIM115 (owned by the child for its lifetime)
+        handle = open(log, "ab")  # noqa: SIM115 (closed by ManagedProcess.stop)
+        env = {**self.env, **(extra_env or {})}
+        if name.startswith("supernode"):  # a hospital site gets none of the coordinator's settings
+            env = {k: v for k, v in env.items() if not k.startswith("BCFL_COORDINATOR_")}
         process = subprocess.Popen(
-            command, stdout=handle, stderr=subprocess.STDOUT, env={**self.env, **(extra_env or {})}
+            command, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-        managed = ManagedProcess(name, process, log)
+        managed = ManagedProcess(name, process, log, handle)
         self.processes.append(managed)
         return managed
 
@@ -121,6 +130,11 @@ def _wait_for_port(port: int, process: ManagedProcess, timeout_s: float = 60.0) 
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{process.name} did not listen on port {port} within {timeout_s}s; see {process.log}")
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
 
 
 def base_env() -> dict[str, str]:

@@ -16,9 +16,11 @@ GLOBAL = b"\x11" * 32
 ARRAYS = {"w": np.arange(4, dtype=np.float32)}
 
 
-def reply(consortium: Consortium, actors: Actors, **overrides: object) -> RecordDict:
+def reply(
+    consortium: Consortium, actors: Actors, arrays: dict[str, np.ndarray] = ARRAYS, **overrides: object
+) -> RecordDict:
     account = actors.hospitals[0]
-    update = ModelUpdate(1, GLOBAL, model_hash(ARRAYS), 10)
+    update = ModelUpdate(1, GLOBAL, model_hash(arrays), 10)
     signed = sign_update(account, consortium.ledger.domain(), update)
     proof: dict[str, bytes | str] = {
         "update-hash": update.update_hash,
@@ -31,8 +33,10 @@ def reply(consortium: Consortium, actors: Actors, **overrides: object) -> Record
             proof[key.replace("_", "-")] = value
     content = RecordDict(
         {
-            "arrays": to_record(ARRAYS),
-            "metrics": MetricRecord({"num-examples": 10}),
+            "arrays": to_record(arrays),
+            "metrics": MetricRecord(
+                {"num-examples": 10, "train-loss": 0.5, "train-seconds": 1.0, "global-test-accuracy": 0.7}
+            ),
             "proof": ConfigRecord(dict(proof.items())),
         }
     )
@@ -47,6 +51,7 @@ def check(consortium: Consortium, content: RecordDict) -> VerifiedUpdate | Rejec
         content,
         chain_round=1,
         global_hash=GLOBAL,
+        reference=ARRAYS,
         domain=consortium.ledger.domain(),
         registry=consortium.registry,
     )
@@ -67,6 +72,9 @@ def test_bad_replies_are_rejected_with_a_reason(
         "malformed reply": reply(consortium, actors, drop="proof"),
         "does not match the arrays": reply(consortium, actors, update_hash=b"\x00" * 32),
         "signature is not": reply(consortium, actors, signer=actors.hospitals[1].address),
+        "names or order differ": reply(consortium, actors, {"v": ARRAYS["w"]}),
+        "expected float32(4,)": reply(consortium, actors, {"w": np.arange(5, dtype=np.float32)}),
+        "non-finite": reply(consortium, actors, {"w": np.array([0, np.nan, 1, 2], dtype=np.float32)}),
     }
     for reason, content in cases.items():
         result = check(consortium, content)
