@@ -45,7 +45,7 @@ def demo(
             f"consortium up: chain {run.node.rpc_url}, {len(run.hospitals)} hospitals, run in {run_dir}"
         )
         code = _train(run, rounds)
-        summary = build_summary(run_dir, run.hospitals, run.node.rpc_url)
+        summary = build_summary(run_dir, run.hospitals, run.consortium())
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         _print_summary(summary)
         if code != 0:

@@ -6,15 +6,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bcfl.chain.consortium import Consortium
 from bcfl.demo.onboarding import DemoHospital
 
 
-def build_summary(run_dir: Path, hospitals: list[DemoHospital], rpc_url: str) -> dict[str, Any]:
-    """The run's JSON summary, from the coordinator's journal."""
+def build_summary(run_dir: Path, hospitals: list[DemoHospital], consortium: Consortium) -> dict[str, Any]:
+    """The run's JSON summary: the coordinator's journal, checked against the chain.
+
+    An update counts as signature-valid only if the ledger holds an ``UpdateRegistered`` event for
+    it (the contract verified the hospital's EIP-712 signature before recording it).
+    """
     names = {h.member_id: h.name for h in hospitals}
+    rpc_url = consortium.client.rpc_url
     journal = json.loads((run_dir / "rounds.json").read_text()) if (run_dir / "rounds.json").exists() else []
     rounds = []
     for record in journal:
+        registered = consortium.ledger.updates(round_number=record["chain_round"])
+        on_chain = {u.member_id: "0x" + u.update_hash.hex() for u in registered}
+        on_chain_tx = {u.member_id: u.tx_hash for u in registered}
         evaluation = record.get("evaluation", {}).get("aggregate", {})
         rounds.append(
             {
@@ -30,8 +39,8 @@ def build_summary(run_dir: Path, hospitals: list[DemoHospital], rpc_url: str) ->
                         "member_id": update["member_id"],
                         "examples": update["num_examples"],
                         "update_hash": update["update_hash"],
-                        "signature_valid": update["signature_valid"],
-                        "tx": record.get("register_tx"),
+                        "signature_valid": on_chain.get(update["member_id"]) == update["update_hash"],
+                        "tx": on_chain_tx.get(update["member_id"]),
                     }
                     for update in record.get("updates", [])
                 ],
