@@ -199,20 +199,19 @@ class LedgerFedAvg(FedAvg):
         config["chain-round"] = self._chain_round
         return super().configure_evaluate(server_round, arrays, config, grid)
 
-    def _member_label(self, node_id: int) -> str:
-        members = {u.node_id: u.member_id for u in self._accepted}
-        return f"member {members[node_id]}" if node_id in members else f"unidentified node {node_id}"
-
     def aggregate_evaluate(self, server_round: int, replies: Iterable[Message]) -> MetricRecord | None:
         """Aggregate the hospitals' evaluation and finalize the round on chain with its hash."""
         replies = list(replies)
         metrics = super().aggregate_evaluate(server_round, replies)
         record = self.journal.round(self._chain_round)
+        # Keyed by member id where the node's signed update identified it this round.
+        members = {u.node_id: f"member {u.member_id}" for u in self._accepted}
         evaluation = {
             "aggregate": dict(metrics) if metrics is not None else {},
-            # Keyed by member id where the node's signed update identified it this round.
             "per_member": {
-                self._member_label(r.metadata.src_node_id): dict(r.content["metrics"])
+                members.get(r.metadata.src_node_id, f"unidentified node {r.metadata.src_node_id}"): dict(
+                    r.content["metrics"]
+                )
                 for r in replies
                 if not r.has_error()
             },

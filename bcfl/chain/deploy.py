@@ -14,6 +14,7 @@ from bcfl.chain.artifacts import abi_hash
 from bcfl.chain.client import ChainClient
 from bcfl.chain.exceptions import ChainError
 from bcfl.chain.manifest import ContractRecord, DeploymentManifest, DeploymentParameters
+from bcfl.chain.registry import ADMIN_ROLE, Registry
 
 logger = logging.getLogger(__name__)
 
@@ -72,17 +73,15 @@ def deploy_consortium(
         address=token, abi_hash=abi_hash("RewardToken"), tx_hash=records["RewardDistributor"].tx_hash
     )
 
-    registry_contract = client.contract("ConsortiumRegistry", registry)
+    roles = Registry(client, registry)
     if coordinator is not None:
         on_step("granting the coordinator role")
-        role = client.call(registry_contract.functions.COORDINATOR_ROLE())
-        client.transact(registry_contract.functions.grantRole(role, coordinator), deployer)
+        roles.grant_coordinator(deployer, coordinator)
     final_admin = admin or deployer.address
     if final_admin.lower() != deployer.address.lower():
         on_step("handing the admin role over")
-        admin_role = bytes(32)
-        client.transact(registry_contract.functions.grantRole(admin_role, final_admin), deployer)
-        client.transact(registry_contract.functions.renounceRole(admin_role, deployer.address), deployer)
+        roles.grant_role(deployer, ADMIN_ROLE, final_admin)
+        roles.renounce_role(deployer, ADMIN_ROLE)
     return DeploymentManifest(
         chain_id=client.chain_id,
         deployment_block=min(blocks),

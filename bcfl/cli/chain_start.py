@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bcfl.chain.anvil import AnvilNode
-from bcfl.cli.common import clean_errors, console
+from bcfl.cli.common import clean_errors, console, stop_on_sigterm
 
 
 def start(
@@ -29,7 +28,7 @@ def start(
         node.start()
     console.print(f"anvil listening on [bold]{node.rpc_url}[/] (chain id {chain_id}), state in {state}")
     console.print("press Ctrl-C to stop")
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_sigterm()
     try:
         while node.running:
             time.sleep(0.5)
@@ -38,7 +37,3 @@ def start(
     finally:
         node.stop()
     console.print("anvil stopped; state saved")
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt

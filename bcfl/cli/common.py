@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum, StrEnum
@@ -136,3 +137,12 @@ def parse_address(value: str | None, name: str) -> str | None:
         return to_checksum_address(value)
     except ValueError:
         raise typer.BadParameter(f"{name} must be a 20-byte 0x-hex address, got {value!r}") from None
+
+
+def stop_on_sigterm() -> None:
+    """Treat SIGTERM (docker stop, a supervisor) like Ctrl-C, so ``finally`` blocks clean up."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _raise_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +11,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from bcfl.cli.common import console
+from bcfl.cli.common import console, stop_on_sigterm
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.heart import CENTRES
 from bcfl.demo.rundir import new_run_dir
@@ -35,7 +34,7 @@ def demo(
     console.print(
         "[yellow]demo: the admin and coordinator use Anvil's PUBLIC dev keys #0 and #1; never reuse them[/]"
     )
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_sigterm()
     run_dir = new_run_dir(runs_dir)
     run: FederationRun | None = None
     try:
@@ -129,7 +128,3 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 def _short(value: str | None) -> str:
     return f"{value[:10]}…{value[-4:]}" if value else "-"
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
