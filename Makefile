@@ -61,7 +61,7 @@ lint: setup ## ruff and mypy
 lock: ## Re-pin the Python environment from pyproject.toml
 	rm -rf /tmp/bcfl-lock && $(PYTHON) -m venv /tmp/bcfl-lock
 	/tmp/bcfl-lock/bin/python -m pip install -q "pip==$(PIP_VERSION)" && /tmp/bcfl-lock/bin/python -m pip install -q -e ".[dev]"
-	/tmp/bcfl-lock/bin/python -m pip install -q --no-deps "fedimpute==0.3.0"
+	/tmp/bcfl-lock/bin/python -m pip install -q --no-deps "fedimpute==0.3.0" "medmnist==3.0.2"
 	{ head -2 requirements.lock; /tmp/bcfl-lock/bin/python -m pip freeze --exclude-editable; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
