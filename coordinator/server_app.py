@@ -19,17 +19,17 @@ from bcfl.models.store import ModelStore
 from coordinator.journal import RunJournal
 from coordinator.settings import load_settings
 from coordinator.strategy import LedgerFedAvg
-from hospital_node.data.schema import TableSchema
+from hospital_node.data.loader import Schema, load_schema
 from hospital_node.task import build_model, get_arrays
 
 logger = logging.getLogger(__name__)
 app = ServerApp()
 
 
-def shared_schema(name: str) -> TableSchema:
+def shared_schema(name: str) -> Schema:
     """A consortium schema shipped with the package (the hospitals hold the same file)."""
     path = resources.files("hospital_node").joinpath("schemas", f"{name}.json")
-    return TableSchema.load(Path(str(path)))
+    return load_schema(Path(str(path)))
 
 
 def resume_point(consortium: Consortium, store: ModelStore) -> dict[str, np.ndarray] | None:
@@ -58,9 +58,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
     schema = shared_schema(str(run["schema-name"]))
     seed = int(run["seed"])
     store = ModelStore(settings.run_dir / "models")
-    initial = resume_point(consortium, store) or get_arrays(
-        build_model(len(schema.feature_names()), seed=seed)
-    )
+    initial = resume_point(consortium, store) or get_arrays(build_model(schema.model_spec(), seed=seed))
     min_nodes = int(run["min-nodes"])
     strategy = strategy_type(
         consortium,

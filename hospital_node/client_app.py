@@ -28,7 +28,7 @@ def train_step(msg: Message, context: Context) -> Message:
     arrays = from_record(array_record(msg.content, "arrays"))
     global_hash = check_global_model(node.consortium.ledger, chain_round, arrays)
 
-    model = build_model(node.data.train.features.shape[1])
+    model = build_model(node.data.spec)
     set_arrays(model, arrays)
     before = evaluate(model, node.data.test)
     started = time.perf_counter()
@@ -81,7 +81,7 @@ def train_step(msg: Message, context: Context) -> Message:
 def evaluate_step(msg: Message, context: Context) -> Message:
     """Evaluate the candidate global model on the hospital's held-out split."""
     node = load_node(dict(context.node_config))
-    model = build_model(node.data.test.features.shape[1])
+    model = build_model(node.data.spec)
     set_arrays(model, from_record(array_record(msg.content, "arrays")))
     metrics = evaluate(model, node.data.test)
     record = MetricRecord({"num-examples": len(node.data.test), **metrics})

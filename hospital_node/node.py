@@ -12,8 +12,8 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.manifest import DeploymentManifest
-from hospital_node.data.schema import TableSchema
-from hospital_node.data.tabular import LocalDataset, load_local_dataset
+from hospital_node.data.dataset import LocalDataset
+from hospital_node.data.loader import load_local_dataset, load_schema
 from hospital_node.errors import HospitalNodeError
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def load_node(node_config: dict[str, object]) -> HospitalNode:
     """Load and check everything a node needs; a clear error names the first thing that is wrong."""
     for key in REQUIRED_KEYS:
         _config_value(node_config, key)
-    schema = TableSchema.load(Path(_config_value(node_config, "schema-path")))
+    schema = load_schema(Path(_config_value(node_config, "schema-path")))
     seed = int(str(node_config.get("split-seed", 0)))
     data = load_local_dataset(Path(_config_value(node_config, "data-path")), schema, seed=seed)
     password_file = node_config.get("password-file")
@@ -57,6 +57,6 @@ def load_node(node_config: dict[str, object]) -> HospitalNode:
     if member_id == 0:
         raise HospitalNodeError(f"this node's key {account.address} is not an active consortium member")
     logger.info(
-        "hospital member %d ready: %d train / %d test rows", member_id, len(data.train), len(data.test)
+        "hospital member %d ready: %d train / %d test examples", member_id, len(data.train), len(data.test)
     )
     return HospitalNode(data, account, consortium, member_id)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from hospital_node.data.tabular import EncodedTable
+from hospital_node.data.dataset import Examples, ModelSpec
 
 
 class TabularNet(nn.Module):
@@ -24,10 +24,45 @@ class TabularNet(nn.Module):
         return out
 
 
-def build_model(n_features: int, seed: int = 0) -> TabularNet:
-    """The consortium's model, initialised the same way everywhere for a given seed."""
+class PatchCNN(nn.Module):
+    """A small CNN for square image patches: two conv blocks, then a linear classifier.
+
+    One logit out for two classes, one per class otherwise.
+    """
+
+    def __init__(self, channels: int, size: int, num_classes: int) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.classifier = nn.Linear(32 * (size // 4) ** 2, 1 if num_classes == 2 else num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits: shape (batch,) for two classes, (batch, classes) otherwise."""
+        out: torch.Tensor = self.classifier(self.features(x).flatten(1))
+        return out.squeeze(-1) if out.shape[-1] == 1 else out
+
+
+def build_model(spec: ModelSpec, seed: int = 0) -> nn.Module:
+    """The consortium's model for ``spec``, initialised the same way everywhere for a given seed."""
     torch.manual_seed(seed)
-    return TabularNet(n_features)
+    if len(spec.input_shape) == 1 and spec.num_classes == 2:
+        return TabularNet(spec.input_shape[0])
+    if len(spec.input_shape) == 3 and spec.input_shape[1] == spec.input_shape[2]:
+        channels, size, _ = spec.input_shape
+        return PatchCNN(channels, size, spec.num_classes)
+    raise ValueError(f"no model for inputs {spec.input_shape} with {spec.num_classes} classes")
+
+
+def _loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    if logits.ndim == 1:
+        return nn.functional.binary_cross_entropy_with_logits(logits, labels)
+    return nn.functional.cross_entropy(logits, labels.long())
 
 
 def get_arrays(model: nn.Module) -> OrderedDict[str, np.ndarray]:
@@ -44,14 +79,11 @@ def set_arrays(model: nn.Module, arrays: dict[str, np.ndarray]) -> None:
     )
 
 
-def train(
-    model: nn.Module, data: EncodedTable, *, epochs: int, lr: float, batch_size: int, seed: int
-) -> float:
-    """Train in place with Adam on binary cross-entropy; returns the mean loss of the last epoch."""
+def train(model: nn.Module, data: Examples, *, epochs: int, lr: float, batch_size: int, seed: int) -> float:
+    """Train in place with Adam on cross-entropy; returns the mean loss of the last epoch."""
     generator = torch.Generator().manual_seed(seed)
     features, labels = torch.from_numpy(data.features), torch.from_numpy(data.labels)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = nn.BCEWithLogitsLoss()
     model.train()
     last = 0.0
     for _ in range(epochs):
@@ -60,24 +92,33 @@ def train(
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             optimizer.zero_grad()
-            loss = loss_fn(model(features[batch]), labels[batch])
-            loss.backward()
+            loss = _loss(model(features[batch]), labels[batch])
+            torch.autograd.backward(loss)
             optimizer.step()
             total += loss.item() * len(batch)
         last = total / max(1, len(labels))
     return last
 
 
-def evaluate(model: nn.Module, data: EncodedTable) -> dict[str, float]:
-    """Loss, accuracy (threshold 0.5) and AUROC on ``data``."""
+def evaluate(model: nn.Module, data: Examples) -> dict[str, float]:
+    """Loss, accuracy and AUROC (one-vs-rest, macro-averaged over classes when more than two)."""
     model.eval()
     with torch.no_grad():
         logits = model(torch.from_numpy(data.features))
-        labels = torch.from_numpy(data.labels)
-        loss = float(nn.functional.binary_cross_entropy_with_logits(logits, labels))
+        loss = float(_loss(logits, torch.from_numpy(data.labels)))
+    if logits.ndim == 1:
         scores = torch.sigmoid(logits).numpy()
-    accuracy = float(((scores >= 0.5) == (data.labels >= 0.5)).mean()) if len(data) else 0.0
-    return {"loss": loss, "accuracy": accuracy, "auroc": auroc(data.labels, scores)}
+        predicted = (scores >= 0.5).astype(np.float32)
+        area = auroc(data.labels, scores)
+    else:
+        probabilities = torch.softmax(logits, dim=1).numpy()
+        predicted = probabilities.argmax(axis=1).astype(np.float32)
+        classes = range(probabilities.shape[1])
+        area = float(
+            np.mean([auroc((data.labels == k).astype(np.float32), probabilities[:, k]) for k in classes])
+        )
+    accuracy = float((predicted == data.labels).mean()) if len(data) else 0.0
+    return {"loss": loss, "accuracy": accuracy, "auroc": area}
 
 
 def auroc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -12,6 +12,7 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.cli.main import app
+from bcfl.models.store import ModelStore
 
 
 def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> None:
@@ -49,3 +50,34 @@ def test_demo_rejects_unknown_hospitals(tmp_path: Path) -> None:
         app, ["demo", "--hospitals", "cleveland,atlantis", "--runs-dir", str(tmp_path)]
     )
     assert result.exit_code != 0 and "atlantis" in result.output
+
+
+def test_imaging_demo_trains_a_cnn_on_png_jpeg_and_dicom_sites(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    result = CliRunner().invoke(
+        app, ["demo", "--consortium", "ihc", "--rounds", "2", "--runs-dir", str(runs)]
+    )
+    assert result.exit_code == 0, result.output
+    run_dir = (runs / "latest").resolve()
+    formats = {
+        site.name: {p.suffix for p in (site / "images").iterdir()} - {".csv"}
+        for site in (run_dir / "hospitals").iterdir()
+    }
+    assert formats == {"riverside": {".png"}, "hillcrest": {".jpg"}, "lakeside": {".dcm"}}
+    rounds = json.loads((run_dir / "summary.json").read_text())["rounds"]
+    assert len(rounds) == 2
+    for record in rounds:
+        assert sorted(u["hospital"] for u in record["updates"]) == ["hillcrest", "lakeside", "riverside"]
+        assert all(u["signature_valid"] for u in record["updates"])
+    last = rounds[-1]
+    # The global model is the schema's CNN, stored under the hash the ledger finalized.
+    model = ModelStore(run_dir / "models").get(bytes.fromhex(last["aggregated_model_hash"][2:]))
+    assert model["features.0.weight"].shape == (16, 3, 3, 3)
+    # It learned: better than always answering the commonest class of all sites' labels.
+    labels = [
+        line.rsplit(",", 1)[1]
+        for site in (run_dir / "hospitals").iterdir()
+        for line in (site / "images" / "labels.csv").read_text().splitlines()[1:]
+    ]
+    majority = max(labels.count(c) for c in set(labels)) / len(labels)
+    assert last["accuracy"] > majority + 0.1, (last["accuracy"], majority)

@@ -12,25 +12,42 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bcfl.cli.common import console, stop_on_sigterm
+from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.federation import FederationRun, start_federation
-from bcfl.demo.heart import CENTRES
 from bcfl.demo.rundir import new_run_dir
 from bcfl.demo.summary import build_summary
 
 
 def demo(
-    rounds: Annotated[int, typer.Option(help="Federated rounds to run.")] = 3,
-    hospitals: Annotated[str, typer.Option(help="Comma-separated demo hospitals.")] = ",".join(CENTRES),
+    rounds: Annotated[int, typer.Option(help="Federated rounds to run.")] = 5,
+    consortium: Annotated[
+        str,
+        typer.Option(
+            help=f"Demo consortium: {'; '.join(f'{c.name} = {c.description}' for c in CONSORTIA.values())}."
+        ),
+    ] = "heart",
+    hospitals: Annotated[
+        str | None, typer.Option(help="Comma-separated demo hospitals (default: all of the consortium's).")
+    ] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run directories are created.")] = Path("runs"),
     keep_running: Annotated[
         bool, typer.Option(help="Keep the consortium up after the run, until Ctrl-C.")
     ] = False,
 ) -> None:
     """Start Anvil, deploy, onboard the hospitals, run Flower's SuperLink and SuperNodes, and train."""
-    names = [n.strip() for n in hospitals.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(CENTRES))
+    if consortium not in CONSORTIA:
+        raise typer.BadParameter(f"unknown consortium {consortium!r}; choose one of {', '.join(CONSORTIA)}")
+    demo_consortium = CONSORTIA[consortium]
+    names = (
+        [n.strip() for n in hospitals.split(",") if n.strip()]
+        if hospitals
+        else list(demo_consortium.hospitals)
+    )
+    unknown = sorted(set(names) - set(demo_consortium.hospitals))
     if unknown or len(names) < 2:
-        raise typer.BadParameter(f"choose at least two of {', '.join(CENTRES)} (unknown: {unknown})")
+        raise typer.BadParameter(
+            f"choose at least two of {', '.join(demo_consortium.hospitals)} (unknown: {unknown})"
+        )
     console.print(
         "[yellow]demo: the admin and coordinator use Anvil's PUBLIC dev keys #0 and #1; never reuse them[/]"
     )
@@ -39,7 +56,9 @@ def demo(
     run: FederationRun | None = None
     try:
         with console.status("starting the consortium") as status:
-            run = start_federation(run_dir, names, on_step=lambda step: status.update(step))
+            run = start_federation(
+                run_dir, names, demo=demo_consortium, on_step=lambda step: status.update(step)
+            )
         console.print(
             f"consortium up: chain {run.node.rpc_url}, {len(run.hospitals)} hospitals, run in {run_dir}"
         )

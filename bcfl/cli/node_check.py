@@ -5,33 +5,43 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from bcfl.cli.common import Format, OutputFormat, emit, err_console
-from hospital_node.data.schema import TableSchema
-from hospital_node.data.tabular import load_local_dataset
+from hospital_node.data.loader import load_local_dataset, load_schema
 from hospital_node.errors import HospitalNodeError
 
 
 def check(
-    data: Annotated[Path, typer.Option(help="The hospital's CSV or Parquet extract.")],
-    schema: Annotated[Path, typer.Option(help="The consortium's table schema (JSON).")],
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="The hospital's CSV or Parquet extract, image folder (with its labels CSV) or MedMNIST .npz."
+        ),
+    ],
+    schema: Annotated[Path, typer.Option(help="The consortium's table or image schema (JSON).")],
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Report whether DATA can train under SCHEMA: counts only, never patient values."""
     try:
-        dataset = load_local_dataset(data, TableSchema.load(schema))
+        dataset = load_local_dataset(data, load_schema(schema))
     except HospitalNodeError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
+    counts = np.bincount(dataset.train.labels.astype(np.int64), minlength=dataset.spec.num_classes)
     result = {
-        "train_rows": len(dataset.train),
-        "test_rows": len(dataset.test),
-        "features": len(dataset.feature_names),
-        "positive_fraction": round(float(dataset.train.labels.mean()), 3),
+        "train_examples": len(dataset.train),
+        "test_examples": len(dataset.test),
+        "input_shape": list(dataset.spec.input_shape),
+        "classes": dataset.spec.num_classes,
+        "train_class_fractions": [round(float(c) / max(1, len(dataset.train)), 3) for c in counts],
     }
     emit(
         result,
         fmt,
-        lambda r: f"ok: {r['train_rows']} train / {r['test_rows']} test rows, {r['features']} features",
+        lambda r: (
+            f"ok: {r['train_examples']} train / {r['test_examples']} test examples, "
+            f"input {'x'.join(map(str, r['input_shape']))}, {r['classes']} classes"
+        ),
     )

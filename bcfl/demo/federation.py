@@ -15,6 +15,7 @@ from bcfl.chain.consortium import Consortium
 from bcfl.chain.deploy import deploy_consortium
 from bcfl.chain.devkeys import dev_account
 from bcfl.chain.manifest import DeploymentManifest
+from bcfl.demo.consortia import HEART, DemoConsortium
 from bcfl.demo.onboarding import DemoHospital, new_keystore, onboard_demo_hospitals
 from bcfl.demo.processes import BIN, FlowerDeployment, base_env
 from bcfl.paths import REPO_ROOT
@@ -36,6 +37,7 @@ class FederationRun:
     hospitals: list[DemoHospital]
     flower: FlowerDeployment
     env: dict[str, str] = field(default_factory=dict)
+    demo: DemoConsortium = HEART
 
     @property
     def manifest_path(self) -> Path:
@@ -51,7 +53,13 @@ class FederationRun:
     ) -> subprocess.Popen[bytes]:
         """Start ``flwr run`` of the Flower App in ``app_dir``; its output goes to logs/flwr-run.log."""
         config = " ".join(
-            [f"num-server-rounds={rounds}", f"min-nodes={len(self.hospitals)}", *(extra_config or [])]
+            [
+                f"num-server-rounds={rounds}",
+                f"min-nodes={len(self.hospitals)}",
+                f'schema-name="{self.demo.schema_name}"',
+                *self.demo.run_config,
+                *(extra_config or []),
+            ]
         )
         command = [str(BIN / "flwr"), "run", str(app_dir), "--stream", "--run-config", config]
         with open(self.run_dir / "logs" / "flwr-run.log", "ab") as log:
@@ -83,6 +91,7 @@ def start_federation(
     run_dir: Path,
     hospital_names: list[str],
     *,
+    demo: DemoConsortium = HEART,
     node_config_extras: dict[str, dict[str, str]] | None = None,
     on_step: Callable[[str], None] = logger.info,
 ) -> FederationRun:
@@ -101,7 +110,7 @@ def start_federation(
         manifest.save(run_dir / "deployment.json")
         consortium = Consortium.connect(client, manifest)
         on_step("onboarding the hospitals (own keys, own data, admin approval)")
-        hospitals = onboard_demo_hospitals(consortium, admin, run_dir / "hospitals", hospital_names)
+        hospitals = onboard_demo_hospitals(consortium, admin, run_dir / "hospitals", hospital_names, demo)
         new_keystore(run_dir / "coordinator", bytes(coordinator.key))
         env = base_env()
         env.update(
@@ -135,4 +144,4 @@ def start_federation(
             flower.stop()
         node.stop()
         raise
-    return FederationRun(run_dir, node, manifest, hospitals, flower, env)
+    return FederationRun(run_dir, node, manifest, hospitals, flower, env, demo)

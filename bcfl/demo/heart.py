@@ -7,12 +7,11 @@ with a header row and the consortium's schema beside it.
 
 from __future__ import annotations
 
-import importlib.metadata
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from hospital_node.errors import HospitalNodeError
+from bcfl.demo.packaged import packaged_file
 
 COLUMNS = [
     "age",
@@ -52,16 +51,9 @@ class PreparedHospital:
 
 def raw_file(name: str) -> Path:
     """Path of a raw UCI file inside the installed fedimpute distribution."""
-    try:
-        dist = importlib.metadata.distribution("fedimpute")
-    except importlib.metadata.PackageNotFoundError:
-        raise HospitalNodeError(
-            "the fedimpute package (raw UCI files) is not installed: run `make setup`"
-        ) from None
-    path = Path(str(dist.locate_file(f"fedimpute/data_prep/example_data/heart_disease/{name}")))
-    if not path.exists():
-        raise HospitalNodeError(f"{name} is missing from the fedimpute package at {path}")
-    return path
+    return packaged_file(
+        "fedimpute", f"fedimpute/data_prep/example_data/heart_disease/{name}", "raw UCI files"
+    )
 
 
 def prepare_heart_hospitals(out: Path, hospitals: list[str] | None = None) -> list[PreparedHospital]:

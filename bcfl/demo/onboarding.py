@@ -11,7 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.keystore import create_keystore
-from bcfl.demo.heart import prepare_heart_hospitals
+from bcfl.demo.consortia import HEART, DemoConsortium
 
 #: Ether sent to each new hospital key for its own transactions (membership request).
 FUNDING_WEI = 10**18
@@ -25,11 +25,8 @@ class DemoHospital:
     member_id: int
     address: str
     folder: Path
-
-    @property
-    def data(self) -> Path:
-        """The hospital's EHR extract."""
-        return self.folder / "data.csv"
+    #: The hospital's EHR extract or image folder.
+    data: Path
 
     @property
     def schema(self) -> Path:
@@ -64,16 +61,21 @@ def new_keystore(folder: Path, private_key: bytes | None = None) -> LocalAccount
 
 
 def onboard_demo_hospitals(
-    consortium: Consortium, admin: LocalAccount, root: Path, names: list[str]
+    consortium: Consortium,
+    admin: LocalAccount,
+    root: Path,
+    names: list[str],
+    demo: DemoConsortium = HEART,
 ) -> list[DemoHospital]:
     """Prepare each hospital's data and key, fund the key, request membership and approve it."""
     hospitals = []
-    for prepared in prepare_heart_hospitals(root, names):
-        account = new_keystore(prepared.data.parent)
+    for prepared in demo.prepare(root, names):
+        folder = prepared.schema.parent
+        account = new_keystore(folder)
         consortium.client.transfer(admin, account.address, FUNDING_WEI)
         member_id = consortium.registry.request_membership(
             account, prepared.name, metadata_uri=f"demo:{prepared.name}"
         )
         consortium.registry.approve(admin, member_id)
-        hospitals.append(DemoHospital(prepared.name, member_id, account.address, prepared.data.parent))
+        hospitals.append(DemoHospital(prepared.name, member_id, account.address, folder, prepared.data))
     return hospitals

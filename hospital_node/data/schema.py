@@ -7,11 +7,24 @@ consortium, so no hospital needs another hospital's raw data.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from hospital_node.data.dataset import ModelSpec
 from hospital_node.errors import HospitalNodeError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def read_schema_file(model: type[Model], path: Path) -> Model:
+    """Read and validate a schema JSON file, with a clear error for a missing or invalid one."""
+    try:
+        return model.model_validate_json(path.read_text())
+    except OSError as exc:
+        raise HospitalNodeError(f"cannot read schema {path}: {exc.strerror}") from exc
+    except ValidationError as exc:
+        raise HospitalNodeError(f"schema {path} is invalid: {exc}") from exc
 
 
 class ColumnSpec(BaseModel):
@@ -55,6 +68,7 @@ class TableSchema(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    modality: Literal["table"] = "table"
     name: str
     version: int = 1
     label: LabelSpec
@@ -67,12 +81,11 @@ class TableSchema(BaseModel):
     @classmethod
     def load(cls, path: Path) -> TableSchema:
         """Read a schema JSON file, with a clear error for a missing or invalid one."""
-        try:
-            return cls.model_validate_json(path.read_text())
-        except OSError as exc:
-            raise HospitalNodeError(f"cannot read schema {path}: {exc.strerror}") from exc
-        except ValidationError as exc:
-            raise HospitalNodeError(f"schema {path} is invalid: {exc}") from exc
+        return read_schema_file(cls, path)
+
+    def model_spec(self) -> ModelSpec:
+        """One input per encoded feature, a binary label."""
+        return ModelSpec((len(self.feature_names()),), 2)
 
     def feature_names(self) -> list[str]:
         """Names of the encoded features, in model input order."""

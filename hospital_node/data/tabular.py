@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hospital_node.data.dataset import Examples, LocalDataset, split_dataset
 from hospital_node.data.schema import ColumnSpec, TableSchema
 from hospital_node.errors import DataValidationError
 
 #: Row numbers listed per problem before the rest are counted.
 _SHOWN_ROWS = 5
-
-
-@dataclass(frozen=True)
-class EncodedTable:
-    """Model-ready features and 0/1 labels."""
-
-    features: np.ndarray
-    labels: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-@dataclass(frozen=True)
-class LocalDataset:
-    """A hospital's train and held-out test split."""
-
-    train: EncodedTable
-    test: EncodedTable
-    feature_names: tuple[str, ...]
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -104,7 +84,7 @@ def validate(table: pd.DataFrame, schema: TableSchema, source: str) -> None:
         raise DataValidationError(source, problems)
 
 
-def encode(table: pd.DataFrame, schema: TableSchema) -> EncodedTable:
+def encode(table: pd.DataFrame, schema: TableSchema) -> Examples:
     """Impute, scale and one-hot encode with the schema's fixed statistics (validate first)."""
     blocks: list[np.ndarray] = []
     for column in schema.columns:
@@ -122,21 +102,7 @@ def encode(table: pd.DataFrame, schema: TableSchema) -> EncodedTable:
             blocks.append(absent.astype(np.float64)[:, None])
     features = np.hstack(blocks).astype(np.float32)
     labels = _numbers(table[schema.label.column].astype(str)).isin(set(schema.label.positive))
-    return EncodedTable(features, labels.to_numpy(dtype=np.float32))
-
-
-def split_indices(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A stratified train/test split, the same for the same labels and seed on every machine."""
-    rng = np.random.default_rng(seed)
-    train: list[np.ndarray] = []
-    test: list[np.ndarray] = []
-    for value in np.unique(labels):
-        members = np.flatnonzero(labels == value)
-        rng.shuffle(members)
-        n_test = round(len(members) * test_fraction)
-        test.append(members[:n_test])
-        train.append(members[n_test:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    return Examples(features, labels.to_numpy(dtype=np.float32))
 
 
 def load_local_dataset(
@@ -145,10 +111,4 @@ def load_local_dataset(
     """Read, validate, encode and split a hospital's table; refuses bad data with a full report."""
     table = read_table(path)
     validate(table, schema, str(path))
-    encoded = encode(table, schema)
-    train, test = split_indices(encoded.labels, test_fraction, seed)
-    return LocalDataset(
-        train=EncodedTable(encoded.features[train], encoded.labels[train]),
-        test=EncodedTable(encoded.features[test], encoded.labels[test]),
-        feature_names=tuple(schema.feature_names()),
-    )
+    return split_dataset(encode(table, schema), schema.model_spec(), test_fraction, seed)

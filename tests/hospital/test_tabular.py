@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from bcfl.demo.heart import SCHEMA, prepare_heart_hospitals
+from hospital_node.data.dataset import split_indices
 from hospital_node.data.schema import TableSchema
-from hospital_node.data.tabular import encode, load_local_dataset, read_table, split_indices
+from hospital_node.data.tabular import encode, load_local_dataset, read_table
 from hospital_node.errors import DataValidationError, HospitalNodeError
 from hospital_node.task import build_model, evaluate, train
 
@@ -52,7 +53,7 @@ def test_split_is_stratified_and_deterministic() -> None:
 
 def test_local_training_learns_from_real_data(heart: dict[str, Path], schema: TableSchema) -> None:
     data = load_local_dataset(heart["cleveland"], schema)
-    model = build_model(data.train.features.shape[1])
+    model = build_model(data.spec)
     before = evaluate(model, data.test)
     train(model, data.train, epochs=30, lr=0.01, batch_size=32, seed=0)
     after = evaluate(model, data.test)
@@ -115,7 +116,7 @@ def test_node_check_cli(heart: dict[str, Path], tmp_path: Path) -> None:
     from bcfl.cli.main import app
 
     ok = CliRunner().invoke(app, ["node", "check", "--data", str(heart["hungary"]), "--schema", str(SCHEMA)])
-    assert ok.exit_code == 0 and "196 train / 98 test rows" in ok.output, ok.output
+    assert ok.exit_code == 0 and "196 train / 98 test examples" in ok.output, ok.output
     bad = _write(tmp_path, "age,sex\n1,2\n")
     result = CliRunner().invoke(app, ["node", "check", "--data", str(bad), "--schema", str(SCHEMA)])
     assert result.exit_code == 1 and "missing columns" in result.output and "Traceback" not in result.output

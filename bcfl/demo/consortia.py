@@ -1,0 +1,55 @@
+"""The demo consortia: which real data set each one is prepared from, and its shared schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bcfl.demo.heart import CENTRES, PreparedHospital, prepare_heart_hospitals
+from bcfl.demo.histology import SITES as IHC_SITES
+from bcfl.demo.histology import prepare_ihc_hospitals
+from bcfl.demo.thyroid import SITES as THYROID_SITES
+from bcfl.demo.thyroid import prepare_thyroid_hospitals
+
+Prepare = Callable[[Path, list[str] | None], list[PreparedHospital]]
+
+
+@dataclass(frozen=True)
+class DemoConsortium:
+    """A set of demo hospitals prepared from one real data set, and the schema they share."""
+
+    name: str
+    description: str
+    hospitals: tuple[str, ...]
+    #: The Flower App's ``schema-name`` run setting (a schema under hospital_node/schemas/).
+    schema_name: str
+    prepare: Prepare
+    #: Run settings that differ from the Flower App's defaults (pyproject.toml), as ``key=value``.
+    run_config: tuple[str, ...] = ()
+
+
+HEART = DemoConsortium(
+    "heart",
+    "UCI Heart Disease, its four real centres (EHR table)",
+    tuple(CENTRES),
+    "uci_heart_disease",
+    prepare_heart_hospitals,
+)
+IHC = DemoConsortium(
+    "ihc",
+    "patches of skimage's real IHC slide as PNG, JPEG and DICOM folders (imaging)",
+    tuple(IHC_SITES),
+    "ihc_patches",
+    prepare_ihc_hospitals,
+    # The CNN needs more local steps per round than the MLP: three sites of 72 training patches.
+    ("local-epochs=5",),
+)
+THYROID = DemoConsortium(
+    "thyroid",
+    "Garvan thyroid referrals, one hospital per referral source (EHR table)",
+    tuple(THYROID_SITES),
+    "garvan_thyroid",
+    prepare_thyroid_hospitals,
+)
+CONSORTIA = {c.name: c for c in (HEART, IHC, THYROID)}

@@ -1,0 +1,36 @@
+"""One entry point for a hospital's data: the schema says the modality, the path says the format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hospital_node.data.dataset import LocalDataset
+from hospital_node.data.image_schema import ImageSchema
+from hospital_node.data.imaging import load_image_folder
+from hospital_node.data.medmnist_npz import load_medmnist
+from hospital_node.data.schema import TableSchema
+from hospital_node.data.tabular import load_local_dataset as load_table
+from hospital_node.errors import HospitalNodeError
+
+Schema = TableSchema | ImageSchema
+
+
+def load_schema(path: Path) -> Schema:
+    """A consortium schema: an image schema when its ``modality`` is "image", else a table schema."""
+    try:
+        modality = json.loads(path.read_text()).get("modality", "table")
+    except OSError as exc:
+        raise HospitalNodeError(f"cannot read schema {path}: {exc.strerror}") from exc
+    except (json.JSONDecodeError, AttributeError):
+        raise HospitalNodeError(f"schema {path} is not a JSON object") from None
+    return ImageSchema.load(path) if modality == "image" else TableSchema.load(path)
+
+
+def load_local_dataset(path: Path, schema: Schema, seed: int = 0) -> LocalDataset:
+    """A table (CSV/Parquet), an image folder with a labels CSV, or a MedMNIST ``.npz``."""
+    if isinstance(schema, TableSchema):
+        return load_table(path, schema, seed=seed)
+    if path.suffix.lower() == ".npz":
+        return load_medmnist(path, schema)
+    return load_image_folder(path, schema, seed=seed)
