@@ -16,7 +16,9 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bcfl.bench.federated import (
+    BASELINE_GRID,
     TrainingPlan,
+    best_baseline,
     centre_datasets,
     fedavg_replica,
     local_scores,
@@ -48,7 +50,7 @@ def deployed_run(plan: TrainingPlan, centres: dict[str, Any], console: Console) 
         raise SystemExit(f"flwr run failed ({code}); see {run_dir / 'logs'}")
     journal = json.loads((run_dir / "rounds.json").read_text())
     final = bytes.fromhex(journal[-1]["aggregated_model_hash"][2:])
-    model = build_model(next(iter(centres.values())).train.features.shape[1])
+    model = build_model(next(iter(centres.values())).spec)
     set_arrays(model, ModelStore(run_dir / "models").get(final))
     phases = {
         phase: sum(r["timings_s"].get(phase, 0.0) for r in journal)
@@ -62,15 +64,29 @@ def _row(label: str, seconds: float, wall: float, digits: int = 2) -> str:
     return f"| {label} | {seconds:.{digits}f} | {seconds / wall:.2%} |"
 
 
+def _points(below: float) -> str:
+    return f"{abs(below):.1f} points {'below' if below > 0 else 'above'}"
+
+
 def _met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def _setting(plan: TrainingPlan) -> str:
+    return f"{plan.local_epochs} epochs, lr {plan.learning_rate}"
+
+
 def render(
-    plan: TrainingPlan, seeds: list[int], rows: dict[str, list[float]], deployed: dict[str, Any]
+    plan: TrainingPlan,
+    seeds: list[int],
+    rows: dict[str, list[float]],
+    baselines: dict[str, TrainingPlan],
+    deployed: dict[str, Any],
 ) -> str:
     """The markdown section."""
     pooled, local, replica = (spread(rows[k]) for k in ("pooled", "local", "replica"))
+    grid = ", ".join(sorted({str(e) for e, _ in BASELINE_GRID}, key=int))
+    rates = ", ".join(sorted({str(lr) for _, lr in BASELINE_GRID}))
     wall, rounds, epochs = deployed["wall_s"], plan.rounds, plan.local_epochs
     other = wall - deployed["training_s"] - deployed["chain"] - deployed["verify"] - deployed["aggregate"]
     gap = (pooled[0] - deployed["score"]) * 100
@@ -81,21 +97,27 @@ def render(
         "",
         f"Command: `make bench` (`python scripts/bench_federated.py`), run {today}, 2-core CPU.",
         "Protocol after FLamby's Fed-Heart-Disease: per-centre stratified 2/3 train, 1/3 test; score =",
-        "accuracy averaged over the four centres' test sets; the same MLP, Adam and learning rate",
-        f"({plan.learning_rate}) everywhere: {rounds} rounds x {epochs} local epochs, and",
-        f"{rounds * epochs} epochs for pooled and local-only. All rows come from the same run.",
+        "accuracy averaged over the four centres' test sets; the same MLP and Adam everywhere.",
+        f"Federated: FedAvg, {rounds} rounds x {epochs} local epochs, learning rate {plan.learning_rate}",
+        "(the Flower App's defaults). Pooled and local-only are not handicapped: each takes its best",
+        f"mean score over a grid of {grid} epochs x learning rates {rates}, picked on the same test",
+        "sets. All rows come from the same run.",
         "",
-        "| training | mean accuracy over centres | seeds |",
-        "|---|---:|---:|",
-        f"| federated, deployed (Flower Deployment Engine + chain) | {deployed['score']:.3f} | 1 (seed 0) |",
-        f"| federated, in-process FedAvg replica | {replica[0]:.3f} ± {replica[1]:.3f} | {len(seeds)} |",
-        f"| pooled (all data in one place) | {pooled[0]:.3f} ± {pooled[1]:.3f} | {len(seeds)} |",
-        f"| local-only (mean of the four centres' models) | {local[0]:.3f} ± {local[1]:.3f} | {len(seeds)} |",
+        "| training | setting | mean accuracy over centres | seeds |",
+        "|---|---|---:|---:|",
+        f"| federated, deployed (Flower Deployment Engine + chain) | {rounds} x {epochs} epochs |"
+        f" {deployed['score']:.3f} | 1 (seed 0) |",
+        f"| federated, in-process FedAvg replica | {rounds} x {epochs} epochs |"
+        f" {replica[0]:.3f} ± {replica[1]:.3f} | {len(seeds)} |",
+        f"| pooled (all data in one place) | best: {_setting(baselines['pooled'])} |"
+        f" {pooled[0]:.3f} ± {pooled[1]:.3f} | {len(seeds)} |",
+        f"| local-only (mean of the four centres' models) | best: {_setting(baselines['local'])} |"
+        f" {local[0]:.3f} ± {local[1]:.3f} | {len(seeds)} |",
         "",
-        f"Goals: federated within 1 point of pooled (deployed: {gap:+.1f} points below pooled:",
+        f"Goals: federated within 1 point of pooled (deployed: {_points(gap)} pooled:",
         f"{_met(gap <= 1.0)}); federated above the mean of local-only",
         f"({_met(deployed['score'] > local[0])}). Over {len(seeds)} seeds the FedAvg replica is "
-        f"{(pooled[0] - replica[0]) * 100:+.1f} points below pooled on average,",
+        f"{_points((pooled[0] - replica[0]) * 100)} pooled on average,"
         f"so the 1-point goal is {_met((pooled[0] - replica[0]) * 100 <= 1.0)} on average across seeds.",
         "",
         "### Wall time of the deployed run",
@@ -124,16 +146,23 @@ def main() -> int:
     plan = TrainingPlan()
     centres = centre_datasets()
     seeds = list(range(args.seeds))
-    rows: dict[str, list[float]] = {"pooled": [], "local": [], "replica": []}
+    rows: dict[str, list[float]] = {}
+    baselines: dict[str, TrainingPlan] = {}
     with Progress(console=console) as progress:
-        task = progress.add_task("pooled / local / replica over seeds", total=len(seeds))
+        task = progress.add_task("FedAvg replica over seeds", total=len(seeds))
+        rows["replica"] = []
         for seed in seeds:
-            rows["pooled"].append(pooled_score(centres, plan, seed))
-            rows["local"].append(statistics.fmean(local_scores(centres, plan, seed).values()))
             rows["replica"].append(fedavg_replica(centres, plan, seed))
             progress.advance(task)
+        task = progress.add_task("pooled and local-only over the baseline grid", total=2)
+        baselines["pooled"], rows["pooled"] = best_baseline(lambda p, s: pooled_score(centres, p, s), seeds)
+        progress.advance(task)
+        baselines["local"], rows["local"] = best_baseline(
+            lambda p, s: statistics.fmean(local_scores(centres, p, s).values()), seeds
+        )
+        progress.advance(task)
     deployed = deployed_run(plan, centres, console)
-    section = render(plan, seeds, rows, deployed)
+    section = render(plan, seeds, rows, baselines, deployed)
     console.print(section)
     replace_section(args.out, "federated", section)
     console.print(f"written to {args.out}")
