@@ -107,3 +107,25 @@ def test_hospitals_refuse_a_model_the_ledger_does_not_show(federation: Federatio
     for hospital in federation.hospitals:
         log = (federation.run_dir / "logs" / f"supernode-{hospital.name}.log").read_text()
         assert "refusing to train" in log or "refused" in log
+
+
+def test_a_coordinator_stopped_mid_round_resumes_it_from_chain_and_store(federation: FederationRun) -> None:
+    consortium = federation.consortium()
+    before = consortium.ledger.round_count()
+    federation.flwr_run(1, FAULT_APP, extra_config=["crash=true"])  # its exit code is Flower's business
+    chain_round = consortium.ledger.round_count()
+    assert chain_round == before + 1
+    assert consortium.ledger.get_round(chain_round).status.name == "OPEN"  # half-finished
+    honest = sorted(h.member_id for h in federation.hospitals if h.name != FORGER)
+    registered = consortium.ledger.updates(round_number=chain_round)
+    assert sorted(u.member_id for u in registered) == honest
+    # A new coordinator run finds the open round and its global model in the store, and finishes it.
+    flwr_run(federation, rounds=1, app_dir=FAULT_APP)
+    assert consortium.ledger.round_count() == chain_round  # resumed, not a new round
+    assert consortium.ledger.get_round(chain_round).status.name == "FINALIZED"
+    again = consortium.ledger.updates(round_number=chain_round)
+    assert again == registered  # nothing registered twice; retrained updates matched the ledger's
+    (final,) = consortium.ledger.finalized_rounds(round_number=chain_round)
+    assert list(final.participants) == honest
+    record = journal(federation)[chain_round]
+    assert sorted(u["member_id"] for u in record["updates"]) == honest

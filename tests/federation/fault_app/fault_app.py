@@ -1,11 +1,11 @@
-"""TEST ONLY: the real apps with injected faults (a tampering coordinator, a forging hospital)."""
+"""TEST ONLY: the real apps with injected faults (a tampering or crashing coordinator, a forging hospital)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 import numpy as np
-from flwr.app import ArrayRecord, ConfigRecord, Context, Message
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
@@ -31,10 +31,24 @@ class TamperingFedAvg(LedgerFedAvg):
         return messages
 
 
+class CrashingFedAvg(LedgerFedAvg):
+    """Registers the round's updates on chain, then dies before aggregating: a half-finished round."""
+
+    def aggregate_train(
+        self, server_round: int, replies: Iterable[Message]
+    ) -> tuple[ArrayRecord | None, MetricRecord | None]:
+        super().aggregate_train(server_round, replies)
+        raise RuntimeError("TEST: the coordinator stops mid-round, after registering the updates")
+
+
 @server_app.main()
 def main(grid: Grid, context: Context) -> None:
-    tamper = bool(context.run_config.get("tamper", False))
-    run_federation(grid, context, TamperingFedAvg if tamper else LedgerFedAvg)
+    if bool(context.run_config.get("crash", False)):
+        run_federation(grid, context, CrashingFedAvg)
+    elif bool(context.run_config.get("tamper", False)):
+        run_federation(grid, context, TamperingFedAvg)
+    else:
+        run_federation(grid, context, LedgerFedAvg)
 
 
 @client_app.train()
