@@ -1,7 +1,13 @@
-"""docker-compose.yml for real: a Debian-built image, a chain that keeps its state, a reusable deployment."""
+"""docker-compose.yml for real: the whole demo consortium trains in containers and survives a restart.
+
+A Debian-built image; the chain, deployment, onboarding, SuperLink, coordinator, three hospital
+SuperNodes and the submitted run; then `down` and `up` again: same contracts and members, no
+re-onboarding, and the next run's rounds continue on the chain.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -15,9 +21,13 @@ from bcfl.chain.anvil import free_port
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.devkeys import dev_account
+from bcfl.chain.ledger import RoundStatus
 from bcfl.chain.manifest import DeploymentManifest
+from bcfl.chain.registry import MemberStatus
 
 REPO = Path(__file__).resolve().parent.parent
+HOSPITALS = ("cleveland", "hungary", "va-long-beach")
+HOSPITAL_FILES = {"data.csv", "schema.json", "keystore.json", "keystore.password", "deployment.json"}
 pytestmark = pytest.mark.compose
 
 
@@ -27,11 +37,14 @@ class Compose:
     env: dict[str, str]
     port: int
 
-    def run(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 900, rounds: int | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        env = self.env if rounds is None else {**self.env, "BCFL_ROUNDS": str(rounds)}
         return subprocess.run(
             [*self.command, *args],
             cwd=REPO,
-            env=self.env,
+            env=env,
             capture_output=True,
             text=True,
             check=check,
@@ -41,29 +54,41 @@ class Compose:
     def container(self, service: str) -> str:
         return self.run("ps", "-q", service).stdout.strip()
 
+    def logs(self, *services: str) -> str:
+        return self.run("logs", "--no-color", *services, check=False).stdout
+
     def wait_exited(self, service: str, timeout_s: float = 120) -> int:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            state = subprocess.run(
-                ["docker", "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", self.container(service)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.split()
+            state = docker(
+                "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", self.container(service)
+            ).split()
             if state[0] == "exited":
                 return int(state[1])
             time.sleep(1)
-        raise AssertionError(
-            f"{service} still running after {timeout_s}s: {self.run('logs', service).stdout}"
-        )
+        raise AssertionError(f"{service} still running after {timeout_s}s: {self.logs()[-6000:]}")
+
+    def up_and_train(self, rounds: int) -> None:
+        """`up -d` with BCFL_ROUNDS=rounds; returns once the submitted run has completed."""
+        up = self.run("up", "-d", check=False, rounds=rounds)
+        assert up.returncode == 0, up.stderr[-3000:] + self.logs("deploy", "onboard")[-3000:]
+        code = self.wait_exited("submit", timeout_s=600)
+        assert code == 0, self.logs("submit", "coordinator", *(f"supernode-{h}" for h in HOSPITALS))[-8000:]
+
+    def read(self, service: str, path: str) -> str:
+        return docker("exec", self.container(service), "cat", path)
 
     def manifest(self, tmp_path: Path) -> DeploymentManifest:
         target = tmp_path / "deployment.json"
-        subprocess.run(
-            ["docker", "cp", f"{self.container('deploy')}:/data/deployment/deployment.json", str(target)],
-            check=True,
-        )
+        docker("cp", f"{self.container('deploy')}:/data/deployment/deployment.json", str(target))
         return DeploymentManifest.load(target)
+
+    def consortium(self, tmp_path: Path) -> Consortium:
+        return Consortium.connect(ChainClient(f"http://127.0.0.1:{self.port}"), self.manifest(tmp_path))
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=60).stdout
 
 
 @pytest.fixture(scope="module")
@@ -83,22 +108,73 @@ def compose() -> Iterator[Compose]:
         runner.run("down", "-v", check=False)
 
 
-def test_compose_up_deploys_and_resumes_from_saved_state(compose: Compose, tmp_path: Path) -> None:
-    up = compose.run("up", "-d", check=False)
-    assert up.returncode == 0, up.stderr
-    assert compose.wait_exited("deploy") == 0, compose.run("logs", "deploy").stdout
-    manifest = compose.manifest(tmp_path)
-    consortium = Consortium.connect(ChainClient(f"http://127.0.0.1:{compose.port}"), manifest)
-    assert consortium.registry.is_coordinator(dev_account(1).address)
-    member_id = consortium.registry.request_membership(dev_account(2), "Compose Hospital")
+def assert_rounds_recorded(consortium: Consortium, rounds: range, member_ids: set[int]) -> None:
+    """Each round finalized on chain with one registered update per hospital and a global model."""
+    assert consortium.ledger.round_count() == rounds[-1]
+    signers = {m.member_id: m.signer for m in consortium.registry.members()}
+    for number in rounds:
+        record = consortium.ledger.get_round(number)
+        assert record.status is RoundStatus.FINALIZED, number
+        assert record.global_model_hash != bytes(32) and record.aggregated_model_hash != bytes(32)
+        updates = consortium.ledger.updates(round_number=number)
+        assert {u.member_id for u in updates} == member_ids and record.update_count == len(member_ids)
+        assert all(u.signer == signers[u.member_id] and u.num_examples > 0 for u in updates)
+        (finalized,) = consortium.ledger.finalized_rounds(round_number=number)
+        assert set(finalized.participants) == member_ids
 
-    # Stop everything (the chain saves its state) and start again: nothing is redeployed or lost.
-    compose.run("stop")
-    up = compose.run("up", "-d", check=False)
-    assert up.returncode == 0, up.stderr
-    assert compose.wait_exited("deploy") == 0
-    assert "reusing" in compose.run("logs", "deploy").stdout
-    again = compose.manifest(tmp_path)
-    assert again.contracts == manifest.contracts
-    consortium = Consortium.connect(ChainClient(f"http://127.0.0.1:{compose.port}"), again)
-    assert consortium.registry.member(member_id).name == "Compose Hospital"
+
+@pytest.mark.timeout(1500)
+def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_path: Path) -> None:
+    compose.up_and_train(rounds=2)
+    assert compose.wait_exited("deploy") == 0 and compose.wait_exited("onboard") == 0
+    consortium = compose.consortium(tmp_path)
+    assert consortium.registry.is_coordinator(dev_account(1).address)
+
+    # Three hospitals, each with its own fresh key (not one of Anvil's public dev keys), approved.
+    members = consortium.registry.members()
+    assert sorted(m.name for m in members) == sorted(HOSPITALS)
+    assert all(m.status is MemberStatus.ACTIVE for m in members)
+    public_keys = {dev_account(i).address for i in range(10)}
+    assert not public_keys & {m.signer for m in members}
+    member_ids = {m.member_id for m in members}
+    assert_rounds_recorded(consortium, range(1, 3), member_ids)
+    first, second = consortium.ledger.get_round(1), consortium.ledger.get_round(2)
+    assert second.global_model_hash == first.aggregated_model_hash  # round 2 trained round 1's model
+    # The coordinator stored the global model under the hash registered on chain.
+    stored = docker("exec", compose.container("coordinator"), "ls", "/data/coordinator/run/models")
+    assert second.aggregated_model_hash.hex() in stored
+    journal = json.loads(compose.read("coordinator", "/data/coordinator/run/rounds.json"))
+    assert [entry["chain_round"] for entry in journal] == [1, 2]
+
+    # Each hospital's container holds only its own volume and none of the coordinator's settings.
+    passwords = [compose.read("coordinator", "/data/coordinator/keystore.password").strip()]
+    for hospital in HOSPITALS:
+        container = compose.container(f"supernode-{hospital}")
+        env = json.loads(docker("inspect", "-f", "{{json .Config.Env}}", container))
+        assert not [v for v in env if v.startswith("BCFL_COORDINATOR_")], env
+        mounts = json.loads(docker("inspect", "-f", "{{json .Mounts}}", container))
+        assert [(m["Destination"], m["Name"].endswith(f"hospital-{hospital}")) for m in mounts] == [
+            ("/data/hospital", True)
+        ]
+        files = docker("exec", container, "ls", "-A", "/data/hospital").split()
+        assert set(files) == HOSPITAL_FILES
+        passwords.append(compose.read(f"supernode-{hospital}", "/data/hospital/keystore.password").strip())
+    # No keystore password appears in any service's log.
+    logs = compose.logs()
+    assert "member #1" in logs and all(len(p) >= 16 and p not in logs for p in passwords)
+
+    # Stop and remove the containers, keep the volumes, start again with one more round.
+    down = compose.run("down", check=False)
+    assert down.returncode == 0, down.stderr
+    compose.up_and_train(rounds=1)
+    assert "reusing" in compose.logs("deploy")
+    onboard = compose.logs("onboard")
+    assert onboard.count("already onboarded") == len(HOSPITALS) and "keystore already there" in onboard
+    again = compose.consortium(tmp_path)
+    assert again.manifest.contracts == consortium.manifest.contracts
+    assert [(m.member_id, m.signer) for m in again.registry.members()] == [
+        (m.member_id, m.signer) for m in members
+    ]
+    assert_rounds_recorded(again, range(1, 4), member_ids)
+    journal = json.loads(compose.read("coordinator", "/data/coordinator/run/rounds.json"))
+    assert [entry["chain_round"] for entry in journal] == [1, 2, 3]

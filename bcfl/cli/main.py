@@ -11,6 +11,8 @@ from bcfl.cli import (
     chain_start,
     chain_status,
     demo,
+    demo_onboard,
+    demo_submit,
     keys_new,
     member_admin,
     member_governance,
@@ -42,6 +44,8 @@ member_app.command("reinstate")(member_admin.reinstate)
 member_app.command("list")(member_list.list_members)
 member_app.command("governance")(member_governance.governance)
 node_app.command("check")(node_check.check)
+app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
+app.command("demo-submit", hidden=True)(demo_submit.submit)
 
 
 @app.callback()

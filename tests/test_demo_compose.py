@@ -1,0 +1,101 @@
+"""The compose stack's onboarding (``bcfl demo-onboard``) on a real Anvil: complete, and safe to repeat."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bcfl.chain.anvil import AnvilNode
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.manifest import DeploymentManifest
+from bcfl.chain.registry import MemberStatus
+from bcfl.cli.demo_onboard import onboard
+from bcfl.demo.compose import OnboardingError, onboard_hospital, prepare_coordinator_key
+from bcfl.demo.heart import prepare_heart_hospitals
+from bcfl.demo.onboarding import new_keystore
+from tests.conftest import Actors
+
+
+def test_onboarding_twice_reuses_data_key_and_membership(
+    consortium: Consortium, actors: Actors, tmp_path: Path
+) -> None:
+    first = onboard_hospital(consortium, actors.admin, tmp_path, "hungary")
+    assert "created its key" in first.actions and "approved by the admin" in first.actions
+    folder = tmp_path / "hungary"
+    assert {p.name for p in folder.iterdir()} == {
+        "data.csv",
+        "schema.json",
+        "keystore.json",
+        "keystore.password",
+        "deployment.json",
+    }
+    assert stat.S_IMODE((folder / "keystore.password").stat().st_mode) == 0o600
+    assert DeploymentManifest.load(folder / "deployment.json") == consortium.manifest
+    keystore = (folder / "keystore.json").read_text()
+
+    again = onboard_hospital(consortium, actors.admin, tmp_path, "hungary")
+    assert again.actions == () and (again.member_id, again.address) == (first.member_id, first.address)
+    assert (folder / "keystore.json").read_text() == keystore
+    assert consortium.registry.member_count() == 1
+    member = consortium.registry.member(first.member_id)
+    assert member.status is MemberStatus.ACTIVE and member.signer == first.address
+
+
+def test_a_pending_request_is_approved_and_a_suspended_member_stops_the_onboarding(
+    consortium: Consortium, actors: Actors, tmp_path: Path
+) -> None:
+    # The last start stopped right after the hospital's own request: only the approval is missing.
+    prepare_heart_hospitals(tmp_path, ["cleveland"])
+    account = new_keystore(tmp_path / "cleveland")
+    consortium.client.transfer(actors.admin, account.address, 10**18)
+    member_id = consortium.registry.request_membership(account, "cleveland")
+    site = onboard_hospital(consortium, actors.admin, tmp_path, "cleveland")
+    assert site.actions == ("approved by the admin",) and site.member_id == member_id
+
+    consortium.registry.suspend(actors.admin, member_id, "audit")
+    with pytest.raises(OnboardingError, match="suspended"):
+        onboard_hospital(consortium, actors.admin, tmp_path, "cleveland")
+
+
+def test_coordinator_keystore_is_made_once_and_must_hold_the_role(
+    consortium: Consortium, actors: Actors, tmp_path: Path
+) -> None:
+    key = bytes(actors.coordinator.key)
+    assert prepare_coordinator_key(consortium, tmp_path / "coordinator", key) == (
+        actors.coordinator.address,
+        True,
+    )
+    assert prepare_coordinator_key(consortium, tmp_path / "coordinator", key)[1] is False
+    with pytest.raises(OnboardingError, match="coordinator role"):
+        prepare_coordinator_key(consortium, tmp_path / "outsider", bytes(actors.outsider.key))
+
+
+def test_cli_onboards_every_hospital_and_prints_no_secret(
+    consortium: Consortium, anvil: AnvilNode, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "deployment.json"
+    consortium.manifest.save(manifest)
+    app = typer.Typer()
+    app.command()(onboard)
+    args = ["--rpc-url", anvil.rpc_url, "--manifest", str(manifest), "--dev-account", "0"]
+    args += ["--hospitals-dir", str(tmp_path / "sites"), "--hospital", "hungary", "--hospital", "cleveland"]
+    args += ["--coordinator-dir", str(tmp_path / "coordinator")]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "hungary: member #1" in first.output and "cleveland: member #2" in first.output
+    assert "keystore created" in first.output and "PUBLIC" in first.output
+    for folder in (
+        tmp_path / "sites" / "hungary",
+        tmp_path / "sites" / "cleveland",
+        tmp_path / "coordinator",
+    ):
+        assert (folder / "keystore.password").read_text() not in first.output
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert second.output.count("already onboarded, nothing to do") == 2
+    assert "keystore already there" in second.output
+    assert consortium.registry.active_member_count() == 2
