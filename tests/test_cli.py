@@ -10,7 +10,9 @@ from typer.testing import CliRunner
 
 from bcfl.chain.anvil import AnvilNode
 from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
 from bcfl.chain.manifest import DeploymentManifest
+from bcfl.chain.reputation import ReputationParameters
 from bcfl.cli.main import app
 from tests.conftest import Actors
 
@@ -143,9 +145,12 @@ def test_deploy_checks_its_input_before_sending_anything(
         (["--admin", "12"], "--admin must be a 20-byte 0x-hex address"),
         (["--initial-reputation", "20000"], "initial_reputation"),
         (["--smoothing", "0"], "smoothing"),
+        (["--exclusion-threshold", "10001"], "exclusion_threshold"),
+        (["--exclusion-threshold", "6000"], "must be at least exclusion_threshold"),
     ):
         code, out = invoke("chain", "deploy", "--rpc-url", anvil.rpc_url, "--dev-account", "0", *args)
-        assert code != 0 and message in out and "Traceback" not in out, out
+        unwrapped = " ".join(out.replace("│", " ").split())  # the error box wraps long messages
+        assert code != 0 and message in unwrapped and "Traceback" not in out, out
     assert client.block_number() == before  # nothing was sent
     lower = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"  # lower-case addresses are fine
     out_path = tmp_path / "d.json"
@@ -163,6 +168,37 @@ def test_deploy_checks_its_input_before_sending_anything(
     )
     assert code == 0, out
     assert DeploymentManifest.load(out_path).coordinator == "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+
+def test_deploy_sets_the_reputation_parameters(anvil: AnvilNode, client: ChainClient, tmp_path: Path) -> None:
+    out_path = tmp_path / "d.json"
+    code, out = invoke(
+        "chain",
+        "deploy",
+        "--rpc-url",
+        anvil.rpc_url,
+        "--dev-account",
+        "0",
+        "--initial-reputation",
+        "6000",
+        "--smoothing",
+        "2500",
+        "--exclusion-threshold",
+        "6000",
+        "--out",
+        str(out_path),
+    )
+    assert code == 0, out
+    manifest = DeploymentManifest.load(out_path)
+    parameters = manifest.parameters
+    assert (parameters.initial_reputation, parameters.smoothing, parameters.exclusion_threshold) == (
+        6_000,
+        2_500,
+        6_000,
+    )
+    reputation = Consortium.connect(client, manifest).reputation
+    assert reputation.parameters() == ReputationParameters(6_000, 2_500, 6_000)
+    assert not reputation.is_excluded(1)  # a new member starts at the threshold, included
 
 
 def test_deploy_reuse_keeps_a_live_deployment(anvil: AnvilNode, manifest_path: Path) -> None:

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_PARAMETERS = DeploymentParameters(
     round_budget=1_000 * 10**18,
     initial_reputation=5_000,
-    smoothing=3_000,
+    smoothing=5_000,
+    exclusion_threshold=3_000,
     token_name="BCFL Reward",
     token_symbol="BCFLR",
 )
@@ -58,7 +59,14 @@ def deploy_consortium(
 
     registry = deploy("ConsortiumRegistry", deployer.address)
     ledger = deploy("RoundLedger", registry)
-    deploy("ReputationLedger", registry, ledger, parameters.initial_reputation, parameters.smoothing)
+    deploy(
+        "ReputationLedger",
+        registry,
+        ledger,
+        parameters.initial_reputation,
+        parameters.smoothing,
+        parameters.exclusion_threshold,
+    )
     distributor = deploy(
         "RewardDistributor",
         registry,

@@ -204,6 +204,15 @@ class ReputationLedgerAlreadyRecorded(ContractRevertError):
     arg_types = ("uint256", "uint64")
 
 
+class ReputationLedgerInitialBelowThreshold(ContractRevertError):
+    """The initial reputation is below the exclusion threshold: new members would start excluded."""
+
+    signature = "ReputationLedgerInitialBelowThreshold(uint16,uint16)"
+    selector = bytes.fromhex("5a94d6e4")
+    arg_names = ("initialReputation", "exclusionThreshold")
+    arg_types = ("uint16", "uint16")
+
+
 class ReputationLedgerLengthMismatch(ContractRevertError):
     """Member ids and scores differ in length."""
 
@@ -408,6 +417,7 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevertError]] = {
     ERC20InvalidSpender.selector: ERC20InvalidSpender,
     InvalidShortString.selector: InvalidShortString,
     ReputationLedgerAlreadyRecorded.selector: ReputationLedgerAlreadyRecorded,
+    ReputationLedgerInitialBelowThreshold.selector: ReputationLedgerInitialBelowThreshold,
     ReputationLedgerLengthMismatch.selector: ReputationLedgerLengthMismatch,
     ReputationLedgerNotSubmitted.selector: ReputationLedgerNotSubmitted,
     ReputationLedgerOutOfBounds.selector: ReputationLedgerOutOfBounds,

@@ -5,14 +5,16 @@ Every component finds the consortium through this one file.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bcfl.chain.artifacts import abi_hash
 from bcfl.chain.exceptions import ManifestError
 
-SCHEMA_VERSION = 1
+#: 2: the parameters gained ``exclusion_threshold`` (the ReputationLedger's third parameter).
+SCHEMA_VERSION = 2
 
 
 class ContractRecord(BaseModel):
@@ -33,8 +35,20 @@ class DeploymentParameters(BaseModel):
     round_budget: int = Field(ge=0, description="reward tokens (base units) paid at most per round")
     initial_reputation: int = Field(ge=0, le=10_000, description="reputation of a new member (bps)")
     smoothing: int = Field(ge=1, le=10_000, description="weight of a new score in the reputation EMA (bps)")
+    exclusion_threshold: int = Field(
+        ge=0, le=10_000, description="reputation below which a member's updates are not aggregated (bps)"
+    )
     token_name: str
     token_symbol: str
+
+    @model_validator(mode="after")
+    def _new_members_start_included(self) -> DeploymentParameters:
+        if self.initial_reputation < self.exclusion_threshold:
+            raise ValueError(
+                f"initial_reputation ({self.initial_reputation}) must be at least exclusion_threshold "
+                f"({self.exclusion_threshold}), or new members would start excluded"
+            )
+        return self
 
 
 class DeploymentManifest(BaseModel):
@@ -71,15 +85,21 @@ class DeploymentManifest(BaseModel):
             text = path.read_text()
         except OSError as exc:
             raise ManifestError(f"cannot read deployment manifest {path}: {exc.strerror}") from exc
+        # The schema version first, so that a manifest of an older deployment is named as such
+        # rather than as malformed: its contracts differ too, so it has to be redeployed.
         try:
-            manifest = cls.model_validate_json(text)
+            version = json.loads(text).get("schema_version", SCHEMA_VERSION)
+        except (ValueError, AttributeError):
+            version = SCHEMA_VERSION  # reported as malformed below
+        if version != SCHEMA_VERSION:
+            raise ManifestError(
+                f"manifest {path} has schema {version}, expected {SCHEMA_VERSION}: it describes a "
+                "deployment of older contracts; deploy again (bcfl chain deploy) to get a current one"
+            )
+        try:
+            return cls.model_validate_json(text)
         except ValidationError as exc:
             raise ManifestError(f"deployment manifest {path} is malformed: {exc}") from exc
-        if manifest.schema_version != SCHEMA_VERSION:
-            raise ManifestError(
-                f"manifest {path} has schema {manifest.schema_version}, expected {SCHEMA_VERSION}"
-            )
-        return manifest
 
     def stale_abis(self) -> list[str]:
         """Contracts whose ABI hash differs from this build's artifacts."""

@@ -1,4 +1,9 @@
-"""Typed access to the ReputationLedger, and the reference of its on-chain arithmetic."""
+"""Typed access to the ReputationLedger, and the reference of its on-chain arithmetic.
+
+A member whose reputation is below the exclusion threshold is excluded: its updates are still
+registered and scored, but not aggregated nor paid, until good scores lift its reputation back to
+the threshold (see ``docs/contracts.md``).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,20 @@ MAX_SCORE = 10_000
 def next_reputation(previous: int, contribution: int, smoothing: int) -> int:
     """The contract's update rule: an integer EMA in basis points, rounded down."""
     return (previous * (MAX_SCORE - smoothing) + contribution * smoothing) // MAX_SCORE
+
+
+def excluded(reputation: int, exclusion_threshold: int) -> bool:
+    """The contract's exclusion rule: a reputation strictly below the threshold (bps)."""
+    return reputation < exclusion_threshold
+
+
+@dataclass(frozen=True)
+class ReputationParameters:
+    """The ledger's parameters, in basis points."""
+
+    initial_reputation: int
+    smoothing: int
+    exclusion_threshold: int
 
 
 @dataclass(frozen=True)
@@ -48,9 +67,14 @@ class Reputation(ContractBinding):
             coordinator, "recordScores", round_number, list(member_ids), list(contributions)
         )
 
-    def set_parameters(self, admin: LocalAccount, initial_reputation: int, smoothing: int) -> TxReceipt:
-        """Change the initial reputation and smoothing factor (bps)."""
-        return self._transact(admin, "setParameters", initial_reputation, smoothing)
+    def set_parameters(
+        self, admin: LocalAccount, initial_reputation: int, smoothing: int, exclusion_threshold: int
+    ) -> TxReceipt:
+        """Change the initial reputation, smoothing factor and exclusion threshold (bps).
+
+        The initial reputation must be at least the threshold (a new member starts included).
+        """
+        return self._transact(admin, "setParameters", initial_reputation, smoothing, exclusion_threshold)
 
     def reputation_of(self, member_id: int) -> int:
         """Current reputation in basis points."""
@@ -62,10 +86,19 @@ class Reputation(ContractBinding):
         value: int = self._call("lastScoredRound", member_id)
         return value
 
-    def parameters(self) -> tuple[int, int]:
-        """(initial reputation, smoothing), in basis points."""
-        initial, smoothing = self._call("parameters")
-        return int(initial), int(smoothing)
+    def is_excluded(self, member_id: int) -> bool:
+        """Whether the member's updates are to be left out of aggregation (reputation < threshold)."""
+        value: bool = self._call("isExcluded", member_id)
+        return value
+
+    def parameters(self) -> ReputationParameters:
+        """Initial reputation, smoothing and exclusion threshold, in basis points."""
+        initial, smoothing, threshold = self._call("parameters")
+        return ReputationParameters(int(initial), int(smoothing), int(threshold))
+
+    def exclusion_threshold(self) -> int:
+        """Reputation (bps) below which a member is excluded."""
+        return self.parameters().exclusion_threshold
 
     def history(
         self,

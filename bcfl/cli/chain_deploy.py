@@ -44,6 +44,10 @@ def deploy(
     smoothing: Annotated[int, typer.Option(help="Weight of a new score in the EMA (bps).")] = (
         DEFAULT_PARAMETERS.smoothing
     ),
+    exclusion_threshold: Annotated[
+        int,
+        typer.Option(help="Reputation (bps) below which a member's updates are not aggregated; 0: never."),
+    ] = DEFAULT_PARAMETERS.exclusion_threshold,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,
@@ -67,11 +71,14 @@ def deploy(
                 round_budget=round_budget,
                 initial_reputation=initial_reputation,
                 smoothing=smoothing,
+                exclusion_threshold=exclusion_threshold,
                 token_name=DEFAULT_PARAMETERS.token_name,
                 token_symbol=DEFAULT_PARAMETERS.token_symbol,
             )
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"] for e in exc.errors()
+            )
             raise typer.BadParameter(problems) from None
         deployer = resolve_account(keystore, password_file, key_env, dev_account)
         with console.status("deploying") as status:

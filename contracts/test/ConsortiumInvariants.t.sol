@@ -56,11 +56,15 @@ contract ConsortiumHandler {
     uint256 public ghostRotationRuleBroken;
     /// @notice Every key `memberId` has held, oldest first (the last one is its current signer).
     mapping(uint64 memberId => address[]) private _signerHistory;
+    /// @notice Reputation parameters with an initial reputation below the exclusion threshold that were
+    /// accepted (must stay zero).
+    uint256 public ghostBadParametersAccepted;
     /// @notice Successful calls per action, for inspection.
     mapping(bytes4 selector => uint256) public calls;
 
     uint16 private _ghostInitial;
     uint16 private _ghostSmoothing;
+    uint16 private _ghostThreshold;
     mapping(uint64 memberId => uint16) private _ghostReputation;
     mapping(uint64 memberId => bool) private _ghostScored;
 
@@ -76,7 +80,7 @@ contract ConsortiumHandler {
         require(keys_.length == MEMBERS, "handler: one key per member");
         (_registry, _ledger, _reputation, _distributor) = (registry_, ledger_, reputation_, distributor_);
         (_admin, _coordinator, _keys) = (admin_, coordinator_, keys_);
-        (_ghostInitial, _ghostSmoothing) = reputation_.parameters();
+        (_ghostInitial, _ghostSmoothing, _ghostThreshold) = reputation_.parameters();
         ghostMaxBudget = distributor_.roundBudget();
         ghostNextBudget = ghostMaxBudget;
         for (uint256 i = 0; i < MEMBERS; ++i) {
@@ -257,11 +261,24 @@ contract ConsortiumHandler {
         ++calls[this.setRoundBudget.selector];
     }
 
-    function setReputationParameters(uint256 initial, uint256 smoothing) external {
-        _ghostInitial = uint16(initial % (MAX_SCORE + 1));
-        _ghostSmoothing = uint16(1 + smoothing % MAX_SCORE);
+    /// @notice Set the reputation parameters, with an exclusion threshold at most the initial reputation;
+    /// one time in eight, first try a threshold above it, which the ledger must refuse.
+    function setReputationParameters(uint256 initial, uint256 smoothing, uint256 threshold) external {
+        uint16 newInitial = uint16(initial % (MAX_SCORE + 1));
+        uint16 newSmoothing = uint16(1 + smoothing % MAX_SCORE);
+        if (threshold % 8 == 0 && newInitial < MAX_SCORE) {
+            uint16 tooHigh = uint16(newInitial + 1 + (threshold >> 3) % (MAX_SCORE - newInitial));
+            vm.prank(_admin);
+            try _reputation.setParameters(newInitial, newSmoothing, tooHigh) {
+                ++ghostBadParametersAccepted;
+                (_ghostInitial, _ghostSmoothing, _ghostThreshold) = (newInitial, newSmoothing, tooHigh);
+            } catch {}
+            return;
+        }
+        uint16 newThreshold = uint16(threshold % (uint256(newInitial) + 1));
         vm.prank(_admin);
-        _reputation.setParameters(_ghostInitial, _ghostSmoothing);
+        _reputation.setParameters(newInitial, newSmoothing, newThreshold);
+        (_ghostInitial, _ghostSmoothing, _ghostThreshold) = (newInitial, newSmoothing, newThreshold);
         ++calls[this.setReputationParameters.selector];
     }
 
@@ -339,6 +356,11 @@ contract ConsortiumHandler {
         return _ghostScored[memberId] ? _ghostReputation[memberId] : _ghostInitial;
     }
 
+    /// @notice The reputation parameters as the ghost model has them: initial, smoothing, exclusion threshold.
+    function expectedParameters() external view returns (uint16, uint16, uint16) {
+        return (_ghostInitial, _ghostSmoothing, _ghostThreshold);
+    }
+
     /// @notice The fuzzable actions.
     function selectors() external pure returns (bytes4[] memory out) {
         out = new bytes4[](10);
@@ -379,7 +401,8 @@ contract ConsortiumHandler {
 /// @notice Properties that hold whatever sequence of rounds, scores, payouts and admin changes the
 /// {ConsortiumHandler} produces: every round's budget is the one in force when it was opened, minting
 /// never outruns the budgets of paid rounds, each payout stays within its round's budget, rewards follow
-/// members across key rotations, and every reputation stays in [0, 10000] and matches the EMA formula.
+/// members across key rotations, every reputation stays in [0, 10000] and matches the EMA formula, and a
+/// member is excluded exactly when its reputation is below the threshold (never before it is first scored).
 /// @dev Deeper runs than the project default, so that each run goes through several paid rounds.
 /// forge-config: default.invariant.depth = 64
 contract ConsortiumInvariantTest is ConsortiumFixture {
@@ -444,6 +467,21 @@ contract ConsortiumInvariantTest is ConsortiumFixture {
             uint256 value = reputation.reputationOf(id);
             assertLe(value, reputation.MAX_SCORE(), "reputation <= 10000");
             assertEq(value, handler.expectedReputation(id), "reputation follows the EMA");
+        }
+    }
+
+    function invariant_ExcludedExactlyBelowTheThreshold() public view {
+        (uint16 initial, uint16 smoothing, uint16 threshold) = reputation.parameters();
+        (uint16 ghostInitial, uint16 ghostSmoothing, uint16 ghostThreshold) = handler.expectedParameters();
+        assertEq(initial, ghostInitial, "initial reputation");
+        assertEq(smoothing, ghostSmoothing, "smoothing");
+        assertEq(threshold, ghostThreshold, "exclusion threshold");
+        assertLe(threshold, initial, "a new member starts included");
+        assertEq(handler.ghostBadParametersAccepted(), 0, "initial reputation below the threshold accepted");
+        for (uint64 id = 1; id <= 6; ++id) {
+            bool excluded = reputation.isExcluded(id);
+            assertEq(excluded, reputation.reputationOf(id) < threshold, "excluded iff reputation < threshold");
+            if (reputation.lastScoredRound(id) == 0) assertFalse(excluded, "never scored, never excluded");
         }
     }
 

@@ -10,7 +10,8 @@ import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
 /// @title ReputationLedgerTest
 /// @notice The exponential moving average of {ReputationLedger}, checked value by value against
 /// new = (old * (10000 - smoothing) + contribution * smoothing) / 10000 (rounded down), with its bounds,
-/// submission gating and access rules.
+/// submission gating and access rules, and the exclusion threshold: who is excluded, exactly where it
+/// flips, and the way back for an excluded hospital that is scored well again.
 contract ReputationLedgerTest is ConsortiumFixture {
     uint256 private constant MAX = 10_000;
 
@@ -35,42 +36,60 @@ contract ReputationLedgerTest is ConsortiumFixture {
         reputation.recordScores(round, ids, scores);
     }
 
-    function _setParameters(uint16 initial, uint16 smoothing) private {
+    function _setParameters(uint16 initial, uint16 smoothing, uint16 threshold) private {
         vm.prank(ADMIN);
-        reputation.setParameters(initial, smoothing);
+        reputation.setParameters(initial, smoothing, threshold);
+    }
+
+    function _assertParameters(uint16 initial, uint16 smoothing, uint16 threshold) private view {
+        (uint16 actualInitial, uint16 actualSmoothing, uint16 actualThreshold) = reputation.parameters();
+        assertEq(actualInitial, initial, "initial reputation");
+        assertEq(actualSmoothing, smoothing, "smoothing");
+        assertEq(actualThreshold, threshold, "exclusion threshold");
     }
 
     // ---------------------------------------------------------------- construction
 
     function test_Constructor_SetsParameters() public {
-        (uint16 initial, uint16 smoothing) = reputation.parameters();
-        assertEq(initial, INITIAL_REPUTATION);
-        assertEq(smoothing, SMOOTHING);
+        _assertParameters(INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
         assertEq(reputation.MAX_SCORE(), MAX);
         assertEq(address(reputation.ledger()), address(ledger));
         assertEq(address(reputation.registry()), address(registry));
 
         // At deployment the deployer is the one who set the parameters.
         vm.expectEmit();
-        emit ReputationLedger.ReputationParametersSet(address(this), 0, 10_000);
-        new ReputationLedger(registry, ledger, 0, 10_000);
+        emit ReputationLedger.ReputationParametersSet(address(this), 0, 10_000, 0);
+        new ReputationLedger(registry, ledger, 0, 10_000, 0);
         vm.expectEmit();
-        emit ReputationLedger.ReputationParametersSet(STRANGER, 1, 1);
+        emit ReputationLedger.ReputationParametersSet(STRANGER, 1, 1, 1);
         vm.prank(STRANGER);
-        new ReputationLedger(registry, ledger, 1, 1);
+        new ReputationLedger(registry, ledger, 1, 1, 1);
+        // The bounds themselves are accepted: everyone starts at the top, and the top is the threshold.
+        ReputationLedger strict = new ReputationLedger(registry, ledger, 10_000, 10_000, 10_000);
+        (uint16 initial, uint16 smoothing, uint16 threshold) = strict.parameters();
+        assertEq(initial, 10_000);
+        assertEq(smoothing, 10_000);
+        assertEq(threshold, 10_000);
+        assertFalse(strict.isExcluded(1));
     }
 
     function test_Constructor_RevertsOnBadArguments() public {
         vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 10_001));
-        new ReputationLedger(registry, ledger, 10_001, SMOOTHING);
+        new ReputationLedger(registry, ledger, 10_001, SMOOTHING, EXCLUSION_THRESHOLD);
         vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 0));
-        new ReputationLedger(registry, ledger, INITIAL_REPUTATION, 0);
+        new ReputationLedger(registry, ledger, INITIAL_REPUTATION, 0, EXCLUSION_THRESHOLD);
         vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 10_001));
-        new ReputationLedger(registry, ledger, INITIAL_REPUTATION, 10_001);
+        new ReputationLedger(registry, ledger, INITIAL_REPUTATION, 10_001, EXCLUSION_THRESHOLD);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 10_001));
+        new ReputationLedger(registry, ledger, 10_000, SMOOTHING, 10_001);
+        vm.expectRevert(
+            abi.encodeWithSelector(ReputationLedger.ReputationLedgerInitialBelowThreshold.selector, 2_999, 3_000)
+        );
+        new ReputationLedger(registry, ledger, 2_999, SMOOTHING, 3_000);
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new ReputationLedger(registry, RoundLedger(address(0)), INITIAL_REPUTATION, SMOOTHING);
+        new ReputationLedger(registry, RoundLedger(address(0)), INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new ReputationLedger(ConsortiumRegistry(address(0)), ledger, INITIAL_REPUTATION, SMOOTHING);
+        new ReputationLedger(ConsortiumRegistry(address(0)), ledger, INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
     }
 
     // ---------------------------------------------------------------- arithmetic
@@ -111,7 +130,7 @@ contract ReputationLedgerTest is ConsortiumFixture {
     }
 
     function test_RecordScores_RoundsDown() public {
-        _setParameters(5_000, 3_333);
+        _setParameters(5_000, 3_333, EXCLUSION_THRESHOLD);
         // (5000 * 6667 + 1 * 3333) / 10000 = 3333.8333 -> 3333
         _record(1, _ids(1), _scores(1));
         assertEq(reputation.reputationOf(1), 3_333);
@@ -123,13 +142,13 @@ contract ReputationLedgerTest is ConsortiumFixture {
 
     function test_RecordScores_ExtremeParameters() public {
         // Full smoothing: the reputation becomes the latest score.
-        _setParameters(10_000, 10_000);
+        _setParameters(10_000, 10_000, EXCLUSION_THRESHOLD);
         _record(1, _ids(1, 2), _scores(0, 10_000));
         assertEq(reputation.reputationOf(1), 0);
         assertEq(reputation.reputationOf(2), 10_000);
 
         // Minimal smoothing: (0 * 9999 + 10000 * 1) / 10000 = 1; (10000 * 9999 + 0) / 10000 = 9999.
-        _setParameters(0, 1);
+        _setParameters(0, 1, 0);
         _record(2, _ids(1), _scores(10_000));
         assertEq(reputation.reputationOf(1), 1);
         _record(3, _ids(1), _scores(0));
@@ -211,11 +230,9 @@ contract ReputationLedgerTest is ConsortiumFixture {
     function test_SetParameters() public {
         _record(1, _ids(1), _scores(8_000)); // 5900
         vm.expectEmit(true, true, true, true, address(reputation));
-        emit ReputationLedger.ReputationParametersSet(ADMIN, 2_000, 5_000);
-        _setParameters(2_000, 5_000);
-        (uint16 initial, uint16 smoothing) = reputation.parameters();
-        assertEq(initial, 2_000);
-        assertEq(smoothing, 5_000);
+        emit ReputationLedger.ReputationParametersSet(ADMIN, 2_000, 5_000, 1_500);
+        _setParameters(2_000, 5_000, 1_500);
+        _assertParameters(2_000, 5_000, 1_500);
 
         // A scored member keeps its reputation; unscored members report the new initial value.
         assertEq(reputation.reputationOf(1), 5_900);
@@ -224,32 +241,136 @@ contract ReputationLedgerTest is ConsortiumFixture {
         _record(2, _ids(1, 3), _scores(0, 10_000));
         assertEq(reputation.reputationOf(1), 2_950);
         assertEq(reputation.reputationOf(3), 6_000); // (2000 * 5000 + 10000 * 5000) / 10000
+        assertFalse(reputation.isExcluded(1));
+        assertFalse(reputation.isExcluded(3));
     }
 
     function test_SetParameters_EventNamesTheCallingAdmin() public {
         vm.prank(ADMIN);
         registry.grantRole(bytes32(0), STRANGER);
         vm.expectEmit(true, true, true, true, address(reputation));
-        emit ReputationLedger.ReputationParametersSet(STRANGER, 1_234, 4_321);
+        emit ReputationLedger.ReputationParametersSet(STRANGER, 1_234, 4_321, 1_000);
         vm.prank(STRANGER);
-        reputation.setParameters(1_234, 4_321);
+        reputation.setParameters(1_234, 4_321, 1_000);
     }
 
     function test_SetParameters_Reverts() public {
         vm.startPrank(ADMIN);
         vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 10_001));
-        reputation.setParameters(10_001, 1);
+        reputation.setParameters(10_001, 1, 0);
         vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 0));
-        reputation.setParameters(1, 0);
+        reputation.setParameters(1, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 65_535));
-        reputation.setParameters(1, 65_535);
+        reputation.setParameters(1, 65_535, 0);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 10_001));
+        reputation.setParameters(10_000, 1, 10_001);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerOutOfBounds.selector, 65_535));
+        reputation.setParameters(10_000, 1, 65_535);
+        // A new member must not start excluded.
+        vm.expectRevert(
+            abi.encodeWithSelector(ReputationLedger.ReputationLedgerInitialBelowThreshold.selector, 2_999, 3_000)
+        );
+        reputation.setParameters(2_999, 1, 3_000);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerInitialBelowThreshold.selector, 0, 1));
+        reputation.setParameters(0, 1, 1);
         vm.stopPrank();
 
         vm.expectRevert(
             abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessUnauthorized.selector, COORDINATOR, bytes32(0))
         );
         vm.prank(COORDINATOR);
-        reputation.setParameters(1, 1);
+        reputation.setParameters(1, 1, 1);
+        _assertParameters(INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
+    }
+
+    function testFuzz_SetParameters_InitialBelowThresholdReverts(uint16 initial, uint16 threshold) public {
+        threshold = uint16(bound(threshold, 1, MAX));
+        initial = uint16(bound(initial, 0, threshold - 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(ReputationLedger.ReputationLedgerInitialBelowThreshold.selector, initial, threshold)
+        );
+        _setParameters(initial, SMOOTHING, threshold);
+        _assertParameters(INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
+    }
+
+    // ---------------------------------------------------------------- exclusion
+
+    function test_IsExcluded_FlipsExactlyAtTheThreshold() public {
+        // Full smoothing makes the reputation the latest score, so it can be put anywhere.
+        _setParameters(5_000, 10_000, 3_000);
+        assertFalse(reputation.isExcluded(1), "a member never scored starts included");
+        _record(1, _ids(1, 2), _scores(3_000, 2_999));
+        assertFalse(reputation.isExcluded(1), "at the threshold: included");
+        assertTrue(reputation.isExcluded(2), "one point below: excluded");
+        _record(2, _ids(1), _scores(2_999));
+        assertTrue(reputation.isExcluded(1));
+        _record(3, _ids(1), _scores(3_000));
+        assertFalse(reputation.isExcluded(1));
+        assertFalse(reputation.isExcluded(3), "never scored");
+        assertFalse(reputation.isExcluded(42), "not a member");
+
+        // Moving the threshold flips exclusion at once, without any score.
+        _setParameters(5_000, 10_000, 3_001);
+        assertTrue(reputation.isExcluded(1));
+        assertTrue(reputation.isExcluded(2));
+        _setParameters(5_000, 10_000, 2_999);
+        assertFalse(reputation.isExcluded(1));
+        assertFalse(reputation.isExcluded(2));
+        // A threshold of 0 excludes no one, even at reputation 0.
+        _setParameters(0, 10_000, 0);
+        assertFalse(reputation.isExcluded(3));
+    }
+
+    /// @dev The story of a poisoner with the Python deployment defaults (initial 5,000, smoothing 5,000,
+    /// threshold 3,000): one round scored 0 excludes it; it keeps submitting (its updates are registered,
+    /// left out of the aggregate and scored) and good scores bring it back.
+    function test_Recovery_ExcludedMemberComesBackWithGoodScores() public {
+        _setParameters(5_000, 5_000, 3_000);
+        // Round 1: B's update scored 0: (5000 + 0) / 2 = 2500 < 3000.
+        _record(1, _ids(1, 2), _scores(8_000, 0));
+        assertEq(reputation.reputationOf(2), 2_500);
+        assertTrue(reputation.isExcluded(2));
+        assertFalse(reputation.isExcluded(1));
+
+        // Round 2: B's update was registered but left out of the aggregate; it is scored all the same.
+        // (2500 + 3000) / 2 = 2750: a score at the threshold is not enough to come back.
+        assertTrue(ledger.hasSubmitted(2, 2));
+        assertFalse(ledger.isParticipant(2, 2));
+        _record(2, _ids(2), _scores(3_000));
+        assertEq(reputation.reputationOf(2), 2_750);
+        assertTrue(reputation.isExcluded(2));
+
+        // Round 4: (2750 + 3250) / 2 = 3000: back at the threshold, aggregated (and so paid) again.
+        _finalize(3, _ids(1));
+        uint256 round = _openRound();
+        _submit(round, _keys(KEY_A, KEY_B));
+        _record(round, _ids(2), _scores(3_250));
+        assertEq(reputation.reputationOf(2), 3_000);
+        assertFalse(reputation.isExcluded(2));
+        _finalize(round, _ids(1, 2));
+        assertTrue(ledger.isParticipant(round, 2));
+    }
+
+    /// @dev With smoothing 5,000 and threshold 3,000 one round scored s takes r to (r + s) / 2: a score of
+    /// 6,000 or more brings back any member, and scores below the threshold never do.
+    function testFuzz_Recovery_HalfSmoothing(uint16 start, uint16 good, uint16 bad) public {
+        start = uint16(bound(start, 0, 2_999));
+        good = uint16(bound(good, 6_000, MAX));
+        bad = uint16(bound(bad, 0, 2_999));
+        // Put member 1 at `start` with full smoothing, then switch to half smoothing.
+        _setParameters(5_000, 10_000, 3_000);
+        _record(1, _ids(1), _scores(start));
+        assertTrue(reputation.isExcluded(1));
+        _setParameters(5_000, 5_000, 3_000);
+
+        _record(2, _ids(1), _scores(bad));
+        assertEq(reputation.reputationOf(1), (uint256(start) + bad) / 2);
+        assertTrue(reputation.isExcluded(1), "a score below the threshold never brings a member back");
+
+        uint256 before = reputation.reputationOf(1);
+        _record(3, _ids(1), _scores(good));
+        assertEq(reputation.reputationOf(1), (before + good) / 2);
+        assertFalse(reputation.isExcluded(1), "one round scored 6000 or more is enough");
     }
 
     // ---------------------------------------------------------------- fuzz
@@ -257,15 +378,18 @@ contract ReputationLedgerTest is ConsortiumFixture {
     function testFuzz_RecordScores_MatchesFormulaWithinBounds(
         uint16 initial,
         uint16 smoothing,
+        uint16 threshold,
         uint16 s1,
         uint16 s2,
         uint16 s3
     ) public {
         initial = uint16(bound(initial, 0, MAX));
         smoothing = uint16(bound(smoothing, 1, MAX));
+        threshold = uint16(bound(threshold, 0, initial));
         uint16[3] memory scores = [uint16(bound(s1, 0, MAX)), uint16(bound(s2, 0, MAX)), uint16(bound(s3, 0, MAX))];
-        _setParameters(initial, smoothing);
+        _setParameters(initial, smoothing, threshold);
         assertEq(reputation.reputationOf(1), initial);
+        assertFalse(reputation.isExcluded(1), "a member never scored starts included");
 
         uint256 expected = initial;
         for (uint256 round = 1; round <= 3; ++round) {
@@ -275,6 +399,7 @@ contract ReputationLedgerTest is ConsortiumFixture {
             uint256 actual = reputation.reputationOf(1);
             assertEq(actual, expected, "reputation follows the EMA formula");
             assertLe(actual, MAX, "reputation within [0, 10000]");
+            assertEq(reputation.isExcluded(1), actual < threshold, "excluded iff below the threshold");
             // The average lies between the previous value and the score.
             uint256 lo = previous < scores[round - 1] ? previous : scores[round - 1];
             uint256 hi = previous < scores[round - 1] ? scores[round - 1] : previous;

@@ -391,9 +391,29 @@ def test_malformed_manifests(tmp_path: Path, consortium: Consortium) -> None:
     with pytest.raises(ManifestError, match="malformed"):
         DeploymentManifest.load(path)
     data = json.loads(consortium.manifest.model_dump_json())
+    data["parameters"]["exclusion_threshold"] = data["parameters"]["initial_reputation"] + 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(ManifestError, match="must be at least exclusion_threshold"):
+        DeploymentManifest.load(path)
+    data = json.loads(consortium.manifest.model_dump_json())
     data["schema_version"] = 99
     path.write_text(json.dumps(data))
     with pytest.raises(ManifestError, match="schema 99"):
+        DeploymentManifest.load(path)
+    path.write_text("[]")
+    with pytest.raises(ManifestError, match="malformed"):
+        DeploymentManifest.load(path)
+
+
+def test_a_manifest_of_schema_1_is_named_as_old(tmp_path: Path, consortium: Consortium) -> None:
+    # Schema 1 predates the exclusion threshold: its ReputationLedger takes two parameters, so it is
+    # refused by its version (deploy again), not reported as a missing field.
+    data = json.loads(consortium.manifest.model_dump_json())
+    data["schema_version"] = 1
+    del data["parameters"]["exclusion_threshold"]
+    path = tmp_path / "deployment.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ManifestError, match=r"schema 1, expected 2: .*deploy again"):
         DeploymentManifest.load(path)
 
 

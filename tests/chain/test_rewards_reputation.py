@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,7 +14,7 @@ from bcfl.chain.consortium import Consortium
 from bcfl.chain.deploy import DEFAULT_PARAMETERS
 from bcfl.chain.exceptions import UnknownRevertError
 from bcfl.chain.registry import ADMIN_ROLE, COORDINATOR_ROLE
-from bcfl.chain.reputation import MAX_SCORE, Reputation, next_reputation
+from bcfl.chain.reputation import MAX_SCORE, Reputation, ReputationParameters, excluded, next_reputation
 from tests.chain.helpers import h, run_round
 from tests.conftest import Actors
 
@@ -20,6 +22,7 @@ HYPOTHESIS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 INITIAL, SMOOTHING = DEFAULT_PARAMETERS.initial_reputation, DEFAULT_PARAMETERS.smoothing
+THRESHOLD = DEFAULT_PARAMETERS.exclusion_threshold
 BUDGET = DEFAULT_PARAMETERS.round_budget
 
 
@@ -38,7 +41,7 @@ def test_reputation_follows_the_reference_ema(
     consortium: Consortium, actors: Actors, members: list[int]
 ) -> None:
     reputation = consortium.reputation
-    assert reputation.parameters() == (INITIAL, SMOOTHING)
+    assert reputation.parameters() == ReputationParameters(INITIAL, SMOOTHING, THRESHOLD)
     assert [reputation.reputation_of(m) for m in members] == [INITIAL] * 3
     assert [reputation.last_scored_round(m) for m in members] == [0] * 3
 
@@ -50,6 +53,7 @@ def test_reputation_follows_the_reference_ema(
             previous = expected[member_id]
             expected[member_id] = next_reputation(previous, contribution, SMOOTHING)
             assert reputation.reputation_of(member_id) == expected[member_id]
+            assert reputation.is_excluded(member_id) == excluded(expected[member_id], THRESHOLD)
             assert reputation.last_scored_round(member_id) == round_number
             (change,) = reputation.history(member_id=member_id, round_number=round_number)
             assert (change.contribution, change.previous, change.current) == (
@@ -58,7 +62,7 @@ def test_reputation_follows_the_reference_ema(
                 expected[member_id],
             )
     assert expected[members[0]] == next_reputation(
-        next_reputation(next_reputation(5_000, 10_000, 3_000), 9_999, 3_000), 0, 3_000
+        next_reputation(next_reputation(INITIAL, 10_000, SMOOTHING), 9_999, SMOOTHING), 0, SMOOTHING
     )
     assert len(reputation.history()) == 9
     assert [c.round for c in reputation.history(member_id=members[1])] == [1, 2, 3]
@@ -71,6 +75,12 @@ def test_next_reputation_reference() -> None:
     assert next_reputation(3, 0, 5_000) == 1  # rounds down
     assert next_reputation(7_777, 1_234, MAX_SCORE) == 1_234
     assert next_reputation(MAX_SCORE, MAX_SCORE, 1) == MAX_SCORE
+    # The deployment defaults: half smoothing, threshold 3,000.
+    assert (INITIAL, SMOOTHING, THRESHOLD) == (5_000, 5_000, 3_000)
+    assert next_reputation(5_000, 0, 5_000) == 2_500 and excluded(2_500, 3_000)
+    assert next_reputation(2_500, 3_500, 5_000) == 3_000 and not excluded(3_000, 3_000)
+    assert next_reputation(0, 6_000, 5_000) == 3_000  # one round at 6,000 brings anyone back
+    assert not excluded(0, 0)  # a threshold of 0 excludes no one
 
 
 def test_only_some_members_need_scores(consortium: Consortium, actors: Actors, members: list[int]) -> None:
@@ -111,32 +121,158 @@ def test_score_bounds(consortium: Consortium, actors: Actors, members: list[int]
 
 def test_parameter_bounds_and_access(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     reputation = consortium.reputation
-    for initial, smoothing, offending in (
-        (MAX_SCORE + 1, 1, MAX_SCORE + 1),
-        (0, 0, 0),
-        (0, MAX_SCORE + 1, MAX_SCORE + 1),
+    for initial, smoothing, threshold, offending in (
+        (MAX_SCORE + 1, 1, 0, MAX_SCORE + 1),
+        (0, 0, 0, 0),
+        (0, MAX_SCORE + 1, 0, MAX_SCORE + 1),
+        (MAX_SCORE, 1, MAX_SCORE + 1, MAX_SCORE + 1),
     ):
         with pytest.raises(errors.ReputationLedgerOutOfBounds) as exc:
-            reputation.set_parameters(actors.admin, initial, smoothing)
+            reputation.set_parameters(actors.admin, initial, smoothing, threshold)
         assert exc.value.args_by_name == {"value": offending}
     for caller in (actors.coordinator, actors.hospitals[0], actors.outsider):
         with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc_access:
-            reputation.set_parameters(caller, 1_000, 1_000)
+            reputation.set_parameters(caller, 1_000, 1_000, 1_000)
         assert exc_access.value.args_by_name == {"account": caller.address, "role": ADMIN_ROLE}
-    assert reputation.parameters() == (INITIAL, SMOOTHING)
+    assert reputation.parameters() == ReputationParameters(INITIAL, SMOOTHING, THRESHOLD)
 
-    reputation.set_parameters(actors.admin, 0, MAX_SCORE)
-    assert reputation.parameters() == (0, MAX_SCORE)
+    reputation.set_parameters(actors.admin, 0, MAX_SCORE, 0)
+    assert reputation.parameters() == ReputationParameters(0, MAX_SCORE, 0)
+    assert reputation.exclusion_threshold() == 0
     params = reputation.events("ReputationParametersSet")
     assert [e.args for e in params] == [
-        {"setBy": actors.admin.address, "initialReputation": INITIAL, "smoothing": SMOOTHING},
-        {"setBy": actors.admin.address, "initialReputation": 0, "smoothing": MAX_SCORE},
+        {
+            "setBy": actors.admin.address,
+            "initialReputation": INITIAL,
+            "smoothing": SMOOTHING,
+            "exclusionThreshold": THRESHOLD,
+        },
+        {
+            "setBy": actors.admin.address,
+            "initialReputation": 0,
+            "smoothing": MAX_SCORE,
+            "exclusionThreshold": 0,
+        },
     ]
     # A member never scored has the new initial reputation; full smoothing takes the score as is.
     assert reputation.reputation_of(members[0]) == 0
     round_number = all_submit(consortium, actors, members)
     reputation.record_scores(actors.coordinator, round_number, members, [1_234, 0, MAX_SCORE])
     assert [reputation.reputation_of(m) for m in members] == [1_234, 0, MAX_SCORE]
+    assert not any(reputation.is_excluded(m) for m in members)  # a threshold of 0 excludes no one
+
+
+# == exclusion =====================================================================================
+def test_initial_below_threshold_is_refused(
+    client: ChainClient, consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    reputation = consortium.reputation
+    # New members must not start excluded: at setParameters...
+    for initial, threshold in ((2_999, 3_000), (0, 1), (MAX_SCORE - 1, MAX_SCORE)):
+        with pytest.raises(errors.ReputationLedgerInitialBelowThreshold) as exc:
+            reputation.set_parameters(actors.admin, initial, SMOOTHING, threshold)
+        assert exc.value.args_by_name == {"initialReputation": initial, "exclusionThreshold": threshold}
+    assert reputation.parameters() == ReputationParameters(INITIAL, SMOOTHING, THRESHOLD)
+    # ...and at deployment.
+    with pytest.raises(errors.ReputationLedgerInitialBelowThreshold) as exc:
+        client.deploy(
+            "ReputationLedger",
+            actors.admin,
+            consortium.registry.address,
+            consortium.ledger.address,
+            10,
+            1,
+            11,
+        )
+    assert exc.value.args_by_name == {"initialReputation": 10, "exclusionThreshold": 11}
+    # At the bounds: everyone starts at the top, and the top is the threshold.
+    reputation.set_parameters(actors.admin, MAX_SCORE, SMOOTHING, MAX_SCORE)
+    assert reputation.parameters() == ReputationParameters(MAX_SCORE, SMOOTHING, MAX_SCORE)
+    assert not reputation.is_excluded(members[0])
+
+
+def test_is_excluded_flips_exactly_at_the_threshold(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    reputation = consortium.reputation
+    assert reputation.exclusion_threshold() == THRESHOLD
+    assert not any(reputation.is_excluded(m) for m in [*members, 99])  # never scored: included
+    # Full smoothing makes the reputation the latest score.
+    reputation.set_parameters(actors.admin, INITIAL, MAX_SCORE, THRESHOLD)
+    round_number = all_submit(consortium, actors, members)
+    reputation.record_scores(
+        actors.coordinator, round_number, members, [THRESHOLD, THRESHOLD - 1, THRESHOLD + 1]
+    )
+    assert [reputation.is_excluded(m) for m in members] == [False, True, False]
+    # The admin's threshold applies at once, with no new score.
+    reputation.set_parameters(actors.admin, INITIAL, MAX_SCORE, THRESHOLD + 1)
+    assert [reputation.is_excluded(m) for m in members] == [True, True, False]
+    reputation.set_parameters(actors.admin, INITIAL, MAX_SCORE, THRESHOLD - 1)
+    assert [reputation.is_excluded(m) for m in members] == [False, False, False]
+
+
+def rounds_until(start: int, score: int, goal: Callable[[int], bool]) -> int:
+    """Rounds of a constant score, by the reference EMA, until ``goal`` holds for the reputation."""
+    value, rounds = start, 0
+    while not goal(value):
+        value, rounds = next_reputation(value, score, SMOOTHING), rounds + 1
+    return rounds
+
+
+def test_a_poisoner_is_excluded_and_comes_back(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    """The way back, as the coordinator plays it: every member keeps submitting signed updates, all
+    are registered and scored, only members not excluded are aggregated and paid."""
+    reputation, distributor = consortium.reputation, consortium.distributor
+    honest, poisoner = members[:2], members[2]
+    keys = dict(zip(members, actors.hospitals[:3], strict=True))
+    history: list[tuple[int, bool, int]] = []  # (round, poisoner aggregated, reputation after)
+
+    def play(poisoner_score: int) -> None:
+        included = [m for m in members if not reputation.is_excluded(m)]
+        round_number = run_round(consortium, actors.coordinator, keys, participants=included)
+        assert all(consortium.ledger.has_submitted(round_number, m) for m in members)
+        scores = {**dict.fromkeys(honest, 9_000), poisoner: poisoner_score}
+        reputation.record_scores(actors.coordinator, round_number, members, [scores[m] for m in members])
+        distributor.pay_round(actors.coordinator, round_number, included, [10**18] * len(included))
+        history.append((round_number, poisoner in included, reputation.reputation_of(poisoner)))
+
+    # Scored 0 (its update is far from the others'): with the defaults one round is enough.
+    to_exclusion = rounds_until(INITIAL, 0, lambda r: excluded(r, THRESHOLD))
+    assert to_exclusion == 1  # (5000 + 0) / 2 = 2500 < 3000
+    for _ in range(3):
+        play(0)
+    assert [r for _, _, r in history] == [2_500, 1_250, 625]
+    assert [aggregated for _, aggregated, _ in history] == [True, False, False]
+    assert reputation.is_excluded(poisoner)
+    # Left out of the aggregate, so not paid: the distributor refuses to pay a non-participant.
+    with pytest.raises(errors.RewardDistributorNotParticipant):
+        distributor.pay_round(
+            actors.coordinator, run_round(consortium, actors.coordinator, keys, honest), [poisoner], [1]
+        )
+
+    # It turns honest: a score of 4,000 takes it back to the threshold in the expected rounds.
+    to_recovery = rounds_until(625, 4_000, lambda r: not excluded(r, THRESHOLD))
+    assert to_recovery == 2  # 625 -> 2312 -> 3156
+    for _ in range(to_recovery):
+        assert reputation.is_excluded(poisoner)
+        play(4_000)
+    assert [r for _, _, r in history[3:]] == [2_312, 3_156]
+    assert not reputation.is_excluded(poisoner)
+    play(4_000)  # aggregated (and paid) again
+    final_round, aggregated, _ = history[-1]
+    assert aggregated and consortium.ledger.is_participant(final_round, poisoner)
+    assert [p.round for p in distributor.payments(member_id=poisoner)] == [history[0][0], final_round]
+    # The whole story is in the logs.
+    assert [(c.contribution, c.current) for c in reputation.history(member_id=poisoner)] == [
+        (0, 2_500),
+        (0, 1_250),
+        (0, 625),
+        (4_000, 2_312),
+        (4_000, 3_156),
+        (4_000, 3_578),
+    ]
 
 
 def test_record_scores_needs_the_coordinator(
@@ -483,6 +619,7 @@ def test_property_reputation_arithmetic(
     @HYPOTHESIS
     @given(
         initial=st.integers(0, MAX_SCORE),
+        threshold_seed=st.integers(0, MAX_SCORE),
         steps=st.lists(
             st.tuples(
                 st.integers(1, MAX_SCORE),
@@ -492,9 +629,10 @@ def test_property_reputation_arithmetic(
             max_size=len(scored_rounds),
         ),
     )
-    def check(initial: int, steps: list[tuple[int, list[int | None]]]) -> None:
+    def check(initial: int, threshold_seed: int, steps: list[tuple[int, list[int | None]]]) -> None:
         # A fresh ReputationLedger per example (on the same registry and round ledger) starts every
         # member at ``initial``; each step may change the smoothing, then scores some of the members.
+        threshold = threshold_seed % (initial + 1)
         address, _ = client.deploy(
             "ReputationLedger",
             actors.admin,
@@ -502,13 +640,14 @@ def test_property_reputation_arithmetic(
             consortium.ledger.address,
             initial,
             steps[0][0],
+            threshold,
         )
         reputation = Reputation(client, address)
         expected = dict.fromkeys(members, initial)
         smoothing = steps[0][0]
         for round_number, (step_smoothing, contributions) in zip(scored_rounds, steps, strict=False):
             if step_smoothing != smoothing:
-                reputation.set_parameters(actors.admin, initial, step_smoothing)
+                reputation.set_parameters(actors.admin, initial, step_smoothing, threshold)
                 smoothing = step_smoothing
             scored = [(m, c) for m, c in zip(members, contributions, strict=True) if c is not None]
             reputation.record_scores(
@@ -519,10 +658,13 @@ def test_property_reputation_arithmetic(
             on_chain = {m: reputation.reputation_of(m) for m in members}
             assert on_chain == expected
             assert all(0 <= value <= MAX_SCORE for value in on_chain.values())
+            assert {m: reputation.is_excluded(m) for m in members} == {
+                m: excluded(value, threshold) for m, value in expected.items()
+            }
             assert [c.current for c in reputation.history(round_number=round_number)] == [
                 expected[m] for m, _ in scored
             ]
-        assert reputation.parameters() == (initial, smoothing)
+        assert reputation.parameters() == ReputationParameters(initial, smoothing, threshold)
         longest[0] = max(longest[0], len(steps))
 
     check()

@@ -21,6 +21,7 @@ abstract contract ConsortiumFixture is Test {
 
     uint16 internal constant INITIAL_REPUTATION = 5_000;
     uint16 internal constant SMOOTHING = 3_000;
+    uint16 internal constant EXCLUSION_THRESHOLD = 3_000;
     uint256 internal constant ROUND_BUDGET = 1_000 ether;
     string internal constant TOKEN_NAME = "BCFL Reward";
     string internal constant TOKEN_SYMBOL = "BCFLR";
@@ -43,7 +44,7 @@ abstract contract ConsortiumFixture is Test {
     function setUp() public virtual {
         registry = new ConsortiumRegistry(ADMIN);
         ledger = new RoundLedger(registry);
-        reputation = new ReputationLedger(registry, ledger, INITIAL_REPUTATION, SMOOTHING);
+        reputation = new ReputationLedger(registry, ledger, INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
         distributor = new RewardDistributor(registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, ROUND_BUDGET);
         // The distributor creates the token and is its only minter: no role to grant.
         token = distributor.token();

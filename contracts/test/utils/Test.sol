@@ -61,11 +61,23 @@ abstract contract Test {
     }
 
     function assertTrue(bool condition) internal pure {
-        if (!condition) fail("expected true");
+        assertTrue(condition, "");
+    }
+
+    function assertTrue(bool condition, string memory message) internal pure {
+        if (!condition) {
+            fail(bytes(message).length == 0 ? "expected true" : string.concat(message, " (expected true)"));
+        }
     }
 
     function assertFalse(bool condition) internal pure {
-        if (condition) fail("expected false");
+        assertFalse(condition, "");
+    }
+
+    function assertFalse(bool condition, string memory message) internal pure {
+        if (condition) {
+            fail(bytes(message).length == 0 ? "expected false" : string.concat(message, " (expected false)"));
+        }
     }
 
     function assertEq(uint256 a, uint256 b) internal pure {
@@ -77,7 +89,11 @@ abstract contract Test {
     }
 
     function assertEq(bool a, bool b) internal pure {
-        if (a != b) _fail2("assertEq(bool)", a ? "true" : "false", "!=", b ? "true" : "false", "");
+        assertEq(a, b, "");
+    }
+
+    function assertEq(bool a, bool b, string memory message) internal pure {
+        if (a != b) _fail2("assertEq(bool)", a ? "true" : "false", "!=", b ? "true" : "false", message);
     }
 
     function assertEq(address a, address b) internal pure {
