@@ -16,6 +16,8 @@ from bcfl.chain.ledger import RoundStatus
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.models.records import to_record
 from bcfl.models.store import ModelStore
+from coordinator.aggregation import AGGREGATIONS
+from coordinator.errors import CoordinatorError
 from coordinator.journal import RunJournal
 from coordinator.settings import load_settings
 from coordinator.strategy import LedgerFedAvg
@@ -59,6 +61,11 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
     seed = int(run["seed"])
     store = ModelStore(settings.run_dir / "models")
     initial = resume_point(consortium, store) or get_arrays(build_model(schema.model_spec(), seed=seed))
+    aggregation = str(run.get("aggregation", "reputation"))
+    if aggregation not in AGGREGATIONS:
+        raise CoordinatorError(
+            f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}"
+        )
     min_nodes = int(run["min-nodes"])
     strategy = strategy_type(
         consortium,
@@ -66,6 +73,8 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
         store,
         RunJournal(settings.run_dir / "rounds.json"),
         min_valid_updates=int(run["min-valid-updates"]),
+        aggregation=aggregation,
+        num_malicious=int(run.get("num-malicious", 1)),
         fraction_train=1.0,
         fraction_evaluate=1.0,
         min_train_nodes=min_nodes,

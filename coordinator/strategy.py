@@ -8,9 +8,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord
+from flwr.app import Array, ArrayRecord, ConfigRecord, Message, MetricRecord
 from flwr.serverapp import Grid
 from flwr.serverapp.strategy import FedAvg
 
@@ -18,8 +19,12 @@ from bcfl.chain.consortium import Consortium
 from bcfl.chain.ledger import Ledger, RoundStatus
 from bcfl.models.records import from_record
 from bcfl.models.store import ModelStore
+from coordinator.aggregation import flower_strategy, reputation_weighted
+from coordinator.assessment import Assessment, Submission, assess_round
 from coordinator.errors import CoordinatorError
+from coordinator.incentives import split_budget
 from coordinator.journal import RunJournal, hexed
+from coordinator.scoring import DEFAULT_RULE, ScoringRule
 from coordinator.verification import Rejection, VerifiedUpdate, verify_reply
 
 logger = logging.getLogger(__name__)
@@ -63,10 +68,17 @@ class LedgerFedAvg(FedAvg):
         store: ModelStore,
         journal: RunJournal,
         min_valid_updates: int = 2,
+        aggregation: str = "reputation",
+        num_malicious: int = 1,
+        rule: ScoringRule = DEFAULT_RULE,
         **fedavg: Any,
     ) -> None:
         super().__init__(**fedavg)
         self.min_valid_updates = min_valid_updates
+        self.aggregation = aggregation
+        self.num_malicious = num_malicious
+        self.rule = rule
+        self._assessment: Assessment | None = None
         self.consortium = consortium
         self.coordinator = coordinator
         self.store = store
@@ -74,7 +86,8 @@ class LedgerFedAvg(FedAvg):
         self._chain_round = 0
         self._global_hash = b""
         self._global_arrays: dict[str, Any] = {}
-        self._accepted: list[VerifiedUpdate] = []
+        self._accepted: list[VerifiedUpdate] = []  # the round's aggregated (participating) updates
+        self._verified: list[VerifiedUpdate] = []  # every verified, registered update of the round
 
     def _timed(self, record: dict[str, Any], phase: str, started: float) -> None:
         record["timings_s"][phase] = record["timings_s"].get(phase, 0.0) + time.perf_counter() - started
@@ -177,16 +190,98 @@ class LedgerFedAvg(FedAvg):
         record["rejected"] = [
             {"node_id": r.node_id, "reason": r.reason, "signer": r.signer} for r in rejected
         ]
-        self._accepted = updates
+        included = self._assess(record, updates)
+        self._verified, self._accepted = updates, included
         started = time.perf_counter()
-        arrays, metrics = super().aggregate_train(
-            server_round, [u.reply for u in updates if u.reply is not None]
-        )
+        arrays, metrics = self._aggregate(server_round, included)
         self._timed(record, "aggregate", started)
         if metrics is not None:
             record["train_metrics"] = dict(metrics)
         self.journal.save()
         return arrays, metrics
+
+    def _assess(self, record: dict[str, Any], updates: list[VerifiedUpdate]) -> list[VerifiedUpdate]:
+        """Score the round's registered updates on chain; the members that enter the aggregate."""
+        self._assessment = None
+        if not updates:
+            return []
+        started = time.perf_counter()
+        assessment = assess_round(
+            self.consortium,
+            self.coordinator,
+            self.store,
+            self._chain_round,
+            self._global_arrays,
+            {
+                u.member_id: Submission(u.arrays, u.signed.update.update_hash, u.signed.update.num_examples)
+                for u in updates
+            },
+            self.rule,
+        )
+        self._timed(record, "assess", started)
+        self._assessment = assessment
+        record["assessment"] = {
+            "aggregation": self.aggregation,
+            "exclusion_threshold": assessment.exclusion_threshold,
+            "excluded": assessment.excluded,
+            "members": {
+                str(m): {
+                    "score": c.score_bps,
+                    "reason": c.reason,
+                    "agreement": round(c.agreement, 6),
+                    "norm_ratio": round(c.norm_ratio, 6),
+                    "consistency": round(c.consistency, 6),
+                    "reputation_before": assessment.reputation_before[m],
+                    "reputation_after": assessment.reputation_after[m],
+                    "weight": assessment.weights.get(m, 0),
+                }
+                for m, c in assessment.scores.items()
+            },
+        }
+        included = [u for u in updates if u.member_id in assessment.weights]
+        if len(included) < self.min_valid_updates:
+            logger.error(
+                "round %d: %d updates from members in good standing, fewer than the %d required",
+                self._chain_round, len(included), self.min_valid_updates,
+            )  # fmt: skip
+            record["failed"] = f"{len(included)} updates from members in good standing"
+            return []
+        return included
+
+    def _aggregate(
+        self, server_round: int, included: list[VerifiedUpdate]
+    ) -> tuple[ArrayRecord | None, MetricRecord | None]:
+        """The chosen rule over the included updates (FedAvg's metrics either way)."""
+        replies = [u.reply for u in included if u.reply is not None]
+        arrays, metrics = super().aggregate_train(server_round, replies)
+        if not replies or self.aggregation == "fedavg":
+            return arrays, metrics
+        if self.aggregation == "reputation":
+            assert self._assessment is not None
+            weights = self._assessment.weights
+            moved = reputation_weighted(
+                self._global_arrays, [(u.arrays, weights[u.member_id]) for u in included]
+            )
+            return ArrayRecord({k: Array(np.asarray(v)) for k, v in moved.items()}), metrics
+        robust = flower_strategy(self.aggregation, len(replies), self.num_malicious)
+        arrays, _ = robust.aggregate_train(server_round, replies)
+        return arrays, metrics
+
+    def _pay(self, record: dict[str, Any]) -> None:
+        """Split the round's budget among its participants by weight, in one transaction."""
+        distributor = self.consortium.distributor
+        weights = self._assessment.weights if self._assessment is not None else {}
+        if not weights or distributor.payout_of(self._chain_round)[0]:
+            return
+        amounts = split_budget(distributor.budget_of(self._chain_round), weights)
+        members = sorted(amounts)
+        started = time.perf_counter()
+        receipt = distributor.pay_round(
+            self.coordinator, self._chain_round, members, [amounts[m] for m in members]
+        )
+        self._timed(record, "chain", started)
+        record["payouts"] = {str(m): str(amounts[m]) for m in members}
+        record["payout_tx"] = receipt["transactionHash"].to_0x_hex()
 
     def configure_evaluate(
         self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
@@ -205,7 +300,7 @@ class LedgerFedAvg(FedAvg):
         metrics = super().aggregate_evaluate(server_round, replies)
         record = self.journal.round(self._chain_round)
         # Keyed by member id where the node's signed update identified it this round.
-        members = {u.node_id: f"member {u.member_id}" for u in self._accepted}
+        members = {u.node_id: f"member {u.member_id}" for u in self._verified}
         evaluation = {
             "aggregate": dict(metrics) if metrics is not None else {},
             "per_member": {
@@ -227,6 +322,7 @@ class LedgerFedAvg(FedAvg):
         )
         self._timed(record, "chain", started)
         record.update(metrics_hash=hexed(metrics_hash), finalize_tx=receipt["transactionHash"].to_0x_hex())
+        self._pay(record)
         self.journal.save()
         logger.info(
             "round %d finalized: model %s, %d participants",

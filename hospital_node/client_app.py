@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
+import numpy as np
 from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from bcfl.chain.eip712 import ModelUpdate, sign_update
 from bcfl.models.canonical import model_hash
 from bcfl.models.records import array_record, config_record, from_record, get_float, get_int, to_record
-from hospital_node.node import load_node
+from hospital_node.node import HospitalNode, load_node
 from hospital_node.task import build_model, evaluate, get_arrays, set_arrays, train
 from hospital_node.verify import check_global_model
 
@@ -19,15 +21,22 @@ logger = logging.getLogger(__name__)
 app = ClientApp()
 
 
-@app.train()
-def train_step(msg: Message, context: Context) -> Message:
-    """Check the model against the ledger, train on local data, return the signed update."""
-    node = load_node(dict(context.node_config))
+@dataclass(frozen=True)
+class LocalUpdate:
+    """One round's local training: the chain round, the checked global model's hash, the result."""
+
+    chain_round: int
+    global_hash: bytes
+    arrays: dict[str, np.ndarray]
+    metrics: dict[str, float | int]
+
+
+def local_update(node: HospitalNode, msg: Message) -> LocalUpdate:
+    """Check the received model against the ledger, then train on the hospital's data."""
     config = config_record(msg.content, "config")
     chain_round = get_int(config, "chain-round")
     arrays = from_record(array_record(msg.content, "arrays"))
     global_hash = check_global_model(node.consortium.ledger, chain_round, arrays)
-
     model = build_model(node.data.spec)
     set_arrays(model, arrays)
     before = evaluate(model, node.data.test)
@@ -40,31 +49,33 @@ def train_step(msg: Message, context: Context) -> Message:
         batch_size=get_int(config, "batch-size"),
         seed=get_int(config, "seed") + chain_round,
     )
-    train_seconds = time.perf_counter() - started
-    update = get_arrays(model)
-    examples = len(node.data.train)
+    metrics: dict[str, float | int] = {
+        "num-examples": len(node.data.train),
+        "train-loss": loss,
+        "train-seconds": time.perf_counter() - started,
+        "global-test-accuracy": before["accuracy"],
+    }
+    return LocalUpdate(chain_round, global_hash, dict(get_arrays(model)), metrics)
+
+
+def signed_reply(node: HospitalNode, msg: Message, update: LocalUpdate) -> Message:
+    """Sign the update with the hospital's key (EIP-712, what the ledger verifies) and reply."""
+    examples = int(update.metrics["num-examples"])
     signed = sign_update(
         node.account,
         node.consortium.ledger.domain(),
-        ModelUpdate(chain_round, global_hash, model_hash(update), examples),
+        ModelUpdate(update.chain_round, update.global_hash, model_hash(update.arrays), examples),
     )
     logger.info(
         "round %d: trained on %d examples, update 0x%s",
-        chain_round,
+        update.chain_round,
         examples,
         signed.update.update_hash.hex(),
     )
     content = RecordDict(
         {
-            "arrays": to_record(update),
-            "metrics": MetricRecord(
-                {
-                    "num-examples": examples,
-                    "train-loss": loss,
-                    "train-seconds": train_seconds,
-                    "global-test-accuracy": before["accuracy"],
-                }
-            ),
+            "arrays": to_record(update.arrays),
+            "metrics": MetricRecord(dict(update.metrics)),
             "proof": ConfigRecord(
                 {
                     "update-hash": signed.update.update_hash,
@@ -75,6 +86,13 @@ def train_step(msg: Message, context: Context) -> Message:
         }
     )
     return Message(content=content, reply_to=msg)
+
+
+@app.train()
+def train_step(msg: Message, context: Context) -> Message:
+    """Check the model against the ledger, train on local data, return the signed update."""
+    node = load_node(dict(context.node_config))
+    return signed_reply(node, msg, local_update(node, msg))
 
 
 @app.evaluate()

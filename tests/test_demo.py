@@ -20,12 +20,18 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> No
     args = ["demo", "--rounds", "1", "--hospitals", "cleveland,hungary", "--runs-dir", str(runs)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "PUBLIC dev keys" in result.output and "signed updates on chain" in result.output
+    assert "PUBLIC dev keys" in result.output and "scores and payouts on chain" in result.output
     run_dir = (runs / "latest").resolve()
     summary = json.loads((run_dir / "summary.json").read_text())
     (round_1,) = summary["rounds"]
     assert sorted(u["hospital"] for u in round_1["updates"]) == ["cleveland", "hungary"]
     assert all(u["signature_valid"] for u in round_1["updates"]) and round_1["accuracy"] > 0.5
+    # Scores, reputations and payouts come from the chain; both honest hospitals were paid.
+    assert all(u["score"] is not None and u["reputation"] is not None for u in round_1["updates"])
+    assert all(u["aggregated"] and int(u["paid"]) > 0 for u in round_1["updates"])
+    assert {h["name"]: int(h["balance"]) for h in summary["hospitals"]} == {
+        u["hospital"]: int(u["paid"]) for u in round_1["updates"]
+    }
     assert (run_dir / "models").is_dir() and (run_dir / "logs" / "superlink.log").exists()
     # The saved chain state alone lets an auditor check the run later.
     manifest = DeploymentManifest.load(run_dir / "deployment.json")

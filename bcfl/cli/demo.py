@@ -112,8 +112,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
         "round", "accuracy", "AUROC", "global model", "participants", title="global model per round"
     )
     hospitals = Table(
-        "round", "hospital", "examples", "update hash", "signature", "tx", title="signed updates on chain"
-    )
+        "round", "hospital", "examples", "update hash", "signature", "score", "reputation", "aggregated",
+        "paid", title="signed updates, scores and payouts on chain",
+    )  # fmt: skip
+    decimals = int(summary["token"]["decimals"])
     for record in summary["rounds"]:
         accuracy, auroc = record["accuracy"], record["auroc"]
         rounds.add_row(
@@ -130,7 +132,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
                 str(update["examples"]),
                 _short(update["update_hash"]),
                 "valid" if update["signature_valid"] else "INVALID",
-                _short(update["tx"]),
+                _bps(update["score"]),
+                _bps(update["reputation"]),
+                "yes" if update["aggregated"] else "EXCLUDED",
+                _tokens(int(update["paid"]), decimals),
             )
         for rejection in record["rejected"]:
             hospitals.add_row(
@@ -138,12 +143,34 @@ def _print_summary(summary: dict[str, Any]) -> None:
                 f"node {rejection['node_id']}",
                 "-",
                 "-",
-                "excluded",
+                "rejected",
                 rejection["reason"],
+                "-",
+                "-",
+                "-",
             )
+    balances = Table(
+        "hospital", "member", "reputation", f"balance ({summary['token']['symbol']})", title="now"
+    )
+    for hospital in summary["hospitals"]:
+        balances.add_row(
+            hospital["name"],
+            str(hospital["member_id"]),
+            _bps(hospital["reputation"]),
+            _tokens(int(hospital["balance"]), decimals),
+        )
     console.print(rounds)
     console.print(hospitals)
+    console.print(balances)
 
 
 def _short(value: str | None) -> str:
     return f"{value[:10]}…{value[-4:]}" if value else "-"
+
+
+def _bps(value: int | None) -> str:
+    return f"{value / 100:.1f}%" if value is not None else "-"
+
+
+def _tokens(amount: int, decimals: int) -> str:
+    return f"{amount / 10**decimals:,.2f}"

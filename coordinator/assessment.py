@@ -1,0 +1,113 @@
+"""Each round's assessment: score every registered update, record the scores on chain, and decide
+who is aggregated (and paid) from the reputations the ledger holds.
+
+Everything here is reproducible from the chain and the model store: the update and global model
+hashes come from the ledger's events, the arrays from the store, and the reputation arithmetic is
+the contract's. A round resumed after a restart reads back what was already recorded instead of
+recording it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+
+from bcfl.chain.consortium import Consortium
+from bcfl.models.store import ModelStore
+from coordinator.incentives import member_weight
+from coordinator.scoring import DEFAULT_RULE, Arrays, Contribution, ScoringRule, flat_delta, score_round
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A verified, registered update: the member's arrays, their hash and its example count."""
+
+    arrays: Arrays
+    update_hash: bytes
+    examples: int
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A round's scores and reputations, and the members that enter the aggregate."""
+
+    scores: dict[int, Contribution]
+    reputation_before: dict[int, int]
+    reputation_after: dict[int, int]
+    exclusion_threshold: int
+    #: ``member_weight`` of each member that is aggregated (not excluded), by member id.
+    weights: dict[int, int]
+
+    @property
+    def excluded(self) -> list[int]:
+        """Members whose reputation before the round was below the threshold."""
+        return sorted(m for m, r in self.reputation_before.items() if r < self.exclusion_threshold)
+
+
+def _replayed(consortium: Consortium, chain_round: int, submissions: Mapping[int, Submission]) -> list[int]:
+    earlier = {u.update_hash for u in consortium.ledger.updates() if u.round < chain_round}
+    return [m for m, s in submissions.items() if s.update_hash in earlier]
+
+
+def _previous_deltas(
+    consortium: Consortium, store: ModelStore, chain_round: int, members: list[int]
+) -> dict[int, np.ndarray]:
+    if chain_round <= 1:
+        return {}
+    previous_global = consortium.ledger.get_round(chain_round - 1).global_model_hash
+    if previous_global not in store:
+        return {}
+    global_arrays = store.get(previous_global)
+    deltas = {}
+    for update in consortium.ledger.updates(round_number=chain_round - 1):
+        if update.member_id in members and update.update_hash in store:
+            deltas[update.member_id] = flat_delta(global_arrays, store.get(update.update_hash))
+    return deltas
+
+
+def assess_round(
+    consortium: Consortium,
+    coordinator: LocalAccount,
+    store: ModelStore,
+    chain_round: int,
+    global_arrays: Arrays,
+    submissions: Mapping[int, Submission],
+    rule: ScoringRule = DEFAULT_RULE,
+) -> Assessment:
+    """Score ``submissions`` (by member id), record the scores on chain, and weigh the members."""
+    members = sorted(submissions)
+    scores = score_round(
+        global_arrays,
+        {m: submissions[m].arrays for m in members},
+        previous=_previous_deltas(consortium, store, chain_round, members),
+        replayed=_replayed(consortium, chain_round, submissions),
+        rule=rule,
+    )
+    reputation = consortium.reputation
+    already = {c.member_id: c for c in reputation.history(round_number=chain_round)}
+    before = {m: already[m].previous if m in already else reputation.reputation_of(m) for m in members}
+    to_record = [m for m in members if m not in already]
+    if to_record:
+        reputation.record_scores(
+            coordinator, chain_round, to_record, [scores[m].score_bps for m in to_record]
+        )
+    after = {m: reputation.reputation_of(m) for m in members}
+    threshold = reputation.parameters().exclusion_threshold
+    weights = {
+        m: member_weight(submissions[m].examples, scores[m].score_bps, after[m])
+        for m in members
+        if before[m] >= threshold
+    }
+    for m in members:
+        logger.info(
+            "round %d member %d: score %d (%s), reputation %d -> %d%s",
+            chain_round, m, scores[m].score_bps, scores[m].reason, before[m], after[m],
+            "" if m in weights else ", excluded",
+        )  # fmt: skip
+    return Assessment(scores, before, after, threshold, weights)

@@ -1,0 +1,124 @@
+"""Contribution scores: how much each hospital's update agrees with the round's robust consensus.
+
+The score needs no patient data: only the round's global model and the updates, all in the model
+store under the hashes the ledger recorded, so an auditor recomputes every score from the store.
+For each member ``i`` with update ``U_i`` and global model ``G``, with ``d_i = U_i - G`` flattened in
+the global model's array order (float64):
+
+1. **replay**: an update whose hash was already registered in an earlier round scores 0;
+2. **free riding**: ``|d_i|`` below ``free_rider_ratio`` x the median update norm scores 0 (the
+   global model sent back unchanged, or nearly so);
+3. **agreement**: the cosine between ``d_i`` and the coordinate-wise median ``m`` of all the
+   round's deltas, floored at 0 (a sign-flipped, label-flipped or random update points away),
+   relative to the round's median agreement and capped at 1. Honest updates of different
+   hospitals agree less and less as the model converges (their data pull different ways), so an
+   absolute cosine would let honest reputations decay; relative to the round's typical update,
+   a typical honest update scores 1 in every round. The median agreement is floored at
+   ``min_agreement`` so a round in which nobody agrees gives nobody a full score;
+4. **scale**: an update longer than ``max_norm_ratio`` x the median norm has its score multiplied
+   by ``max_norm_ratio / ratio`` (a boosted update cannot buy weight with size);
+5. **consistency**: a hospital's data pulls the model the same way round after round, so an honest
+   delta points much as the same member's delta of the previous round did (cosine 0.5 to 0.97 on
+   the demo data) while random noise does not (about 0). Where the member has a delta in the
+   previous round, the score is multiplied by ``max(0, cos(d_i, d_i_previous))``.
+
+``score = agreement * min(1, max_norm_ratio / ratio) * max(0, consistency)``, in basis points
+rounded down.
+With fewer than three updates there is no robust consensus: every non-replayed, non-free-riding
+update scores 10,000. Sums are exactly rounded (``math.fsum``), so the same models give the same
+scores on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_SCORE = 10_000
+Arrays = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class ScoringRule:
+    """The scoring thresholds (the run's ``free-rider-ratio`` and ``max-norm-ratio`` settings)."""
+
+    free_rider_ratio: float = 0.1
+    max_norm_ratio: float = 2.0
+    min_agreement: float = 0.05
+
+
+DEFAULT_RULE = ScoringRule()
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One member's score for a round, with what it was computed from."""
+
+    member_id: int
+    score_bps: int
+    agreement: float
+    norm_ratio: float
+    consistency: float
+    reason: str
+
+
+def flat_delta(global_arrays: Arrays, update: Arrays) -> np.ndarray:
+    """``update - global`` as one float64 vector, in the global model's array order."""
+    return np.concatenate(
+        [
+            (np.asarray(update[name], np.float64) - np.asarray(g, np.float64)).ravel()
+            for name, g in global_arrays.items()
+        ]
+    )
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    return math.fsum((a * b).tolist())
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    norms = math.sqrt(_dot(a, a)) * math.sqrt(_dot(b, b))
+    return _dot(a, b) / norms if norms > 0 else 0.0
+
+
+def score_round(
+    global_arrays: Arrays,
+    updates: Mapping[int, Arrays],
+    *,
+    previous: Mapping[int, np.ndarray] | None = None,
+    replayed: Collection[int] = (),
+    rule: ScoringRule = DEFAULT_RULE,
+) -> dict[int, Contribution]:
+    """Score every member's update of one round (see the module docstring).
+
+    ``previous`` maps members to their delta of the previous round (:func:`flat_delta` of that
+    round's global model and their update); ``replayed`` lists members whose update hash was
+    registered in an earlier round.
+    """
+    previous = previous or {}
+    members = sorted(updates)
+    deltas = {m: flat_delta(global_arrays, updates[m]) for m in members}
+    norms = {m: math.sqrt(_dot(deltas[m], deltas[m])) for m in members}
+    median_norm = float(np.median([norms[m] for m in members])) if members else 0.0
+    consensus = np.median(np.stack([deltas[m] for m in members]), axis=0) if len(members) >= 3 else None
+    cosines = {m: _cosine(deltas[m], consensus) if consensus is not None else 1.0 for m in members}
+    typical = max(rule.min_agreement, float(np.median([max(0.0, c) for c in cosines.values()])))
+    scores = {}
+    for m in members:
+        ratio = norms[m] / median_norm if median_norm > 0 else 0.0
+        agreement = min(1.0, max(0.0, cosines[m]) / typical)
+        consistency = _cosine(deltas[m], previous[m]) if m in previous else 1.0
+        if m in replayed:
+            score, reason = 0.0, "replays an update registered in an earlier round"
+        elif ratio < rule.free_rider_ratio:
+            score, reason = 0.0, f"free rider: update norm {ratio:.3f} x the median"
+        else:
+            penalty = min(1.0, rule.max_norm_ratio / ratio)
+            score = agreement * penalty * max(0.0, consistency)
+            reason = "ok" if penalty == 1.0 else f"update norm {ratio:.2f} x the median, scaled down"
+        bps = min(MAX_SCORE, math.floor(score * MAX_SCORE))
+        scores[m] = Contribution(m, bps, cosines[m], ratio, consistency, reason)
+    return scores
