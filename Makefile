@@ -49,9 +49,10 @@ test-python: setup ## Python tests against a real Anvil
 test-compose: setup ## docker-compose.yml for real (root: installs and starts Docker if needed)
 	$(BIN)/python -m pytest -m compose
 
-bench: setup ## Gas and federated-learning benchmarks, written to docs/benchmarks.md
+bench: setup ## Gas, federated-learning and robustness benchmarks, written to docs/benchmarks.md
 	$(BIN)/python scripts/bench_gas.py --out docs/benchmarks.md
 	$(BIN)/python scripts/bench_federated.py --out docs/benchmarks.md
+	$(BIN)/python scripts/bench_robustness.py --out docs/benchmarks.md
 
 lint: setup ## ruff and mypy
 	$(BIN)/ruff check .

@@ -71,6 +71,39 @@ def _previous_deltas(
     return deltas
 
 
+def _scores(
+    consortium: Consortium,
+    store: ModelStore,
+    chain_round: int,
+    global_arrays: Arrays,
+    submissions: Mapping[int, Submission],
+    rule: ScoringRule,
+) -> dict[int, Contribution]:
+    members = sorted(submissions)
+    return score_round(
+        global_arrays,
+        {m: submissions[m].arrays for m in members},
+        previous=_previous_deltas(consortium, store, chain_round, members),
+        replayed=_replayed(consortium, chain_round, submissions),
+        rule=rule,
+    )
+
+
+def recompute_scores(
+    consortium: Consortium, store: ModelStore, chain_round: int, rule: ScoringRule = DEFAULT_RULE
+) -> dict[int, Contribution]:
+    """An auditor's check: round ``chain_round``'s scores from the chain and the model store alone.
+
+    Compare each ``score_bps`` with the ``contribution`` of the round's ``ReputationUpdated`` events.
+    """
+    global_arrays = store.get(consortium.ledger.get_round(chain_round).global_model_hash)
+    submissions = {
+        u.member_id: Submission(store.get(u.update_hash), u.update_hash, u.num_examples)
+        for u in consortium.ledger.updates(round_number=chain_round)
+    }
+    return _scores(consortium, store, chain_round, global_arrays, submissions, rule)
+
+
 def assess_round(
     consortium: Consortium,
     coordinator: LocalAccount,
@@ -82,13 +115,7 @@ def assess_round(
 ) -> Assessment:
     """Score ``submissions`` (by member id), record the scores on chain, and weigh the members."""
     members = sorted(submissions)
-    scores = score_round(
-        global_arrays,
-        {m: submissions[m].arrays for m in members},
-        previous=_previous_deltas(consortium, store, chain_round, members),
-        replayed=_replayed(consortium, chain_round, submissions),
-        rule=rule,
-    )
+    scores = _scores(consortium, store, chain_round, global_arrays, submissions, rule)
     reputation = consortium.reputation
     already = {c.member_id: c for c in reputation.history(round_number=chain_round)}
     before = {m: already[m].previous if m in already else reputation.reputation_of(m) for m in members}

@@ -61,7 +61,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
     seed = int(run["seed"])
     store = ModelStore(settings.run_dir / "models")
     initial = resume_point(consortium, store) or get_arrays(build_model(schema.model_spec(), seed=seed))
-    aggregation = str(run.get("aggregation", "reputation"))
+    aggregation = str(run.get("aggregation", "trimmed-mean"))
     if aggregation not in AGGREGATIONS:
         raise CoordinatorError(
             f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}"

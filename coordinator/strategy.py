@@ -68,7 +68,7 @@ class LedgerFedAvg(FedAvg):
         store: ModelStore,
         journal: RunJournal,
         min_valid_updates: int = 2,
-        aggregation: str = "reputation",
+        aggregation: str = "trimmed-mean",
         num_malicious: int = 1,
         rule: ScoringRule = DEFAULT_RULE,
         **fedavg: Any,

@@ -39,7 +39,13 @@ def deployed_run(plan: TrainingPlan, centres: dict[str, Any], console: Console) 
     with console.status("starting the consortium"):
         run = start_federation(run_dir, list(CENTRES))
     try:
-        config = [f"local-epochs={plan.local_epochs}", f"learning-rate={plan.learning_rate}", "seed=0"]
+        # FedAvg, like the replica (the App's default aggregation is the robustness benchmark's pick).
+        config = [
+            f"local-epochs={plan.local_epochs}",
+            f"learning-rate={plan.learning_rate}",
+            "seed=0",
+            'aggregation="fedavg"',
+        ]
         started = time.perf_counter()
         with console.status(f"flwr run: {plan.rounds} rounds"):
             code = run.flwr_run(plan.rounds, extra_config=config, timeout_s=3000)
@@ -54,7 +60,7 @@ def deployed_run(plan: TrainingPlan, centres: dict[str, Any], console: Console) 
     set_arrays(model, ModelStore(run_dir / "models").get(final))
     phases = {
         phase: sum(r["timings_s"].get(phase, 0.0) for r in journal)
-        for phase in ("chain", "verify", "aggregate")
+        for phase in ("chain", "verify", "assess", "aggregate")
     }
     training = sum(max(u["metrics"]["train-seconds"] for u in r["updates"]) for r in journal)
     return {"score": mean_accuracy(model, centres), "wall_s": wall, "training_s": training, **phases}
@@ -88,9 +94,11 @@ def render(
     grid = ", ".join(sorted({str(e) for e, _ in BASELINE_GRID}, key=int))
     rates = ", ".join(sorted({str(lr) for _, lr in BASELINE_GRID}))
     wall, rounds, epochs = deployed["wall_s"], plan.rounds, plan.local_epochs
-    other = wall - deployed["training_s"] - deployed["chain"] - deployed["verify"] - deployed["aggregate"]
+    other = (
+        wall - deployed["training_s"] - sum(deployed[k] for k in ("chain", "verify", "assess", "aggregate"))
+    )
     gap = (pooled[0] - deployed["score"]) * 100
-    share = deployed["chain"] / wall
+    share = (deployed["chain"] + deployed["assess"]) / wall
     today = time.strftime("%Y-%m-%d", time.gmtime())
     lines = [
         "## Federated vs pooled vs local-only (UCI Heart Disease, four real centres)",
@@ -117,7 +125,7 @@ def render(
         f"Goals: federated within 1 point of pooled (deployed: {_points(gap)} pooled:",
         f"{_met(gap <= 1.0)}); federated above the mean of local-only",
         f"({_met(deployed['score'] > local[0])}). Over {len(seeds)} seeds the FedAvg replica is "
-        f"{_points((pooled[0] - replica[0]) * 100)} pooled on average,"
+        f"{_points((pooled[0] - replica[0]) * 100)} pooled on average, "
         f"so the 1-point goal is {_met((pooled[0] - replica[0]) * 100 <= 1.0)} on average across seeds.",
         "",
         "### Wall time of the deployed run",
@@ -125,13 +133,15 @@ def render(
         "| phase | seconds, all rounds | share |",
         "|---|---:|---:|",
         _row("local training (slowest hospital per round)", deployed["training_s"], wall, 1),
-        _row("chain (open, register batch, finalize)", deployed["chain"], wall),
+        _row("chain (open, register batch, finalize, pay)", deployed["chain"], wall),
+        _row("scoring, and recording the scores on chain", deployed["assess"], wall),
         _row("signature and hash checks", deployed["verify"], wall),
         _row("aggregation", deployed["aggregate"], wall, 3),
         _row("Flower process start, transport, evaluation, keystore unlock", other, wall, 1),
         f"| **total (`flwr run`)** | **{wall:.1f}** ({wall / rounds:.1f} per round) | 100% |",
         "",
-        f"Goal: chain work at most 2% of a round's wall time (measured {share:.2%}: {_met(share <= 0.02)}).",
+        f"Goal: chain work at most 2% of a round's wall time (measured {share:.2%}, scoring counted as chain",
+        f"work: {_met(share <= 0.02)}).",
     ]
     return "\n".join(lines)
 

@@ -31,7 +31,7 @@ Arrays = Mapping[str, np.ndarray]
 class Defence:
     """The consortium's settings (the deployment's defaults unless a scenario changes them)."""
 
-    aggregation: str = "reputation"
+    aggregation: str = "trimmed-mean"
     num_malicious: int = 1
     use_reputation: bool = True
     initial_reputation: int = 5_000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from flwr.serverapp.strategy import Bulyan, FedTrimmedAvg
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -110,9 +111,16 @@ def test_every_flower_rule_is_available_and_bulyan_needs_enough_updates() -> Non
     for method in AGGREGATIONS:
         if method not in ("reputation", "bulyan"):
             assert flower_strategy(method, 4, 1) is not None
-    assert flower_strategy("bulyan", 7, 1) is not None
-    with pytest.raises(CoordinatorError, match="at least 4 x num-malicious"):
-        flower_strategy("bulyan", 4, 1)
+    # With fewer updates than 4f + 3 Bulyan is told the attackers it can stand; below 3 it refuses.
+    for updates, told in ((7, 1), (6, 0)):
+        bulyan = flower_strategy("bulyan", updates, 2 if updates == 6 else 1)
+        assert isinstance(bulyan, Bulyan) and bulyan.num_malicious_nodes == told
+    with pytest.raises(CoordinatorError, match="at least 3 updates"):
+        flower_strategy("bulyan", 2, 1)
+    # Trimmed mean never trims half or more.
+    for updates, beta in ((2, 0.0), (8, 0.25)):
+        trimmed = flower_strategy("trimmed-mean", updates, 2 if updates == 8 else 1)
+        assert isinstance(trimmed, FedTrimmedAvg) and trimmed.beta == beta
     with pytest.raises(CoordinatorError, match="unknown aggregation"):
         flower_strategy("mean-of-vibes", 4, 1)
 

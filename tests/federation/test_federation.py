@@ -14,6 +14,7 @@ from bcfl.chain.consortium import Consortium
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.models.canonical import model_hash
 from bcfl.models.store import ModelStore
+from coordinator.assessment import recompute_scores
 from coordinator.strategy import record_hash
 
 FAULT_APP = Path(__file__).parent / "fault_app"
@@ -72,6 +73,16 @@ def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: Fede
             next(u.num_examples for u in updates if u.member_id == m) for m in members
         ]
         assert final.metrics_hash == record_hash(record["evaluation"])
+        # Each score on chain is recomputed from the chain and the model store alone.
+        recomputed = recompute_scores(consortium, store, chain_round)
+        scored = {
+            c.member_id: c.contribution for c in consortium.reputation.history(round_number=chain_round)
+        }
+        assert {m: c.score_bps for m, c in recomputed.items()} == scored and sorted(scored) == members
+        # The round's budget went to its participants, within the budget.
+        paid = consortium.distributor.payments(round_number=chain_round)
+        assert sorted(p.member_id for p in paid) == members
+        assert 0 < sum(p.amount for p in paid) <= consortium.distributor.budget_of(chain_round)
         assert record["evaluation"]["aggregate"]["accuracy"] > 0.6  # real data, a real model
         assert record["rejected"] == []
     # Round 2 trained from exactly the model round 1 produced.

@@ -1,0 +1,28 @@
+"""The in-process defence simulation the robustness benchmark runs: the same functions, checked."""
+
+from __future__ import annotations
+
+from bcfl.bench.federated import TrainingPlan
+from bcfl.bench.robustness import Defence, simulate
+from bcfl.bench.sites import heart_sites, split_site
+
+
+def test_a_free_rider_is_excluded_and_never_paid() -> None:
+    sites = heart_sites(4)
+    outcome = simulate(sites, {"switzerland": "free-ride"}, Defence(budget=10_000), TrainingPlan(rounds=3))
+    assert all(s["switzerland"] == 0 for s in outcome.scores)
+    assert outcome.paid["switzerland"] == 0 and outcome.excluded_after("switzerland") == 2
+    assert sum(outcome.paid.values()) <= 3 * 10_000  # three rounds' budgets at most
+    honest = [n for n in sites if n != "switzerland"]
+    assert all(outcome.paid[n] > 0 for n in honest) and all(n in outcome.aggregated[-1] for n in honest)
+    assert all(0 <= r <= 10_000 for rounds in outcome.reputation for r in rounds.values())
+
+
+def test_splitting_a_site_keeps_its_patients_and_balance() -> None:
+    cleveland = heart_sites(4)["cleveland"]
+    parts = split_site("cleveland", cleveland, 3)
+    assert list(parts) == ["cleveland-1", "cleveland-2", "cleveland-3"]
+    assert sum(len(p.train) for p in parts.values()) == len(cleveland.train)
+    assert sum(len(p.test) for p in parts.values()) == len(cleveland.test)
+    rate = cleveland.train.labels.mean()
+    assert all(abs(p.train.labels.mean() - rate) < 0.05 for p in parts.values())
