@@ -91,9 +91,10 @@ def test_onboarding_with_an_encrypted_keystore(
     assert code == 0 and "active" in out, out
     code, out = invoke("member", "list", *common, "--format", "json")
     rows = json.loads(out)
-    assert [(r["member_id"], r["name"], r["status"], r["reputation_bps"]) for r in rows] == [
-        (1, "St Mary", "active", 5000)
+    assert [(r["member_id"], r["name"], r["status"], r["reputation_bps"], r["excluded"]) for r in rows] == [
+        (1, "St Mary", "active", 5000, False)
     ]
+    assert rows[0]["balance"] == "0"  # no round paid yet
     code, out = invoke("member", "suspend", "1", "--reason", "audit", *common, "--dev-account", "0")
     assert code == 0 and "suspended" in out, out
 

@@ -13,14 +13,18 @@ from bcfl.cli.common import Format, ManifestPath, OutputFormat, RpcUrl, clean_er
 def list_members(
     manifest: ManifestPath, rpc_url: RpcUrl = "http://127.0.0.1:8545", fmt: Format = OutputFormat.table
 ) -> None:
-    """List every membership with its status and current reputation."""
+    """List every membership with its status, reputation, exclusion and reward-token balance."""
     with clean_errors():
         consortium = connect(rpc_url, manifest)
+        decimals = consortium.token.decimals()
         rows = [
             {
                 **asdict(m),
                 "status": m.status.name.lower(),
                 "reputation_bps": consortium.reputation.reputation_of(m.member_id),
+                "excluded": consortium.reputation.is_excluded(m.member_id),
+                "balance": str(consortium.token.balance_of(m.signer)),
+                "balance_tokens": consortium.token.balance_of(m.signer) / 10**decimals,
             }
             for m in consortium.registry.members()
         ]
@@ -28,7 +32,9 @@ def list_members(
 
 
 def _table(rows: list[dict[str, Any]]) -> Table:
-    table = Table("id", "name", "status", "signer", "reputation (bps)", title="members")
+    table = Table(
+        "id", "name", "status", "signer", "reputation (bps)", "aggregated", "reward balance", title="members"
+    )
     for row in rows:
         table.add_row(
             str(row["member_id"]),
@@ -36,5 +42,7 @@ def _table(rows: list[dict[str, Any]]) -> Table:
             row["status"],
             row["signer"],
             str(row["reputation_bps"]),
+            "excluded" if row["excluded"] else "yes",
+            f"{row['balance_tokens']:,.2f}",
         )
     return table
