@@ -118,7 +118,14 @@ def score_round(
         else:
             penalty = min(1.0, rule.max_norm_ratio / ratio)
             score = agreement * penalty * max(0.0, consistency)
-            reason = "ok" if penalty == 1.0 else f"update norm {ratio:.2f} x the median, scaled down"
+            if cosines[m] <= 0:
+                reason = f"points away from the consensus (cosine {cosines[m]:.3f})"
+            elif consistency <= 0:
+                reason = f"inconsistent with its previous update (cosine {consistency:.3f})"
+            elif penalty < 1.0:
+                reason = f"update norm {ratio:.2f} x the median, scaled down"
+            else:
+                reason = "ok"
         bps = min(MAX_SCORE, math.floor(score * MAX_SCORE))
         scores[m] = Contribution(m, bps, cosines[m], ratio, consistency, reason)
     return scores

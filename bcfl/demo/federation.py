@@ -93,9 +93,14 @@ def start_federation(
     *,
     demo: DemoConsortium = HEART,
     node_config_extras: dict[str, dict[str, str]] | None = None,
+    node_env_extras: dict[str, dict[str, str]] | None = None,
     on_step: Callable[[str], None] = logger.info,
 ) -> FederationRun:
-    """Start the chain, deploy, onboard the hospitals and start SuperLink and SuperNodes."""
+    """Start the chain, deploy, onboard the hospitals and start SuperLink and SuperNodes.
+
+    ``node_config_extras`` and ``node_env_extras`` add node config keys and environment variables
+    to the SuperNodes of the hospitals they name (tests use them).
+    """
     chain_dir = run_dir / "chain"
     node = AnvilNode(state_path=chain_dir / "state.json", log_path=chain_dir / "anvil.log")
     on_step("starting the chain (anvil)")
@@ -137,7 +142,7 @@ def start_federation(
                 "manifest": str(hospital.folder / "deployment.json"),
                 **(node_config_extras or {}).get(hospital.name, {}),
             }
-            flower.start_supernode(hospital.name, config, {})
+            flower.start_supernode(hospital.name, config, (node_env_extras or {}).get(hospital.name, {}))
         flower.write_flower_config(run_dir / "flwr-home")
     except BaseException:
         if flower is not None:
