@@ -79,42 +79,59 @@ def _cell(clean: Outcome, attacked: Outcome, attackers: list[str], attack: str) 
 
 
 def run_consortium(
-    name: str, count: int, sites: dict[str, LocalDataset], plan: TrainingPlan, progress: Progress
+    name: str,
+    count: int,
+    sites: dict[str, LocalDataset],
+    plan: TrainingPlan,
+    seeds: list[int],
+    progress: Progress,
 ) -> tuple[str, dict[str, tuple[int, float]]]:
+    """The section of one consortium (cells of the first seed) and, per defence, goals met and
+    accuracy change summed over all seeds."""
     attackers = ATTACKERS[(name, count)]
     usable = [d for d in DEFENCES if d[1] != "bulyan" or count >= 7]
-    task = progress.add_task(f"{name}, {len(attackers)} of {count}", total=len(usable) * (1 + len(ATTACKS)))
-    cells: dict[tuple[str, str], Cell] = {}
-    clean_runs: dict[str, Outcome] = {}
-    for label, aggregation, exclusion in usable:
-        defence = Defence(aggregation=aggregation, num_malicious=len(attackers), use_reputation=exclusion)
-        clean_runs[label] = simulate(sites, {}, defence, plan)
-        progress.advance(task)
-        # Every defence is measured against the same reference: plain FedAvg with no attacker.
-        reference = clean_runs[DEFENCES[0][0]]
-        for attack in ATTACKS:
-            attacked = simulate(sites, dict.fromkeys(attackers, attack), defence, plan)
-            cells[(label, attack)] = _cell(reference, attacked, attackers, attack)
+    task = progress.add_task(
+        f"{name}, {len(attackers)} of {count}", total=len(seeds) * len(usable) * (1 + len(ATTACKS))
+    )
+    cells: dict[tuple[str, str, int], Cell] = {}
+    clean_runs: dict[tuple[str, int], Outcome] = {}
+    for seed in seeds:
+        for label, aggregation, exclusion in usable:
+            defence = Defence(aggregation=aggregation, num_malicious=len(attackers), use_reputation=exclusion)
+            clean_runs[(label, seed)] = simulate(sites, {}, defence, plan, seed)
             progress.advance(task)
+            # Every defence is measured against the same reference: plain FedAvg with no attacker.
+            reference = clean_runs[(DEFENCES[0][0], seed)]
+            for attack in ATTACKS:
+                attacked = simulate(sites, dict.fromkeys(attackers, attack), defence, plan, seed)
+                cells[(label, attack, seed)] = _cell(reference, attacked, attackers, attack)
+                progress.advance(task)
+    first = seeds[0]
     labels = [d[0] for d in usable]
     lines = [
         f"### {name}: {len(attackers)} of {count} hospitals adversarial ({', '.join(attackers)})",
         "",
         "| attack | " + " | ".join(labels) + " |",
         "|---|" + "---:|" * len(labels),
-        "| clean accuracy | " + " | ".join(f"{clean_runs[k].accuracy[-1]:.3f}" for k in labels) + " |",
+        "| clean accuracy | "
+        + " | ".join(f"{clean_runs[(k, first)].accuracy[-1]:.3f}" for k in labels)
+        + " |",
     ]
     for attack in ATTACKS:
-        lines.append(f"| {attack} | " + " | ".join(cells[(k, attack)].render() for k in labels) + " |")
-    met = {k: sum(cells[(k, a)].met() for a in ATTACKS) for k in labels}
-    drop = {k: sum(cells[(k, a)].accuracy_drop for a in ATTACKS) for k in labels}
-    lines.append("| **goals met (of 6)** | " + " | ".join(f"**{met[k]}**" for k in labels) + " |")
-    shares = clean_runs["reputation"]
+        lines.append(f"| {attack} | " + " | ".join(cells[(k, attack, first)].render() for k in labels) + " |")
+    met = {k: sum(cells[(k, a, s)].met() for a in ATTACKS for s in seeds) for k in labels}
+    drop = {k: sum(cells[(k, a, s)].accuracy_drop for a in ATTACKS for s in seeds) for k in labels}
+    lines.append(
+        f"| **goals met (of {6 * len(seeds)}, {len(seeds)} seeds)** | "
+        + " | ".join(f"**{met[k]}**" for k in labels)
+        + " |"
+    )
+    shares = clean_runs[("trimmed mean", first)]
     honest = {s: len(d.train) for s, d in sites.items()}
     total = sum(honest.values())
     lines += [
         "",
-        "Clean run with reputation aggregation, payout share against data share:",
+        "Clean run with the default (trimmed mean), payout share against data share:",
         "",
         "| hospital | " + " | ".join(honest) + " |",
         "|---|" + "---:|" * len(honest),
@@ -124,8 +141,17 @@ def run_consortium(
     return "\n".join(lines), {k: (met[k], drop[k]) for k in labels}
 
 
+def _scenarios(defence: str, cells: int) -> int:
+    return cells // 2 if defence == "Bulyan" else cells
+
+
 def render(
-    plan: TrainingPlan, sections: list[str], totals: dict[str, tuple[int, float]], cells: int, seconds: float
+    plan: TrainingPlan,
+    sections: list[str],
+    totals: dict[str, tuple[int, float]],
+    cells: int,
+    seeds: list[int],
+    seconds: float,
 ) -> str:
     today = time.strftime("%Y-%m-%d", time.gmtime())
     # Most goals met; ties go to the smaller mean accuracy loss.
@@ -133,16 +159,18 @@ def render(
     lines = [
         "## Robustness: poisoning hospitals and free riders",
         "",
-        f"Command: `make bench` (`python scripts/bench_robustness.py`), run {today}, 2-core CPU, seed 0,",
+        f"Command: `make bench` (`python scripts/bench_robustness.py`), run {today}, 2-core CPU, seeds"
+        f" {', '.join(map(str, seeds))},",
         f"{seconds / 60:.0f} minutes. In process, with the coordinator's own scoring, the contract's",
         "reputation arithmetic (initial 5,000, smoothing 5,000, exclusion below 3,000), the",
         "aggregation rules and the budget split; Flower transport, signatures and the chain are left",
         f"out (tests/federation/test_attacks.py runs the same defences deployed). {plan.rounds} rounds x",
         f"{plan.local_epochs} local epochs. Accuracy: mean over the honest hospitals' test sets.",
         "",
-        "Each cell: accuracy change against the clean run of plain FedAvg (points) · rounds the",
-        "attacker was aggregated before being excluded for good (`never` if not) · the attackers'",
-        "share of all tokens paid (for free-ride, the free rider's). ✗ marks a cell missing a goal:",
+        f"Each cell (seed {seeds[0]}): accuracy change against plain FedAvg's clean run (points) ·",
+        "rounds the attacker was aggregated before being excluded for good (`never` if not) · the",
+        "attackers' share of all tokens paid (for free-ride, the free rider's). ✗ marks a cell",
+        "missing a goal:",
         f"accuracy within {ACCURACY_GOAL:.0f} points, excluded within {EXCLUSION_GOAL} rounds, share under",
         f'{SHARE_GOAL:.0%}. "plain FedAvg" has no exclusion; every other column excludes by reputation.',
         "Bulyan needs at least 4f + 3 updates, so it runs with 8 hospitals only, told f = 1 (the most",
@@ -150,13 +178,15 @@ def render(
         "",
         *sections,
         "",
-        f"Over all {cells} attack scenarios (Bulyan: the {cells // 2} with 8 hospitals), per defence: goals",
-        "met, and mean accuracy change against plain FedAvg's clean run:",
+        f"Over all {cells} attack scenarios x {len(seeds)} seeds (Bulyan: the {cells // 2} with 8",
+        "hospitals), per defence: goals met, and mean accuracy change against plain FedAvg's clean",
+        "run:",
         "",
         "| defence | goals met | mean accuracy change (points) |",
         "|---|---:|---:|",
         *(
-            f"| {k} | {v[0]} | {-v[1] / (cells if k != 'Bulyan' else cells // 2):+.2f} |"
+            f"| {k} | {v[0]} of {_scenarios(k, cells) * len(seeds)} |"
+            f" {-v[1] / (_scenarios(k, cells) * len(seeds)):+.2f} |"
             for k, v in totals.items()
         ),
         "",
@@ -169,24 +199,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     parser.add_argument("--rounds", type=int, default=TrainingPlan().rounds)
+    parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
     logging.getLogger("flwr").setLevel(logging.WARNING)  # Flower logs every aggregation at INFO
     console = Console()
     plan = TrainingPlan(rounds=args.rounds)
+    seeds = list(range(args.seeds))
     sections: list[str] = []
     totals: dict[str, list[tuple[int, float]]] = {}
     started = time.perf_counter()
     with Progress(console=console) as progress:
         for name, make in (("heart", heart_sites), ("thyroid", thyroid_sites)):
             for count in (4, 8):
-                section, met = run_consortium(name, count, make(count), plan, progress)
+                section, met = run_consortium(name, count, make(count), plan, seeds, progress)
                 sections += [section, ""]
                 for label, value in met.items():
                     totals.setdefault(label, []).append(value)
     summed = {k: (sum(m for m, _ in v), sum(d for _, d in v)) for k, v in totals.items()}
     cells = 4 * len(ATTACKS)
-    text = render(plan, sections, summed, cells, time.perf_counter() - started)
+    text = render(plan, sections, summed, cells, seeds, time.perf_counter() - started)
     console.print(text)
     replace_section(args.out, "robustness", text)
     console.print(f"written to {args.out}")
