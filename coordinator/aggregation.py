@@ -13,17 +13,23 @@ Every rule sees only the updates of members not excluded by reputation.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from flwr.serverapp.strategy import Bulyan, FedAvg, FedMedian, FedTrimmedAvg, Krum, MultiKrum
 
 from coordinator.errors import CoordinatorError
-from coordinator.scoring import flat_delta
+from coordinator.scoring import flat_delta, norm
 
 Arrays = Mapping[str, np.ndarray]
 AGGREGATIONS = ("trimmed-mean", "reputation", "fedavg", "krum", "multikrum", "median", "bulyan")
+
+
+def check_aggregation(method: str) -> str:
+    """``method`` if it is one of :data:`AGGREGATIONS`, else a clear error listing them."""
+    if method not in AGGREGATIONS:
+        raise CoordinatorError(f"unknown aggregation {method!r}; choose one of {', '.join(AGGREGATIONS)}")
+    return method
 
 
 def flower_strategy(method: str, num_updates: int, num_malicious: int) -> FedAvg:
@@ -48,7 +54,7 @@ def flower_strategy(method: str, num_updates: int, num_malicious: int) -> FedAvg
         if num_updates < 3:
             raise CoordinatorError(f"bulyan needs at least 3 updates, got {num_updates}")
         return Bulyan(num_malicious_nodes=min(num_malicious, (num_updates - 3) // 4))
-    raise CoordinatorError(f"unknown aggregation {method!r}; choose one of {', '.join(AGGREGATIONS)}")
+    raise CoordinatorError(f"{check_aggregation(method)!r} is not one of Flower's strategies")
 
 
 def reputation_weighted(
@@ -62,11 +68,11 @@ def reputation_weighted(
     if total <= 0:
         return {name: np.array(array, copy=True) for name, array in global_arrays.items()}
     deltas = [flat_delta(global_arrays, arrays) for arrays, _ in updates]
-    norms = [math.sqrt(math.fsum((d * d).tolist())) for d in deltas]
+    norms = [norm(d) for d in deltas]
     bound = float(np.median(norms))
     moved = np.zeros_like(deltas[0])
-    for delta, norm, (_, weight) in zip(deltas, norms, updates, strict=True):
-        scale = min(1.0, bound / norm) if norm > 0 else 0.0
+    for delta, length, (_, weight) in zip(deltas, norms, updates, strict=True):
+        scale = min(1.0, bound / length) if length > 0 else 0.0
         moved += (weight / total) * scale * delta
     result: dict[str, np.ndarray] = {}
     offset = 0

@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
 from bcfl.models.store import ModelStore
-from coordinator.incentives import member_weight
+from coordinator.incentives import good_standing_weights
 from coordinator.scoring import DEFAULT_RULE, Arrays, Contribution, ScoringRule, flat_delta, score_round
 
 logger = logging.getLogger(__name__)
@@ -126,11 +126,13 @@ def assess_round(
         )
     after = {m: reputation.reputation_of(m) for m in members}
     threshold = reputation.parameters().exclusion_threshold
-    weights = {
-        m: member_weight(submissions[m].examples, scores[m].score_bps, after[m])
-        for m in members
-        if before[m] >= threshold
-    }
+    weights = good_standing_weights(
+        {m: submissions[m].examples for m in members},
+        {m: scores[m].score_bps for m in members},
+        before,
+        after,
+        threshold,
+    )
     for m in members:
         logger.info(
             "round %d member %d: score %d (%s), reputation %d -> %d%s",

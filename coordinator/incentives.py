@@ -18,6 +18,18 @@ def member_weight(examples: int, score_bps: int, reputation_bps: int) -> int:
     return examples * score_bps * reputation_bps
 
 
+def good_standing_weights(
+    examples: Mapping[Member, int],
+    scores: Mapping[Member, int],
+    before: Mapping[Member, int],
+    after: Mapping[Member, int],
+    threshold: int,
+) -> dict[Member, int]:
+    """:func:`member_weight` of each member whose reputation before the round (``before``) was at
+    least ``threshold``: the members aggregated and paid. Excluded members get no entry."""
+    return {m: member_weight(examples[m], scores[m], after[m]) for m in scores if before[m] >= threshold}
+
+
 def split_budget(budget: int, weights: Mapping[Member, int]) -> dict[Member, int]:
     """``budget * w_i // sum(w)`` for each member (rounded down, so the sum never exceeds ``budget``)."""
     if budget < 0 or any(w < 0 for w in weights.values()):

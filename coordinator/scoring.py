@@ -43,7 +43,7 @@ Arrays = Mapping[str, np.ndarray]
 
 @dataclass(frozen=True)
 class ScoringRule:
-    """The scoring thresholds (the run's ``free-rider-ratio`` and ``max-norm-ratio`` settings)."""
+    """The scoring thresholds (fixed by the consortium's code, so an auditor uses the same)."""
 
     free_rider_ratio: float = 0.1
     max_norm_ratio: float = 2.0
@@ -79,8 +79,13 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return math.fsum((a * b).tolist())
 
 
+def norm(vector: np.ndarray) -> float:
+    """The Euclidean norm, with an exactly rounded sum (the same on every machine)."""
+    return math.sqrt(_dot(vector, vector))
+
+
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
-    norms = math.sqrt(_dot(a, a)) * math.sqrt(_dot(b, b))
+    norms = norm(a) * norm(b)
     return _dot(a, b) / norms if norms > 0 else 0.0
 
 
@@ -101,7 +106,7 @@ def score_round(
     previous = previous or {}
     members = sorted(updates)
     deltas = {m: flat_delta(global_arrays, updates[m]) for m in members}
-    norms = {m: math.sqrt(_dot(deltas[m], deltas[m])) for m in members}
+    norms = {m: norm(deltas[m]) for m in members}
     median_norm = float(np.median([norms[m] for m in members])) if members else 0.0
     consensus = np.median(np.stack([deltas[m] for m in members]), axis=0) if len(members) >= 3 else None
     cosines = {m: _cosine(deltas[m], consensus) if consensus is not None else 1.0 for m in members}

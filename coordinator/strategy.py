@@ -253,9 +253,9 @@ class LedgerFedAvg(FedAvg):
     ) -> tuple[ArrayRecord | None, MetricRecord | None]:
         """The chosen rule over the included updates (FedAvg's metrics either way)."""
         replies = [u.reply for u in included if u.reply is not None]
-        arrays, metrics = super().aggregate_train(server_round, replies)
         if not replies or self.aggregation == "fedavg":
-            return arrays, metrics
+            return super().aggregate_train(server_round, replies)
+        metrics = self.train_metrics_aggr_fn([r.content for r in replies], self.weighted_by_key)
         if self.aggregation == "reputation":
             assert self._assessment is not None
             weights = self._assessment.weights

@@ -19,7 +19,7 @@ from bcfl.bench.federated import TrainingPlan, mean_accuracy
 from bcfl.chain.reputation import next_reputation
 from bcfl.models.canonical import model_hash
 from coordinator.aggregation import flower_strategy, reputation_weighted
-from coordinator.incentives import member_weight, split_budget
+from coordinator.incentives import good_standing_weights, split_budget
 from coordinator.scoring import flat_delta, score_round
 from hospital_node.data.dataset import LocalDataset
 from hospital_node.task import build_model, get_arrays, set_arrays, train
@@ -142,10 +142,14 @@ def simulate(
         before = dict(reputation)
         for n in names:
             reputation[n] = next_reputation(reputation[n], scores[n], defence.smoothing)
-        included = [
-            n for n in names if not defence.use_reputation or before[n] >= defence.exclusion_threshold
-        ]
-        weights = {n: member_weight(len(centres[n].train), scores[n], reputation[n]) for n in included}
+        weights = good_standing_weights(
+            {n: len(centres[n].train) for n in names},
+            scores,
+            before,
+            reputation,
+            defence.exclusion_threshold if defence.use_reputation else 0,
+        )
+        included = list(weights)
         if defence.aggregation == "reputation":
             new = reputation_weighted(global_arrays, [(updates[n], weights[n]) for n in included])
         else:

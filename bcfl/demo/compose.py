@@ -20,12 +20,10 @@ from bcfl.chain.exceptions import ChainError
 from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.registry import MemberStatus
 from bcfl.demo.heart import prepare_heart_hospitals
-from bcfl.demo.onboarding import new_keystore
+from bcfl.demo.onboarding import FUNDING_WEI, new_keystore
 
 logger = logging.getLogger(__name__)
 
-#: Ether sent to a new hospital key for its own transaction (the membership request).
-FUNDING_WEI = 10**18
 #: A key holding less than this is topped up before it sends its request.
 MIN_BALANCE_WEI = FUNDING_WEI // 10
 KEYSTORE = "keystore.json"
