@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -47,15 +48,18 @@ ATTACKERS = {
 
 @dataclass(frozen=True)
 class Cell:
-    """One attack against one defence, measured against the same defence's clean run."""
+    """One attack against one defence: accuracy against plain FedAvg's clean run and against FedAvg
+    over the honest hospitals alone (the attackers' data lost), exclusion and payout share."""
 
     accuracy_drop: float
     excluded_after: int | None
     share: float
+    honest_only_drop: float
 
-    def met(self) -> bool:
+    def met(self, *, against_honest_only: bool = False) -> bool:
+        drop = self.honest_only_drop if against_honest_only else self.accuracy_drop
         return (
-            self.accuracy_drop <= ACCURACY_GOAL
+            drop <= ACCURACY_GOAL
             and self.excluded_after is not None
             and self.excluded_after <= EXCLUSION_GOAL
             and self.share < SHARE_GOAL
@@ -67,7 +71,7 @@ class Cell:
         return f"{-self.accuracy_drop:+.1f} · {excluded} · {self.share:.1%}{mark}"
 
 
-def _cell(clean: Outcome, attacked: Outcome, attackers: list[str], attack: str) -> Cell:
+def _cell(clean: Outcome, honest_only: Outcome, attacked: Outcome, attackers: list[str], attack: str) -> Cell:
     start = 2 if attack == "replay" else 1  # a replay needs an earlier update to replay
     exclusions = [attacked.excluded_after(a) for a in attackers]
     after = None if None in exclusions else max(e for e in exclusions if e is not None) - start
@@ -75,7 +79,14 @@ def _cell(clean: Outcome, attacked: Outcome, attackers: list[str], attack: str) 
         accuracy_drop=(clean.accuracy[-1] - attacked.accuracy[-1]) * 100,
         excluded_after=after,
         share=sum(attacked.share(a) for a in attackers),
+        honest_only_drop=(honest_only.accuracy[-1] - attacked.accuracy[-1]) * 100,
     )
+
+
+def _honest_excluded(clean: Outcome) -> int:
+    """Hospitals (all honest in a clean run) left out of at least one round's aggregate."""
+    names = {n for included in clean.aggregated for n in included} | set(clean.paid)
+    return sum(any(n not in included for included in clean.aggregated) for n in names)
 
 
 def run_consortium(
@@ -85,9 +96,9 @@ def run_consortium(
     plan: TrainingPlan,
     seeds: list[int],
     progress: Progress,
-) -> tuple[str, dict[str, tuple[int, float]]]:
-    """The section of one consortium (cells of the first seed) and, per defence, goals met and
-    accuracy change summed over all seeds."""
+) -> tuple[str, dict[str, tuple[int, float, int]]]:
+    """The section of one consortium (cells of the first seed) and, per defence, goals met,
+    accuracy change summed over all seeds, and goals met against the honest-only run."""
     attackers = ATTACKERS[(name, count)]
     usable = [d for d in DEFENCES if d[1] != "bulyan" or count >= 7]
     task = progress.add_task(
@@ -95,7 +106,13 @@ def run_consortium(
     )
     cells: dict[tuple[str, str, int], Cell] = {}
     clean_runs: dict[tuple[str, int], Outcome] = {}
+    honest_sites = {n: d for n, d in sites.items() if n not in attackers}
+    honest_only: dict[int, Outcome] = {}
     for seed in seeds:
+        # What a defence reaches at best if it drops the attackers from the start: their data lost.
+        honest_only[seed] = simulate(
+            honest_sites, {}, Defence(aggregation="fedavg", use_reputation=False), plan, seed
+        )
         for label, aggregation, exclusion in usable:
             defence = Defence(aggregation=aggregation, num_malicious=len(attackers), use_reputation=exclusion)
             clean_runs[(label, seed)] = simulate(sites, {}, defence, plan, seed)
@@ -104,7 +121,9 @@ def run_consortium(
             reference = clean_runs[(DEFENCES[0][0], seed)]
             for attack in ATTACKS:
                 attacked = simulate(sites, dict.fromkeys(attackers, attack), defence, plan, seed)
-                cells[(label, attack, seed)] = _cell(reference, attacked, attackers, attack)
+                cells[(label, attack, seed)] = _cell(
+                    reference, honest_only[seed], attacked, attackers, attack
+                )
                 progress.advance(task)
     first = seeds[0]
     labels = [d[0] for d in usable]
@@ -121,11 +140,30 @@ def run_consortium(
         lines.append(f"| {attack} | " + " | ".join(cells[(k, attack, first)].render() for k in labels) + " |")
     met = {k: sum(cells[(k, a, s)].met() for a in ATTACKS for s in seeds) for k in labels}
     drop = {k: sum(cells[(k, a, s)].accuracy_drop for a in ATTACKS for s in seeds) for k in labels}
-    lines.append(
+    met_honest_only = {
+        k: sum(cells[(k, a, s)].met(against_honest_only=True) for a in ATTACKS for s in seeds) for k in labels
+    }
+    false_exclusions = {k: sum(_honest_excluded(clean_runs[(k, s)]) for s in seeds) for k in labels}
+    lines += [
         f"| **goals met (of {6 * len(seeds)}, {len(seeds)} seeds)** | "
         + " | ".join(f"**{met[k]}**" for k in labels)
-        + " |"
-    )
+        + " |",
+        "| goals met, accuracy against the honest-only run | "
+        + " | ".join(str(met_honest_only[k]) for k in labels)
+        + " |",
+        f"| honest hospitals excluded in clean runs ({len(seeds)} seeds) | "
+        + " | ".join(str(false_exclusions[k]) for k in labels)
+        + " |",
+    ]
+    clean_mean = statistics.fmean(clean_runs[(DEFENCES[0][0], s)].accuracy[-1] for s in seeds)
+    honest_mean = statistics.fmean(honest_only[s].accuracy[-1] for s in seeds)
+    lines += [
+        "",
+        f"Without the attackers at all (plain FedAvg over the {len(honest_sites)} honest hospitals, the"
+        f" attackers' data lost): accuracy {honest_mean:.3f} against the clean run's {clean_mean:.3f}"
+        f" (means over the seeds), {(honest_mean - clean_mean) * 100:+.1f} points. A defence that"
+        " excludes the attackers early lands near this, whatever it does.",
+    ]
     shares = clean_runs[("trimmed mean", first)]
     honest = {s: len(d.train) for s, d in sites.items()}
     total = sum(honest.values())
@@ -138,7 +176,7 @@ def run_consortium(
         "| train examples | " + " | ".join(f"{n / total:.1%}" for n in honest.values()) + " |",
         "| payout share | " + " | ".join(f"{shares.share(s):.1%}" for s in honest) + " |",
     ]
-    return "\n".join(lines), {k: (met[k], drop[k]) for k in labels}
+    return "\n".join(lines), {k: (met[k], drop[k], met_honest_only[k]) for k in labels}
 
 
 def _scenarios(defence: str, cells: int) -> int:
@@ -148,7 +186,7 @@ def _scenarios(defence: str, cells: int) -> int:
 def render(
     plan: TrainingPlan,
     sections: list[str],
-    totals: dict[str, tuple[int, float]],
+    totals: dict[str, tuple[int, float, int]],
     cells: int,
     seeds: list[int],
     seconds: float,
@@ -175,6 +213,9 @@ def render(
         f'{SHARE_GOAL:.0%}. "plain FedAvg" has no exclusion; every other column excludes by reputation.',
         "Bulyan needs at least 4f + 3 updates, so it runs with 8 hospitals only, told f = 1 (the most",
         "it can stand with 7 or 8 updates) when 2 attack.",
+        "Below the goals row: the goals met when accuracy is measured against plain FedAvg over the",
+        "honest hospitals alone (what excluding the attackers from the start gives), and how often an",
+        "honest hospital was left out of a round in the defence's clean runs (a false exclusion).",
         "",
         *sections,
         "",
@@ -182,11 +223,12 @@ def render(
         "hospitals), per defence: goals met, and mean accuracy change against plain FedAvg's clean",
         "run:",
         "",
-        "| defence | goals met | mean accuracy change (points) |",
-        "|---|---:|---:|",
+        "| defence | goals met | mean accuracy change (points) | goals met, accuracy against the"
+        " honest-only run |",
+        "|---|---:|---:|---:|",
         *(
             f"| {k} | {v[0]} of {_scenarios(k, cells) * len(seeds)} |"
-            f" {-v[1] / (_scenarios(k, cells) * len(seeds)):+.2f} |"
+            f" {-v[1] / (_scenarios(k, cells) * len(seeds)):+.2f} | {v[2]} |"
             for k, v in totals.items()
         ),
         "",
@@ -207,7 +249,7 @@ def main() -> int:
     plan = TrainingPlan(rounds=args.rounds)
     seeds = list(range(args.seeds))
     sections: list[str] = []
-    totals: dict[str, list[tuple[int, float]]] = {}
+    totals: dict[str, list[tuple[int, float, int]]] = {}
     started = time.perf_counter()
     with Progress(console=console) as progress:
         for name, make in (("heart", heart_sites), ("thyroid", thyroid_sites)):
@@ -216,7 +258,9 @@ def main() -> int:
                 sections += [section, ""]
                 for label, value in met.items():
                     totals.setdefault(label, []).append(value)
-    summed = {k: (sum(m for m, _ in v), sum(d for _, d in v)) for k, v in totals.items()}
+    summed = {
+        k: (sum(t[0] for t in v), sum(t[1] for t in v), sum(t[2] for t in v)) for k, v in totals.items()
+    }
     cells = 4 * len(ATTACKS)
     text = render(plan, sections, summed, cells, seeds, time.perf_counter() - started)
     console.print(text)
