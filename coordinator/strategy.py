@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable
@@ -10,13 +9,13 @@ from typing import Any
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
-from eth_utils.crypto import keccak
 from flwr.app import Array, ArrayRecord, ConfigRecord, Message, MetricRecord
 from flwr.serverapp import Grid
 from flwr.serverapp.strategy import FedAvg
 
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.ledger import Ledger, RoundStatus
+from bcfl.models.canonical import document_hash
 from bcfl.models.records import from_record
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import flower_strategy, reputation_weighted
@@ -25,14 +24,15 @@ from coordinator.errors import CoordinatorError
 from coordinator.incentives import split_budget
 from coordinator.journal import RunJournal, hexed
 from coordinator.scoring import DEFAULT_RULE, ScoringRule
-from coordinator.verification import Rejection, VerifiedUpdate, verify_reply
+from coordinator.verification import (
+    Rejection,
+    VerifiedEvaluation,
+    VerifiedUpdate,
+    verify_evaluation,
+    verify_reply,
+)
 
 logger = logging.getLogger(__name__)
-
-
-def record_hash(record: dict[str, Any]) -> bytes:
-    """keccak256 of a record's canonical JSON (sorted keys, no spaces): what goes on chain."""
-    return keccak(json.dumps(record, sort_keys=True, separators=(",", ":")).encode())
 
 
 def open_or_resume_round(
@@ -101,7 +101,7 @@ class LedgerFedAvg(FedAvg):
         global_hash = self.store.put(self._global_arrays)
         settings = {k: v for k, v in config.items() if k not in ("chain-round", "server-round")}
         started = time.perf_counter()
-        config_hash = record_hash({**settings, "server-round": server_round})
+        config_hash = document_hash({**settings, "server-round": server_round})
         chain_round = open_or_resume_round(ledger, self.coordinator, global_hash, config_hash)
         record = self.journal.round(chain_round)
         self._timed(record, "chain", started)
@@ -296,24 +296,46 @@ class LedgerFedAvg(FedAvg):
 
     def aggregate_evaluate(self, server_round: int, replies: Iterable[Message]) -> MetricRecord | None:
         """Aggregate the hospitals' evaluation and finalize the round on chain with its hash."""
-        replies = list(replies)
-        metrics = super().aggregate_evaluate(server_round, replies)
         record = self.journal.round(self._chain_round)
-        # Keyed by member id where the node's signed update identified it this round.
-        members = {u.node_id: f"member {u.member_id}" for u in self._verified}
+        aggregated = bytes.fromhex(str(record["aggregated_model_hash"])[2:])
+        domain = self.consortium.ledger.domain()
+        checked = [
+            verify_evaluation(
+                reply,
+                chain_round=self._chain_round,
+                aggregated_hash=aggregated,
+                domain=domain,
+                registry=self.consortium.registry,
+            )
+            for reply in replies
+        ]
+        verified = [c for c in checked if isinstance(c, VerifiedEvaluation)]
+        rejected = [c for c in checked if isinstance(c, Rejection)]
+        for rejection in rejected:
+            logger.warning(
+                "round %d: evaluation from node %d left out: %s",
+                self._chain_round, rejection.node_id, rejection.reason,
+            )  # fmt: skip
+        metrics = (
+            super().aggregate_evaluate(server_round, [v.reply for v in verified if v.reply is not None])
+            if verified
+            else None
+        )
+        # Each member's metrics with its EIP-712 signature, so an auditor can check who measured what.
         evaluation = {
             "aggregate": dict(metrics) if metrics is not None else {},
             "per_member": {
-                members.get(r.metadata.src_node_id, f"unidentified node {r.metadata.src_node_id}"): dict(
-                    r.content["metrics"]
-                )
-                for r in replies
-                if not r.has_error()
+                f"member {v.member_id}": {
+                    "metrics": v.metrics,
+                    "signer": v.signer,
+                    "signature": "0x" + v.signature.hex(),
+                }
+                for v in sorted(verified, key=lambda v: v.member_id)
             },
+            "rejected": [{"node_id": r.node_id, "reason": r.reason, "signer": r.signer} for r in rejected],
         }
         record["evaluation"] = evaluation
-        metrics_hash = record_hash(evaluation)
-        aggregated = bytes.fromhex(str(record["aggregated_model_hash"])[2:])
+        metrics_hash = document_hash(evaluation)
         participants = [u.member_id for u in self._accepted]
         weights = [u.signed.update.num_examples for u in self._accepted]
         started = time.perf_counter()

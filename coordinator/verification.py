@@ -1,16 +1,26 @@
-"""Check every hospital reply before any gas is spent: hash, signature, membership."""
+"""Check every hospital reply before any gas is spent or any number is recorded: hash, signature,
+membership."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 from flwr.app import Message, RecordDict
 
-from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate, from_compact, recover_signer
+from bcfl.chain.eip712 import (
+    EvaluationReport,
+    LedgerDomain,
+    ModelUpdate,
+    SignedModelUpdate,
+    from_compact,
+    recover_evaluation_signer,
+    recover_signer,
+)
 from bcfl.chain.registry import Registry
-from bcfl.models.canonical import model_hash
+from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.records import (
     RecordFormatError,
     array_record,
@@ -44,9 +54,103 @@ class Rejection:
     signer: str = ""
 
 
+Checked = TypeVar("Checked", "VerifiedUpdate", "VerifiedEvaluation")
+
+
+def _checked(reply: Message, check: Callable[[int, RecordDict], Checked | Rejection]) -> Checked | Rejection:
+    """``check`` on the reply's content, unless the hospital replied with an error; keeps the reply."""
+    node_id = reply.metadata.src_node_id
+    if reply.has_error():
+        return Rejection(node_id, f"the hospital replied with an error: {reply.error.reason}")
+    result = check(node_id, reply.content)
+    return result if isinstance(result, Rejection) else replace(result, reply=reply)
+
+
 #: What a hospital's training reply holds: exactly these records and metrics.
 REPLY_RECORDS = {"arrays", "metrics", "proof"}
 REPLY_METRICS = {"num-examples", "train-loss", "train-seconds", "global-test-accuracy"}
+#: What a hospital's evaluation reply holds.
+EVALUATION_RECORDS = {"metrics", "proof"}
+EVALUATION_METRICS = {"num-examples", "loss", "accuracy", "auroc"}
+
+
+@dataclass(frozen=True)
+class VerifiedEvaluation:
+    """An evaluation signed by an active member's key, about the round's aggregated model."""
+
+    node_id: int
+    member_id: int
+    signer: str
+    metrics: dict[str, float | int]
+    signature: bytes
+    reply: Message | None = None
+
+
+def verify_evaluation(
+    reply: Message,
+    *,
+    chain_round: int,
+    aggregated_hash: bytes,
+    domain: LedgerDomain,
+    registry: Registry,
+) -> VerifiedEvaluation | Rejection:
+    """Accept an evaluation reply only if it is signed by an active member over these metrics, for
+    this round and the model the coordinator sent."""
+    return _checked(
+        reply,
+        lambda node_id, content: check_evaluation(
+            node_id,
+            content,
+            chain_round=chain_round,
+            aggregated_hash=aggregated_hash,
+            domain=domain,
+            registry=registry,
+        ),
+    )
+
+
+def check_evaluation(
+    node_id: int,
+    content: RecordDict,
+    *,
+    chain_round: int,
+    aggregated_hash: bytes,
+    domain: LedgerDomain,
+    registry: Registry,
+) -> VerifiedEvaluation | Rejection:
+    """The checks of :func:`verify_evaluation` on a reply's content."""
+    if set(content.keys()) != EVALUATION_RECORDS:
+        return Rejection(
+            node_id,
+            f"malformed evaluation: records {sorted(content.keys())}, expected {sorted(EVALUATION_RECORDS)}",
+        )
+    try:
+        proof = config_record(content, "proof")
+        evaluated, signature = get_bytes(proof, "model-hash"), get_bytes(proof, "signature")
+        claimed = get_str(proof, "signer")
+        record = metric_record(content, "metrics")
+        examples = get_int(record, "num-examples")
+    except (RecordFormatError, ValueError) as exc:
+        return Rejection(node_id, f"malformed evaluation: {exc}")
+    metrics = dict(record)
+    if set(metrics) != EVALUATION_METRICS or not all(isinstance(v, int | float) for v in metrics.values()):
+        return Rejection(node_id, "malformed evaluation: unexpected metrics", claimed)
+    if evaluated != aggregated_hash:
+        return Rejection(node_id, "the evaluation is of another model than the round's aggregate", claimed)
+    report = EvaluationReport(chain_round, evaluated, document_hash(metrics), examples)
+    try:
+        signer = recover_evaluation_signer(domain, report, signature)
+    except ValueError as exc:
+        return Rejection(node_id, f"malformed evaluation: {exc}", claimed)
+    if signer != claimed:
+        return Rejection(
+            node_id, f"the evaluation's signature is not {claimed}'s (it recovers to {signer})", claimed
+        )
+    member_id = registry.active_member_id_of(signer)
+    if member_id == 0:
+        return Rejection(node_id, f"{signer} is not an active consortium member", claimed)
+    scalars = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
+    return VerifiedEvaluation(node_id, member_id, signer, scalars, signature)
 
 
 def verify_reply(
@@ -59,19 +163,18 @@ def verify_reply(
     registry: Registry,
 ) -> VerifiedUpdate | Rejection:
     """Accept a reply only if its arrays, hash, signature and signer all check out."""
-    node_id = reply.metadata.src_node_id
-    if reply.has_error():
-        return Rejection(node_id, f"the hospital replied with an error: {reply.error.reason}")
-    result = check_update(
-        node_id,
-        reply.content,
-        chain_round=chain_round,
-        global_hash=global_hash,
-        reference=reference,
-        domain=domain,
-        registry=registry,
+    return _checked(
+        reply,
+        lambda node_id, content: check_update(
+            node_id,
+            content,
+            chain_round=chain_round,
+            global_hash=global_hash,
+            reference=reference,
+            domain=domain,
+            registry=registry,
+        ),
     )
-    return replace(result, reply=reply) if isinstance(result, VerifiedUpdate) else result
 
 
 def check_update(

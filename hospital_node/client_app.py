@@ -1,4 +1,5 @@
-"""The hospital's Flower ClientApp: verify the global model, train locally, sign the update."""
+"""The hospital's Flower ClientApp: verify the global model, train locally, sign the update and the
+evaluation."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import numpy as np
 from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
-from bcfl.chain.eip712 import ModelUpdate, sign_update
-from bcfl.models.canonical import model_hash
+from bcfl.chain.eip712 import EvaluationReport, ModelUpdate, sign_evaluation, sign_update
+from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.records import array_record, config_record, from_record, get_float, get_int, to_record
 from hospital_node.node import HospitalNode, load_node
 from hospital_node.task import build_model, evaluate, get_arrays, set_arrays, train
@@ -95,12 +96,28 @@ def train_step(msg: Message, context: Context) -> Message:
     return signed_reply(node, msg, local_update(node, msg))
 
 
+def signed_evaluation(node: HospitalNode, msg: Message) -> Message:
+    """Evaluate the round's aggregated model on the held-out split and sign what was measured.
+
+    The signature (EIP-712, the ledger's domain) covers the chain round, the hash of the model
+    evaluated and the hash of the metrics, so the accuracy an auditor reads in the round's record
+    is the hospital's own, about that model.
+    """
+    chain_round = get_int(config_record(msg.content, "config"), "chain-round")
+    arrays = from_record(array_record(msg.content, "arrays"))
+    model = build_model(node.data.spec)
+    set_arrays(model, arrays)
+    metrics: dict[str, float | int] = {"num-examples": len(node.data.test), **evaluate(model, node.data.test)}
+    report = EvaluationReport(chain_round, model_hash(arrays), document_hash(metrics), len(node.data.test))
+    signature = sign_evaluation(node.account, node.consortium.ledger.domain(), report)
+    proof = ConfigRecord(
+        {"model-hash": report.model_hash, "signature": signature, "signer": node.account.address}
+    )
+    content = RecordDict({"metrics": MetricRecord(dict(metrics)), "proof": proof})
+    return Message(content=content, reply_to=msg)
+
+
 @app.evaluate()
 def evaluate_step(msg: Message, context: Context) -> Message:
-    """Evaluate the candidate global model on the hospital's held-out split."""
-    node = load_node(dict(context.node_config))
-    model = build_model(node.data.spec)
-    set_arrays(model, from_record(array_record(msg.content, "arrays")))
-    metrics = evaluate(model, node.data.test)
-    record = MetricRecord({"num-examples": len(node.data.test), **metrics})
-    return Message(content=RecordDict({"metrics": record}), reply_to=msg)
+    """Evaluate the round's aggregated model on the hospital's held-out split; sign the result."""
+    return signed_evaluation(load_node(dict(context.node_config)), msg)

@@ -1,4 +1,5 @@
-"""EIP-712 signing and verification of model updates, exactly as the RoundLedger checks them."""
+"""EIP-712 signing and verification: model updates, exactly as the RoundLedger checks them, and the
+hospitals' evaluation reports, which the coordinator checks off chain under the same domain."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ MODEL_UPDATE_TYPE = [
     {"name": "round", "type": "uint256"},
     {"name": "globalModelHash", "type": "bytes32"},
     {"name": "updateHash", "type": "bytes32"},
+    {"name": "numExamples", "type": "uint64"},
+]
+EVALUATION_REPORT_TYPE = [
+    {"name": "round", "type": "uint256"},
+    {"name": "modelHash", "type": "bytes32"},
+    {"name": "metricsHash", "type": "bytes32"},
     {"name": "numExamples", "type": "uint64"},
 ]
 _S_MASK = (1 << 255) - 1
@@ -76,19 +83,72 @@ class SignedModelUpdate:
         return self.r + self.vs
 
 
-def _signable(domain: LedgerDomain, update: ModelUpdate) -> Any:
-    return encode_typed_data(
-        domain_data=domain.as_dict(),
-        message_types={"ModelUpdate": MODEL_UPDATE_TYPE},
-        message_data=update.message(),
+@dataclass(frozen=True)
+class EvaluationReport:
+    """What a hospital signs after evaluating a round's aggregated model on its held-out split."""
+
+    round: int
+    model_hash: bytes
+    metrics_hash: bytes
+    num_examples: int
+
+    def message(self) -> dict[str, Any]:
+        """The typed-data message."""
+        return {
+            "round": self.round,
+            "modelHash": self.model_hash,
+            "metricsHash": self.metrics_hash,
+            "numExamples": self.num_examples,
+        }
+
+
+Signed = ModelUpdate | EvaluationReport
+
+
+def _signable(domain: LedgerDomain, message: Signed) -> Any:
+    name, fields = (
+        ("ModelUpdate", MODEL_UPDATE_TYPE)
+        if isinstance(message, ModelUpdate)
+        else ("EvaluationReport", EVALUATION_REPORT_TYPE)
     )
+    return encode_typed_data(
+        domain_data=domain.as_dict(), message_types={name: fields}, message_data=message.message()
+    )
+
+
+def _sign_compact(account: LocalAccount, domain: LedgerDomain, message: Signed) -> bytes:
+    signed = account.sign_message(_signable(domain, message))
+    vs = signed.s | ((signed.v - 27) << 255)
+    return signed.r.to_bytes(32, "big") + vs.to_bytes(32, "big")
+
+
+def _recover(domain: LedgerDomain, message: Signed, signature: bytes) -> ChecksumAddress:
+    if len(signature) != 64:
+        raise ValueError(f"a compact signature has 64 bytes, got {len(signature)}")
+    vs = int.from_bytes(signature[32:], "big")
+    v, s = 27 + (vs >> 255), vs & _S_MASK
+    address: ChecksumAddress = Account.recover_message(
+        _signable(domain, message), vrs=(v, int.from_bytes(signature[:32], "big"), s)
+    )
+    return address
 
 
 def sign_update(account: LocalAccount, domain: LedgerDomain, update: ModelUpdate) -> SignedModelUpdate:
     """Sign ``update`` with the hospital's key."""
-    signed = account.sign_message(_signable(domain, update))
-    vs = signed.s | ((signed.v - 27) << 255)
-    return SignedModelUpdate(update, signed.r.to_bytes(32, "big"), vs.to_bytes(32, "big"))
+    signature = _sign_compact(account, domain, update)
+    return SignedModelUpdate(update, signature[:32], signature[32:])
+
+
+def sign_evaluation(account: LocalAccount, domain: LedgerDomain, report: EvaluationReport) -> bytes:
+    """The hospital's 64-byte compact signature of ``report``."""
+    return _sign_compact(account, domain, report)
+
+
+def recover_evaluation_signer(
+    domain: LedgerDomain, report: EvaluationReport, signature: bytes
+) -> ChecksumAddress:
+    """The address that signed ``report`` (any well-formed signature recovers to some address)."""
+    return _recover(domain, report, signature)
 
 
 def from_compact(update: ModelUpdate, signature: bytes) -> SignedModelUpdate:
@@ -100,9 +160,4 @@ def from_compact(update: ModelUpdate, signature: bytes) -> SignedModelUpdate:
 
 def recover_signer(domain: LedgerDomain, signed: SignedModelUpdate) -> ChecksumAddress:
     """The address that signed ``signed`` under ``domain`` (any signature recovers to some address)."""
-    vs = int.from_bytes(signed.vs, "big")
-    v, s = 27 + (vs >> 255), vs & _S_MASK
-    address: ChecksumAddress = Account.recover_message(
-        _signable(domain, signed.update), vrs=(v, int.from_bytes(signed.r, "big"), s)
-    )
-    return address
+    return _recover(domain, signed.update, signed.signature)

@@ -12,6 +12,7 @@ and anyone can recompute it from a stored model file.
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Mapping
 
@@ -94,3 +95,9 @@ def hash_bytes(blob: bytes) -> bytes:
 def model_hash(arrays: Mapping[str, np.ndarray]) -> bytes:
     """The on-chain hash of ``arrays``."""
     return hash_bytes(to_bytes(arrays))
+
+
+def document_hash(document: Mapping[str, object]) -> bytes:
+    """keccak256 of a JSON document's canonical form (sorted keys, no spaces): metrics and records
+    whose hash goes on chain or into a signature."""
+    return keccak(json.dumps(document, sort_keys=True, separators=(",", ":")).encode())

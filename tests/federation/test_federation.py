@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.eip712 import EvaluationReport, recover_evaluation_signer
 from bcfl.demo.federation import FederationRun, start_federation
-from bcfl.models.canonical import model_hash
+from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
 from coordinator.assessment import recompute_scores
-from coordinator.strategy import record_hash
 
 FAULT_APP = Path(__file__).parent / "fault_app"
 HOSPITALS = ["cleveland", "hungary", "va-long-beach"]
@@ -72,7 +72,7 @@ def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: Fede
         assert list(final.weights) == [
             next(u.num_examples for u in updates if u.member_id == m) for m in members
         ]
-        assert final.metrics_hash == record_hash(record["evaluation"])
+        assert final.metrics_hash == document_hash(record["evaluation"])
         # Each score on chain is recomputed from the chain and the model store alone.
         recomputed = recompute_scores(consortium, store, chain_round)
         scored = {
@@ -84,7 +84,20 @@ def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: Fede
         assert sorted(p.member_id for p in paid) == members
         assert 0 < sum(p.amount for p in paid) <= consortium.distributor.budget_of(chain_round)
         assert record["evaluation"]["aggregate"]["accuracy"] > 0.6  # real data, a real model
-        assert record["rejected"] == []
+        assert record["rejected"] == [] and record["evaluation"]["rejected"] == []
+        # Every member's evaluation is signed by its own key, about the aggregated model on chain.
+        addresses = {f"member {h.member_id}": h.address for h in federation.hospitals}
+        assert sorted(record["evaluation"]["per_member"]) == sorted(addresses)
+        for member, signed in record["evaluation"]["per_member"].items():
+            report = EvaluationReport(
+                chain_round,
+                on_chain.aggregated_model_hash,
+                document_hash(signed["metrics"]),
+                signed["metrics"]["num-examples"],
+            )
+            signature = bytes.fromhex(signed["signature"][2:])
+            signer = recover_evaluation_signer(consortium.ledger.domain(), report, signature)
+            assert signer == addresses[member]
     # Round 2 trained from exactly the model round 1 produced.
     assert (
         consortium.ledger.get_round(2).global_model_hash
@@ -105,6 +118,10 @@ def test_a_forged_signature_is_excluded_and_recorded(federation: FederationRun) 
     assert sorted(u.member_id for u in consortium.ledger.updates(round_number=chain_round)) == honest
     (final,) = consortium.ledger.finalized_rounds(round_number=chain_round)
     assert list(final.participants) == honest  # the round went on without it
+    # Its evaluation carries the same forged signature: left out, and said why.
+    (left_out,) = record["evaluation"]["rejected"]
+    assert left_out["signer"] == forger.address and "signature" in left_out["reason"]
+    assert sorted(record["evaluation"]["per_member"]) == [f"member {m}" for m in honest]
 
 
 def test_hospitals_refuse_a_model_the_ledger_does_not_show(federation: FederationRun) -> None:

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
+from eth_account.signers.local import LocalAccount
 from flwr.app import ConfigRecord, MetricRecord, RecordDict
 
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.eip712 import ModelUpdate, sign_update
-from bcfl.models.canonical import model_hash
+from bcfl.chain.eip712 import (
+    EvaluationReport,
+    ModelUpdate,
+    recover_evaluation_signer,
+    sign_evaluation,
+    sign_update,
+)
+from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.records import to_record
-from coordinator.verification import Rejection, VerifiedUpdate, check_update
+from coordinator.verification import (
+    Rejection,
+    VerifiedEvaluation,
+    VerifiedUpdate,
+    check_evaluation,
+    check_update,
+)
 from tests.conftest import Actors
 
 GLOBAL = b"\x11" * 32
@@ -82,3 +95,69 @@ def test_bad_replies_are_rejected_with_a_reason(
     consortium.registry.suspend(actors.admin, members[0], "audit")
     result = check(consortium, reply(consortium, actors))
     assert isinstance(result, Rejection) and "not an active consortium member" in result.reason
+
+
+AGGREGATED = b"\x22" * 32
+EVALUATION = {"num-examples": 40, "loss": 0.4, "accuracy": 0.8, "auroc": 0.85}
+
+
+def evaluation(
+    consortium: Consortium,
+    actors: Actors,
+    metrics: dict[str, float | int] = EVALUATION,
+    *,
+    signed_metrics: dict[str, float | int] = EVALUATION,
+    model: bytes = AGGREGATED,
+    signer: str | None = None,
+    account: LocalAccount | None = None,
+) -> RecordDict:
+    account = account or actors.hospitals[0]
+    report = EvaluationReport(1, model, document_hash(signed_metrics), int(signed_metrics["num-examples"]))
+    signature = sign_evaluation(account, consortium.ledger.domain(), report)
+    proof: dict[str, bytes | str] = {
+        "model-hash": model,
+        "signature": signature,
+        "signer": signer or account.address,
+    }
+    return RecordDict({"metrics": MetricRecord(dict(metrics)), "proof": ConfigRecord(dict(proof.items()))})
+
+
+def check_eval(consortium: Consortium, content: RecordDict) -> VerifiedEvaluation | Rejection:
+    return check_evaluation(
+        7,
+        content,
+        chain_round=1,
+        aggregated_hash=AGGREGATED,
+        domain=consortium.ledger.domain(),
+        registry=consortium.registry,
+    )
+
+
+def test_a_signed_evaluation_is_accepted_as_its_member(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    result = check_eval(consortium, evaluation(consortium, actors))
+    assert isinstance(result, VerifiedEvaluation) and result.member_id == members[0]
+    assert result.metrics == EVALUATION and result.signer == actors.hospitals[0].address
+    # An auditor re-derives the signer from the recorded metrics and signature alone.
+    report = EvaluationReport(1, AGGREGATED, document_hash(result.metrics), 40)
+    assert recover_evaluation_signer(consortium.ledger.domain(), report, result.signature) == result.signer
+
+
+def test_forged_or_misdirected_evaluations_are_rejected(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    inflated = {**EVALUATION, "accuracy": 0.99}
+    cases = {
+        "signature is not": evaluation(consortium, actors, inflated),  # metrics changed after signing
+        "another model": evaluation(consortium, actors, model=b"\x33" * 32),
+        "unexpected metrics": evaluation(consortium, actors, {**EVALUATION, "extra": 1.0}),
+        "signature is not ": evaluation(consortium, actors, signer=actors.hospitals[1].address),
+        "not an active consortium member": evaluation(consortium, actors, account=actors.outsider),
+    }
+    unsigned = evaluation(consortium, actors)
+    del unsigned["proof"]
+    cases["malformed evaluation"] = unsigned
+    for reason, content in cases.items():
+        result = check_eval(consortium, content)
+        assert isinstance(result, Rejection) and reason in result.reason, (reason, result)

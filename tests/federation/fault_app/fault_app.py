@@ -51,9 +51,8 @@ def main(grid: Grid, context: Context) -> None:
         run_federation(grid, context, LedgerFedAvg)
 
 
-@client_app.train()
-def train(msg: Message, context: Context) -> Message:
-    reply = real_client.train_step(msg, context)
+def _forged(reply: Message, context: Context) -> Message:
+    """The reply with one bit of its signature flipped, on the SuperNode started to forge."""
     if context.node_config.get("test-forge-signature") == "true":
         proof = reply.content["proof"]
         assert isinstance(proof, ConfigRecord)
@@ -63,6 +62,11 @@ def train(msg: Message, context: Context) -> Message:
     return reply
 
 
+@client_app.train()
+def train(msg: Message, context: Context) -> Message:
+    return _forged(real_client.train_step(msg, context), context)
+
+
 @client_app.evaluate()
 def evaluate(msg: Message, context: Context) -> Message:
-    return real_client.evaluate_step(msg, context)
+    return _forged(real_client.evaluate_step(msg, context), context)
