@@ -26,8 +26,8 @@ from coordinator.journal import RunJournal, hexed
 from coordinator.scoring import DEFAULT_RULE, ScoringRule
 from coordinator.verification import (
     Rejection,
-    VerifiedEvaluation,
     VerifiedUpdate,
+    one_evaluation_per_member,
     verify_evaluation,
     verify_reply,
 )
@@ -309,8 +309,7 @@ class LedgerFedAvg(FedAvg):
             )
             for reply in replies
         ]
-        verified = [c for c in checked if isinstance(c, VerifiedEvaluation)]
-        rejected = [c for c in checked if isinstance(c, Rejection)]
+        verified, rejected = one_evaluation_per_member(checked)
         for rejection in rejected:
             logger.warning(
                 "round %d: evaluation from node %d left out: %s",

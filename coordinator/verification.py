@@ -3,7 +3,8 @@ membership."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -109,6 +110,24 @@ def verify_evaluation(
     )
 
 
+def one_evaluation_per_member(
+    results: Iterable[VerifiedEvaluation | Rejection],
+) -> tuple[list[VerifiedEvaluation], list[Rejection]]:
+    """The first verified evaluation of each member, and every rejection (a member's later
+    evaluations included): one member must not weigh twice in the round's accuracy."""
+    verified: list[VerifiedEvaluation] = []
+    rejected: list[Rejection] = []
+    for result in results:
+        if isinstance(result, Rejection):
+            rejected.append(result)
+        elif any(v.member_id == result.member_id for v in verified):
+            reason = "a second evaluation from the same member"
+            rejected.append(Rejection(result.node_id, reason, result.signer))
+        else:
+            verified.append(result)
+    return verified, rejected
+
+
 def check_evaluation(
     node_id: int,
     content: RecordDict,
@@ -133,8 +152,12 @@ def check_evaluation(
     except (RecordFormatError, ValueError) as exc:
         return Rejection(node_id, f"malformed evaluation: {exc}")
     metrics = dict(record)
-    if set(metrics) != EVALUATION_METRICS or not all(isinstance(v, int | float) for v in metrics.values()):
-        return Rejection(node_id, "malformed evaluation: unexpected metrics", claimed)
+    if set(metrics) != EVALUATION_METRICS or not all(
+        isinstance(v, int | float) and math.isfinite(v) for v in metrics.values()
+    ):
+        return Rejection(node_id, "malformed evaluation: unexpected metrics, or non-finite values", claimed)
+    if not 0 < examples < 2**64:
+        return Rejection(node_id, f"the evaluation claims {examples} examples", claimed)
     if evaluated != aggregated_hash:
         return Rejection(node_id, "the evaluation is of another model than the round's aggregate", claimed)
     report = EvaluationReport(chain_round, evaluated, document_hash(metrics), examples)
@@ -215,7 +238,10 @@ def check_update(
         return Rejection(node_id, "the update hash does not match the arrays sent", claimed)
     if examples <= 0:
         return Rejection(node_id, "the update claims no training examples", claimed)
-    signer = recover_signer(domain, signed)
+    try:
+        signer = recover_signer(domain, signed)
+    except ValueError as exc:
+        return Rejection(node_id, f"malformed reply: {exc}", claimed)
     if signer != claimed:
         return Rejection(node_id, f"the signature is not {claimed}'s (it recovers to {signer})", claimed)
     member_id = registry.active_member_id_of(signer)

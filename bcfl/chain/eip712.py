@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi.exceptions import EncodingError
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 
@@ -123,13 +125,18 @@ def _sign_compact(account: LocalAccount, domain: LedgerDomain, message: Signed) 
 
 
 def _recover(domain: LedgerDomain, message: Signed, signature: bytes) -> ChecksumAddress:
+    """The signer, or ValueError for a signature or message that cannot be recovered at all (wrong
+    length, r or s out of range, a field too large for its EIP-712 type)."""
     if len(signature) != 64:
         raise ValueError(f"a compact signature has 64 bytes, got {len(signature)}")
     vs = int.from_bytes(signature[32:], "big")
     v, s = 27 + (vs >> 255), vs & _S_MASK
-    address: ChecksumAddress = Account.recover_message(
-        _signable(domain, message), vrs=(v, int.from_bytes(signature[:32], "big"), s)
-    )
+    try:
+        address: ChecksumAddress = Account.recover_message(
+            _signable(domain, message), vrs=(v, int.from_bytes(signature[:32], "big"), s)
+        )
+    except (BadSignature, EncodingError) as exc:
+        raise ValueError(f"the signature cannot be recovered: {exc}") from None
     return address
 
 

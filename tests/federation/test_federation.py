@@ -98,6 +98,11 @@ def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: Fede
             signature = bytes.fromhex(signed["signature"][2:])
             signer = recover_evaluation_signer(consortium.ledger.domain(), report, signature)
             assert signer == addresses[member]
+        # The aggregate accuracy is the examples-weighted mean of the signed ones (docs/auditors.md).
+        signed_metrics = [m["metrics"] for m in record["evaluation"]["per_member"].values()]
+        total = sum(m["num-examples"] for m in signed_metrics)
+        accuracy = sum(m["accuracy"] * m["num-examples"] for m in signed_metrics) / total
+        assert abs(accuracy - record["evaluation"]["aggregate"]["accuracy"]) < 1e-9
     # Round 2 trained from exactly the model round 1 produced.
     assert (
         consortium.ledger.get_round(2).global_model_hash

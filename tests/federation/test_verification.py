@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from eth_account.signers.local import LocalAccount
 from flwr.app import ConfigRecord, MetricRecord, RecordDict
@@ -22,6 +24,7 @@ from coordinator.verification import (
     VerifiedUpdate,
     check_evaluation,
     check_update,
+    one_evaluation_per_member,
 )
 from tests.conftest import Actors
 
@@ -158,6 +161,43 @@ def test_forged_or_misdirected_evaluations_are_rejected(
     unsigned = evaluation(consortium, actors)
     del unsigned["proof"]
     cases["malformed evaluation"] = unsigned
-    for reason, content in cases.items():
+    for junk in (b"\x00" * 64, b"\xff" * 64):  # recover to no key at all: refused, never raised
+        garbled = evaluation(consortium, actors)
+        proof = garbled["proof"]
+        assert isinstance(proof, ConfigRecord)
+        proof["signature"] = junk
+        cases[f"cannot be recovered ({junk[:1].hex()})"] = garbled
+    cases["non-finite"] = evaluation(consortium, actors, {**EVALUATION, "loss": float("nan")})
+    empty = {**EVALUATION, "num-examples": 0}
+    cases["claims 0 examples"] = evaluation(consortium, actors, empty, signed_metrics=empty)
+    for case, content in cases.items():
         result = check_eval(consortium, content)
-        assert isinstance(result, Rejection) and reason in result.reason, (reason, result)
+        reason = case.split(" (")[0]
+        assert isinstance(result, Rejection) and reason in result.reason, (case, result)
+
+
+def test_an_unrecoverable_update_signature_is_refused_not_raised(
+    consortium: Consortium, actors: Actors
+) -> None:
+    result = check(consortium, reply(consortium, actors, signature=b"\xff" * 64))
+    assert isinstance(result, Rejection) and "cannot be recovered" in result.reason
+
+
+def test_a_member_s_second_evaluation_is_left_out(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    first = check_evaluation(
+        1,
+        evaluation(consortium, actors),
+        chain_round=1,
+        aggregated_hash=AGGREGATED,
+        domain=consortium.ledger.domain(),
+        registry=consortium.registry,
+    )
+    assert isinstance(first, VerifiedEvaluation)
+    second = replace(first, node_id=2)
+    forged = Rejection(3, "the evaluation's signature is not ...")
+    verified, rejected = one_evaluation_per_member([first, forged, second])
+    assert verified == [first]
+    assert [r.node_id for r in rejected] == [3, 2]
+    assert "second evaluation from the same member" in rejected[1].reason
