@@ -1,9 +1,12 @@
-"""The compile pipeline: pinned solc, generated artifacts current, named errors generated."""
+"""The build: pinned solc, generated artifacts current, named errors generated, and the Flower App
+bundle."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -89,3 +92,20 @@ def test_solc_shim_speaks_the_native_cli(repo_root: Path) -> None:
     assert output["contracts"]["A.sol"]["A"]["abi"][0]["name"] == "f"
     bad = subprocess.run([str(shim), "--bogus"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unsupported option --bogus" in bad.stderr
+
+
+def test_the_app_bundle_holds_the_product_and_no_test_apps(repo_root: Path, tmp_path: Path) -> None:
+    """What ``flwr run`` ships to the SuperLink and SuperNodes: never the test-only attack app."""
+    flwr = Path(sys.executable).with_name("flwr")
+    result = subprocess.run(
+        [str(flwr), "build", "--app", str(repo_root)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (fab,) = tmp_path.glob("*.fab")
+    names = zipfile.ZipFile(fab).namelist()
+    top = {n.split("/")[0] for n in names}
+    assert top == {".info", "bcfl", "coordinator", "hospital_node", "pyproject.toml"}
+    assert "hospital_node/client_app.py" in names and "coordinator/server_app.py" in names
+    assert "hospital_node/schemas/uci_heart_disease.json" in names
+    assert "bcfl/chain/artifacts/RoundLedger.json" in names
+    assert not [n for n in names if "attack" in n or n.startswith(("tests/", "bcfl/bench/"))]
