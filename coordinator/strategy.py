@@ -87,7 +87,6 @@ class LedgerFedAvg(FedAvg):
         self._global_hash = b""
         self._global_arrays: dict[str, Any] = {}
         self._accepted: list[VerifiedUpdate] = []  # the round's aggregated (participating) updates
-        self._verified: list[VerifiedUpdate] = []  # every verified, registered update of the round
 
     def _timed(self, record: dict[str, Any], phase: str, started: float) -> None:
         record["timings_s"][phase] = record["timings_s"].get(phase, 0.0) + time.perf_counter() - started
@@ -191,7 +190,7 @@ class LedgerFedAvg(FedAvg):
             {"node_id": r.node_id, "reason": r.reason, "signer": r.signer} for r in rejected
         ]
         included = self._assess(record, updates)
-        self._verified, self._accepted = updates, included
+        self._accepted = included
         started = time.perf_counter()
         arrays, metrics = self._aggregate(server_round, included)
         self._timed(record, "aggregate", started)

@@ -151,10 +151,8 @@ def check_evaluation(
         examples = get_int(record, "num-examples")
     except (RecordFormatError, ValueError) as exc:
         return Rejection(node_id, f"malformed evaluation: {exc}")
-    metrics = dict(record)
-    if set(metrics) != EVALUATION_METRICS or not all(
-        isinstance(v, int | float) and math.isfinite(v) for v in metrics.values()
-    ):
+    metrics = {k: v for k, v in record.items() if isinstance(v, int | float) and math.isfinite(v)}
+    if set(record) != EVALUATION_METRICS or len(metrics) != len(record):
         return Rejection(node_id, "malformed evaluation: unexpected metrics, or non-finite values", claimed)
     if not 0 < examples < 2**64:
         return Rejection(node_id, f"the evaluation claims {examples} examples", claimed)
@@ -172,8 +170,7 @@ def check_evaluation(
     member_id = registry.active_member_id_of(signer)
     if member_id == 0:
         return Rejection(node_id, f"{signer} is not an active consortium member", claimed)
-    scalars = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
-    return VerifiedEvaluation(node_id, member_id, signer, scalars, signature)
+    return VerifiedEvaluation(node_id, member_id, signer, metrics, signature)
 
 
 def verify_reply(

@@ -107,8 +107,9 @@ def signed_evaluation(node: HospitalNode, msg: Message) -> Message:
     arrays = from_record(array_record(msg.content, "arrays"))
     model = build_model(node.data.spec)
     set_arrays(model, arrays)
-    metrics: dict[str, float | int] = {"num-examples": len(node.data.test), **evaluate(model, node.data.test)}
-    report = EvaluationReport(chain_round, model_hash(arrays), document_hash(metrics), len(node.data.test))
+    examples = len(node.data.test)
+    metrics: dict[str, float | int] = {"num-examples": examples, **evaluate(model, node.data.test)}
+    report = EvaluationReport(chain_round, model_hash(arrays), document_hash(metrics), examples)
     signature = sign_evaluation(node.account, node.consortium.ledger.domain(), report)
     proof = ConfigRecord(
         {"model-hash": report.model_hash, "signature": signature, "signer": node.account.address}

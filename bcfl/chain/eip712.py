@@ -4,7 +4,7 @@ hospitals' evaluation reports, which the coordinator checks off chain under the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_abi.exceptions import EncodingError
 from eth_account import Account
@@ -52,6 +52,8 @@ class LedgerDomain:
 class ModelUpdate:
     """What a hospital signs: its update's hash for a round and the global model it trained from."""
 
+    #: The EIP-712 type's fields; the class name is the type's name.
+    FIELDS: ClassVar[list[dict[str, str]]] = MODEL_UPDATE_TYPE
     round: int
     global_model_hash: bytes
     update_hash: bytes
@@ -89,6 +91,8 @@ class SignedModelUpdate:
 class EvaluationReport:
     """What a hospital signs after evaluating a round's aggregated model on its held-out split."""
 
+    #: The EIP-712 type's fields; the class name is the type's name.
+    FIELDS: ClassVar[list[dict[str, str]]] = EVALUATION_REPORT_TYPE
     round: int
     model_hash: bytes
     metrics_hash: bytes
@@ -108,13 +112,10 @@ Signed = ModelUpdate | EvaluationReport
 
 
 def _signable(domain: LedgerDomain, message: Signed) -> Any:
-    name, fields = (
-        ("ModelUpdate", MODEL_UPDATE_TYPE)
-        if isinstance(message, ModelUpdate)
-        else ("EvaluationReport", EVALUATION_REPORT_TYPE)
-    )
     return encode_typed_data(
-        domain_data=domain.as_dict(), message_types={name: fields}, message_data=message.message()
+        domain_data=domain.as_dict(),
+        message_types={type(message).__name__: message.FIELDS},
+        message_data=message.message(),
     )
 
 
