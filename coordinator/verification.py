@@ -32,6 +32,7 @@ from bcfl.models.records import (
     get_str,
     metric_record,
 )
+from bcfl.text import printable
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class VerifiedUpdate:
     reply: Message | None = None
 
 
+REASON_LIMIT = 300
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A reply left out of the round, and why."""
@@ -53,6 +57,10 @@ class Rejection:
     node_id: int
     reason: str
     signer: str = ""
+
+    def __post_init__(self) -> None:
+        # Reasons quote the hospital's own words (its error, its malformed values): keep them printable.
+        object.__setattr__(self, "reason", printable(self.reason, REASON_LIMIT))
 
 
 Checked = TypeVar("Checked", "VerifiedUpdate", "VerifiedEvaluation")

@@ -217,3 +217,45 @@ def test_deploy_reuse_keeps_a_live_deployment(anvil: AnvilNode, manifest_path: P
     )
     assert code == 0 and "reusing" in out, out
     assert DeploymentManifest.load(manifest_path) == first
+
+
+HOSTILE_NAMES = (
+    "[/bold] x",  # rich markup that does not close: crashed `member list` for everyone
+    "Evil\x1b[2J\nGeneral",  # ANSI clear-screen and a newline
+    "abc\u202egnp.exe",  # right-to-left override
+    "Z\u200bero width",
+    "L" * 500,
+)
+
+
+def test_hostile_member_names_are_shown_escaped_by_every_command(
+    anvil: AnvilNode, manifest_path: Path
+) -> None:
+    common = ["--rpc-url", anvil.rpc_url, "--manifest", str(manifest_path)]
+    wide = {"COLUMNS": "400"}
+    outputs = []
+    for index, name in enumerate(HOSTILE_NAMES, start=2):
+        signer = ["--dev-account", str(index)]
+        code, out = invoke("member", "request", "--name", name, *common, *signer, env=wide)
+        assert code == 0 and "Traceback" not in out, out
+        outputs.append(out)
+        code, out = invoke("member", "approve", str(index - 1), *common, "--dev-account", "0", env=wide)
+        assert code == 0 and "active" in out, out
+        outputs.append(out)
+    code, out = invoke("member", "suspend", "1", "--reason", "[red", *common, "--dev-account", "0", env=wide)
+    assert code == 0 and "suspended" in out, out
+    outputs.append(out)
+    code, out = invoke("member", "list", *common, env=wide)
+    assert code == 0, out
+    outputs.append(out)
+    code, out = invoke("chain", "status", *common, env=wide)
+    assert code == 0, out
+    outputs.append(out)
+    shown = "".join(outputs)
+    assert "[/bold] x" in shown  # the markup is shown as the characters it is
+    assert "Evil\\u001b[2J\\u000aGeneral" in shown and "\x1b" not in shown
+    assert "abc\\u202egnp.exe" in shown and "\u202e" not in shown and "\u200b" not in shown
+    assert "L" * 500 not in shown and "L" * 79 + "…" in shown  # shortened, marked as such
+    # JSON keeps the exact bytes the chain holds (escaped by JSON itself).
+    code, out = invoke("member", "list", *common, "--format", "json")
+    assert code == 0 and [row["name"] for row in json.loads(out)] == list(HOSTILE_NAMES)

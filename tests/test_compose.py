@@ -123,7 +123,7 @@ def assert_rounds_recorded(consortium: Consortium, rounds: range, member_ids: se
         assert set(finalized.participants) == member_ids
 
 
-@pytest.mark.timeout(1500)
+@pytest.mark.timeout(2400)
 def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_path: Path) -> None:
     compose.up_and_train(rounds=2)
     assert compose.wait_exited("deploy") == 0 and compose.wait_exited("onboard") == 0

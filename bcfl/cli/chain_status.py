@@ -8,6 +8,7 @@ from rich.table import Table
 
 from bcfl.chain.consortium import Consortium
 from bcfl.cli.common import Format, ManifestPath, OutputFormat, RpcUrl, clean_errors, connect, emit
+from bcfl.text import plain
 
 
 def consortium_status(consortium: Consortium) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def _table(data: dict[str, Any]) -> Table:
     for key, value in data.items():
         if key == "contracts":
             for name, address in value.items():
-                table.add_row(name, address)
+                table.add_row(plain(name), plain(address))
         else:
-            table.add_row(key.replace("_", " "), str(value))
+            table.add_row(key.replace("_", " "), plain(value))
     return table

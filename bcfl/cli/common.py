@@ -24,6 +24,7 @@ from bcfl.chain.devkeys import dev_account
 from bcfl.chain.exceptions import ChainError
 from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.manifest import DeploymentManifest
+from bcfl.text import markup_escaped
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -97,7 +98,7 @@ def clean_errors() -> Iterator[None]:
     try:
         yield
     except ChainError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {markup_escaped(exc, limit=400)}")
         raise typer.Exit(1) from None
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
@@ -16,6 +17,7 @@ from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.rundir import new_run_dir
 from bcfl.demo.summary import build_summary
+from bcfl.text import markup_escaped, plain
 
 
 def demo(
@@ -107,7 +109,7 @@ def _finalized(journal: Path) -> int:
         return 0
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def _print_summary(summary: dict[str, Any], out: Console = console) -> None:
     rounds = Table(
         "round", "accuracy", "AUROC", "global model", "participants", title="global model per round"
     )
@@ -128,7 +130,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for update in record["updates"]:
             hospitals.add_row(
                 str(record["round"]),
-                update["hospital"],
+                plain(update["hospital"]),
                 str(update["examples"]),
                 _short(update["update_hash"]),
                 "valid" if update["signature_valid"] else "INVALID",
@@ -140,28 +142,27 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for rejection in record["rejected"]:
             hospitals.add_row(
                 str(record["round"]),
-                f"node {rejection['node_id']}",
+                plain(f"node {rejection['node_id']}"),
                 "-",
                 "-",
                 "rejected",
-                rejection["reason"],
+                plain(rejection["reason"]),
                 "-",
                 "-",
                 "-",
             )
-    balances = Table(
-        "hospital", "member", "reputation", f"balance ({summary['token']['symbol']})", title="now"
-    )
+    symbol = markup_escaped(summary["token"]["symbol"], 11)
+    balances = Table("hospital", "member", "reputation", f"balance ({symbol})", title="now")
     for hospital in summary["hospitals"]:
         balances.add_row(
-            hospital["name"],
+            plain(hospital["name"]),
             str(hospital["member_id"]),
             _bps(hospital["reputation"]),
             _tokens(int(hospital["balance"]), decimals),
         )
-    console.print(rounds)
-    console.print(hospitals)
-    console.print(balances)
+    out.print(rounds)
+    out.print(hospitals)
+    out.print(balances)
 
 
 def _short(value: str | None) -> str:

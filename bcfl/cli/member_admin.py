@@ -1,10 +1,12 @@
-"""``bcfl member approve|reject|suspend|reinstate``: act on a membership."""
+"""``bcfl member approve|reject|suspend|reinstate``: act on a membership, one shape for all four."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
+from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.registry import Registry
 from bcfl.cli.common import (
@@ -19,76 +21,77 @@ from bcfl.cli.common import (
     console,
     resolve_account,
 )
+from bcfl.text import markup_escaped
 
 MemberId = Annotated[int, typer.Argument(help="Member id.")]
 Reason = Annotated[str, typer.Option(help="Reason, recorded on chain.")]
+Action = Callable[[Registry, LocalAccount, int, str], object]
+
+ACTIONS: dict[str, tuple[str, Action, bool]] = {
+    "approve": (
+        "Approve a pending request (admin; or an active member's key in governance mode).",
+        lambda registry, account, member_id, _reason: registry.approve(account, member_id),
+        False,
+    ),
+    "reject": (
+        "Reject a pending request (admin).",
+        lambda registry, account, member_id, reason: registry.reject(account, member_id, reason),
+        True,
+    ),
+    "suspend": (
+        "Suspend an active member (admin): it can no longer take part in rounds.",
+        lambda registry, account, member_id, reason: registry.suspend(account, member_id, reason),
+        True,
+    ),
+    "reinstate": (
+        "Reinstate a suspended member (admin).",
+        lambda registry, account, member_id, _reason: registry.reinstate(account, member_id),
+        False,
+    ),
+}
 
 
-def _act(
-    rpc_url: str,
-    manifest: ManifestPath,
-    signer: tuple[KeystoreOpt, PasswordFileOpt, KeyEnvOpt, DevAccountOpt],
-    action: str,
-    member_id: int,
-    *args: str,
-) -> None:
-    with clean_errors():
-        account = resolve_account(*signer)
-        registry: Registry = connect(rpc_url, manifest).registry
-        getattr(registry, action)(account, member_id, *args)
-        member = registry.member(member_id)
-    console.print(f"member #{member_id} {member.name}: {member.status.name.lower()}")
+def command(name: str) -> Callable[..., None]:
+    """The Typer command for one membership action of ``ACTIONS``."""
+    doc, action, needs_reason = ACTIONS[name]
 
+    def act(
+        member_id: MemberId,
+        reason: str,
+        manifest: ManifestPath,
+        rpc_url: RpcUrl,
+        signer: tuple[KeystoreOpt, PasswordFileOpt, KeyEnvOpt, DevAccountOpt],
+    ) -> None:
+        with clean_errors():
+            account = resolve_account(*signer)
+            registry = connect(rpc_url, manifest).registry
+            action(registry, account, member_id, reason)
+            member = registry.member(member_id)
+        console.print(f"member #{member_id} {markup_escaped(member.name)}: {member.status.name.lower()}")
 
-def approve(
-    member_id: MemberId,
-    manifest: ManifestPath,
-    rpc_url: RpcUrl = "http://127.0.0.1:8545",
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    key_env: KeyEnvOpt = None,
-    dev_account: DevAccountOpt = None,
-) -> None:
-    """Approve a pending request (admin; or an active member's key in governance mode)."""
-    _act(rpc_url, manifest, (keystore, password_file, key_env, dev_account), "approve", member_id)
+    def with_reason(
+        member_id: MemberId,
+        reason: Reason,
+        manifest: ManifestPath,
+        rpc_url: RpcUrl = "http://127.0.0.1:8545",
+        keystore: KeystoreOpt = None,
+        password_file: PasswordFileOpt = None,
+        key_env: KeyEnvOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
+        act(member_id, reason, manifest, rpc_url, (keystore, password_file, key_env, dev_account))
 
+    def without_reason(
+        member_id: MemberId,
+        manifest: ManifestPath,
+        rpc_url: RpcUrl = "http://127.0.0.1:8545",
+        keystore: KeystoreOpt = None,
+        password_file: PasswordFileOpt = None,
+        key_env: KeyEnvOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
+        act(member_id, "", manifest, rpc_url, (keystore, password_file, key_env, dev_account))
 
-def reject(
-    member_id: MemberId,
-    reason: Reason,
-    manifest: ManifestPath,
-    rpc_url: RpcUrl = "http://127.0.0.1:8545",
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    key_env: KeyEnvOpt = None,
-    dev_account: DevAccountOpt = None,
-) -> None:
-    """Reject a pending request (admin)."""
-    _act(rpc_url, manifest, (keystore, password_file, key_env, dev_account), "reject", member_id, reason)
-
-
-def suspend(
-    member_id: MemberId,
-    reason: Reason,
-    manifest: ManifestPath,
-    rpc_url: RpcUrl = "http://127.0.0.1:8545",
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    key_env: KeyEnvOpt = None,
-    dev_account: DevAccountOpt = None,
-) -> None:
-    """Suspend an active member (admin): it can no longer take part in rounds."""
-    _act(rpc_url, manifest, (keystore, password_file, key_env, dev_account), "suspend", member_id, reason)
-
-
-def reinstate(
-    member_id: MemberId,
-    manifest: ManifestPath,
-    rpc_url: RpcUrl = "http://127.0.0.1:8545",
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    key_env: KeyEnvOpt = None,
-    dev_account: DevAccountOpt = None,
-) -> None:
-    """Reinstate a suspended member (admin)."""
-    _act(rpc_url, manifest, (keystore, password_file, key_env, dev_account), "reinstate", member_id)
+    chosen = with_reason if needs_reason else without_reason
+    chosen.__doc__ = doc
+    return chosen

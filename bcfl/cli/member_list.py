@@ -8,6 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from bcfl.cli.common import Format, ManifestPath, OutputFormat, RpcUrl, clean_errors, connect, emit
+from bcfl.text import plain
 
 
 def list_members(
@@ -38,9 +39,9 @@ def _table(rows: list[dict[str, Any]]) -> Table:
     for row in rows:
         table.add_row(
             str(row["member_id"]),
-            row["name"],
+            plain(row["name"]),
             row["status"],
-            row["signer"],
+            plain(row["signer"]),
             str(row["reputation_bps"]),
             "excluded" if row["excluded"] else "yes",
             f"{row['balance_tokens']:,.2f}",

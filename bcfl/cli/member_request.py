@@ -21,6 +21,7 @@ from bcfl.cli.common import (
     parse_bytes32,
     resolve_account,
 )
+from bcfl.text import markup_escaped
 
 
 def request(
@@ -48,5 +49,7 @@ def request(
     emit(
         data,
         fmt,
-        lambda d: f"requested membership #{d['member_id']} for {d['name']} ({d['signer']}): pending",
+        lambda d: (
+            f"requested membership #{d['member_id']} for {markup_escaped(d['name'])} ({d['signer']}): pending"
+        ),
     )

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 #: Anvil dev-account indices the demo gives each role (PUBLIC keys: demo only).
 DEMO_ADMIN_INDEX = 0
 DEMO_COORDINATOR_INDEX = 1
+# The longest one `flwr run` may take before it counts as hung: generous, since CI machines are busy.
+FLWR_RUN_TIMEOUT_S = 1200.0
 
 
 @dataclass
@@ -71,7 +73,7 @@ class FederationRun:
         app_dir: Path = REPO_ROOT,
         *,
         extra_config: list[str] | None = None,
-        timeout_s: float = 900,
+        timeout_s: float = FLWR_RUN_TIMEOUT_S,
     ) -> int:
         """Run ``flwr run`` to completion; returns its exit code."""
         process = self.flwr_process(rounds, app_dir, extra_config=extra_config)

@@ -116,7 +116,7 @@ class FlowerDeployment:
             managed.stop()
 
 
-def _wait_for_port(port: int, process: ManagedProcess, timeout_s: float = 60.0) -> None:
+def _wait_for_port(port: int, process: ManagedProcess, timeout_s: float = 180.0) -> None:
     import socket
 
     deadline = time.monotonic() + timeout_s
