@@ -181,7 +181,6 @@ class LedgerFedAvg(FedAvg):
                 "node_id": u.node_id,
                 "update_hash": hexed(u.signed.update.update_hash),
                 "num_examples": u.signed.update.num_examples,
-                "signature_valid": True,
                 "metrics": dict(u.reply.content["metrics"]) if u.reply is not None else {},
             }
             for u in updates

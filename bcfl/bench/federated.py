@@ -27,8 +27,8 @@ import torch
 
 from bcfl.demo.heart import CENTRES, SCHEMA, prepare_heart_hospitals
 from hospital_node.data.dataset import Examples, LocalDataset, ModelSpec
-from hospital_node.data.schema import TableSchema
-from hospital_node.data.tabular import load_local_dataset
+from hospital_node.data.table_schema import TableSchema
+from hospital_node.data.tabular import load_table
 from hospital_node.task import build_model, evaluate, get_arrays, set_arrays, train
 
 
@@ -50,9 +50,7 @@ def centre_datasets(root: Path | None = None) -> dict[str, LocalDataset]:
     """Each centre's train/test split, from the same files the demo hospitals hold."""
     schema = TableSchema.load(SCHEMA)
     folder = root or Path(tempfile.mkdtemp(prefix="bcfl-heart-"))
-    return {
-        h.name: load_local_dataset(h.data, schema) for h in prepare_heart_hospitals(folder, list(CENTRES))
-    }
+    return {h.name: load_table(h.data, schema) for h in prepare_heart_hospitals(folder, list(CENTRES))}
 
 
 def mean_accuracy(model: torch.nn.Module, centres: Mapping[str, LocalDataset]) -> float:

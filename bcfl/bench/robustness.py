@@ -66,7 +66,9 @@ class Outcome:
 
 
 def _messages(updates: list[tuple[Arrays, int]]) -> list[Message]:
-    if TaskIdentity._run_id is None:  # no Flower runtime in this process: an in-process run 0
+    try:
+        TaskIdentity.run_id  # noqa: B018  (set by the Flower runtime, when there is one)
+    except RuntimeError:  # no Flower runtime in this process: an in-process run 0
         TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 0, 0, 0
     return [
         Message(

@@ -67,7 +67,3 @@ class ContractBinding:
         if member_id is not None:
             filters["memberId"] = member_id
         return self.events(event, filters=filters, from_block=from_block, to_block=to_block)
-
-    def event_names(self) -> list[str]:
-        """Names of every event in the contract's ABI."""
-        return [item["name"] for item in self.contract.abi if item["type"] == "event"]

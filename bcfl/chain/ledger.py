@@ -51,17 +51,6 @@ class RegisteredUpdate:
 
 
 @dataclass(frozen=True)
-class OpenedRound:
-    """A round's start as recorded by a ``RoundOpened`` event."""
-
-    round: int
-    global_model_hash: bytes
-    config_hash: bytes
-    block_number: int
-    tx_hash: str
-
-
-@dataclass(frozen=True)
 class FinalizedRound:
     """A round's close as recorded by a ``RoundFinalized`` event."""
 
@@ -176,17 +165,6 @@ class Ledger(ContractBinding):
             for e in self.round_member_events(
                 "UpdateRegistered", round_number, member_id, from_block, to_block
             )
-        ]
-
-    def opened_rounds(
-        self, round_number: int | None = None, from_block: int | None = None, to_block: int | None = None
-    ) -> list[OpenedRound]:
-        """``RoundOpened`` records, optionally of one round."""
-        return [
-            OpenedRound(
-                e.args["round"], e.args["globalModelHash"], e.args["configHash"], e.block_number, e.tx_hash
-            )
-            for e in self.round_member_events("RoundOpened", round_number, None, from_block, to_block)
         ]
 
     def finalized_rounds(

@@ -38,23 +38,6 @@ class Token(ContractBinding):
         value: int = self._call("totalSupply")
         return value
 
-    def transfer(self, holder: LocalAccount, to: str, amount: int) -> TxReceipt:
-        """Transfer tokens from ``holder``."""
-        return self._transact(holder, "transfer", to, amount)
-
-    def approve(self, holder: LocalAccount, spender: str, amount: int) -> TxReceipt:
-        """Let ``spender`` move up to ``amount`` of ``holder``'s tokens."""
-        return self._transact(holder, "approve", spender, amount)
-
-    def allowance(self, holder: str, spender: str) -> int:
-        """Tokens ``spender`` may still move for ``holder``."""
-        value: int = self._call("allowance", holder, spender)
-        return value
-
-    def transfer_from(self, spender: LocalAccount, holder: str, to: str, amount: int) -> TxReceipt:
-        """Move ``holder``'s tokens within ``spender``'s allowance."""
-        return self._transact(spender, "transferFrom", holder, to, amount)
-
     def minter(self) -> str:
         """The only account that can mint: the distributor that created the token."""
         value: str = self._call("minter")

@@ -9,8 +9,8 @@ from hospital_node.data.dataset import LocalDataset
 from hospital_node.data.image_schema import ImageSchema
 from hospital_node.data.imaging import load_image_folder
 from hospital_node.data.medmnist_npz import load_medmnist
-from hospital_node.data.schema import TableSchema
-from hospital_node.data.tabular import load_local_dataset as load_table
+from hospital_node.data.table_schema import TableSchema
+from hospital_node.data.tabular import load_table
 from hospital_node.errors import HospitalNodeError
 
 Schema = TableSchema | ImageSchema

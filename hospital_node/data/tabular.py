@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hospital_node.data.dataset import Examples, LocalDataset, split_dataset
-from hospital_node.data.schema import ColumnSpec, TableSchema
+from hospital_node.data.table_schema import ColumnSpec, TableSchema
 from hospital_node.errors import DataValidationError
 
 #: Row numbers listed per problem before the rest are counted.
@@ -105,9 +105,7 @@ def encode(table: pd.DataFrame, schema: TableSchema) -> Examples:
     return Examples(features, labels.to_numpy(dtype=np.float32))
 
 
-def load_local_dataset(
-    path: Path, schema: TableSchema, test_fraction: float = 1 / 3, seed: int = 0
-) -> LocalDataset:
+def load_table(path: Path, schema: TableSchema, test_fraction: float = 1 / 3, seed: int = 0) -> LocalDataset:
     """Read, validate, encode and split a hospital's table; refuses bad data with a full report."""
     table = read_table(path)
     validate(table, schema, str(path))

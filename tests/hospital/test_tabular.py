@@ -9,8 +9,8 @@ import pytest
 
 from bcfl.demo.heart import SCHEMA, prepare_heart_hospitals
 from hospital_node.data.dataset import split_indices
-from hospital_node.data.schema import TableSchema
-from hospital_node.data.tabular import encode, load_local_dataset, read_table
+from hospital_node.data.table_schema import TableSchema
+from hospital_node.data.tabular import encode, load_table, read_table
 from hospital_node.errors import DataValidationError, HospitalNodeError
 from hospital_node.task import build_model, evaluate, train
 
@@ -29,7 +29,7 @@ def schema() -> TableSchema:
 def test_the_four_real_centres(heart: dict[str, Path], schema: TableSchema) -> None:
     rows = {name: len(read_table(path)) for name, path in heart.items()}
     assert rows == {"cleveland": 303, "hungary": 294, "switzerland": 123, "va-long-beach": 200}  # UCI counts
-    positives = {name: load_local_dataset(path, schema).train.labels.mean() for name, path in heart.items()}
+    positives = {name: load_table(path, schema).train.labels.mean() for name, path in heart.items()}
     assert positives["switzerland"] > 0.9 > positives["cleveland"] > positives["hungary"]  # naturally non-IID
 
 
@@ -52,7 +52,7 @@ def test_split_is_stratified_and_deterministic() -> None:
 
 
 def test_local_training_learns_from_real_data(heart: dict[str, Path], schema: TableSchema) -> None:
-    data = load_local_dataset(heart["cleveland"], schema)
+    data = load_table(heart["cleveland"], schema)
     model = build_model(data.spec)
     before = evaluate(model, data.test)
     train(model, data.train, epochs=30, lr=0.01, batch_size=32, seed=0)
@@ -77,7 +77,7 @@ def test_a_bad_extract_gets_every_problem_reported(
     drop = header.index("thalach")
     text = "\n".join(",".join(c for i, c in enumerate(r) if i != drop) for r in [header, *cells])
     with pytest.raises(DataValidationError) as exc:
-        load_local_dataset(_write(tmp_path, text), schema)
+        load_table(_write(tmp_path, text), schema)
     message = str(exc.value)
     assert "missing columns: thalach" in message
     assert "column 'age': not a number in rows 4" in message
@@ -89,7 +89,7 @@ def test_no_positives_and_too_few_rows(schema: TableSchema, tmp_path: Path) -> N
     header = "age,sex,cp,trestbps,chol,fbs,restecg,thalach,exang,oldpeak,slope,ca,thal,num"
     text = header + "\n" + "\n".join("50,1,4,130,240,0,0,150,0,1,2,0,3,0" for _ in range(5))
     with pytest.raises(DataValidationError) as exc:
-        load_local_dataset(_write(tmp_path, text), schema)
+        load_table(_write(tmp_path, text), schema)
     assert exc.value.problems == [
         "label 'num': 0 positive rows, need at least 1",
         "5 rows, need at least 20",
@@ -98,9 +98,9 @@ def test_no_positives_and_too_few_rows(schema: TableSchema, tmp_path: Path) -> N
 
 def test_unreadable_and_missing_files(schema: TableSchema, tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match="does not exist"):
-        load_local_dataset(tmp_path / "nope.csv", schema)
+        load_table(tmp_path / "nope.csv", schema)
     with pytest.raises(DataValidationError, match="not a readable table"):
-        load_local_dataset(_write(tmp_path, ""), schema)
+        load_table(_write(tmp_path, ""), schema)
     bad_schema = tmp_path / "schema.json"
     bad_schema.write_text(
         '{"name": "x", "label": {"column": "y", "positive": [1]}, '

@@ -12,8 +12,8 @@ import pytest
 from bcfl.demo import thyroid
 from bcfl.demo.thyroid import COLUMNS, LABEL, SCHEMA, SITES, is_hypothyroid, prepare_thyroid_hospitals
 from hospital_node.data.dataset import Examples, LocalDataset
-from hospital_node.data.schema import TableSchema
-from hospital_node.data.tabular import load_local_dataset, read_table
+from hospital_node.data.table_schema import TableSchema
+from hospital_node.data.tabular import load_table, read_table
 from hospital_node.errors import HospitalNodeError
 from hospital_node.task import build_model, evaluate, train
 
@@ -34,7 +34,7 @@ def schema() -> TableSchema:
 
 @pytest.fixture(scope="module")
 def datasets(hospitals: dict[str, Path], schema: TableSchema) -> dict[str, LocalDataset]:
-    return {name: load_local_dataset(path, schema) for name, path in hospitals.items()}
+    return {name: load_table(path, schema) for name, path in hospitals.items()}
 
 
 def test_every_site_prepared_from_its_own_rows(hospitals: dict[str, Path]) -> None:
