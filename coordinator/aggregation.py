@@ -22,7 +22,8 @@ from coordinator.errors import CoordinatorError
 from coordinator.scoring import flat_delta, norm
 
 Arrays = Mapping[str, np.ndarray]
-AGGREGATIONS = ("trimmed-mean", "reputation", "fedavg", "krum", "multikrum", "median", "bulyan")
+DEFAULT_AGGREGATION = "trimmed-mean"
+AGGREGATIONS = (DEFAULT_AGGREGATION, "reputation", "fedavg", "krum", "multikrum", "median", "bulyan")
 
 
 def check_aggregation(method: str) -> str:

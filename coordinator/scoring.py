@@ -37,7 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_SCORE = 10_000
+from bcfl.chain.reputation import MAX_SCORE
+
 Arrays = Mapping[str, np.ndarray]
 
 

@@ -16,7 +16,7 @@ from bcfl.chain.ledger import RoundStatus
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.models.records import to_record
 from bcfl.models.store import ModelStore
-from coordinator.aggregation import check_aggregation
+from coordinator.aggregation import DEFAULT_AGGREGATION, check_aggregation
 from coordinator.journal import RunJournal
 from coordinator.settings import load_settings
 from coordinator.strategy import LedgerFedAvg
@@ -60,7 +60,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
     seed = int(run["seed"])
     store = ModelStore(settings.run_dir / "models")
     initial = resume_point(consortium, store) or get_arrays(build_model(schema.model_spec(), seed=seed))
-    aggregation = check_aggregation(str(run.get("aggregation", "trimmed-mean")))
+    aggregation = check_aggregation(str(run.get("aggregation", DEFAULT_AGGREGATION)))
     min_nodes = int(run["min-nodes"])
     strategy = strategy_type(
         consortium,

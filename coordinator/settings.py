@@ -1,10 +1,12 @@
-"""The coordinator's settings, from BCFL_COORDINATOR_* environment variables."""
+"""The coordinator's settings: BCFL_RPC_URL and BCFL_MANIFEST (the names every bcfl command reads),
+and its secrets and run folder from BCFL_COORDINATOR_* variables, which no hospital process gets."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bcfl.chain.keystore import load_keystore, read_password
@@ -16,8 +18,8 @@ class CoordinatorSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BCFL_COORDINATOR_")
 
-    rpc_url: str
-    manifest: Path
+    rpc_url: str = Field(validation_alias="BCFL_RPC_URL")
+    manifest: Path = Field(validation_alias="BCFL_MANIFEST")
     keystore: Path
     password_file: Path | None = None
     run_dir: Path
@@ -33,5 +35,5 @@ def load_settings() -> CoordinatorSettings:
         return CoordinatorSettings()  # type: ignore[call-arg]
     except ValueError as exc:
         raise CoordinatorError(
-            f"coordinator settings incomplete (BCFL_COORDINATOR_* variables): {exc}"
+            f"coordinator settings incomplete (BCFL_RPC_URL, BCFL_MANIFEST, BCFL_COORDINATOR_*): {exc}"
         ) from exc

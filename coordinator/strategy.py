@@ -18,7 +18,7 @@ from bcfl.chain.ledger import Ledger, RoundStatus
 from bcfl.models.canonical import document_hash
 from bcfl.models.records import from_record
 from bcfl.models.store import ModelStore
-from coordinator.aggregation import flower_strategy, reputation_weighted
+from coordinator.aggregation import DEFAULT_AGGREGATION, flower_strategy, reputation_weighted
 from coordinator.assessment import Assessment, Submission, assess_round
 from coordinator.errors import CoordinatorError
 from coordinator.incentives import split_budget
@@ -68,7 +68,7 @@ class LedgerFedAvg(FedAvg):
         store: ModelStore,
         journal: RunJournal,
         min_valid_updates: int = 2,
-        aggregation: str = "trimmed-mean",
+        aggregation: str = DEFAULT_AGGREGATION,
         num_malicious: int = 1,
         rule: ScoringRule = DEFAULT_RULE,
         **fedavg: Any,

@@ -16,9 +16,10 @@ from flwr.supercore.task_identity import TaskIdentity
 
 from bcfl.bench.attacks import flip_labels, poison
 from bcfl.bench.federated import TrainingPlan, mean_accuracy
+from bcfl.chain.deploy import DEFAULT_PARAMETERS
 from bcfl.chain.reputation import next_reputation
 from bcfl.models.canonical import model_hash
-from coordinator.aggregation import flower_strategy, reputation_weighted
+from coordinator.aggregation import DEFAULT_AGGREGATION, flower_strategy, reputation_weighted
 from coordinator.incentives import good_standing_weights, split_budget
 from coordinator.scoring import flat_delta, score_round
 from hospital_node.data.dataset import LocalDataset
@@ -31,13 +32,13 @@ Arrays = Mapping[str, np.ndarray]
 class Defence:
     """The consortium's settings (the deployment's defaults unless a scenario changes them)."""
 
-    aggregation: str = "trimmed-mean"
+    aggregation: str = DEFAULT_AGGREGATION
     num_malicious: int = 1
     use_reputation: bool = True
-    initial_reputation: int = 5_000
-    smoothing: int = 5_000
-    exclusion_threshold: int = 3_000
-    budget: int = 1_000
+    initial_reputation: int = DEFAULT_PARAMETERS.initial_reputation
+    smoothing: int = DEFAULT_PARAMETERS.smoothing
+    exclusion_threshold: int = DEFAULT_PARAMETERS.exclusion_threshold
+    budget: int = DEFAULT_PARAMETERS.round_budget // 10**18
 
 
 @dataclass

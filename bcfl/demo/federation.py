@@ -121,8 +121,8 @@ def start_federation(
         new_keystore(run_dir / "coordinator", bytes(coordinator.key))
         env = base_env()
         env.update(
-            BCFL_COORDINATOR_RPC_URL=node.rpc_url,
-            BCFL_COORDINATOR_MANIFEST=str(run_dir / "deployment.json"),
+            BCFL_RPC_URL=node.rpc_url,
+            BCFL_MANIFEST=str(run_dir / "deployment.json"),
             BCFL_COORDINATOR_KEYSTORE=str(run_dir / "coordinator" / "keystore.json"),
             BCFL_COORDINATOR_PASSWORD_FILE=str(run_dir / "coordinator" / "keystore.password"),
             BCFL_COORDINATOR_RUN_DIR=str(run_dir),

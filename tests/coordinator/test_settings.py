@@ -1,0 +1,31 @@
+"""The coordinator reads the chain's address under the names every bcfl command uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coordinator.errors import CoordinatorError
+from coordinator.settings import load_settings
+
+
+def test_settings_share_the_cli_names_for_chain_and_manifest(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BCFL_RPC_URL", "http://127.0.0.1:8545")
+    monkeypatch.setenv("BCFL_MANIFEST", str(tmp_path / "deployment.json"))
+    monkeypatch.setenv("BCFL_COORDINATOR_KEYSTORE", str(tmp_path / "keystore.json"))
+    monkeypatch.setenv("BCFL_COORDINATOR_RUN_DIR", str(tmp_path))
+    settings = load_settings()
+    assert settings.rpc_url == "http://127.0.0.1:8545"
+    assert settings.manifest == tmp_path / "deployment.json" and settings.password_file is None
+
+
+def test_missing_settings_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("BCFL_RPC_URL", "BCFL_MANIFEST", "BCFL_COORDINATOR_KEYSTORE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BCFL_COORDINATOR_RUN_DIR", str(tmp_path))
+    with pytest.raises(CoordinatorError, match="BCFL_RPC_URL") as raised:
+        load_settings()
+    assert "keystore" in str(raised.value).lower()
