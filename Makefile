@@ -54,10 +54,11 @@ bench: setup ## Gas, federated-learning and robustness benchmarks, written to do
 	$(BIN)/python scripts/bench_federated.py --out docs/benchmarks.md
 	$(BIN)/python scripts/bench_robustness.py --out docs/benchmarks.md
 
-lint: setup ## ruff and mypy
+lint: setup ## ruff, mypy and the import layers (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 lock: ## Re-pin the Python environment from pyproject.toml
 	rm -rf /tmp/bcfl-lock && $(PYTHON) -m venv /tmp/bcfl-lock

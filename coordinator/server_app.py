@@ -14,14 +14,14 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.ledger import RoundStatus
 from bcfl.chain.manifest import DeploymentManifest
+from bcfl.learning.data.loader import Schema, load_schema
+from bcfl.learning.task import build_model, get_arrays
 from bcfl.models.records import to_record
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import DEFAULT_AGGREGATION, check_aggregation
 from coordinator.journal import RunJournal
 from coordinator.settings import load_settings
 from coordinator.strategy import LedgerFedAvg
-from hospital_node.data.loader import Schema, load_schema
-from hospital_node.task import build_model, get_arrays
 
 logger = logging.getLogger(__name__)
 app = ServerApp()
@@ -29,7 +29,7 @@ app = ServerApp()
 
 def shared_schema(name: str) -> Schema:
     """A consortium schema shipped with the package (the hospitals hold the same file)."""
-    path = resources.files("hospital_node").joinpath("schemas", f"{name}.json")
+    path = resources.files("bcfl.learning").joinpath("schemas", f"{name}.json")
     return load_schema(Path(str(path)))
 
 

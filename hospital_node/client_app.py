@@ -12,10 +12,10 @@ from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from bcfl.chain.eip712 import EvaluationReport, ModelUpdate, sign_evaluation, sign_update
+from bcfl.learning.task import build_model, evaluate, get_arrays, set_arrays, train
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.records import array_record, config_record, from_record, get_float, get_int, to_record
 from hospital_node.node import HospitalNode, load_node
-from hospital_node.task import build_model, evaluate, get_arrays, set_arrays, train
 from hospital_node.verify import check_global_model
 
 logger = logging.getLogger(__name__)

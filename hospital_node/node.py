@@ -12,8 +12,8 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.manifest import DeploymentManifest
-from hospital_node.data.dataset import LocalDataset
-from hospital_node.data.loader import load_local_dataset, load_schema
+from bcfl.learning.data.dataset import LocalDataset
+from bcfl.learning.data.loader import load_local_dataset, load_schema
 from hospital_node.errors import HospitalNodeError
 
 logger = logging.getLogger(__name__)

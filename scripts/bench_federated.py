@@ -29,8 +29,8 @@ from bcfl.bench.federated import (
 from bcfl.bench.report import replace_section
 from bcfl.demo.federation import start_federation
 from bcfl.demo.heart import CENTRES
+from bcfl.learning.task import build_model, set_arrays
 from bcfl.models.store import ModelStore
-from hospital_node.task import build_model, set_arrays
 
 
 def deployed_run(plan: TrainingPlan, centres: dict[str, Any], console: Console) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from bcfl.bench.federated import TrainingPlan
 from bcfl.bench.report import replace_section
 from bcfl.bench.robustness import Defence, Outcome, simulate
 from bcfl.bench.sites import heart_sites, thyroid_sites
-from hospital_node.data.dataset import LocalDataset
+from bcfl.learning.data.dataset import LocalDataset
 
 ACCURACY_GOAL, EXCLUSION_GOAL, SHARE_GOAL = 2.0, 3, 0.05
 #: (label, aggregation, reputation exclusion on).

@@ -106,6 +106,6 @@ def test_the_app_bundle_holds_the_product_and_no_test_apps(repo_root: Path, tmp_
     top = {n.split("/")[0] for n in names}
     assert top == {".info", "bcfl", "coordinator", "hospital_node", "pyproject.toml"}
     assert "hospital_node/client_app.py" in names and "coordinator/server_app.py" in names
-    assert "hospital_node/schemas/uci_heart_disease.json" in names
+    assert "bcfl/learning/schemas/uci_heart_disease.json" in names
     assert "bcfl/chain/artifacts/RoundLedger.json" in names
     assert not [n for n in names if "attack" in n or n.startswith(("tests/", "bcfl/bench/"))]

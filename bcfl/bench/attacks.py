@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from hospital_node.data.dataset import Examples
+from bcfl.learning.data.dataset import Examples
 
 Arrays = Mapping[str, np.ndarray]
 ATTACKS = ("label-flip", "sign-flip", "scale", "noise", "free-ride", "replay")

@@ -26,10 +26,10 @@ import numpy as np
 import torch
 
 from bcfl.demo.heart import CENTRES, SCHEMA, prepare_heart_hospitals
-from hospital_node.data.dataset import Examples, LocalDataset, ModelSpec
-from hospital_node.data.table_schema import TableSchema
-from hospital_node.data.tabular import load_table
-from hospital_node.task import build_model, evaluate, get_arrays, set_arrays, train
+from bcfl.learning.data.dataset import Examples, LocalDataset, ModelSpec
+from bcfl.learning.data.table_schema import TableSchema
+from bcfl.learning.data.tabular import load_table
+from bcfl.learning.task import build_model, evaluate, get_arrays, set_arrays, train
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from bcfl.bench.attacks import flip_labels, poison
 from bcfl.bench.federated import TrainingPlan, mean_accuracy
 from bcfl.chain.deploy import DEFAULT_PARAMETERS
 from bcfl.chain.reputation import next_reputation
+from bcfl.learning.data.dataset import LocalDataset
+from bcfl.learning.task import build_model, get_arrays, set_arrays, train
 from bcfl.models.canonical import model_hash
 from coordinator.aggregation import DEFAULT_AGGREGATION, flower_strategy, reputation_weighted
 from coordinator.incentives import good_standing_weights, split_budget
 from coordinator.scoring import flat_delta, score_round
-from hospital_node.data.dataset import LocalDataset
-from hospital_node.task import build_model, get_arrays, set_arrays, train
 
 Arrays = Mapping[str, np.ndarray]
 

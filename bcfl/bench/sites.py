@@ -13,8 +13,8 @@ from pathlib import Path
 
 from bcfl.bench.federated import centre_datasets
 from bcfl.demo.thyroid import prepare_thyroid_hospitals
-from hospital_node.data.dataset import Examples, LocalDataset, split_indices
-from hospital_node.data.loader import load_local_dataset, load_schema
+from bcfl.learning.data.dataset import Examples, LocalDataset, split_indices
+from bcfl.learning.data.loader import load_local_dataset, load_schema
 
 THYROID_FOUR = ["garvan-other", "garvan-svi", "garvan-svhc", "garvan-stmw"]
 THYROID_EIGHT_PARTS = {

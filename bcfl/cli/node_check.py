@@ -9,9 +9,9 @@ import numpy as np
 import typer
 
 from bcfl.cli.common import Format, OutputFormat, emit, err_console
+from bcfl.learning.data.loader import load_local_dataset, load_schema
+from bcfl.learning.errors import LearningError
 from bcfl.text import markup_escaped
-from hospital_node.data.loader import load_local_dataset, load_schema
-from hospital_node.errors import HospitalNodeError
 
 
 def check(
@@ -27,7 +27,7 @@ def check(
     """Report whether DATA can train under SCHEMA: counts only, never patient values."""
     try:
         dataset = load_local_dataset(data, load_schema(schema))
-    except HospitalNodeError as exc:
+    except LearningError as exc:
         err_console.print(f"[bold red]error:[/] {markup_escaped(exc, limit=400)}")
         raise typer.Exit(1) from None
     counts = np.bincount(dataset.train.labels.astype(np.int64), minlength=dataset.spec.num_classes)

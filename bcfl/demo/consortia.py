@@ -22,7 +22,7 @@ class DemoConsortium:
     name: str
     description: str
     hospitals: tuple[str, ...]
-    #: The Flower App's ``schema-name`` run setting (a schema under hospital_node/schemas/).
+    #: The Flower App's ``schema-name`` run setting (a schema under bcfl/learning/schemas/).
     schema_name: str
     prepare: Prepare
     #: Run settings that differ from the Flower App's defaults (pyproject.toml), as ``key=value``.

@@ -36,7 +36,7 @@ CENTRES = {
     "switzerland": "processed.switzerland.data",
     "va-long-beach": "processed.va.data",
 }
-SCHEMA = Path(__file__).resolve().parents[2] / "hospital_node" / "schemas" / "uci_heart_disease.json"
+SCHEMA = Path(__file__).resolve().parents[2] / "bcfl" / "learning" / "schemas" / "uci_heart_disease.json"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ SITES: dict[str, tuple[range, str]] = {
     "hillcrest": (range(6, 12), "jpeg"),
     "lakeside": (range(12, 18), "dicom"),
 }
-SCHEMA = Path(__file__).resolve().parents[2] / "hospital_node" / "schemas" / "ihc_patches.json"
+SCHEMA = Path(__file__).resolve().parents[2] / "bcfl" / "learning" / "schemas" / "ihc_patches.json"
 
 
 def labelled_patches() -> list[tuple[int, int, np.ndarray, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-from hospital_node.errors import HospitalNodeError
+from bcfl.learning.errors import LearningError
 
 
 def packaged_file(distribution: str, relative: str, what: str) -> Path:
@@ -13,10 +13,10 @@ def packaged_file(distribution: str, relative: str, what: str) -> Path:
     try:
         dist = importlib.metadata.distribution(distribution)
     except importlib.metadata.PackageNotFoundError:
-        raise HospitalNodeError(
+        raise LearningError(
             f"the {distribution} package ({what}) is not installed: run `make setup`"
         ) from None
     path = Path(str(dist.locate_file(relative)))
     if not path.exists():
-        raise HospitalNodeError(f"{Path(relative).name} is missing from the {distribution} package at {path}")
+        raise LearningError(f"{Path(relative).name} is missing from the {distribution} package at {path}")
     return path

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bcfl.demo.heart import PreparedHospital
 from bcfl.demo.packaged import packaged_file
-from hospital_node.errors import HospitalNodeError
+from bcfl.learning.errors import LearningError
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ SITES = {
     "garvan-stmw": "STMW",
     "garvan-svhd": "SVHD",
 }
-SCHEMA = Path(__file__).resolve().parents[2] / "hospital_node" / "schemas" / "garvan_thyroid.json"
+SCHEMA = Path(__file__).resolve().parents[2] / "bcfl" / "learning" / "schemas" / "garvan_thyroid.json"
 LABEL = "hypothyroid"
 HYPOTHYROID_CODES = frozenset("EFGH")
 FLAGS = (
@@ -94,7 +94,7 @@ def prepare_thyroid_hospitals(out: Path, hospitals: list[str] | None = None) -> 
     names = hospitals or list(SITES)
     unknown = sorted(set(names) - set(SITES))
     if unknown:
-        raise HospitalNodeError(f"unknown thyroid hospitals {unknown}; choose from {', '.join(SITES)}")
+        raise LearningError(f"unknown thyroid hospitals {unknown}; choose from {', '.join(SITES)}")
     with raw_file().open(newline="") as handle:
         raw = list(csv.DictReader(handle))
     prepared = []

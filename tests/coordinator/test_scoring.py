@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from bcfl.bench.attacks import poison
 from bcfl.bench.federated import centre_datasets
 from bcfl.chain.reputation import MAX_SCORE
+from bcfl.learning.data.dataset import LocalDataset
+from bcfl.learning.task import build_model, get_arrays, set_arrays, train
 from coordinator.aggregation import AGGREGATIONS, flower_strategy, reputation_weighted
 from coordinator.errors import CoordinatorError
 from coordinator.incentives import member_weight, split_budget
 from coordinator.scoring import flat_delta, score_round
-from hospital_node.data.dataset import LocalDataset
-from hospital_node.task import build_model, get_arrays, set_arrays, train
 
 Arrays = dict[str, np.ndarray]
 

@@ -24,13 +24,13 @@ from typer.testing import CliRunner
 
 from bcfl.cli.main import app
 from bcfl.demo.histology import DAB_THRESHOLD, SCHEMA, SITES, labelled_patches, prepare_ihc_hospitals
-from hospital_node.data import imaging
-from hospital_node.data.dataset import Examples, LocalDataset, ModelSpec, split_indices
-from hospital_node.data.image_schema import ImageSchema
-from hospital_node.data.imaging import read_image
-from hospital_node.data.loader import load_local_dataset, load_schema
-from hospital_node.errors import DataValidationError, HospitalNodeError
-from hospital_node.task import PatchCNN, build_model, evaluate, train
+from bcfl.learning.data import imaging
+from bcfl.learning.data.dataset import Examples, LocalDataset, ModelSpec, split_indices
+from bcfl.learning.data.image_schema import ImageSchema
+from bcfl.learning.data.imaging import read_image
+from bcfl.learning.data.loader import load_local_dataset, load_schema
+from bcfl.learning.errors import DataValidationError, LearningError
+from bcfl.learning.task import PatchCNN, build_model, evaluate, train
 
 SUFFIX = {"png": ".png", "jpeg": ".jpg", "dicom": ".dcm"}
 _POSITION = re.compile(r"patch-r(\d+)-c(\d+)\.")
@@ -495,7 +495,7 @@ def test_medmnist_contents_must_match_the_name(
     path = _npz(tmp_path / "relabelled", "breastmnist.npz", relabelled)
     assert _refusal(path, breast_schema) == ["test: labels outside 0..1"]
     no_val = {k: v for k, v in breast_arrays.items() if not k.startswith("val")}
-    with pytest.raises(HospitalNodeError, match="is not a readable MedMNIST file"):
+    with pytest.raises(LearningError, match="is not a readable MedMNIST file"):
         load_local_dataset(_npz(tmp_path / "no-val", "breastmnist.npz", no_val), breast_schema)
 
 

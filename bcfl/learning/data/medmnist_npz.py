@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from hospital_node.data.dataset import Examples, LocalDataset
-from hospital_node.data.image_schema import ImageSchema
-from hospital_node.errors import DataValidationError, HospitalNodeError
+from bcfl.learning.data.dataset import Examples, LocalDataset
+from bcfl.learning.data.image_schema import ImageSchema
+from bcfl.learning.errors import DataValidationError, LearningError
 
 _NAME = re.compile(r"^(?P<flag>[a-z0-9]+mnist)(?:_(?P<size>\d+))?$")
 SUPPORTED_TASKS = {"multi-class", "binary-class", "ordinal-regression"}
@@ -76,7 +76,7 @@ def load_medmnist(path: Path, schema: ImageSchema) -> LocalDataset:
             for split in ("train", "val", "test")
         }
     except (KeyError, ValueError, OSError) as exc:
-        raise HospitalNodeError(f"{path} is not a readable MedMNIST file ({type(exc).__name__})") from None
+        raise LearningError(f"{path} is not a readable MedMNIST file ({type(exc).__name__})") from None
     spec = schema.model_spec()
     wrong = [
         f"{split}: images of shape {tuple(data.features.shape[1:])}, the schema wants {spec.input_shape}"

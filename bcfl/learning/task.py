@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from hospital_node.data.dataset import Examples, ModelSpec
+from bcfl.learning.data.dataset import Examples, ModelSpec
 
 
 class TabularNet(nn.Module):

@@ -11,8 +11,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hospital_node.data.dataset import ModelSpec
-from hospital_node.errors import HospitalNodeError
+from bcfl.learning.data.dataset import ModelSpec
+from bcfl.learning.errors import LearningError
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -22,9 +22,9 @@ def read_schema_file(model: type[Model], path: Path) -> Model:
     try:
         return model.model_validate_json(path.read_text())
     except OSError as exc:
-        raise HospitalNodeError(f"cannot read schema {path}: {exc.strerror}") from exc
+        raise LearningError(f"cannot read schema {path}: {exc.strerror}") from exc
     except ValidationError as exc:
-        raise HospitalNodeError(f"schema {path} is invalid: {exc}") from exc
+        raise LearningError(f"schema {path} is invalid: {exc}") from exc
 
 
 class ColumnSpec(BaseModel):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hospital_node.data.dataset import LocalDataset
-from hospital_node.data.image_schema import ImageSchema
-from hospital_node.data.imaging import load_image_folder
-from hospital_node.data.medmnist_npz import load_medmnist
-from hospital_node.data.table_schema import TableSchema
-from hospital_node.data.tabular import load_table
-from hospital_node.errors import HospitalNodeError
+from bcfl.learning.data.dataset import LocalDataset
+from bcfl.learning.data.image_schema import ImageSchema
+from bcfl.learning.data.imaging import load_image_folder
+from bcfl.learning.data.medmnist_npz import load_medmnist
+from bcfl.learning.data.table_schema import TableSchema
+from bcfl.learning.data.tabular import load_table
+from bcfl.learning.errors import LearningError
 
 Schema = TableSchema | ImageSchema
 
@@ -21,9 +21,9 @@ def load_schema(path: Path) -> Schema:
     try:
         modality = json.loads(path.read_text()).get("modality", "table")
     except OSError as exc:
-        raise HospitalNodeError(f"cannot read schema {path}: {exc.strerror}") from exc
+        raise LearningError(f"cannot read schema {path}: {exc.strerror}") from exc
     except (json.JSONDecodeError, AttributeError):
-        raise HospitalNodeError(f"schema {path} is not a JSON object") from None
+        raise LearningError(f"schema {path} is not a JSON object") from None
     return ImageSchema.load(path) if modality == "image" else TableSchema.load(path)
 
 
