@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 from flwr.app import ConfigRecord, Context
@@ -14,7 +12,7 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.ledger import RoundStatus
 from bcfl.chain.manifest import DeploymentManifest
-from bcfl.learning.data.loader import Schema, load_schema
+from bcfl.learning.data.loader import load_schema, shared_schema_path
 from bcfl.learning.task import build_model, get_arrays
 from bcfl.models.records import to_record
 from bcfl.models.store import ModelStore
@@ -25,12 +23,6 @@ from coordinator.strategy import LedgerFedAvg
 
 logger = logging.getLogger(__name__)
 app = ServerApp()
-
-
-def shared_schema(name: str) -> Schema:
-    """A consortium schema shipped with the package (the hospitals hold the same file)."""
-    path = resources.files("bcfl.learning").joinpath("schemas", f"{name}.json")
-    return load_schema(Path(str(path)))
 
 
 def resume_point(consortium: Consortium, store: ModelStore) -> dict[str, np.ndarray] | None:
@@ -56,7 +48,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
     run = context.run_config
     settings = load_settings()
     consortium = Consortium.connect(ChainClient(settings.rpc_url), DeploymentManifest.load(settings.manifest))
-    schema = shared_schema(str(run["schema-name"]))
+    schema = load_schema(shared_schema_path(str(run["schema-name"])))
     seed = int(run["seed"])
     store = ModelStore(settings.run_dir / "models")
     initial = resume_point(consortium, store) or get_arrays(build_model(schema.model_spec(), seed=seed))

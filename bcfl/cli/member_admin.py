@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -27,33 +28,43 @@ MemberId = Annotated[int, typer.Argument(help="Member id.")]
 Reason = Annotated[str, typer.Option(help="Reason, recorded on chain.")]
 Action = Callable[[Registry, LocalAccount, int, str], object]
 
-ACTIONS: dict[str, tuple[str, Action, bool]] = {
-    "approve": (
+
+@dataclass(frozen=True)
+class MemberAction:
+    """One membership action: its help text, its registry call and whether it records a reason."""
+
+    doc: str
+    call: Action
+    needs_reason: bool
+
+
+ACTIONS: dict[str, MemberAction] = {
+    "approve": MemberAction(
         "Approve a pending request (admin; or an active member's key in governance mode).",
         lambda registry, account, member_id, _reason: registry.approve(account, member_id),
-        False,
+        needs_reason=False,
     ),
-    "reject": (
+    "reject": MemberAction(
         "Reject a pending request (admin).",
         lambda registry, account, member_id, reason: registry.reject(account, member_id, reason),
-        True,
+        needs_reason=True,
     ),
-    "suspend": (
+    "suspend": MemberAction(
         "Suspend an active member (admin): it can no longer take part in rounds.",
         lambda registry, account, member_id, reason: registry.suspend(account, member_id, reason),
-        True,
+        needs_reason=True,
     ),
-    "reinstate": (
+    "reinstate": MemberAction(
         "Reinstate a suspended member (admin).",
         lambda registry, account, member_id, _reason: registry.reinstate(account, member_id),
-        False,
+        needs_reason=False,
     ),
 }
 
 
 def command(name: str) -> Callable[..., None]:
     """The Typer command for one membership action of ``ACTIONS``."""
-    doc, action, needs_reason = ACTIONS[name]
+    action = ACTIONS[name]
 
     def act(
         member_id: MemberId,
@@ -65,7 +76,7 @@ def command(name: str) -> Callable[..., None]:
         with clean_errors():
             account = resolve_account(*signer)
             registry = connect(rpc_url, manifest).registry
-            action(registry, account, member_id, reason)
+            action.call(registry, account, member_id, reason)
             member = registry.member(member_id)
         console.print(f"member #{member_id} {markup_escaped(member.name)}: {member.status.name.lower()}")
 
@@ -92,6 +103,6 @@ def command(name: str) -> Callable[..., None]:
     ) -> None:
         act(member_id, "", manifest, rpc_url, (keystore, password_file, key_env, dev_account))
 
-    chosen = with_reason if needs_reason else without_reason
-    chosen.__doc__ = doc
+    chosen = with_reason if action.needs_reason else without_reason
+    chosen.__doc__ = action.doc
     return chosen

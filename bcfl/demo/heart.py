@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bcfl.demo.packaged import packaged_file
+from bcfl.learning.data.loader import shared_schema_path
 
 COLUMNS = [
     "age",
@@ -36,7 +37,7 @@ CENTRES = {
     "switzerland": "processed.switzerland.data",
     "va-long-beach": "processed.va.data",
 }
-SCHEMA = Path(__file__).resolve().parents[2] / "bcfl" / "learning" / "schemas" / "uci_heart_disease.json"
+SCHEMA = shared_schema_path("uci_heart_disease")
 
 
 @dataclass(frozen=True)

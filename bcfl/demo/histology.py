@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image
 
 from bcfl.demo.heart import PreparedHospital
+from bcfl.learning.data.loader import shared_schema_path
 
 PATCH = 28
 DAB_THRESHOLD = 0.04
@@ -37,7 +38,7 @@ SITES: dict[str, tuple[range, str]] = {
     "hillcrest": (range(6, 12), "jpeg"),
     "lakeside": (range(12, 18), "dicom"),
 }
-SCHEMA = Path(__file__).resolve().parents[2] / "bcfl" / "learning" / "schemas" / "ihc_patches.json"
+SCHEMA = shared_schema_path("ihc_patches")
 
 
 def labelled_patches() -> list[tuple[int, int, np.ndarray, str]]:

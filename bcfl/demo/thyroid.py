@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bcfl.demo.heart import PreparedHospital
 from bcfl.demo.packaged import packaged_file
+from bcfl.learning.data.loader import shared_schema_path
 from bcfl.learning.errors import LearningError
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ SITES = {
     "garvan-stmw": "STMW",
     "garvan-svhd": "SVHD",
 }
-SCHEMA = Path(__file__).resolve().parents[2] / "bcfl" / "learning" / "schemas" / "garvan_thyroid.json"
+SCHEMA = shared_schema_path("garvan_thyroid")
 LABEL = "hypothyroid"
 HYPOTHYROID_CODES = frozenset("EFGH")
 FLAGS = (

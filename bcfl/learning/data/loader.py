@@ -15,6 +15,14 @@ from bcfl.learning.errors import LearningError
 
 Schema = TableSchema | ImageSchema
 
+#: The consortium schemas shipped with the package (the hospitals hold the same files).
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def shared_schema_path(name: str) -> Path:
+    """The shipped schema file called ``name`` (the App's ``schema-name`` run setting)."""
+    return SCHEMAS_DIR / f"{name}.json"
+
 
 def load_schema(path: Path) -> Schema:
     """A consortium schema: an image schema when its ``modality`` is "image", else a table schema."""
