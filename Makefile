@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.installed
 FORGE ?= $(or $(BCFL_FORGE),$(CURDIR)/node_modules/.bin/forge)
 PIP_VERSION := 25.3
 
-.PHONY: help setup contracts contracts-check demo test test-contracts test-python test-compose bench lint lock clean
+.PHONY: help setup contracts contracts-check demo test test-contracts test-python test-compose compose-file bench lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test-python: setup ## Python tests against a real Anvil
 
 test-compose: setup ## docker-compose.yml for real (root: installs and starts Docker if needed)
 	$(BIN)/python -m pytest -m compose
+
+compose-file: setup ## Regenerate docker-compose.yml from bcfl/demo/topology.py and .env
+	$(BIN)/python -m bcfl.demo.compose_file
 
 bench: setup ## Gas, federated-learning and robustness benchmarks, written to docs/benchmarks.md
 	$(BIN)/python scripts/bench_gas.py --out docs/benchmarks.md

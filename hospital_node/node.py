@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
@@ -15,11 +14,9 @@ from bcfl.chain.manifest import DeploymentManifest
 from bcfl.learning.data.dataset import LocalDataset
 from bcfl.learning.data.loader import load_local_dataset, load_schema
 from hospital_node.errors import HospitalNodeError
+from hospital_node.settings import parse_node_config
 
 logger = logging.getLogger(__name__)
-
-#: Node-config keys (``flower-supernode --node-config``), kebab-case as in Flower's examples.
-REQUIRED_KEYS = ("data-path", "schema-path", "keystore", "rpc-url", "manifest")
 
 
 @dataclass(frozen=True)
@@ -32,27 +29,14 @@ class HospitalNode:
     member_id: int
 
 
-def _config_value(config: dict[str, object], key: str) -> str:
-    value = config.get(key)
-    if not isinstance(value, str) or not value:
-        raise HospitalNodeError(
-            f"node config {key!r} is missing (set it with flower-supernode --node-config)"
-        )
-    return value
-
-
 def load_node(node_config: dict[str, object]) -> HospitalNode:
     """Load and check everything a node needs; a clear error names the first thing that is wrong."""
-    for key in REQUIRED_KEYS:
-        _config_value(node_config, key)
-    schema = load_schema(Path(_config_value(node_config, "schema-path")))
-    seed = int(str(node_config.get("split-seed", 0)))
-    data = load_local_dataset(Path(_config_value(node_config, "data-path")), schema, seed=seed)
-    password_file = node_config.get("password-file")
-    password = read_password(Path(str(password_file)) if password_file else None)
-    account = load_keystore(Path(_config_value(node_config, "keystore")), password)
-    manifest = DeploymentManifest.load(Path(_config_value(node_config, "manifest")))
-    consortium = Consortium.connect(ChainClient(_config_value(node_config, "rpc-url")), manifest)
+    settings = parse_node_config(node_config)
+    schema = load_schema(settings.schema_path)
+    data = load_local_dataset(settings.data_path, schema, seed=settings.split_seed or 0)
+    account = load_keystore(settings.keystore, read_password(settings.password_file))
+    manifest = DeploymentManifest.load(settings.manifest)
+    consortium = Consortium.connect(ChainClient(settings.rpc_url), manifest)
     member_id = consortium.registry.active_member_id_of(account.address)
     if member_id == 0:
         raise HospitalNodeError(f"this node's key {account.address} is not an active consortium member")

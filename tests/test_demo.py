@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bcfl.chain.anvil import AnvilNode
@@ -13,6 +14,13 @@ from bcfl.chain.consortium import Consortium
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.cli.main import app
 from bcfl.models.store import ModelStore
+
+
+@pytest.fixture(autouse=True)
+def free_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any free ports instead of .env's 8545 and 9092: other test sessions may run beside this one."""
+    monkeypatch.setenv("BCFL_CHAIN_PORT", "0")
+    monkeypatch.setenv("BCFL_SUPERLINK_PORT", "0")
 
 
 def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The compose stack's onboarding (``bcfl demo-onboard``) on a real Anvil: complete, and safe to repeat."""
+"""The one demo onboarding (``bcfl demo-onboard``, ``bcfl demo``, compose) on a real Anvil: complete,
+safe to repeat, for every demo consortium."""
 
 from __future__ import annotations
 
@@ -14,16 +15,22 @@ from bcfl.chain.consortium import Consortium
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.chain.registry import MemberStatus
 from bcfl.cli.demo_onboard import onboard
-from bcfl.demo.compose import OnboardingError, onboard_hospital, prepare_coordinator_key
+from bcfl.demo.consortia import CONSORTIA, HEART
 from bcfl.demo.heart import prepare_heart_hospitals
-from bcfl.demo.onboarding import new_keystore
+from bcfl.demo.onboarding import (
+    OnboardingError,
+    new_keystore,
+    onboard_consortium,
+    onboard_hospital,
+    prepare_coordinator_key,
+)
 from tests.conftest import Actors
 
 
 def test_onboarding_twice_reuses_data_key_and_membership(
     consortium: Consortium, actors: Actors, tmp_path: Path
 ) -> None:
-    first = onboard_hospital(consortium, actors.admin, tmp_path, "hungary")
+    first = onboard_hospital(consortium, actors.admin, tmp_path, "hungary", HEART)
     assert "created its key" in first.actions and "approved by the admin" in first.actions
     folder = tmp_path / "hungary"
     assert {p.name for p in folder.iterdir()} == {
@@ -37,7 +44,7 @@ def test_onboarding_twice_reuses_data_key_and_membership(
     assert DeploymentManifest.load(folder / "deployment.json") == consortium.manifest
     keystore = (folder / "keystore.json").read_text()
 
-    again = onboard_hospital(consortium, actors.admin, tmp_path, "hungary")
+    again = onboard_hospital(consortium, actors.admin, tmp_path, "hungary", HEART)
     assert again.actions == () and (again.member_id, again.address) == (first.member_id, first.address)
     assert (folder / "keystore.json").read_text() == keystore
     assert consortium.registry.member_count() == 1
@@ -53,12 +60,12 @@ def test_a_pending_request_is_approved_and_a_suspended_member_stops_the_onboardi
     account = new_keystore(tmp_path / "cleveland")
     consortium.client.transfer(actors.admin, account.address, 10**18)
     member_id = consortium.registry.request_membership(account, "cleveland")
-    site = onboard_hospital(consortium, actors.admin, tmp_path, "cleveland")
+    site = onboard_hospital(consortium, actors.admin, tmp_path, "cleveland", HEART)
     assert site.actions == ("approved by the admin",) and site.member_id == member_id
 
     consortium.registry.suspend(actors.admin, member_id, "audit")
     with pytest.raises(OnboardingError, match="suspended"):
-        onboard_hospital(consortium, actors.admin, tmp_path, "cleveland")
+        onboard_hospital(consortium, actors.admin, tmp_path, "cleveland", HEART)
 
 
 def test_coordinator_keystore_is_made_once_and_must_hold_the_role(
@@ -99,3 +106,32 @@ def test_cli_onboards_every_hospital_and_prints_no_secret(
     assert second.output.count("already onboarded, nothing to do") == 2
     assert "keystore already there" in second.output
     assert consortium.registry.active_member_count() == 2
+
+
+@pytest.mark.parametrize("demo_name", ["ihc", "thyroid"])
+def test_every_demo_consortium_is_onboarded_once(
+    consortium: Consortium, actors: Actors, tmp_path: Path, demo_name: str
+) -> None:
+    demo = CONSORTIA[demo_name]
+    names = list(demo.hospitals[:2])
+    key = bytes(actors.coordinator.key)
+    first = onboard_consortium(
+        consortium, actors.admin, demo, tmp_path / "sites", names, tmp_path / "coordinator", key
+    )
+    assert [h.name for h in first.hospitals] == names and first.coordinator_created
+    for hospital in first.hospitals:
+        assert hospital.data == tmp_path / "sites" / hospital.name / demo.data_name
+        assert hospital.data.exists() and hospital.schema.exists() and hospital.manifest.exists()
+        assert "created its key" in hospital.actions
+    again = onboard_consortium(
+        consortium, actors.admin, demo, tmp_path / "sites", names, tmp_path / "coordinator", key
+    )
+    assert all(h.actions == () for h in again.hospitals) and not again.coordinator_created
+    assert [(h.member_id, h.address) for h in again.hospitals] == [
+        (h.member_id, h.address) for h in first.hospitals
+    ]
+    assert consortium.registry.active_member_count() == len(names)
+    with pytest.raises(OnboardingError, match="atlantis"):
+        onboard_consortium(
+            consortium, actors.admin, demo, tmp_path / "sites", ["atlantis"], tmp_path / "coordinator", key
+        )

@@ -26,10 +26,11 @@ from bcfl.cli.common import (
     parse_address,
     resolve_account,
 )
+from bcfl.cli.settings import DEFAULTS
 
 
 def deploy(
-    rpc_url: RpcUrl = "http://127.0.0.1:8545",
+    rpc_url: RpcUrl = DEFAULTS.rpc_url,
     out: Annotated[Path, typer.Option(help="Where to write the deployment manifest.")] = Path(
         "deployment.json"
     ),

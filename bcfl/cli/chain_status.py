@@ -8,6 +8,7 @@ from rich.table import Table
 
 from bcfl.chain.consortium import Consortium
 from bcfl.cli.common import Format, ManifestPath, OutputFormat, RpcUrl, clean_errors, connect, emit
+from bcfl.cli.settings import DEFAULTS
 from bcfl.text import plain
 
 
@@ -27,7 +28,7 @@ def consortium_status(consortium: Consortium) -> dict[str, Any]:
 
 
 def status(
-    manifest: ManifestPath, rpc_url: RpcUrl = "http://127.0.0.1:8545", fmt: Format = OutputFormat.table
+    manifest: ManifestPath, rpc_url: RpcUrl = DEFAULTS.rpc_url, fmt: Format = OutputFormat.table
 ) -> None:
     """Verify the deployment in MANIFEST against the chain and print its state."""
     with clean_errors():

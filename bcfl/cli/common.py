@@ -24,6 +24,7 @@ from bcfl.chain.devkeys import dev_account
 from bcfl.chain.exceptions import ChainError
 from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.manifest import DeploymentManifest
+from bcfl.cli.settings import envvar
 from bcfl.text import markup_escaped
 
 console = Console()
@@ -37,10 +38,14 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-RpcUrl = Annotated[str, typer.Option("--rpc-url", envvar="BCFL_RPC_URL", help="JSON-RPC URL of the chain.")]
+RpcUrl = Annotated[
+    str, typer.Option("--rpc-url", envvar=envvar("rpc_url"), help="JSON-RPC URL of the chain.")
+]
 ManifestPath = Annotated[
     Path,
-    typer.Option("--manifest", envvar="BCFL_MANIFEST", help="Deployment manifest written by `chain deploy`."),
+    typer.Option(
+        "--manifest", envvar=envvar("manifest"), help="Deployment manifest written by `chain deploy`."
+    ),
 ]
 Format = Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
 KeystoreOpt = Annotated[
@@ -49,7 +54,8 @@ KeystoreOpt = Annotated[
 PasswordFileOpt = Annotated[
     Path | None,
     typer.Option(
-        "--password-file", help="File holding the keystore password (else $BCFL_KEYSTORE_PASSWORD)."
+        "--password-file",
+        help=f"File holding the keystore password (else ${envvar('keystore_password')}).",
     ),
 ]
 KeyEnvOpt = Annotated[

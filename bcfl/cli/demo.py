@@ -16,42 +16,57 @@ from bcfl.cli.common import console, stop_on_sigterm
 from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.rundir import new_run_dir
+from bcfl.demo.settings import DemoSettingsError, load_demo_settings
 from bcfl.demo.summary import build_summary
 from bcfl.text import markup_escaped, plain
 
 
 def demo(
-    rounds: Annotated[int, typer.Option(help="Federated rounds to run.")] = 5,
+    rounds: Annotated[
+        int | None, typer.Option(help="Federated rounds to run (default: BCFL_ROUNDS in .env).", min=1)
+    ] = None,
     consortium: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help=f"Demo consortium: {'; '.join(f'{c.name} = {c.description}' for c in CONSORTIA.values())}."
+            help=f"Demo consortium (default: BCFL_CONSORTIUM in .env): "
+            f"{'; '.join(f'{c.name} = {c.description}' for c in CONSORTIA.values())}."
         ),
-    ] = "heart",
+    ] = None,
     hospitals: Annotated[
-        str | None, typer.Option(help="Comma-separated demo hospitals (default: all of the consortium's).")
+        str | None,
+        typer.Option(
+            help="Comma-separated demo hospitals (default: BCFL_HOSPITALS in .env for its consortium, "
+            "else all of the consortium's)."
+        ),
     ] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run directories are created.")] = Path("runs"),
     keep_running: Annotated[
         bool, typer.Option(help="Keep the consortium up after the run, until Ctrl-C.")
     ] = False,
 ) -> None:
-    """Start Anvil, deploy, onboard the hospitals, run Flower's SuperLink and SuperNodes, and train."""
+    """Start Anvil, deploy, onboard, run Flower's SuperLink, SuperExec and SuperNodes, and train."""
+    try:
+        settings = load_demo_settings()
+    except DemoSettingsError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    consortium = consortium or settings.consortium
     if consortium not in CONSORTIA:
         raise typer.BadParameter(f"unknown consortium {consortium!r}; choose one of {', '.join(CONSORTIA)}")
     demo_consortium = CONSORTIA[consortium]
-    names = (
-        [n.strip() for n in hospitals.split(",") if n.strip()]
-        if hospitals
-        else list(demo_consortium.hospitals)
-    )
+    if hospitals:
+        names = [n.strip() for n in hospitals.split(",") if n.strip()]
+    elif consortium == settings.consortium:
+        names = settings.hospital_names
+    else:
+        names = list(demo_consortium.hospitals)
     unknown = sorted(set(names) - set(demo_consortium.hospitals))
     if unknown or len(names) < 2:
         raise typer.BadParameter(
             f"choose at least two of {', '.join(demo_consortium.hospitals)} (unknown: {unknown})"
         )
     console.print(
-        "[yellow]demo: the admin and coordinator use Anvil's PUBLIC dev keys #0 and #1; never reuse them[/]"
+        f"[yellow]demo: the admin and coordinator use Anvil's PUBLIC dev keys #{settings.demo_admin_key}"
+        f" and #{settings.demo_coordinator_key}; never reuse them[/]"
     )
     stop_on_sigterm()
     run_dir = new_run_dir(runs_dir)
@@ -59,12 +74,19 @@ def demo(
     try:
         with console.status("starting the consortium") as status:
             run = start_federation(
-                run_dir, names, demo=demo_consortium, on_step=lambda step: status.update(step)
+                run_dir,
+                names,
+                demo=demo_consortium,
+                on_step=lambda step: status.update(step),
+                chain_port=settings.chain_port,
+                superlink_port=settings.superlink_port,
+                admin_key=settings.demo_admin_key,
+                coordinator_key=settings.demo_coordinator_key,
             )
         console.print(
             f"consortium up: chain {run.node.rpc_url}, {len(run.hospitals)} hospitals, run in {run_dir}"
         )
-        code = _train(run, rounds)
+        code = _train(run, rounds or settings.rounds)
         summary = build_summary(run_dir, run.hospitals, run.consortium())
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         _print_summary(summary)

@@ -1,4 +1,4 @@
-"""``bcfl demo-onboard``: onboard the demo hospitals of ``docker compose up``; safe to run again.
+"""``bcfl demo-onboard``: onboard a demo consortium's hospitals and the coordinator; safe to run again.
 
 Also runnable as ``python -m bcfl.cli.demo_onboard`` (the compose file does so).
 """
@@ -23,7 +23,9 @@ from bcfl.cli.common import (
     console,
     resolve_account,
 )
-from bcfl.demo.compose import onboard_hospital, prepare_coordinator_key
+from bcfl.cli.settings import DEFAULTS
+from bcfl.demo.consortia import CONSORTIA
+from bcfl.demo.onboarding import onboard_consortium
 
 
 def onboard(
@@ -31,17 +33,18 @@ def onboard(
     hospital: Annotated[
         list[str], typer.Option("--hospital", help="A demo hospital (its folder under HOSPITALS_DIR).")
     ],
+    coordinator_dir: Annotated[
+        Path,
+        typer.Option(help="Where the coordinator's keystore goes (Anvil's PUBLIC dev key, demo only)."),
+    ],
+    consortium: Annotated[str, typer.Option(help=f"The demo consortium: {', '.join(CONSORTIA)}.")] = "heart",
     hospitals_dir: Annotated[
         Path, typer.Option(help="Where each hospital's own folder (its own volume) is.")
     ] = Path("/data/hospitals"),
-    coordinator_dir: Annotated[
-        Path | None,
-        typer.Option(help="Also put the coordinator's keystore here (Anvil's PUBLIC dev key, demo only)."),
-    ] = None,
     coordinator_dev_account: Annotated[
         int, typer.Option(help="Anvil PUBLIC dev key index of the coordinator (demo only).")
     ] = 1,
-    rpc_url: RpcUrl = "http://127.0.0.1:8545",
+    rpc_url: RpcUrl = DEFAULTS.rpc_url,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,
@@ -52,23 +55,26 @@ def onboard(
     The signing key options are the admin's (it funds the new keys and approves). Whatever already
     exists (data, keystore, membership, approval) is reused, so a restarted stack is not re-onboarded.
     """
+    if consortium not in CONSORTIA:
+        raise typer.BadParameter(f"unknown consortium {consortium!r}; choose one of {', '.join(CONSORTIA)}")
     with clean_errors():
-        consortium = connect(rpc_url, manifest)
+        chain = connect(rpc_url, manifest)
         admin = resolve_account(keystore, password_file, key_env, dev_account)
-        for name in hospital:
-            site = onboard_hospital(consortium, admin, hospitals_dir, name)
+        key = bytes(public_dev_account(coordinator_dev_account).key)
+        onboarded = onboard_consortium(
+            chain, admin, CONSORTIA[consortium], hospitals_dir, hospital, coordinator_dir, key
+        )
+        for site in onboarded.hospitals:
             done = "; ".join(site.actions) if site.actions else "already onboarded, nothing to do"
             console.print(
                 f"{site.name}: member #{site.member_id} ({site.address}) active: {done}", soft_wrap=True
             )
-        if coordinator_dir is not None:
-            key = bytes(public_dev_account(coordinator_dev_account).key)
-            address, created = prepare_coordinator_key(consortium, coordinator_dir, key)
-            state = "keystore created" if created else "keystore already there"
-            index = coordinator_dev_account
-            console.print(
-                f"coordinator {address} (Anvil PUBLIC dev key #{index}, demo only): {state}", soft_wrap=True
-            )
+        state = "keystore created" if onboarded.coordinator_created else "keystore already there"
+        console.print(
+            f"coordinator {onboarded.coordinator} (Anvil PUBLIC dev key #{coordinator_dev_account}, "
+            f"demo only): {state}",
+            soft_wrap=True,
+        )
 
 
 def main() -> None:

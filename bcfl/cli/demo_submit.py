@@ -20,17 +20,11 @@ from typing import Annotated
 import typer
 
 from bcfl.cli.common import console, err_console
+from bcfl.cli.settings import DEFAULTS, envvar
+from bcfl.demo.flower_config import write_flower_config
 
 BIN = Path(sys.executable).parent
 STARTED = re.compile(r"Successfully started run (\d+)")
-
-
-def write_flower_config(flwr_home: Path, superlink: str) -> None:
-    """A Flower CLI configuration whose default SuperLink connection is ``superlink`` (no TLS: demo)."""
-    flwr_home.mkdir(parents=True, exist_ok=True)
-    (flwr_home / "config.toml").write_text(
-        f'[superlink]\ndefault = "bcfl"\n\n[superlink.bcfl]\naddress = "{superlink}"\ninsecure = true\n'
-    )
 
 
 def run_status(run_id: int, env: dict[str, str]) -> str:
@@ -53,8 +47,8 @@ def submit(
     rounds: Annotated[int, typer.Option(help="Federated rounds (the run's num-server-rounds).", min=1)] = 3,
     min_nodes: Annotated[int, typer.Option(help="Hospitals sampled each round (min-nodes).", min=1)] = 3,
     superlink: Annotated[
-        str, typer.Option(envvar="BCFL_SUPERLINK", help="The SuperLink's address, host:port.")
-    ] = "127.0.0.1:9092",
+        str, typer.Option(envvar=envvar("superlink"), help="The SuperLink's address, host:port.")
+    ] = DEFAULTS.superlink,
     app_dir: Annotated[Path, typer.Option(help="The Flower App to run.")] = Path("."),
     run_config: Annotated[
         list[str] | None, typer.Option(help="More run-config overrides, key=value (repeatable).")

@@ -22,6 +22,7 @@ from bcfl.cli.common import (
     console,
     resolve_account,
 )
+from bcfl.cli.settings import DEFAULTS
 from bcfl.text import markup_escaped
 
 MemberId = Annotated[int, typer.Argument(help="Member id.")]
@@ -84,7 +85,7 @@ def command(name: str) -> Callable[..., None]:
         member_id: MemberId,
         reason: Reason,
         manifest: ManifestPath,
-        rpc_url: RpcUrl = "http://127.0.0.1:8545",
+        rpc_url: RpcUrl = DEFAULTS.rpc_url,
         keystore: KeystoreOpt = None,
         password_file: PasswordFileOpt = None,
         key_env: KeyEnvOpt = None,
@@ -95,7 +96,7 @@ def command(name: str) -> Callable[..., None]:
     def without_reason(
         member_id: MemberId,
         manifest: ManifestPath,
-        rpc_url: RpcUrl = "http://127.0.0.1:8545",
+        rpc_url: RpcUrl = DEFAULTS.rpc_url,
         keystore: KeystoreOpt = None,
         password_file: PasswordFileOpt = None,
         key_env: KeyEnvOpt = None,

@@ -18,12 +18,13 @@ from bcfl.cli.common import (
     console,
     resolve_account,
 )
+from bcfl.cli.settings import DEFAULTS
 
 
 def governance(
     manifest: ManifestPath,
     quorum: Annotated[int, typer.Option(help="Member approvals needed; 0 returns approval to the admin.")],
-    rpc_url: RpcUrl = "http://127.0.0.1:8545",
+    rpc_url: RpcUrl = DEFAULTS.rpc_url,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,

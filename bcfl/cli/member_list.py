@@ -8,11 +8,12 @@ from typing import Any
 from rich.table import Table
 
 from bcfl.cli.common import Format, ManifestPath, OutputFormat, RpcUrl, clean_errors, connect, emit
+from bcfl.cli.settings import DEFAULTS
 from bcfl.text import plain
 
 
 def list_members(
-    manifest: ManifestPath, rpc_url: RpcUrl = "http://127.0.0.1:8545", fmt: Format = OutputFormat.table
+    manifest: ManifestPath, rpc_url: RpcUrl = DEFAULTS.rpc_url, fmt: Format = OutputFormat.table
 ) -> None:
     """List every membership with its status, reputation, exclusion and reward-token balance."""
     with clean_errors():

@@ -21,6 +21,7 @@ from bcfl.cli.common import (
     parse_bytes32,
     resolve_account,
 )
+from bcfl.cli.settings import DEFAULTS
 from bcfl.text import markup_escaped
 
 
@@ -31,7 +32,7 @@ def request(
         str, typer.Option(help="0x-hex SHA-256 of the Flower node's public key.")
     ] = ("0x" + "00" * 32),
     metadata_uri: Annotated[str, typer.Option(help="Contact or data-description URI.")] = "",
-    rpc_url: RpcUrl = "http://127.0.0.1:8545",
+    rpc_url: RpcUrl = DEFAULTS.rpc_url,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,

@@ -27,6 +27,8 @@ class DemoConsortium:
     prepare: Prepare
     #: Run settings that differ from the Flower App's defaults (pyproject.toml), as ``key=value``.
     run_config: tuple[str, ...] = ()
+    #: The data's name in a hospital's folder (what ``prepare`` writes there).
+    data_name: str = "data.csv"
 
 
 HEART = DemoConsortium(
@@ -44,6 +46,7 @@ IHC = DemoConsortium(
     prepare_ihc_hospitals,
     # The CNN needs more local steps per round than the MLP: three sites of 72 training patches.
     ("local-epochs=5",),
+    data_name="images",
 )
 THYROID = DemoConsortium(
     "thyroid",

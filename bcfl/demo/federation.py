@@ -1,28 +1,43 @@
-"""A whole consortium on one machine, as separate processes: Anvil, SuperLink, one SuperNode per
-hospital, and ``flwr run`` of the Flower App. Used by ``bcfl demo`` and the end-to-end tests."""
+"""A whole consortium on one machine, as the services of bcfl.demo.topology: the chain, deployment
+and onboarding (run here through the same functions as compose's one-shot jobs), then the SuperLink,
+the coordinator's SuperExec and one SuperNode per hospital as separate processes, and ``flwr run``
+of the Flower App. Used by ``bcfl demo`` and the end-to-end tests."""
 
 from __future__ import annotations
 
 import logging
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bcfl.chain.anvil import AnvilNode
+from bcfl.chain.anvil import AnvilNode, free_port
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.deploy import deploy_consortium
 from bcfl.chain.devkeys import dev_account
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.demo.consortia import HEART, DemoConsortium
-from bcfl.demo.onboarding import DemoHospital, new_keystore, onboard_demo_hospitals
+from bcfl.demo.flower_config import write_flower_config
+from bcfl.demo.onboarding import DemoHospital, onboard_consortium
 from bcfl.demo.processes import BIN, FlowerDeployment, base_env
+from bcfl.demo.topology import (
+    LocalLayout,
+    Plan,
+    consortium_services,
+    local_folders,
+    node_settings,
+    site_mount,
+    supernode,
+    supernode_name,
+)
 from bcfl.paths import REPO_ROOT
+from hospital_node.settings import node_config_arg
 
 logger = logging.getLogger(__name__)
 
-#: Anvil dev-account indices the demo gives each role (PUBLIC keys: demo only).
+#: Anvil dev-account indices the tests give each role (PUBLIC keys: demo only); ``bcfl demo``
+#: takes them from the demo settings (.env).
 DEMO_ADMIN_INDEX = 0
 DEMO_COORDINATOR_INDEX = 1
 # The longest one `flwr run` may take before it counts as hung: generous, since CI machines are busy.
@@ -94,61 +109,68 @@ def start_federation(
     hospital_names: list[str],
     *,
     demo: DemoConsortium = HEART,
-    node_config_extras: dict[str, dict[str, str]] | None = None,
-    node_env_extras: dict[str, dict[str, str]] | None = None,
+    node_config_extras: Mapping[str, Mapping[str, str]] | None = None,
+    node_env_extras: Mapping[str, Mapping[str, str]] | None = None,
     on_step: Callable[[str], None] = logger.info,
+    chain_port: int = 0,
+    superlink_port: int = 0,
+    admin_key: int = DEMO_ADMIN_INDEX,
+    coordinator_key: int = DEMO_COORDINATOR_INDEX,
 ) -> FederationRun:
-    """Start the chain, deploy, onboard the hospitals and start SuperLink and SuperNodes.
+    """Start the consortium's services (bcfl.demo.topology) in their order, up to the SuperNodes.
 
-    ``node_config_extras`` and ``node_env_extras`` add node config keys and environment variables
-    to the SuperNodes of the hospitals they name (tests use them).
+    Ports of 0 are any free ones. ``node_config_extras`` and ``node_env_extras`` add node config
+    keys and environment variables to the SuperNodes of the hospitals they name (tests use them).
     """
-    chain_dir = run_dir / "chain"
-    node = AnvilNode(state_path=chain_dir / "state.json", log_path=chain_dir / "anvil.log")
+    ports = {
+        "chain": chain_port or free_port(),
+        "superlink": superlink_port or free_port(),
+        **{supernode_name(name): free_port() for name in hospital_names},
+    }
+    layout = LocalLayout(local_folders(run_dir, hospital_names), ports)
+    plan = Plan(admin_key, coordinator_key, ports["superlink"], rounds="0")
+    admin, coordinator = dev_account(admin_key), dev_account(coordinator_key)
+    services = {
+        s.name: s for s in consortium_services(layout, demo, hospital_names, plan, coordinator.address)
+    }
+    chain_dir = layout.folders["chain-data"]  # the chain service's volume: its state file and log
+    node = AnvilNode(
+        port=ports["chain"], state_path=chain_dir / "state.json", log_path=chain_dir / "anvil.log"
+    )
     on_step("starting the chain (anvil)")
     node.start()
-    flower: FlowerDeployment | None = None
+    env = base_env(run_dir / "flwr-home")
+    flower = FlowerDeployment(run_dir / "logs", env, layout, plan, ports)
     try:
         client = ChainClient(node.rpc_url)
-        admin = dev_account(DEMO_ADMIN_INDEX)
-        coordinator = dev_account(DEMO_COORDINATOR_INDEX)
         on_step("deploying the contracts")
         manifest = deploy_consortium(client, admin, coordinator=coordinator.address)
         manifest.save(run_dir / "deployment.json")
-        consortium = Consortium.connect(client, manifest)
         on_step("onboarding the hospitals (own keys, own data, admin approval)")
-        hospitals = onboard_demo_hospitals(consortium, admin, run_dir / "hospitals", hospital_names, demo)
-        new_keystore(run_dir / "coordinator", bytes(coordinator.key))
-        env = base_env()
-        env.update(
-            BCFL_RPC_URL=node.rpc_url,
-            BCFL_MANIFEST=str(run_dir / "deployment.json"),
-            BCFL_COORDINATOR_KEYSTORE=str(run_dir / "coordinator" / "keystore.json"),
-            BCFL_COORDINATOR_PASSWORD_FILE=str(run_dir / "coordinator" / "keystore.password"),
-            BCFL_COORDINATOR_RUN_DIR=str(run_dir),
-            FLWR_HOME=str(run_dir / "flwr-home"),
+        onboarded = onboard_consortium(
+            Consortium.connect(client, manifest),
+            admin,
+            demo,
+            run_dir / "hospitals",
+            hospital_names,
+            run_dir / "coordinator",
+            bytes(coordinator.key),
         )
-        flower = FlowerDeployment(run_dir / "logs", env)
         on_step("starting flower-superlink")
-        flower.start_superlink()
-        for hospital in hospitals:
-            on_step(f"starting flower-supernode for {hospital.name}")
-            # Each site keeps its own copy of the public manifest: nothing is shared between sites.
-            manifest.save(hospital.folder / "deployment.json")
-            config = {
-                "data-path": str(hospital.data),
-                "schema-path": str(hospital.schema),
-                "keystore": str(hospital.keystore),
-                "password-file": str(hospital.password_file),
-                "rpc-url": node.rpc_url,
-                "manifest": str(hospital.folder / "deployment.json"),
-                **(node_config_extras or {}).get(hospital.name, {}),
-            }
-            flower.start_supernode(hospital.name, config, (node_env_extras or {}).get(hospital.name, {}))
-        flower.write_flower_config(run_dir / "flwr-home")
+        flower.start(services["superlink"])
+        on_step("starting the coordinator (flower-superexec)")
+        flower.start(services["coordinator"])
+        for name in hospital_names:
+            on_step(f"starting flower-supernode for {name}")
+            extras = (node_config_extras or {}).get(name, {})
+            service = services[supernode_name(name)]
+            if extras:
+                config = {**node_settings(layout, demo, name).node_config(), **extras}
+                service = supernode(layout, plan, name, node_config_arg(config), (site_mount(name),))
+            flower.start(service, (node_env_extras or {}).get(name, {}))
+        write_flower_config(Path(env["FLWR_HOME"]), layout.address("superlink", plan.superlink_port))
     except BaseException:
-        if flower is not None:
-            flower.stop()
+        flower.stop()
         node.stop()
         raise
-    return FederationRun(run_dir, node, manifest, hospitals, flower, env, demo)
+    return FederationRun(run_dir, node, manifest, list(onboarded.hospitals), flower, env, demo)

@@ -1,7 +1,16 @@
-"""Onboard the demo hospitals as a real consortium would: own keys, own data folders, admin approval."""
+"""Onboard the demo hospitals and the coordinator, safe to run again on every start.
+
+Each demo hospital has its own folder (its own Docker volume in compose): its data and schema, its
+encrypted key with the password file beside it, and its copy of the public deployment manifest. A
+real hospital does these steps itself (``bcfl keys new``, ``bcfl member request``) and the admin
+approves (``bcfl member approve``); for the demo, ``bcfl demo``, the test federations and the compose
+file's one-shot ``onboard`` service all run :func:`onboard_consortium`. What already exists (data,
+keystore, funding, membership, approval, the coordinator's keystore) is reused.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -10,16 +19,30 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.keystore import create_keystore
-from bcfl.demo.consortia import HEART, DemoConsortium
+from bcfl.chain.exceptions import ChainError
+from bcfl.chain.keystore import create_keystore, load_keystore, read_password
+from bcfl.chain.registry import MemberStatus
+from bcfl.demo.consortia import DemoConsortium
+
+logger = logging.getLogger(__name__)
 
 #: Ether sent to each new hospital key for its own transactions (membership request).
 FUNDING_WEI = 10**18
+#: A key holding less than this is topped up before it sends its request.
+MIN_BALANCE_WEI = FUNDING_WEI // 10
+KEYSTORE = "keystore.json"
+PASSWORD_FILE = "keystore.password"
+MANIFEST = "deployment.json"
+SCHEMA = "schema.json"
+
+
+class OnboardingError(ChainError):
+    """A demo hospital or the coordinator cannot be (re)onboarded as its folder and the chain stand."""
 
 
 @dataclass(frozen=True)
 class DemoHospital:
-    """A demo hospital's folder: data, schema, keystore and its password file, and its member id."""
+    """A demo hospital's folder (data, schema, key, manifest) and its membership."""
 
     name: str
     member_id: int
@@ -27,21 +50,38 @@ class DemoHospital:
     folder: Path
     #: The hospital's EHR extract or image folder.
     data: Path
+    #: What changed this time: ``()`` when everything already existed.
+    actions: tuple[str, ...] = ()
 
     @property
     def schema(self) -> Path:
         """The consortium schema, as the hospital holds it."""
-        return self.folder / "schema.json"
+        return self.folder / SCHEMA
 
     @property
     def keystore(self) -> Path:
         """The hospital's encrypted signing key."""
-        return self.folder / "keystore.json"
+        return self.folder / KEYSTORE
 
     @property
     def password_file(self) -> Path:
         """The keystore password (mode 0600)."""
-        return self.folder / "keystore.password"
+        return self.folder / PASSWORD_FILE
+
+    @property
+    def manifest(self) -> Path:
+        """The hospital's own copy of the public deployment manifest."""
+        return self.folder / MANIFEST
+
+
+@dataclass(frozen=True)
+class OnboardedConsortium:
+    """The demo hospitals and the coordinator's key, as found or made."""
+
+    hospitals: tuple[DemoHospital, ...]
+    coordinator: str
+    #: Whether the coordinator's keystore was created this time.
+    coordinator_created: bool
 
 
 def write_secret(path: Path, text: str) -> None:
@@ -56,26 +96,82 @@ def new_keystore(folder: Path, private_key: bytes | None = None) -> LocalAccount
     """A keystore in ``folder`` with a random password in ``keystore.password`` beside it."""
     password = secrets.token_urlsafe(24)
     folder.mkdir(parents=True, exist_ok=True)
-    write_secret(folder / "keystore.password", password)
-    return create_keystore(folder / "keystore.json", password, private_key)
+    write_secret(folder / PASSWORD_FILE, password)
+    return create_keystore(folder / KEYSTORE, password, private_key)
 
 
-def onboard_demo_hospitals(
+def unlock_or_create(folder: Path, private_key: bytes | None = None) -> tuple[LocalAccount, bool]:
+    """The key in ``folder/keystore.json`` (created, with its password file, if missing)."""
+    keystore = folder / KEYSTORE
+    if keystore.exists():
+        return load_keystore(keystore, read_password(folder / PASSWORD_FILE)), False
+    return new_keystore(folder, private_key), True
+
+
+def onboard_hospital(
+    consortium: Consortium, admin: LocalAccount, root: Path, name: str, demo: DemoConsortium
+) -> DemoHospital:
+    """Data, key, funding, membership request and approval of one demo hospital; each only if missing."""
+    folder = root / name
+    data = folder / demo.data_name
+    actions: list[str] = []
+    if not data.exists() or not (folder / SCHEMA).exists():
+        (prepared,) = demo.prepare(root, [name])
+        data = prepared.data
+        actions.append(f"prepared {prepared.rows} records")
+    account, created = unlock_or_create(folder)
+    if created:
+        actions.append("created its key")
+    registry = consortium.registry
+    member_id = registry.member_id_of(account.address)
+    if member_id == 0:
+        balance = consortium.client.retrying(
+            "eth_getBalance", lambda: consortium.client.w3.eth.get_balance(account.address)
+        )
+        if balance < MIN_BALANCE_WEI:
+            consortium.client.transfer(admin, account.address, FUNDING_WEI)
+            actions.append("funded its key")
+        member_id = registry.request_membership(account, name, metadata_uri=f"demo:{name}")
+        actions.append(f"requested membership #{member_id}")
+    status = registry.member(member_id).status
+    if status is MemberStatus.PENDING:
+        registry.approve(admin, member_id)
+        actions.append("approved by the admin")
+    elif status is not MemberStatus.ACTIVE:
+        raise OnboardingError(
+            f"{name}: member #{member_id} is {status.name.lower()}; an admin must resolve it "
+            "(bcfl member reinstate), or reset the demo (a new run directory; `docker compose down -v`)"
+        )
+    # The manifest is public: each site keeps its own copy, refreshed on every start.
+    consortium.manifest.save(folder / MANIFEST)
+    return DemoHospital(name, member_id, account.address, folder, data, tuple(actions))
+
+
+def prepare_coordinator_key(consortium: Consortium, folder: Path, private_key: bytes) -> tuple[str, bool]:
+    """The coordinator's keystore in ``folder`` (from ``private_key`` if missing); checks its role."""
+    account, created = unlock_or_create(folder, private_key)
+    if not consortium.registry.is_coordinator(account.address):
+        raise OnboardingError(
+            f"the key in {folder / KEYSTORE} ({account.address}) does not hold the coordinator role"
+        )
+    return account.address, created
+
+
+def onboard_consortium(
     consortium: Consortium,
     admin: LocalAccount,
-    root: Path,
+    demo: DemoConsortium,
+    hospitals_dir: Path,
     names: list[str],
-    demo: DemoConsortium = HEART,
-) -> list[DemoHospital]:
-    """Prepare each hospital's data and key, fund the key, request membership and approve it."""
-    hospitals = []
-    for prepared in demo.prepare(root, names):
-        folder = prepared.schema.parent
-        account = new_keystore(folder)
-        consortium.client.transfer(admin, account.address, FUNDING_WEI)
-        member_id = consortium.registry.request_membership(
-            account, prepared.name, metadata_uri=f"demo:{prepared.name}"
+    coordinator_dir: Path,
+    coordinator_key: bytes,
+) -> OnboardedConsortium:
+    """Every named demo hospital of ``demo`` onboarded, and the coordinator's keystore in place."""
+    unknown = sorted(set(names) - set(demo.hospitals))
+    if unknown:
+        raise OnboardingError(
+            f"{', '.join(unknown)}: not a hospital of the {demo.name} demo ({', '.join(demo.hospitals)})"
         )
-        consortium.registry.approve(admin, member_id)
-        hospitals.append(DemoHospital(prepared.name, member_id, account.address, folder, prepared.data))
-    return hospitals
+    hospitals = tuple(onboard_hospital(consortium, admin, hospitals_dir, name, demo) for name in names)
+    address, created = prepare_coordinator_key(consortium, coordinator_dir, coordinator_key)
+    return OnboardedConsortium(hospitals, address, created)

@@ -1,22 +1,43 @@
-"""Start and stop the Flower Deployment Engine's processes: one SuperLink, one SuperNode per hospital."""
+"""Start and stop the consortium's long-running services (bcfl.demo.topology) as local processes.
+
+Each process gets its own service's environment on top of a minimal base (PATH, HOME, locale,
+FLWR_HOME), never this process's whole environment: the coordinator's settings reach only the
+``coordinator`` service's ``flower-superexec`` and the ServerApp it starts.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from bcfl.chain.anvil import free_port
+from bcfl.demo.topology import Layout, Plan, Service, shell_line, supernode, supernode_name
+from hospital_node.settings import node_config_arg
 
 logger = logging.getLogger(__name__)
 BIN = Path(sys.executable).parent
+#: What every process may inherit from the launcher's environment: nothing that configures an app.
+INHERITED = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME")
+#: The longest a service may take to become healthy: generous, since CI machines are busy.
+HEALTH_TIMEOUT_S = 180.0
+
+
+def base_env(flwr_home: Path) -> dict[str, str]:
+    """The minimal environment every process starts from: PATH with the venv first, HOME, locale."""
+    env = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    env["FLWR_HOME"] = str(flwr_home)
+    return env
 
 
 @dataclass
@@ -45,98 +66,86 @@ class ManagedProcess:
 
 @dataclass
 class FlowerDeployment:
-    """A SuperLink and its SuperNodes on loopback, with logs under ``log_dir``."""
+    """The SuperLink, the coordinator's SuperExec and the SuperNodes, with logs under ``log_dir``."""
 
     log_dir: Path
+    #: The base environment of every process (see :func:`base_env`).
     env: dict[str, str]
-    #: Flower 1.41 serves the Fleet, Control and ServerApp APIs over HTTP on one port.
-    port: int = field(default_factory=free_port)
+    layout: Layout
+    plan: Plan
+    #: The loopback port of each service (the layout's); new SuperNodes get a free one.
+    ports: dict[str, int]
     processes: list[ManagedProcess] = field(default_factory=list)
 
-    def _start(
-        self, name: str, command: list[str], extra_env: dict[str, str] | None = None
-    ) -> ManagedProcess:
+    def start(self, service: Service, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
+        """Start a long-running service: its command, its environment only; waits until healthy."""
+        if service.one_shot:
+            raise ValueError(f"{service.name} is a one-shot job, not a long-running service")
+        if service.creates_secret is not None:
+            make_secret(Path(service.creates_secret))
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_dir / f"{name}.log"
+        log = self.log_dir / f"{service.name}.log"
         handle = open(log, "ab")  # noqa: SIM115 (closed by ManagedProcess.stop)
-        env = {**self.env, **(extra_env or {})}
-        if name.startswith("supernode"):  # a hospital site gets none of the coordinator's settings
-            env = {k: v for k, v in env.items() if not k.startswith("BCFL_COORDINATOR_")}
+        env = {**self.env, **service.environment, **(extra_env or {})}
+        logger.debug("starting %s: %s", service.name, shell_line(service.command))
         process = subprocess.Popen(
-            command, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            program(service.command), stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-        managed = ManagedProcess(name, process, log, handle)
+        managed = ManagedProcess(service.name, process, log, handle)
         self.processes.append(managed)
+        if service.health is not None:
+            _wait_healthy(service, managed, self.env)
         return managed
 
-    def start_superlink(self) -> ManagedProcess:
-        """``flower-superlink`` on a free loopback port; waits until it accepts connections."""
-        process = self._start(
-            "superlink",
-            [
-                str(BIN / "flower-superlink"),
-                "--insecure",
-                "--disable-runtime-dependency-installation",
-                "--host", "127.0.0.1",
-                "--port", str(self.port),
-                "--database", str(self.log_dir / "superlink.db"),
-            ],
-        )  # fmt: skip
-        _wait_for_port(self.port, process)
-        return process
-
     def start_supernode(
-        self, name: str, node_config: dict[str, str], extra_env: dict[str, str]
+        self, name: str, node_config: Mapping[str, str], extra_env: Mapping[str, str] | None = None
     ) -> ManagedProcess:
-        """One hospital's ``flower-supernode``, configured through ``--node-config``."""
-        config = " ".join(f'{key}="{value}"' for key, value in node_config.items())
-        return self._start(
-            f"supernode-{name}",
-            [
-                str(BIN / "flower-supernode"),
-                "--insecure",
-                "--superlink", f"127.0.0.1:{self.port}",
-                "--port", str(free_port()),
-                "--node-config", config,
-            ],
-            extra_env,
-        )  # fmt: skip
-
-    def write_flower_config(self, flwr_home: Path) -> None:
-        """A Flower CLI configuration whose default SuperLink connection is this deployment."""
-        flwr_home.mkdir(parents=True, exist_ok=True)
-        (flwr_home / "config.toml").write_text(
-            '[superlink]\ndefault = "bcfl"\n\n[superlink.bcfl]\n'
-            f'address = "127.0.0.1:{self.port}"\ninsecure = true\n'
-        )
+        """One more ``flower-supernode`` named ``name``, with this node config (tests use it)."""
+        self.ports.setdefault(supernode_name(name), free_port())
+        return self.start(supernode(self.layout, self.plan, name, node_config_arg(node_config)), extra_env)
 
     def stop(self) -> None:
-        """Stop every process, SuperNodes first."""
+        """Stop every process, the last started first."""
         for managed in reversed(self.processes):
             managed.stop()
 
 
-def _wait_for_port(port: int, process: ManagedProcess, timeout_s: float = 180.0) -> None:
-    import socket
+def program(command: tuple[str, ...]) -> list[str]:
+    """The command with its program resolved in this environment (``python`` is this interpreter)."""
+    head, *rest = command
+    if head == "python":
+        return [sys.executable, *rest]
+    local = BIN / head
+    return [str(local) if local.exists() else head, *rest]
 
-    deadline = time.monotonic() + timeout_s
+
+def make_secret(path: Path) -> None:
+    """The SuperExec shared secret (64 hex characters, mode 0600), unless it exists already."""
+    if path.exists() and path.stat().st_size > 0:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+
+
+def _wait_healthy(service: Service, managed: ManagedProcess, env: dict[str, str]) -> None:
+    assert service.health is not None
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
     while time.monotonic() < deadline:
-        if process.process.poll() is not None:
+        if managed.process.poll() is not None:
             raise RuntimeError(
-                f"{process.name} exited (code {process.process.returncode}); see {process.log}"
+                f"{managed.name} exited (code {managed.process.returncode}); see {managed.log}"
             )
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"{process.name} did not listen on port {port} within {timeout_s}s; see {process.log}")
+        check = subprocess.run(
+            program(service.health.test), env=env, capture_output=True, timeout=service.health.timeout_s * 10
+        )
+        if check.returncode == 0:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{managed.name} not healthy within {HEALTH_TIMEOUT_S}s; see {managed.log}")
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-
-
-def base_env() -> dict[str, str]:
-    """This process's environment (PATH pointing at the venv first)."""
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}

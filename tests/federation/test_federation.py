@@ -45,6 +45,60 @@ def flwr_run(run: FederationRun, rounds: int, app_dir: Path | None = None) -> No
     assert code == 0, log[-4000:]
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it exited meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}  # it exited meanwhile
+    return dict(item.decode().partition("=")[::2] for item in raw.split(b"\0") if item)
+
+
+def test_the_coordinators_settings_and_every_password_reach_only_the_coordinator(
+    federation: FederationRun,
+) -> None:
+    passwords = [h.password_file.read_text().strip() for h in federation.hospitals]
+    passwords.append((federation.run_dir / "coordinator" / "keystore.password").read_text().strip())
+    assert all(len(p) >= 16 for p in passwords)
+    names = {p.name for p in federation.flower.processes}
+    assert names == {"superlink", "coordinator", *(f"supernode-{h}" for h in HOSPITALS)}
+    for managed in federation.flower.processes:
+        assert managed.process.poll() is None, managed.name
+        tree = process_tree(managed.process.pid)
+        envs = [environ(pid) for pid in tree]
+        assert envs[0], managed.name  # the process itself is readable
+        for env in envs:
+            values = "\n".join(env.values())
+            assert not any(p in values for p in passwords), managed.name
+            coordinator_vars = sorted(k for k in env if k.startswith("BCFL_COORDINATOR_"))
+            if managed.name == "coordinator":
+                assert coordinator_vars == [
+                    "BCFL_COORDINATOR_KEYSTORE",
+                    "BCFL_COORDINATOR_PASSWORD_FILE",
+                    "BCFL_COORDINATOR_RUN_DIR",
+                ]
+            else:
+                assert coordinator_vars == [], managed.name
+    coordinator = next(p for p in federation.flower.processes if p.name == "coordinator")
+    assert environ(coordinator.process.pid)["BCFL_COORDINATOR_RUN_DIR"] == str(federation.run_dir)
+
+
 def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: FederationRun) -> None:
     flwr_run(federation, rounds=2)
     consortium: Consortium = federation.consortium()

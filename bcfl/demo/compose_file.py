@@ -1,0 +1,121 @@
+"""docker-compose.yml, generated from the consortium's one description (bcfl.demo.topology).
+
+``make compose-file`` (``python -m bcfl.demo.compose_file``) rewrites it from ``.env``'s consortium
+and hospitals; a test checks that the committed file is what the description gives, service by service.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+from bcfl.chain.devkeys import dev_account
+from bcfl.demo.consortia import CONSORTIA
+from bcfl.demo.settings import DemoSettings, load_demo_settings
+from bcfl.demo.topology import ComposeLayout, Plan, Service, consortium_services
+from bcfl.paths import REPO_ROOT
+
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+IMAGE = "bcfl:local"
+#: The shell line that makes the SuperExec shared secret if it is missing (compose has no launcher).
+MAKE_SECRET = "python -c 'import secrets, sys; sys.stdout.write(secrets.token_hex(32))'"
+
+HEADER = """\
+# GENERATED from bcfl/demo/topology.py and .env by `make compose-file`: edit those, not this file
+# (tests/test_topology.py checks that this file is what they give).
+#
+# The demo consortium in containers: `docker compose up` (or Debian's `docker-compose up`).
+# First run scripts/docker-setup.sh once: it installs and starts Docker where needed and builds the
+# local base image (no registry is used). Settings (ports, rounds, hospitals) are in .env, which
+# compose reads. Then `up` starts, in order:
+#   chain       Anvil; its state is saved in the `chain-data` volume
+#   deploy      one-shot: deploys the contracts, or reuses the live deployment after a restart
+#   onboard     one-shot: the demo hospitals get their data, their own encrypted key, and an
+#               approved membership; the coordinator gets its keystore. What exists is reused.
+#   superlink   Flower's SuperLink (isolation "process": it runs no app itself); it creates the
+#               SuperExec shared secret on its first start
+#   coordinator the ServerApp (coordinator.server_app), launched by flower-superexec; it alone holds
+#               the coordinator's key and settings, and keeps its models and journal in a volume
+#   supernode-* one SuperNode per hospital, each with only its own volume (data, key, password
+#               file, copy of the public manifest)
+#   submit      one-shot: `flwr run . --stream` of BCFL_ROUNDS rounds; exits 0 only if the run
+#               completed. Every `up` submits one run; rounds continue on the chain.
+# `down` (without -v) keeps every volume, so the next `up` resumes: same contracts, same members.
+# `down -v` resets the demo.
+# DEMO ONLY: the admin and coordinator are Anvil's PUBLIC dev accounts. Flower traffic is not
+# encrypted (--insecure) and stays on the compose network, and the SuperLink's Control API has no
+# user authentication (see docs/operators.md, "The demo consortium in containers").
+"""
+
+
+def demo_services(settings: DemoSettings) -> tuple[Service, ...]:
+    """The services of ``.env``'s demo consortium, as compose runs them."""
+    plan = Plan(settings.demo_admin_key, settings.demo_coordinator_key, settings.superlink_port)
+    coordinator = dev_account(settings.demo_coordinator_key).address
+    demo = CONSORTIA[settings.consortium]
+    return consortium_services(ComposeLayout(), demo, settings.hospital_names, plan, coordinator)
+
+
+def compose_service(service: Service) -> dict[str, Any]:
+    """One service as docker compose spells it."""
+    command: list[str] = list(service.command)
+    if service.creates_secret is not None:
+        secret = service.creates_secret
+        command = [
+            "sh",
+            "-c",
+            f"umask 077 && {{ test -s {secret} || {MAKE_SECRET} > {secret}; }} && exec {shlex.join(command)}",
+        ]
+    spelled: dict[str, Any] = {"image": IMAGE}
+    if service.name == "chain":
+        spelled["build"] = "."  # the one service that builds the image every other one runs
+    spelled["command"] = command
+    if service.environment:
+        spelled["environment"] = dict(service.environment)
+    if service.mounts:
+        spelled["volumes"] = [f"{m.volume}:{m.target}{':ro' if m.read_only else ''}" for m in service.mounts]
+    if service.published:
+        spelled["ports"] = list(service.published)
+    if service.depends_on:
+        spelled["depends_on"] = {d.service: {"condition": d.condition} for d in service.depends_on}
+    if service.health is not None:
+        health = service.health
+        spelled["healthcheck"] = {
+            "test": ["CMD", *health.test],
+            "interval": f"{health.interval_s}s",
+            "timeout": f"{health.timeout_s}s",
+            "retries": health.retries,
+        }
+    spelled["restart"] = service.restart
+    return spelled
+
+
+def compose_document(services: tuple[Service, ...]) -> dict[str, Any]:
+    """The whole compose file: every service and every named volume."""
+    volumes = dict.fromkeys(m.volume for s in services for m in s.mounts)
+    return {
+        "services": {s.name: compose_service(s) for s in services},
+        "volumes": {name: None for name in volumes},
+    }
+
+
+def compose_text(services: tuple[Service, ...]) -> str:
+    """The compose file's text: the header, then the document (PyYAML: a dev dependency)."""
+    import yaml  # type: ignore[import-untyped]
+
+    body = yaml.safe_dump(compose_document(services), sort_keys=False, width=1_000_000)
+    body = body.replace(": null\n", ":\n")
+    services_part, volumes_part = body.split("\nvolumes:\n")
+    services_part = re.sub(r"^(  [a-z][a-z0-9-]*:)$", r"\n\1", services_part, flags=re.MULTILINE)
+    return f"{HEADER}\n{services_part}\n\nvolumes:\n{volumes_part}"
+
+
+def main(out: Path = COMPOSE_FILE) -> None:
+    """Write docker-compose.yml from ``.env``'s demo consortium."""
+    out.write_text(compose_text(demo_services(load_demo_settings())))
+
+
+if __name__ == "__main__":
+    main()

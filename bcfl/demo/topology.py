@@ -1,0 +1,394 @@
+"""The demo consortium's services, described once: what ``docker-compose.yml`` runs and what the
+launcher (``bcfl demo``, the test federations) starts.
+
+Each service is a frozen record: its program and arguments, environment, volumes, the services it
+waits for and how its health is checked. A :class:`Layout` spells paths and addresses: in compose a
+volume is mounted at its target and a service is reached by its name; the launcher gives each volume
+a folder under the run directory and each service a port on 127.0.0.1. Isolation is the same in
+both: the SuperLink runs no app (``--isolation process``); the ServerApp runs under the
+``coordinator`` service's ``flower-superexec``, the only service given the coordinator's settings.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Literal, Protocol
+
+from bcfl.demo.consortia import DemoConsortium
+from bcfl.demo.onboarding import KEYSTORE, MANIFEST, PASSWORD_FILE, SCHEMA
+from hospital_node.settings import NodeSettings
+
+Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
+#: Ports inside the compose network (the launcher maps each to a port on 127.0.0.1).
+CHAIN_PORT = 8545
+CLIENTAPPIO_PORT = 9094
+SUPERNODE_PREFIX = "supernode-"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A volume and where a service sees it."""
+
+    volume: str
+    target: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Health:
+    """A command that exits 0 once the service is ready, tried every ``interval_s``."""
+
+    test: tuple[str, ...]
+    interval_s: int = 2
+    timeout_s: int = 3
+    retries: int = 30
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A service that must be started, healthy or completed first."""
+
+    service: str
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class Service:
+    """One program of the consortium."""
+
+    name: str
+    command: tuple[str, ...]
+    environment: Mapping[str, str] = field(default_factory=dict)
+    mounts: tuple[Mount, ...] = ()
+    depends_on: tuple[Dependency, ...] = ()
+    health: Health | None = None
+    #: ``no`` for one-shot jobs, ``on-failure`` for long-running services.
+    restart: Literal["no", "on-failure"] = "on-failure"
+    #: Where the SuperExec shared secret is created (if missing, mode 0600) before the program starts.
+    creates_secret: str | None = None
+    #: Compose only: the host port it is published on, ``host-port:container-port``.
+    published: tuple[str, ...] = ()
+
+    @property
+    def one_shot(self) -> bool:
+        """A job that runs to completion (deploy, onboard, submit)."""
+        return self.restart == "no"
+
+
+class Layout(Protocol):
+    """How paths and addresses are spelled where the services run."""
+
+    def path(self, mount: Mount, *parts: str) -> str:
+        """A path inside ``mount``."""
+        ...
+
+    def parent(self, mount: Mount) -> str:
+        """The folder holding ``mount`` (e.g. every hospital's folder)."""
+        ...
+
+    def address(self, service: str, port: int) -> str:
+        """``host:port`` at which the other services reach ``service``."""
+        ...
+
+    def listen(self, service: str, port: int) -> tuple[str, int]:
+        """The host and port ``service`` listens on."""
+        ...
+
+
+@dataclass(frozen=True)
+class ComposeLayout:
+    """Docker compose: volumes at their targets, services by name on the compose network."""
+
+    def path(self, mount: Mount, *parts: str) -> str:
+        return str(PurePosixPath(mount.target, *parts))
+
+    def parent(self, mount: Mount) -> str:
+        return str(PurePosixPath(mount.target).parent)
+
+    def address(self, service: str, port: int) -> str:
+        return f"{service}:{port}"
+
+    def listen(self, service: str, port: int) -> tuple[str, int]:
+        return "0.0.0.0", port
+
+
+@dataclass(frozen=True)
+class LocalLayout:
+    """The launcher: each volume a folder under the run directory, each service a loopback port."""
+
+    folders: Mapping[str, Path]
+    ports: Mapping[str, int]
+
+    def path(self, mount: Mount, *parts: str) -> str:
+        return str(self.folders[mount.volume].joinpath(*parts))
+
+    def parent(self, mount: Mount) -> str:
+        return str(self.folders[mount.volume].parent)
+
+    def address(self, service: str, port: int) -> str:
+        return f"127.0.0.1:{self.ports[service]}"
+
+    def listen(self, service: str, port: int) -> tuple[str, int]:
+        return "127.0.0.1", self.ports[service]
+
+
+def local_folders(run_dir: Path, hospitals: list[str]) -> dict[str, Path]:
+    """The run directory's folder for each volume."""
+    return {
+        "chain-data": run_dir / "chain",
+        "deployment": run_dir,
+        "coordinator": run_dir / "coordinator",
+        "coordinator-run": run_dir,
+        "superexec-secret": run_dir / "superexec",
+        **{hospital_volume(name): run_dir / "hospitals" / name for name in hospitals},
+    }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the demo settings (``.env``) fix: the roles' Anvil dev-account indices (PUBLIC keys: demo
+    only), the SuperLink's port and the rounds each submitted run trains (compose interpolates it)."""
+
+    admin_key: int
+    coordinator_key: int
+    superlink_port: int
+    rounds: str = "${BCFL_ROUNDS:?see .env}"
+
+
+def hospital_volume(name: str) -> str:
+    """The volume (folder) that is one hospital's site."""
+    return f"hospital-{name}"
+
+
+def supernode_name(hospital: str) -> str:
+    """The service name of a hospital's SuperNode."""
+    return SUPERNODE_PREFIX + hospital
+
+
+def python_check(code: str) -> Health:
+    """A health check running a line of Python."""
+    return Health(("python", "-c", code))
+
+
+DEPLOYMENT = Mount("deployment", "/data/deployment")
+COORDINATOR = Mount("coordinator", "/data/coordinator")
+COORDINATOR_RUN = Mount("coordinator-run", "/data/coordinator/run")
+SECRET = Mount("superexec-secret", "/data/superexec")
+CHAIN = Mount("chain-data", "/data/chain")
+
+
+def chain(layout: Layout) -> Service:
+    """Anvil, keeping its state in its volume."""
+    host, port = layout.listen("chain", CHAIN_PORT)
+    probe = (
+        "import urllib.request as u; u.urlopen(u.Request("
+        f"'http://127.0.0.1:{port}', "
+        """b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}', """
+        "{'Content-Type': 'application/json'}), timeout=2)"
+    )
+    command = ("bcfl", "chain", "start", f"--host={host}", f"--port={port}")
+    return Service(
+        "chain",
+        (*command, f"--state={layout.path(CHAIN, 'state.json')}"),
+        mounts=(CHAIN,),
+        health=python_check(probe),
+        published=(f"127.0.0.1:${{BCFL_CHAIN_PORT:?see .env}}:{CHAIN_PORT}",),
+    )
+
+
+def rpc_url(layout: Layout) -> str:
+    """The chain's JSON-RPC URL as the other services reach it."""
+    return f"http://{layout.address('chain', CHAIN_PORT)}"
+
+
+def deploy(layout: Layout, plan: Plan, coordinator: str) -> Service:
+    """One-shot: deploys the contracts, or reuses the live deployment after a restart."""
+    return Service(
+        "deploy",
+        (
+            "bcfl",
+            "chain",
+            "deploy",
+            f"--rpc-url={rpc_url(layout)}",
+            f"--dev-account={plan.admin_key}",
+            f"--coordinator={coordinator}",
+            f"--out={layout.path(DEPLOYMENT, MANIFEST)}",
+            "--reuse",
+        ),
+        mounts=(DEPLOYMENT,),
+        depends_on=(Dependency("chain", "service_healthy"),),
+        restart="no",
+    )
+
+
+def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
+    """One-shot: every demo hospital onboarded and the coordinator's keystore in place (idempotent)."""
+    sites = tuple(Mount(hospital_volume(name), f"/data/hospitals/{name}") for name in hospitals)
+    return Service(
+        "onboard",
+        (
+            "python",
+            "-m",
+            "bcfl.cli.demo_onboard",
+            f"--rpc-url={rpc_url(layout)}",
+            f"--manifest={layout.path(DEPLOYMENT, MANIFEST)}",
+            f"--dev-account={plan.admin_key}",
+            f"--consortium={demo.name}",
+            f"--hospitals-dir={layout.parent(sites[0])}",
+            *(f"--hospital={name}" for name in hospitals),
+            f"--coordinator-dir={layout.path(COORDINATOR)}",
+            f"--coordinator-dev-account={plan.coordinator_key}",
+        ),
+        mounts=(Mount("deployment", DEPLOYMENT.target, read_only=True), *sites, COORDINATOR),
+        depends_on=(Dependency("deploy", "service_completed_successfully"),),
+        restart="no",
+    )
+
+
+def superlink(layout: Layout, plan: Plan) -> Service:
+    """Flower's SuperLink: Fleet, Control and ServerAppIo APIs on one port; it runs no app itself."""
+    host, port = layout.listen("superlink", plan.superlink_port)
+    return Service(
+        "superlink",
+        (
+            "flower-superlink",
+            "--insecure",
+            "--isolation=process",
+            "--disable-runtime-dependency-installation",
+            f"--host={host}",
+            f"--port={port}",
+            f"--superexec-auth-secret-file={layout.path(SECRET, 'secret')}",
+        ),
+        mounts=(SECRET,),
+        health=python_check(f"import socket; socket.create_connection(('127.0.0.1', {port}), 2).close()"),
+        creates_secret=layout.path(SECRET, "secret"),
+    )
+
+
+def coordinator(layout: Layout, plan: Plan) -> Service:
+    """The ServerApp, launched by ``flower-superexec``; the only holder of the coordinator's settings."""
+    return Service(
+        "coordinator",
+        (
+            "flower-superexec",
+            "--insecure",
+            f"--runtime-api-address={layout.address('superlink', plan.superlink_port)}",
+            f"--superexec-auth-secret-file={layout.path(SECRET, 'secret')}",
+        ),
+        environment={
+            "BCFL_RPC_URL": rpc_url(layout),
+            "BCFL_MANIFEST": layout.path(DEPLOYMENT, MANIFEST),
+            "BCFL_COORDINATOR_KEYSTORE": layout.path(COORDINATOR, KEYSTORE),
+            "BCFL_COORDINATOR_PASSWORD_FILE": layout.path(COORDINATOR, PASSWORD_FILE),
+            "BCFL_COORDINATOR_RUN_DIR": layout.path(COORDINATOR_RUN),
+        },
+        mounts=(
+            Mount("deployment", DEPLOYMENT.target, read_only=True),
+            COORDINATOR,
+            COORDINATOR_RUN,
+            Mount("superexec-secret", SECRET.target, read_only=True),
+        ),
+        depends_on=(
+            Dependency("onboard", "service_completed_successfully"),
+            Dependency("superlink", "service_healthy"),
+        ),
+    )
+
+
+SITE_TARGET = "/data/hospital"
+
+
+def site_mount(hospital: str) -> Mount:
+    """A hospital's own volume, as its SuperNode sees it."""
+    return Mount(hospital_volume(hospital), SITE_TARGET)
+
+
+def node_settings(layout: Layout, demo: DemoConsortium, hospital: str) -> NodeSettings:
+    """A hospital node's settings: its data, schema, key and manifest in its own volume."""
+    site = site_mount(hospital)
+    return NodeSettings.model_validate(
+        {
+            "data-path": layout.path(site, demo.data_name),
+            "schema-path": layout.path(site, SCHEMA),
+            "keystore": layout.path(site, KEYSTORE),
+            "password-file": layout.path(site, PASSWORD_FILE),
+            "rpc-url": rpc_url(layout),
+            "manifest": layout.path(site, MANIFEST),
+        }
+    )
+
+
+def supernode(
+    layout: Layout, plan: Plan, name: str, node_config: str, mounts: tuple[Mount, ...] = ()
+) -> Service:
+    """One hospital's ``flower-supernode``, configured through ``--node-config``."""
+    service = supernode_name(name)
+    _, port = layout.listen(service, CLIENTAPPIO_PORT)
+    return Service(
+        service,
+        (
+            "flower-supernode",
+            "--insecure",
+            f"--superlink={layout.address('superlink', plan.superlink_port)}",
+            f"--port={port}",
+            f"--node-config={node_config}",
+        ),
+        mounts=mounts,
+        depends_on=(
+            Dependency("onboard", "service_completed_successfully"),
+            Dependency("superlink", "service_healthy"),
+        ),
+    )
+
+
+def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
+    """One-shot: ``flwr run`` of the Flower App; exits 0 only if the run completed."""
+    run_config = " ".join((f'schema-name="{demo.schema_name}"', *demo.run_config))
+    return Service(
+        "submit",
+        (
+            "python",
+            "-m",
+            "bcfl.cli.demo_submit",
+            f"--superlink={layout.address('superlink', plan.superlink_port)}",
+            "--app-dir=/app",
+            f"--rounds={plan.rounds}",
+            f"--min-nodes={len(hospitals)}",
+            f"--run-config={run_config}",
+        ),
+        environment={"FLWR_HOME": "/tmp/flwr-home"},
+        depends_on=(
+            Dependency("coordinator", "service_started"),
+            *(Dependency(supernode_name(name), "service_started") for name in hospitals),
+        ),
+        restart="no",
+    )
+
+
+def consortium_services(
+    layout: Layout, demo: DemoConsortium, hospitals: list[str], plan: Plan, coordinator_address: str
+) -> tuple[Service, ...]:
+    """Every service of the demo consortium, in start order."""
+    nodes = tuple(
+        supernode(
+            layout, plan, name, node_settings(layout, demo, name).node_config_arg(), (site_mount(name),)
+        )
+        for name in hospitals
+    )
+    return (
+        chain(layout),
+        deploy(layout, plan, coordinator_address),
+        onboard(layout, plan, demo, hospitals),
+        superlink(layout, plan),
+        coordinator(layout, plan),
+        *nodes,
+        submit(layout, plan, demo, hospitals),
+    )
+
+
+def shell_line(command: tuple[str, ...]) -> str:
+    """A command as one shell line (for logs and messages)."""
+    return shlex.join(command)

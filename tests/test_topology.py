@@ -1,0 +1,151 @@
+"""One description of the consortium's services: docker-compose.yml is what it gives, service by
+service; the launcher's spelling differs only in paths and addresses; secrets go to one service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+from flwr.common.config import parse_config_args
+
+from bcfl.chain.devkeys import dev_account
+from bcfl.cli.settings import DEFAULTS, envvar
+from bcfl.demo.compose_file import COMPOSE_FILE, compose_service, compose_text, demo_services
+from bcfl.demo.consortia import CONSORTIA, HEART
+from bcfl.demo.settings import ENV_FILE, DemoSettings, DemoSettingsError, load_demo_settings
+from bcfl.demo.topology import (
+    ComposeLayout,
+    LocalLayout,
+    Plan,
+    Service,
+    consortium_services,
+    local_folders,
+    supernode_name,
+)
+from hospital_node.errors import HospitalNodeError
+from hospital_node.settings import REQUIRED, NodeSettings, parse_node_config
+
+SETTINGS = load_demo_settings()
+SERVICES = demo_services(SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
+    return document
+
+
+def test_the_compose_file_has_exactly_the_described_services(committed: dict[str, Any]) -> None:
+    assert list(committed["services"]) == [s.name for s in SERVICES]
+    assert set(committed["volumes"]) == {m.volume for s in SERVICES for m in s.mounts}
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_each_compose_service_is_the_described_one(committed: dict[str, Any], service: Service) -> None:
+    spelled = committed["services"][service.name]
+    expected = compose_service(service)
+    for key in ("command", "environment", "volumes", "depends_on", "healthcheck", "ports", "restart"):
+        assert spelled.get(key) == expected.get(key), f"{service.name}: {key} differs (run make compose-file)"
+    assert spelled == expected
+
+
+def test_the_committed_file_is_the_generated_one_with_its_header() -> None:
+    assert COMPOSE_FILE.read_text() == compose_text(SERVICES), "run `make compose-file`"
+
+
+def test_services_start_after_what_they_depend_on() -> None:
+    started: dict[str, Service] = {}
+    for service in SERVICES:
+        for dependency in service.depends_on:
+            before = started[dependency.service]  # KeyError: it starts after its dependant
+            if dependency.condition == "service_healthy":
+                assert before.health is not None, (service.name, before.name)
+            if dependency.condition == "service_completed_successfully":
+                assert before.one_shot, (service.name, before.name)
+        started[service.name] = service
+
+
+def test_only_the_coordinator_gets_its_settings_and_each_hospital_only_its_volume() -> None:
+    holders = [s.name for s in SERVICES if any(k.startswith("BCFL_COORDINATOR_") for k in s.environment)]
+    assert holders == ["coordinator"]
+    for name in SETTINGS.hospital_names:
+        (node,) = [s for s in SERVICES if s.name == supernode_name(name)]
+        assert [m.volume for m in node.mounts] == [f"hospital-{name}"] and not node.environment
+    superlink = next(s for s in SERVICES if s.name == "superlink")
+    assert "--isolation=process" in superlink.command and superlink.creates_secret is not None
+    assert not superlink.environment
+
+
+@pytest.mark.parametrize("demo_name", sorted(CONSORTIA))
+def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Path, demo_name: str) -> None:
+    demo = CONSORTIA[demo_name]
+    names = list(demo.hospitals)
+    plan = Plan(0, 1, 9092, rounds="1")
+    ports = {"chain": 1001, "superlink": 1002, **{supernode_name(n): 2000 + i for i, n in enumerate(names)}}
+    local = consortium_services(
+        LocalLayout(local_folders(tmp_path, names), ports), demo, names, plan, dev_account(1).address
+    )
+    compose = consortium_services(ComposeLayout(), demo, names, plan, dev_account(1).address)
+    for here, there in zip(local, compose, strict=True):
+        assert here.name == there.name and here.command[0] == there.command[0]
+        assert [a.split("=")[0] for a in here.command] == [a.split("=")[0] for a in there.command]
+        assert set(here.environment) == set(there.environment)
+        assert (here.depends_on, here.restart, here.mounts) == (there.depends_on, there.restart, there.mounts)
+    by_name = {s.name: s for s in local}
+    assert "--port=1002" in by_name["superlink"].command
+    assert by_name["coordinator"].environment["BCFL_COORDINATOR_RUN_DIR"] == str(tmp_path)
+    node_config = by_name[supernode_name(names[0])].command[-1].removeprefix("--node-config=")
+    settings = parse_node_config(parse_config_args([node_config]))
+    assert settings.data_path == tmp_path / "hospitals" / names[0] / demo.data_name
+    assert settings.rpc_url == "http://127.0.0.1:1001"
+
+
+def test_node_settings_render_and_parse_back() -> None:
+    settings = NodeSettings.model_validate(
+        {
+            "data-path": "/site/data.csv",
+            "schema-path": "/site/schema.json",
+            "keystore": "/site/key store.json",
+            "rpc-url": "http://chain:8545",
+            "manifest": "/site/deployment.json",
+            "split-seed": "7",
+            "test-forge-signature": "true",
+        }
+    )
+    parsed = parse_node_config(parse_config_args([settings.node_config_arg()]))
+    assert parsed == settings and parsed.split_seed == 7 and parsed.password_file is None
+    assert parsed.node_config()["test-forge-signature"] == "true"
+    assert set(REQUIRED) == {"data-path", "schema-path", "keystore", "rpc-url", "manifest"}
+    config = settings.node_config()
+    for key in REQUIRED:
+        with pytest.raises(HospitalNodeError, match=f"node config '{key}' is missing"):
+            parse_node_config({k: v for k, v in config.items() if k != key})
+    with pytest.raises(HospitalNodeError, match="'split-seed' is invalid"):
+        parse_node_config({**config, "split-seed": "seven"})
+
+
+def test_demo_settings_come_from_the_env_file_and_the_environment_overrides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = ENV_FILE.read_text()
+    assert "BCFL_CHAIN_PORT=8545" in text and "BCFL_SUPERLINK_PORT=9092" in text
+    for name in DemoSettings.model_fields:
+        monkeypatch.delenv(f"BCFL_{name.upper()}", raising=False)
+    settings = load_demo_settings()
+    assert (settings.chain_port, settings.superlink_port) == (8545, 9092)
+    assert settings.consortium in CONSORTIA
+    assert set(settings.hospital_names) <= set(CONSORTIA[settings.consortium].hospitals)
+    monkeypatch.setenv("BCFL_ROUNDS", "7")
+    assert load_demo_settings().rounds == 7
+    monkeypatch.setenv("BCFL_ROUNDS", "many")
+    with pytest.raises(DemoSettingsError, match="BCFL_ROUNDS"):
+        load_demo_settings()
+
+
+def test_cli_settings_name_every_variable_once() -> None:
+    assert envvar("rpc_url") == "BCFL_RPC_URL" and envvar("manifest") == "BCFL_MANIFEST"
+    assert envvar("keystore_password") == "BCFL_KEYSTORE_PASSWORD"
+    assert DEFAULTS.rpc_url.endswith(":8545") and DEFAULTS.superlink.endswith(":9092")
+    assert HEART.name == "heart"
