@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hospital_node.errors import HospitalNodeError
 
@@ -29,6 +29,11 @@ class NodeSettings(BaseModel):
     manifest: Path
     #: Seed of the local train/test split (0 when unset).
     split_seed: int | None = Field(default=None, alias="split-seed")
+
+    @field_validator("password_file", "split_seed", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     def node_config(self) -> dict[str, str]:
         """The node config as ``key -> value`` strings, kebab-case keys, unset options left out."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,16 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> No
     again = CliRunner().invoke(app, [*args[:5], "--runs-dir", str(runs), "--rounds", "1"])
     assert again.exit_code == 0, again.output
     assert len([p for p in runs.iterdir() if not p.is_symlink()]) == 2
+
+
+def test_demo_refuses_a_busy_port_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        monkeypatch.setenv("BCFL_SUPERLINK_PORT", str(busy.getsockname()[1]))
+        result = CliRunner().invoke(app, ["demo", "--runs-dir", str(tmp_path)])
+    assert result.exit_code != 0 and "BCFL_SUPERLINK_PORT" in result.output
+    assert not (tmp_path / "latest").exists()
 
 
 def test_demo_rejects_unknown_hospitals(tmp_path: Path) -> None:

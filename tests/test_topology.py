@@ -122,6 +122,7 @@ def test_node_settings_render_and_parse_back() -> None:
     for key in REQUIRED:
         with pytest.raises(HospitalNodeError, match=f"node config '{key}' is missing"):
             parse_node_config({k: v for k, v in config.items() if k != key})
+    assert parse_node_config({**config, "password-file": ""}).password_file is None
     with pytest.raises(HospitalNodeError, match="'split-seed' is invalid"):
         parse_node_config({**config, "split-seed": "seven"})
 

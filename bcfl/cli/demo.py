@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,6 +65,14 @@ def demo(
         raise typer.BadParameter(
             f"choose at least two of {', '.join(demo_consortium.hospitals)} (unknown: {unknown})"
         )
+    for variable, port in (
+        ("BCFL_CHAIN_PORT", settings.chain_port),
+        ("BCFL_SUPERLINK_PORT", settings.superlink_port),
+    ):
+        if port and _in_use(port):
+            raise typer.BadParameter(
+                f"port {port} is in use; set {variable} (0 = any free port) in .env or the environment"
+            )
     console.print(
         f"[yellow]demo: the admin and coordinator use Anvil's PUBLIC dev keys #{settings.demo_admin_key}"
         f" and #{settings.demo_coordinator_key}; never reuse them[/]"
@@ -106,6 +115,11 @@ def demo(
         if run is not None:
             run.stop()
     console.print(f"stopped; audit later with: bcfl chain start --state {run_dir / 'chain' / 'state.json'}")
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _train(run: FederationRun, rounds: int) -> int:
