@@ -27,7 +27,6 @@ from bcfl.demo.topology import (
     consortium_services,
     local_folders,
     node_settings,
-    site_mount,
     supernode,
     supernode_name,
 )
@@ -128,6 +127,7 @@ def start_federation(
         **{supernode_name(name): free_port() for name in hospital_names},
     }
     layout = LocalLayout(local_folders(run_dir, hospital_names), ports)
+    # The launcher runs `flwr run` itself (FederationRun.flwr_run), so the plan's rounds are unused.
     plan = Plan(admin_key, coordinator_key, ports["superlink"], rounds="0")
     admin, coordinator = dev_account(admin_key), dev_account(coordinator_key)
     services = {
@@ -156,18 +156,19 @@ def start_federation(
             run_dir / "coordinator",
             bytes(coordinator.key),
         )
-        on_step("starting flower-superlink")
-        flower.start(services["superlink"])
-        on_step("starting the coordinator (flower-superexec)")
-        flower.start(services["coordinator"])
-        for name in hospital_names:
-            on_step(f"starting flower-supernode for {name}")
-            extras = (node_config_extras or {}).get(name, {})
-            service = services[supernode_name(name)]
-            if extras:
+        # The long-running services, in the description's start order (the one-shot `submit` is
+        # FederationRun.flwr_run); each with its own environment only.
+        hospital_of = {supernode_name(name): name for name in hospital_names}
+        for service in services.values():
+            if service.one_shot or service.name == "chain":  # the chain: started above
+                continue
+            on_step(f"starting {service.name} ({service.command[0]})")
+            name = hospital_of.get(service.name)
+            extras = (node_config_extras or {}).get(name, {}) if name else {}
+            if name and extras:
                 config = {**node_settings(layout, demo, name).node_config(), **extras}
-                service = supernode(layout, plan, name, node_config_arg(config), (site_mount(name),))
-            flower.start(service, (node_env_extras or {}).get(name, {}))
+                service = supernode(layout, plan, name, node_config_arg(config), service.mounts)
+            flower.start(service, (node_env_extras or {}).get(name, {}) if name else {})
         write_flower_config(Path(env["FLWR_HOME"]), layout.address("superlink", plan.superlink_port))
     except BaseException:
         flower.stop()
