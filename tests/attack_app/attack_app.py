@@ -1,7 +1,7 @@
 """TEST ONLY: the real coordinator and the real hospital code, with hospitals that may attack.
 
 The ServerApp is the product coordinator (``coordinator.server_app.run_federation`` with
-``LedgerFedAvg``), unchanged. The ClientApp is the product hospital's: it checks the global model
+``LedgerStrategy``), unchanged. The ClientApp is the product hospital's: it checks the global model
 against the ledger, trains (:func:`hospital_node.client_app.local_update`) and signs with the
 hospital's own key (:func:`hospital_node.client_app.signed_reply`). A SuperNode set up to attack
 replaces what it trained with one of the attacks of :mod:`bcfl.bench.attacks` before signing, so its
@@ -43,7 +43,7 @@ from flwr.serverapp import Grid, ServerApp
 from bcfl.bench.attacks import ATTACKS, flip_labels, poison
 from bcfl.models.records import array_record, config_record, from_record, get_int, to_record
 from coordinator.server_app import run_federation
-from coordinator.strategy import LedgerFedAvg
+from coordinator.strategy import LedgerStrategy
 from hospital_node import client_app as real_client
 from hospital_node.client_app import LocalUpdate, local_update, signed_reply
 from hospital_node.node import HospitalNode, load_node
@@ -126,7 +126,7 @@ def attack_update(node: HospitalNode, msg: Message, context: Context, attack: st
 
 @server_app.main()
 def main(grid: Grid, context: Context) -> None:
-    run_federation(grid, context, LedgerFedAvg)
+    run_federation(grid, context, LedgerStrategy)
 
 
 @client_app.train()

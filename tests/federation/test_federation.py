@@ -15,7 +15,7 @@ from bcfl.chain.eip712 import EvaluationReport, recover_evaluation_signer
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
-from coordinator.assessment import recompute_scores
+from coordinator.rounds.assessment import recompute_scores
 
 FAULT_APP = Path(__file__).parent / "fault_app"
 HOSPITALS = ["cleveland", "hungary", "va-long-beach"]
