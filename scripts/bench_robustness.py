@@ -2,7 +2,7 @@
 
 Writes the robustness section of docs/benchmarks.md. Every scenario runs the coordinator's own
 scoring, the contract's reputation arithmetic, the aggregation rules and the budget split
-(bcfl/bench/robustness.py); the deployed path is covered by tests/federation/test_attacks.py.
+(benchmarks/robustness.py); the deployed path is covered by tests/federation/test_attacks.py.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import torch
 from rich.console import Console
 from rich.progress import Progress
 
-from bcfl.bench.attacks import ATTACKS
-from bcfl.bench.federated import TrainingPlan
-from bcfl.bench.report import replace_section
-from bcfl.bench.robustness import Defence, Outcome, simulate
-from bcfl.bench.sites import heart_sites, thyroid_sites
 from bcfl.learning.data.dataset import LocalDataset
+from benchmarks.attacks import ATTACKS
+from benchmarks.federated import TrainingPlan
+from benchmarks.report import replace_section
+from benchmarks.robustness import Defence, Outcome, simulate
+from benchmarks.sites import heart_sites, thyroid_sites
 
 ACCURACY_GOAL, EXCLUSION_GOAL, SHARE_GOAL = 2.0, 3, 0.05
 #: (label, aggregation, reputation exclusion on).
@@ -197,7 +197,7 @@ def render(
     lines = [
         "## Robustness: poisoning hospitals and free riders",
         "",
-        f"Command: `make bench` (`python scripts/bench_robustness.py`), run {today}, 2-core CPU, seeds"
+        f"Command: `make bench` (`python -m scripts.bench_robustness`), run {today}, 2-core CPU, seeds"
         f" {', '.join(map(str, seeds))},",
         f"{seconds / 60:.0f} minutes. In process, with the coordinator's own scoring, the contract's",
         "reputation arithmetic (initial 5,000, smoothing 5,000, exclusion below 3,000), the",

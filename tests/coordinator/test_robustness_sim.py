@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bcfl.bench.federated import TrainingPlan
-from bcfl.bench.robustness import Defence, simulate
-from bcfl.bench.sites import heart_sites, split_site
+from benchmarks.federated import TrainingPlan
+from benchmarks.robustness import Defence, simulate
+from benchmarks.sites import heart_sites, split_site
 
 
 def test_a_free_rider_is_excluded_and_never_paid() -> None:

@@ -14,13 +14,13 @@ import numpy as np
 from flwr.app import Array, ArrayRecord, Message, MetricRecord, RecordDict
 from flwr.supercore.task_identity import TaskIdentity
 
-from bcfl.bench.attacks import flip_labels, poison
-from bcfl.bench.federated import TrainingPlan, mean_accuracy
 from bcfl.chain.deploy import DEFAULT_PARAMETERS
 from bcfl.chain.reputation import next_reputation
 from bcfl.learning.data.dataset import LocalDataset
 from bcfl.learning.task import build_model, get_arrays, set_arrays, train
 from bcfl.models.canonical import model_hash
+from benchmarks.attacks import flip_labels, poison
+from benchmarks.federated import TrainingPlan, mean_accuracy
 from coordinator.aggregation import DEFAULT_AGGREGATION, flower_strategy, reputation_weighted
 from coordinator.incentives import good_standing_weights, split_budget
 from coordinator.scoring import flat_delta, score_round
