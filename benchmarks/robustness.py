@@ -116,11 +116,13 @@ def signed_reply(
     """What a hospital sends back: its update, signed with its key over this round and global model."""
     update = ModelUpdate(state.chain_round, state.opened.global_hash, model_hash(arrays), examples)
     signed = sign_update(account, service.domain(), update)
-    proof = {"update-hash": update.update_hash, "signature": signed.signature, "signer": account.address}
-    metrics = {"num-examples": examples, "train-loss": 0.0, "train-seconds": 0.0, "global-test-accuracy": 0.0}
-    return RecordDict(
-        {"arrays": to_record(arrays), "metrics": MetricRecord(metrics), "proof": ConfigRecord(proof)}
+    proof = ConfigRecord(
+        {"update-hash": update.update_hash, "signature": signed.signature, "signer": account.address}
     )
+    metrics = MetricRecord(
+        {"num-examples": examples, "train-loss": 0.0, "train-seconds": 0.0, "global-test-accuracy": 0.0}
+    )
+    return RecordDict({"arrays": to_record(arrays), "metrics": metrics, "proof": proof})
 
 
 def _local_updates(
@@ -139,7 +141,7 @@ def _local_updates(
     updates: dict[str, Arrays] = {}
     for name in sorted(centres):
         local = build_model(spec)
-        set_arrays(local, global_arrays)
+        set_arrays(local, dict(global_arrays))
         attack = attackers.get(name)
         data = centres[name].train
         if attack == "free-ride":
