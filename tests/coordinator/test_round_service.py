@@ -69,6 +69,15 @@ def signed_updates(
     return result
 
 
+def opened_round(
+    consortium: Consortium, actors: Actors, members: list[int], run_dir: Path
+) -> tuple[RoundService, RoundState, list[VerifiedUpdate]]:
+    """A coordinator that opened round 1 and received the three hospitals' signed updates."""
+    service = service_in(consortium, actors, run_dir)
+    state = service.open(1, GLOBAL, CONFIG)
+    return service, state, signed_updates(service, state, actors.hospitals[:3], members)
+
+
 def journal(run_dir: Path, chain_round: int) -> dict[str, Any]:
     record: dict[str, Any] = next(
         r for r in json.loads((run_dir / "rounds.json").read_text()) if r["chain_round"] == chain_round
@@ -152,9 +161,7 @@ def test_restarted_after_open_the_round_is_resumed(
 def test_restarted_after_register_nothing_is_registered_twice(
     consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
 ) -> None:
-    before = service_in(consortium, actors, tmp_path)
-    opened = before.open(1, GLOBAL, CONFIG)
-    sent = signed_updates(before, opened, actors.hospitals[:3], members)
+    before, opened, sent = opened_round(consortium, actors, members, tmp_path)
     before.register(opened, sent)
     registered = consortium.ledger.updates(round_number=opened.chain_round)
     register_tx = journal(tmp_path, opened.chain_round)["register_tx"]
@@ -174,9 +181,7 @@ def test_restarted_after_register_nothing_is_registered_twice(
 def test_restarted_after_scoring_nothing_is_scored_twice(
     consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
 ) -> None:
-    before = service_in(consortium, actors, tmp_path)
-    opened = before.open(1, GLOBAL, CONFIG)
-    sent = signed_updates(before, opened, actors.hospitals[:3], members)
+    before, opened, sent = opened_round(consortium, actors, members, tmp_path)
     scored = before.assess(before.register(opened, sent))
     history = consortium.reputation.history(round_number=opened.chain_round)
     service = service_in(consortium, actors, tmp_path)
@@ -190,11 +195,8 @@ def test_restarted_after_scoring_nothing_is_scored_twice(
 def test_restarted_after_finalize_the_round_is_paid_once(
     consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
 ) -> None:
-    before = service_in(consortium, actors, tmp_path)
-    opened = before.open(1, GLOBAL, CONFIG)
-    finalized = before.finalize(
-        before.train(opened, signed_updates(before, opened, actors.hospitals[:3], members))
-    )
+    before, opened, sent = opened_round(consortium, actors, members, tmp_path)
+    finalized = before.finalize(before.train(opened, sent))
     assert consortium.distributor.payments(round_number=opened.chain_round) == []
     service = service_in(consortium, actors, tmp_path)
     assert service.settle() == opened.chain_round
