@@ -62,7 +62,8 @@ class RoundService:
         if not latest or self.consortium.ledger.get_round(latest).status is not RoundStatus.FINALIZED:
             return None
         record = self.journal.round(latest)
-        if not self._pay(record, latest, weights_on_chain(self.consortium, latest)):
+        (final,) = self.consortium.ledger.finalized_rounds(round_number=latest)
+        if not self._pay(record, latest, weights_on_chain(self.consortium, latest), final.participants):
             return None
         self.journal.save()
         logger.info("round %d was finalized but not paid: paid it", latest)
@@ -244,11 +245,11 @@ class RoundService:
         return dataclasses.replace(state, finalized=True)
 
     def pay(self, state: RoundState) -> RoundState:
-        """Pay the finalized round's members by their assessed weights (once)."""
-        assert state.finalized, "finalize before paying"
+        """Pay the finalized round's participants by their assessed weights (once)."""
+        assert state.finalized and state.aggregate is not None, "finalize before paying"
         record = self.journal.round(state.chain_round)
         weights = state.assessment.weights if state.assessment is not None else {}
-        self._pay(record, state.chain_round, weights)
+        self._pay(record, state.chain_round, weights, [u.member_id for u in state.aggregate.participants])
         self.journal.save()
         return dataclasses.replace(state, paid=True)
 
@@ -256,9 +257,17 @@ class RoundService:
         """Finalize and pay the round."""
         return self.pay(self.finalize(state, evaluation))
 
-    def _pay(self, record: dict[str, Any], chain_round: int, weights: Mapping[int, int]) -> bool:
+    def _pay(
+        self,
+        record: dict[str, Any],
+        chain_round: int,
+        weights: Mapping[int, int],
+        participants: Iterable[int],
+    ) -> bool:
         started = time.perf_counter()
-        paid = payment.pay(self.consortium.distributor, self.coordinator, chain_round, weights)
+        paid = payment.pay(
+            self.consortium.distributor, self.coordinator, chain_round, weights, set(participants)
+        )
         if paid is None:
             return False
         amounts, receipt = paid

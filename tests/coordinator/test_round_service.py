@@ -42,10 +42,13 @@ def service_in(consortium: Consortium, actors: Actors, run_dir: Path) -> RoundSe
     )
 
 
-def trained(seed: int) -> dict[str, np.ndarray]:
-    """An honest-looking update: the global model moved a little in a shared direction, plus noise."""
+def trained(base: Arrays, seed: int, scale: float = 1.0) -> dict[str, np.ndarray]:
+    """An honest-looking update: ``base`` moved a little in a shared direction, plus noise (``scale``
+    near 0: a free rider's update, nearly the model it was sent)."""
     rng = np.random.default_rng(seed)
-    return {k: (v + 0.05 + rng.normal(0, 0.01, v.shape)).astype(np.float32) for k, v in GLOBAL.items()}
+    return {
+        k: (v + scale * (0.05 + rng.normal(0, 0.01, v.shape))).astype(np.float32) for k, v in base.items()
+    }
 
 
 def signed_updates(
@@ -54,12 +57,13 @@ def signed_updates(
     hospitals: Sequence[LocalAccount],
     members: Sequence[int],
     seed: int = 0,
+    scales: Sequence[float] = (1.0, 1.0, 1.0),
 ) -> list[VerifiedUpdate]:
     """Each hospital's update, signed with its key over this round, as verification hands them on."""
     domain = service.domain()
     result = []
     for index, (account, member_id) in enumerate(zip(hospitals, members, strict=True)):
-        arrays = trained(seed + index)
+        arrays = trained(state.opened.global_arrays, seed + index, scales[index])
         update = ModelUpdate(state.chain_round, state.opened.global_hash, model_hash(arrays), EXAMPLES[index])
         result.append(
             VerifiedUpdate(
@@ -241,3 +245,26 @@ def test_every_rule_aggregates_the_registered_updates(
         }
         assert all(np.allclose(state.aggregate.arrays[k], expected[k], atol=1e-6) for k in GLOBAL)
     assert model_hash(state.aggregate.arrays) == state.aggregate.model_hash
+
+
+def test_a_round_failed_for_exclusions_pays_nobody(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """Members in good standing whose round failed (another excluded, too few left) are not its
+    participants, and the distributor pays participants only: the round is finalized, nobody paid."""
+    service, state, _ = opened_round(consortium, actors, members, tmp_path)
+    service.settings = RoundSettings(3, DEFAULT_AGGREGATION, 1)  # every member's update is needed
+    # Round 1: the third member free-rides, scores 0, and falls below the exclusion threshold.
+    updates = signed_updates(service, state, actors.hospitals[:3], members, scales=(1, 1, 1e-4))
+    first = service.close(service.train(state, updates))
+    assert first.assessment is not None and first.aggregate is not None
+    assert first.assessment.reputation_after[members[2]] == 2_500
+    # Round 2: two members in good standing, fewer than the three the run requires.
+    state = service.open(2, first.aggregate.arrays, CONFIG)
+    state = service.close(service.train(state, signed_updates(service, state, actors.hospitals[:3], members)))
+    assert state.assessment is not None and list(state.assessment.weights) == members[:2]
+    (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
+    assert final.participants == () and final.aggregated_model_hash == state.opened.global_hash
+    assert consortium.distributor.payments(round_number=state.chain_round) == []
+    record = journal(tmp_path, state.chain_round)
+    assert record["failed"] == "2 updates from members in good standing" and "payouts" not in record
