@@ -61,11 +61,9 @@ class RoundService:
         latest = self.consortium.ledger.round_count()
         if not latest or self.consortium.ledger.get_round(latest).status is not RoundStatus.FINALIZED:
             return None
-        record = self.journal.round(latest)
         (final,) = self.consortium.ledger.finalized_rounds(round_number=latest)
-        if not self._pay(record, latest, weights_on_chain(self.consortium, latest), final.participants):
+        if not self._pay(latest, weights_on_chain(self.consortium, latest), final.participants):
             return None
-        self.journal.save()
         logger.info("round %d was finalized but not paid: paid it", latest)
         return latest
 
@@ -247,23 +245,17 @@ class RoundService:
     def pay(self, state: RoundState) -> RoundState:
         """Pay the finalized round's participants by their assessed weights (once)."""
         assert state.finalized and state.aggregate is not None, "finalize before paying"
-        record = self.journal.round(state.chain_round)
         weights = state.assessment.weights if state.assessment is not None else {}
-        self._pay(record, state.chain_round, weights, [u.member_id for u in state.aggregate.participants])
-        self.journal.save()
+        self._pay(state.chain_round, weights, [u.member_id for u in state.aggregate.participants])
         return dataclasses.replace(state, paid=True)
 
     def close(self, state: RoundState, evaluation: Mapping[str, Any] | None = None) -> RoundState:
         """Finalize and pay the round."""
         return self.pay(self.finalize(state, evaluation))
 
-    def _pay(
-        self,
-        record: dict[str, Any],
-        chain_round: int,
-        weights: Mapping[int, int],
-        participants: Iterable[int],
-    ) -> bool:
+    def _pay(self, chain_round: int, weights: Mapping[int, int], participants: Iterable[int]) -> bool:
+        """Pay the round, and journal it if anything was paid (a round with nothing to pay, or
+        paid already, leaves the journal as it is)."""
         started = time.perf_counter()
         paid = payment.pay(
             self.consortium.distributor, self.coordinator, chain_round, weights, set(participants)
@@ -271,7 +263,9 @@ class RoundService:
         if paid is None:
             return False
         amounts, receipt = paid
+        record = self.journal.round(chain_round)
         _timed(record, "chain", started)
         record["payouts"] = {str(m): str(a) for m, a in amounts.items()}
         record["payout_tx"] = receipt["transactionHash"].to_0x_hex()
+        self.journal.save()
         return True

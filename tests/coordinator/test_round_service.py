@@ -221,7 +221,10 @@ def test_a_fresh_chain_or_a_paid_round_needs_no_settling(
     assert service.settle() is None
     state = service.open(1, GLOBAL, CONFIG)
     service.close(service.train(state, signed_updates(service, state, actors.hospitals[:3], members)))
-    assert service.settle() is None
+    elsewhere = service_in(consortium, actors, tmp_path / "another-run")
+    assert service.settle() is None and elsewhere.settle() is None
+    assert elsewhere.journal.rounds == []  # nothing paid, nothing journaled
+    assert not (tmp_path / "another-run" / "rounds.json").exists()
 
 
 @pytest.mark.parametrize("aggregation", ["reputation", "fedavg", "median"])
