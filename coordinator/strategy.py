@@ -28,7 +28,9 @@ class LedgerStrategy(FedAvg):
     Identity comes from each reply's signature and the membership registry, never from Flower's
     node ids. With federated evaluation on, the round is finalized and paid once the signed
     evaluations are in (they go into its metrics document); with it off (``fraction_evaluate=0``),
-    as soon as it is aggregated.
+    as soon as it is aggregated. (Flower 1.41's ``Strategy.start`` still calls ``configure_evaluate``,
+    which FedAvg then answers with no messages, and ``aggregate_evaluate`` with no replies: both do
+    nothing here then.)
     """
 
     def __init__(self, service: RoundService, **fedavg: Any) -> None:
