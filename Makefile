@@ -53,9 +53,9 @@ compose-file: setup ## Regenerate docker-compose.yml from bcfl/demo/topology.py 
 	$(BIN)/python -m bcfl.demo.compose_file
 
 bench: setup ## Gas, federated-learning and robustness benchmarks, written to docs/benchmarks.md
-	$(BIN)/python scripts/bench_gas.py --out docs/benchmarks.md
-	$(BIN)/python scripts/bench_federated.py --out docs/benchmarks.md
-	$(BIN)/python scripts/bench_robustness.py --out docs/benchmarks.md
+	$(BIN)/python -m scripts.bench_gas --out docs/benchmarks.md
+	$(BIN)/python -m scripts.bench_federated --out docs/benchmarks.md
+	$(BIN)/python -m scripts.bench_robustness --out docs/benchmarks.md
 
 lint: setup ## ruff, mypy and the import layers (import-linter)
 	$(BIN)/ruff check .

@@ -1,49 +1,39 @@
-"""The consortium's Flower ServerApp: wires the ledger-recording FedAvg to the run."""
+"""The consortium's Flower ServerApp: wires the round service and its Flower strategy to the run."""
 
 from __future__ import annotations
 
 import logging
 
-import numpy as np
 from flwr.app import ConfigRecord, Context
 from flwr.serverapp import Grid, ServerApp
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.ledger import RoundStatus
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.learning.data.loader import load_schema, shared_schema_path
 from bcfl.learning.task import build_model, get_arrays
 from bcfl.models.records import to_record
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import DEFAULT_AGGREGATION, check_aggregation
+from coordinator.errors import CoordinatorError
 from coordinator.journal import RunJournal
+from coordinator.rounds.opening import resume_point
+from coordinator.rounds.service import RoundService
+from coordinator.rounds.state import RoundSettings
 from coordinator.settings import load_settings
-from coordinator.strategy import LedgerFedAvg
+from coordinator.strategy import LedgerStrategy
 
 logger = logging.getLogger(__name__)
 app = ServerApp()
 
 
-def resume_point(consortium: Consortium, store: ModelStore) -> dict[str, np.ndarray] | None:
-    """The global model of a round left open on chain, if this coordinator's store holds it."""
-    latest = consortium.ledger.round_count()
-    if not latest:
-        return None
-    current = consortium.ledger.get_round(latest)
-    if current.status is not RoundStatus.OPEN or current.global_model_hash not in store:
-        return None
-    logger.info("round %d was left open: resuming it from the stored global model", latest)
-    return store.get(current.global_model_hash)
-
-
 @app.main()
 def main(grid: Grid, context: Context) -> None:
     """Run ``num-server-rounds`` rounds of ledger-recorded federated training."""
-    run_federation(grid, context, LedgerFedAvg)
+    run_federation(grid, context, LedgerStrategy)
 
 
-def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAvg]) -> None:
+def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrategy]) -> None:
     """The ServerApp's work, with the strategy class as a parameter (tests inject faults this way)."""
     run = context.run_config
     settings = load_settings()
@@ -54,16 +44,27 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerFedAv
     initial = resume_point(consortium, store) or get_arrays(build_model(schema.model_spec(), seed=seed))
     aggregation = check_aggregation(str(run.get("aggregation", DEFAULT_AGGREGATION)))
     min_nodes = int(run["min-nodes"])
-    strategy = strategy_type(
+    fraction_evaluate = float(run.get("fraction-evaluate", 1.0))
+    if not 0.0 <= fraction_evaluate <= 1.0:
+        raise CoordinatorError(
+            f"fraction-evaluate is {fraction_evaluate}: set it between 0.0 (no federated evaluation) and 1.0"
+        )
+    service = RoundService(
         consortium,
         settings.account(),
         store,
         RunJournal(settings.run_dir / "rounds.json"),
-        min_valid_updates=int(run["min-valid-updates"]),
-        aggregation=aggregation,
-        num_malicious=int(run.get("num-malicious", 1)),
+        RoundSettings(
+            min_valid_updates=int(run["min-valid-updates"]),
+            aggregation=aggregation,
+            num_malicious=int(run.get("num-malicious", 1)),
+        ),
+    )
+    service.settle()  # a round finalized but left unpaid by a stopped coordinator is paid first
+    strategy = strategy_type(
+        service,
         fraction_train=1.0,
-        fraction_evaluate=1.0,
+        fraction_evaluate=fraction_evaluate,
         min_train_nodes=min_nodes,
         min_evaluate_nodes=min_nodes,
         min_available_nodes=min_nodes,

@@ -15,7 +15,11 @@ import torch
 from rich.console import Console
 from rich.progress import Progress
 
-from bcfl.bench.federated import (
+from bcfl.demo.federation import start_federation
+from bcfl.demo.heart import CENTRES
+from bcfl.learning.task import build_model, set_arrays
+from bcfl.models.store import ModelStore
+from benchmarks.federated import (
     BASELINE_GRID,
     TrainingPlan,
     best_baseline,
@@ -26,11 +30,7 @@ from bcfl.bench.federated import (
     pooled_score,
     spread,
 )
-from bcfl.bench.report import replace_section
-from bcfl.demo.federation import start_federation
-from bcfl.demo.heart import CENTRES
-from bcfl.learning.task import build_model, set_arrays
-from bcfl.models.store import ModelStore
+from benchmarks.report import replace_section
 
 
 def deployed_run(plan: TrainingPlan, centres: dict[str, Any], console: Console) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def render(
     lines = [
         "## Federated vs pooled vs local-only (UCI Heart Disease, four real centres)",
         "",
-        f"Command: `make bench` (`python scripts/bench_federated.py`), run {today}, 2-core CPU.",
+        f"Command: `make bench` (`python -m scripts.bench_federated`), run {today}, 2-core CPU.",
         "Protocol after FLamby's Fed-Heart-Disease: per-centre stratified 2/3 train, 1/3 test; score =",
         "accuracy averaged over the four centres' test sets; the same MLP and Adam everywhere.",
         f"Federated: FedAvg, {rounds} rounds x {epochs} local epochs, learning rate {plan.learning_rate}",

@@ -12,13 +12,13 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bcfl.bench.gas import BATCH_SIZES, GasReport, measure_gas
-from bcfl.bench.report import replace_section
 from bcfl.build.solc import SOLC_VERSION
 from bcfl.chain.anvil import AnvilNode
 from bcfl.chain.client import ChainClient
 from bcfl.chain.devkeys import dev_account
 from bcfl.paths import node_bin
+from benchmarks.gas import BATCH_SIZES, GasReport, measure_gas
+from benchmarks.report import replace_section
 
 PER_UPDATE_GOAL = 15_000
 RATIO_GOAL = 0.25
@@ -31,7 +31,7 @@ def render(report: GasReport, anvil_version: str) -> str:
     lines = [
         "## Gas: deployment, operations, update registration by batch size",
         "",
-        "Command: `make bench` (`python scripts/bench_gas.py`), run "
+        "Command: `make bench` (`python -m scripts.bench_gas`), run "
         f"{time.strftime('%Y-%m-%d', time.gmtime())} "
         f"on a fresh Anvil ({anvil_version}), solc {SOLC_VERSION}, optimizer 200 runs, EVM prague. Gas is "
         "deterministic for the same code and inputs, so one run suffices.",

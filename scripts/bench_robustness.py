@@ -1,8 +1,10 @@
-"""Attacks against the consortium's defences, in process: accuracy, exclusion and payouts.
+"""Attacks against the consortium's defences: accuracy, exclusion and payouts.
 
-Writes the robustness section of docs/benchmarks.md. Every scenario runs the coordinator's own
-scoring, the contract's reputation arithmetic, the aggregation rules and the budget split
-(bcfl/bench/robustness.py); the deployed path is covered by tests/federation/test_attacks.py.
+Writes the robustness section of docs/benchmarks.md. Every scenario deploys a consortium on one real
+Anvil and runs each round through the coordinator's own round service (benchmarks/robustness.py):
+signed updates, verification, registration, scores and reputation on chain, the aggregation rule,
+finalization and payment. Flower transport is left out; tests/federation/test_attacks.py runs the
+same defences deployed.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import torch
 from rich.console import Console
 from rich.progress import Progress
 
-from bcfl.bench.attacks import ATTACKS
-from bcfl.bench.federated import TrainingPlan
-from bcfl.bench.report import replace_section
-from bcfl.bench.robustness import Defence, Outcome, simulate
-from bcfl.bench.sites import heart_sites, thyroid_sites
+from bcfl.chain.anvil import AnvilNode
+from bcfl.chain.client import ChainClient
 from bcfl.learning.data.dataset import LocalDataset
+from benchmarks.attacks import ATTACKS
+from benchmarks.federated import TrainingPlan
+from benchmarks.report import replace_section
+from benchmarks.robustness import Defence, Outcome, simulate
+from benchmarks.sites import heart_sites, thyroid_sites
 
 ACCURACY_GOAL, EXCLUSION_GOAL, SHARE_GOAL = 2.0, 3, 0.05
 #: (label, aggregation, reputation exclusion on).
@@ -90,6 +94,7 @@ def _honest_excluded(clean: Outcome) -> int:
 
 
 def run_consortium(
+    chain: ChainClient,
     name: str,
     count: int,
     sites: dict[str, LocalDataset],
@@ -111,16 +116,16 @@ def run_consortium(
     for seed in seeds:
         # What a defence reaches at best if it drops the attackers from the start: their data lost.
         honest_only[seed] = simulate(
-            honest_sites, {}, Defence(aggregation="fedavg", use_reputation=False), plan, seed
+            chain, honest_sites, {}, Defence(aggregation="fedavg", use_reputation=False), plan, seed
         )
         for label, aggregation, exclusion in usable:
             defence = Defence(aggregation=aggregation, num_malicious=len(attackers), use_reputation=exclusion)
-            clean_runs[(label, seed)] = simulate(sites, {}, defence, plan, seed)
+            clean_runs[(label, seed)] = simulate(chain, sites, {}, defence, plan, seed)
             progress.advance(task)
             # Every defence is measured against the same reference: plain FedAvg with no attacker.
             reference = clean_runs[(DEFENCES[0][0], seed)]
             for attack in ATTACKS:
-                attacked = simulate(sites, dict.fromkeys(attackers, attack), defence, plan, seed)
+                attacked = simulate(chain, sites, dict.fromkeys(attackers, attack), defence, plan, seed)
                 cells[(label, attack, seed)] = _cell(
                     reference, honest_only[seed], attacked, attackers, attack
                 )
@@ -197,13 +202,15 @@ def render(
     lines = [
         "## Robustness: poisoning hospitals and free riders",
         "",
-        f"Command: `make bench` (`python scripts/bench_robustness.py`), run {today}, 2-core CPU, seeds"
+        f"Command: `make bench` (`python -m scripts.bench_robustness`), run {today}, 2-core CPU, seeds"
         f" {', '.join(map(str, seeds))},",
-        f"{seconds / 60:.0f} minutes. In process, with the coordinator's own scoring, the contract's",
-        "reputation arithmetic (initial 5,000, smoothing 5,000, exclusion below 3,000), the",
-        "aggregation rules and the budget split; Flower transport, signatures and the chain are left",
-        f"out (tests/federation/test_attacks.py runs the same defences deployed). {plan.rounds} rounds x",
-        f"{plan.local_epochs} local epochs. Accuracy: mean over the honest hospitals' test sets.",
+        f"{seconds / 60:.0f} minutes. Every round runs through the coordinator's own round service on a",
+        "real Anvil, a fresh consortium per scenario (reputation initial 5,000, smoothing 5,000,",
+        "exclusion below 3,000): hospitals sign their updates with their keys, the coordinator verifies,",
+        "registers, scores, aggregates, finalizes and pays on chain, as deployed; only Flower transport",
+        "and federated evaluation are left out (tests/federation/test_attacks.py runs the same defences",
+        f"deployed). {plan.rounds} rounds x {plan.local_epochs} local epochs, at least 2 valid updates a",
+        "round. Accuracy: mean over the honest hospitals' test sets.",
         "",
         f"Each cell (seed {seeds[0]}): accuracy change against plain FedAvg's clean run (points) ·",
         "rounds the attacker was aggregated before being excluded for good (`never` if not) · the",
@@ -252,10 +259,11 @@ def main() -> int:
     sections: list[str] = []
     totals: dict[str, list[tuple[int, float, int]]] = {}
     started = time.perf_counter()
-    with Progress(console=console) as progress:
+    with AnvilNode() as node, Progress(console=console) as progress:
+        chain = ChainClient(node.rpc_url)
         for name, make in (("heart", heart_sites), ("thyroid", thyroid_sites)):
             for count in (4, 8):
-                section, met = run_consortium(name, count, make(count), plan, seeds, progress)
+                section, met = run_consortium(chain, name, count, make(count), plan, seeds, progress)
                 sections += [section, ""]
                 for label, value in met.items():
                     totals.setdefault(label, []).append(value)

@@ -8,7 +8,15 @@ from pathlib import Path
 from coordinator.aggregation import DEFAULT_AGGREGATION
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = ("aggregation", "num-malicious", "learning-rate", "batch-size", "seed", "schema-name")
+SHARED = (
+    "aggregation",
+    "num-malicious",
+    "fraction-evaluate",
+    "learning-rate",
+    "batch-size",
+    "seed",
+    "schema-name",
+)
 
 
 def _config(pyproject: Path) -> dict[str, object]:

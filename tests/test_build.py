@@ -4,6 +4,7 @@ bundle."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,6 +17,9 @@ from bcfl.build.solc import SOLC_VERSION, find_solc, solc_version
 from bcfl.chain import errors
 from bcfl.chain.artifacts import abi_hash, load_artifact
 from bcfl.chain.revert import decode_revert
+
+#: What a checkout holds beside its sources (environments, caches, build and run outputs).
+LOCAL_ONLY = (".git", ".venv", "node_modules", "*_cache", "__pycache__", "build", "runs", "*.egg-info")
 
 
 @pytest.fixture(scope="module")
@@ -108,4 +112,24 @@ def test_the_app_bundle_holds_the_product_and_no_test_apps(repo_root: Path, tmp_
     assert "hospital_node/client_app.py" in names and "coordinator/server_app.py" in names
     assert "bcfl/learning/schemas/uci_heart_disease.json" in names
     assert "bcfl/chain/artifacts/RoundLedger.json" in names
-    assert not [n for n in names if "attack" in n or n.startswith(("tests/", "bcfl/bench/"))]
+    assert not [n for n in names if "attack" in n or n.startswith(("tests/", "benchmarks/"))]
+
+
+def test_the_installed_package_holds_no_attack_or_benchmark_code(repo_root: Path, tmp_path: Path) -> None:
+    """What ``pip install .`` installs: the product packages, never the benchmark harness and its
+    attack functions (benchmarks/) nor the test-only apps. Built from a clean copy of the checkout, so
+    nothing a local build left behind (build/) can hide or add a file."""
+    source = tmp_path / "source"
+    shutil.copytree(repo_root, source, ignore=shutil.ignore_patterns(*LOCAL_ONLY))
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(source), "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = tmp_path.glob("bcfl-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names if not n.startswith("bcfl-")}
+    assert top == {"bcfl", "coordinator", "hospital_node", "dashboard"}
+    assert "coordinator/rounds/service.py" in names and "hospital_node/client_app.py" in names
+    assert not [n for n in names if "attack" in n or "bench" in n or n.startswith("tests/")]

@@ -1,10 +1,10 @@
 """TEST ONLY: the real coordinator and the real hospital code, with hospitals that may attack.
 
 The ServerApp is the product coordinator (``coordinator.server_app.run_federation`` with
-``LedgerFedAvg``), unchanged. The ClientApp is the product hospital's: it checks the global model
+``LedgerStrategy``), unchanged. The ClientApp is the product hospital's: it checks the global model
 against the ledger, trains (:func:`hospital_node.client_app.local_update`) and signs with the
 hospital's own key (:func:`hospital_node.client_app.signed_reply`). A SuperNode set up to attack
-replaces what it trained with one of the attacks of :mod:`bcfl.bench.attacks` before signing, so its
+replaces what it trained with one of the attacks of :mod:`benchmarks.attacks` before signing, so its
 signature is a real member's valid signature over hostile contents:
 
 - ``label-flip`` trains on its training split with every label flipped;
@@ -16,12 +16,14 @@ signature is a real member's valid signature over hostile contents:
 Why this cannot be switched on by accident:
 
 - the product ClientApp (``hospital_node.client_app``, the App at the repository root) has no
-  attack code at all; neither it nor the coordinator imports ``bcfl.bench.attacks`` (only the
-  in-process benchmark and this App do);
+  attack code at all; neither it nor the coordinator imports ``benchmarks.attacks`` (only the
+  benchmark and this App do), and ``benchmarks/`` is neither installed (``pip install .``) nor in
+  any App bundle: this App runs only where the repository is on ``PYTHONPATH``
+  (tests/federation/test_attacks.py sets it for the processes it starts);
 - this App lives under ``tests/`` and runs only when it is submitted explicitly
   (``flwr run tests/attack_app``);
 - even then a SuperNode attacks only with BOTH switches: the node config ``test-attack`` (one of
-  :data:`bcfl.bench.attacks.ATTACKS`) AND ``BCFL_TEST_ATTACKS=enable`` in the SuperNode's
+  :data:`benchmarks.attacks.ATTACKS`) AND ``BCFL_TEST_ATTACKS=enable`` in the SuperNode's
   environment. With the node config but not the variable the node refuses with an error
   (:class:`AttackGateError`): it neither attacks nor quietly runs honest.
 
@@ -40,10 +42,10 @@ from flwr.app import ConfigRecord, Context, Message
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
-from bcfl.bench.attacks import ATTACKS, flip_labels, poison
 from bcfl.models.records import array_record, config_record, from_record, get_int, to_record
+from benchmarks.attacks import ATTACKS, flip_labels, poison
 from coordinator.server_app import run_federation
-from coordinator.strategy import LedgerFedAvg
+from coordinator.strategy import LedgerStrategy
 from hospital_node import client_app as real_client
 from hospital_node.client_app import LocalUpdate, local_update, signed_reply
 from hospital_node.node import HospitalNode, load_node
@@ -126,7 +128,7 @@ def attack_update(node: HospitalNode, msg: Message, context: Context, attack: st
 
 @server_app.main()
 def main(grid: Grid, context: Context) -> None:
-    run_federation(grid, context, LedgerFedAvg)
+    run_federation(grid, context, LedgerStrategy)
 
 
 @client_app.train()

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from bcfl.bench.robustness import Outcome
+from benchmarks.robustness import Outcome
 
 
 def _bench() -> ModuleType:

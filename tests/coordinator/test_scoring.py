@@ -8,11 +8,11 @@ from flwr.serverapp.strategy import Bulyan, FedTrimmedAvg
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bcfl.bench.attacks import poison
-from bcfl.bench.federated import centre_datasets
 from bcfl.chain.reputation import MAX_SCORE
 from bcfl.learning.data.dataset import LocalDataset
 from bcfl.learning.task import build_model, get_arrays, set_arrays, train
+from benchmarks.attacks import poison
+from benchmarks.federated import centre_datasets
 from coordinator.aggregation import AGGREGATIONS, flower_strategy, reputation_weighted
 from coordinator.errors import CoordinatorError
 from coordinator.incentives import member_weight, split_budget

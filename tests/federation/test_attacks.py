@@ -4,7 +4,7 @@
 Hungary sends a boosted update (``scale``) and va-long-beach sends the global model back
 (``free-ride``); both sign with their own valid member keys. Everything below is read from the chain,
 with thresholds taken from the chain's own parameters. The in-process simulation of the same
-pipeline (``bcfl.bench.robustness.simulate``) predicts hungary excluded from round 3 with about 2.5%
+pipeline (``benchmarks.robustness.simulate``) predicts hungary excluded from round 3 with about 2.5%
 of the tokens, and the free rider excluded from round 2 and paid nothing. A fifth SuperNode asked to
 attack (node config) without the environment switch refuses every message.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from bcfl.bench.attacks import ATTACKS
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.reputation import MAX_SCORE, ReputationChange, ReputationParameters, next_reputation
 from bcfl.chain.rewards import Payment
 from bcfl.demo.federation import FederationRun, start_federation
+from benchmarks.attacks import ATTACKS
 from tests.attack_app.attack_app import (
     ATTACK_KEY,
     ENABLE_VALUE,
@@ -36,7 +37,8 @@ from tests.attack_app.attack_app import (
 
 logger = logging.getLogger(__name__)
 
-ATTACK_APP = Path(__file__).resolve().parents[1] / "attack_app"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ATTACK_APP = REPO_ROOT / "tests" / "attack_app"
 HOSPITALS = ["cleveland", "hungary", "switzerland", "va-long-beach"]
 BOOSTER, FREE_RIDER = "hungary", "va-long-beach"
 ATTACKERS = {BOOSTER: "scale", FREE_RIDER: "free-ride"}
@@ -54,6 +56,11 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationR
     ``test-attack``) without the environment switch: it must refuse every message."""
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv(ENABLE_VAR, raising=False)  # only the attackers' SuperNodes get the switch
+        # The attack functions live in benchmarks/, which is not installed (nor in any App bundle):
+        # the test's processes (SuperLink, SuperNodes, their apps) find it on PYTHONPATH.
+        patch.setenv(
+            "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        )
         run = start_federation(
             tmp_path_factory.mktemp("attack-run"),
             HOSPITALS,

@@ -15,7 +15,7 @@ from bcfl.chain.eip712 import EvaluationReport, recover_evaluation_signer
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
-from coordinator.assessment import recompute_scores
+from coordinator.rounds.assessment import recompute_scores
 
 FAULT_APP = Path(__file__).parent / "fault_app"
 HOSPITALS = ["cleveland", "hungary", "va-long-beach"]
@@ -216,3 +216,22 @@ def test_a_coordinator_stopped_mid_round_resumes_it_from_chain_and_store(federat
     assert list(final.participants) == honest
     record = journal(federation)[chain_round]
     assert sorted(u["member_id"] for u in record["updates"]) == honest
+
+
+def test_a_run_without_federated_evaluation_still_finalizes_and_pays(federation: FederationRun) -> None:
+    consortium = federation.consortium()
+    before = consortium.ledger.round_count()
+    assert federation.flwr_run(1, extra_config=["fraction-evaluate=0.0"]) == 0
+    chain_round = consortium.ledger.round_count()
+    assert chain_round == before + 1
+    assert consortium.ledger.get_round(chain_round).status.name == "FINALIZED"
+    record = journal(federation)[chain_round]
+    # No hospital was asked to evaluate: the metrics document is empty, and its hash is on chain.
+    assert record["evaluation"] == {"aggregate": {}, "per_member": {}, "rejected": []}
+    (final,) = consortium.ledger.finalized_rounds(round_number=chain_round)
+    assert final.metrics_hash == document_hash(record["evaluation"])
+    assert list(final.participants) == sorted(u["member_id"] for u in record["updates"])
+    assert len(final.participants) >= 2
+    paid = consortium.distributor.payments(round_number=chain_round)
+    assert sorted(p.member_id for p in paid) == list(final.participants)
+    assert 0 < sum(p.amount for p in paid) <= consortium.distributor.budget_of(chain_round)

@@ -10,8 +10,7 @@ import pytest
 from bcfl.chain.consortium import Consortium
 from bcfl.models.store import ModelStore
 from coordinator.errors import CoordinatorError
-from coordinator.server_app import resume_point
-from coordinator.strategy import open_or_resume_round
+from coordinator.rounds.opening import open_or_resume_round, resume_point
 from tests.conftest import Actors
 
 MODEL = {"w": np.arange(3, dtype=np.float32)}

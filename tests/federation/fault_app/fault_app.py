@@ -11,14 +11,14 @@ from flwr.serverapp import Grid, ServerApp
 
 from bcfl.models.records import from_record, to_record
 from coordinator.server_app import run_federation
-from coordinator.strategy import LedgerFedAvg
+from coordinator.strategy import LedgerStrategy
 from hospital_node import client_app as real_client
 
 server_app = ServerApp()
 client_app = ClientApp()
 
 
-class TamperingFedAvg(LedgerFedAvg):
+class TamperingStrategy(LedgerStrategy):
     """Registers the true global model on chain, then sends the hospitals a different one."""
 
     def configure_train(
@@ -31,8 +31,8 @@ class TamperingFedAvg(LedgerFedAvg):
         return messages
 
 
-class CrashingFedAvg(LedgerFedAvg):
-    """Registers the round's updates on chain, then dies before aggregating: a half-finished round."""
+class CrashingStrategy(LedgerStrategy):
+    """Registers, scores and aggregates the round, then dies before finalizing: a half-finished round."""
 
     def aggregate_train(
         self, server_round: int, replies: Iterable[Message]
@@ -44,11 +44,11 @@ class CrashingFedAvg(LedgerFedAvg):
 @server_app.main()
 def main(grid: Grid, context: Context) -> None:
     if bool(context.run_config.get("crash", False)):
-        run_federation(grid, context, CrashingFedAvg)
+        run_federation(grid, context, CrashingStrategy)
     elif bool(context.run_config.get("tamper", False)):
-        run_federation(grid, context, TamperingFedAvg)
+        run_federation(grid, context, TamperingStrategy)
     else:
-        run_federation(grid, context, LedgerFedAvg)
+        run_federation(grid, context, LedgerStrategy)
 
 
 def _forged(reply: Message, context: Context) -> Message:

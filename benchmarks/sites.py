@@ -11,10 +11,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bcfl.bench.federated import centre_datasets
 from bcfl.demo.thyroid import prepare_thyroid_hospitals
 from bcfl.learning.data.dataset import Examples, LocalDataset, split_indices
 from bcfl.learning.data.loader import load_local_dataset, load_schema
+from benchmarks.federated import centre_datasets
 
 THYROID_FOUR = ["garvan-other", "garvan-svi", "garvan-svhc", "garvan-stmw"]
 THYROID_EIGHT_PARTS = {

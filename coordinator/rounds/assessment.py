@@ -140,3 +140,19 @@ def assess_round(
             "" if m in weights else ", excluded",
         )  # fmt: skip
     return Assessment(scores, before, after, threshold, weights)
+
+
+def weights_on_chain(consortium: Consortium, chain_round: int) -> dict[int, int]:
+    """The members' weights of an assessed round, read back from the chain alone (its registered
+    example counts and recorded scores and reputations): what a coordinator restarted after the
+    round was finalized pays by. The same arithmetic as :func:`assess_round`."""
+    examples = {u.member_id: u.num_examples for u in consortium.ledger.updates(round_number=chain_round)}
+    changes = {c.member_id: c for c in consortium.reputation.history(round_number=chain_round)}
+    members = [m for m in sorted(changes) if m in examples]
+    return good_standing_weights(
+        {m: examples[m] for m in members},
+        {m: changes[m].contribution for m in members},
+        {m: changes[m].previous for m in members},
+        {m: changes[m].current for m in members},
+        consortium.reputation.parameters().exclusion_threshold,
+    )

@@ -1,0 +1,271 @@
+"""One round's life cycle on chain, step by step: open (or resume), register, assess, aggregate,
+finalize, pay. Each step reads what the chain holds before writing, so a coordinator restarted at
+any point does nothing twice (the chain decides; the journal follows)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.eip712 import LedgerDomain
+from bcfl.chain.ledger import RoundStatus
+from bcfl.models.canonical import document_hash
+from bcfl.models.store import ModelStore
+from coordinator.journal import RunJournal, hexed
+from coordinator.rounds import aggregation, finalization, payment, registration
+from coordinator.rounds.assessment import Submission, assess_round, weights_on_chain
+from coordinator.rounds.opening import open_or_resume_round
+from coordinator.rounds.state import Aggregate, Arrays, OpenedRound, Registration, RoundSettings, RoundState
+from coordinator.scoring import DEFAULT_RULE, ScoringRule
+from coordinator.verification import Rejection, VerifiedUpdate
+
+logger = logging.getLogger(__name__)
+
+
+def _timed(record: dict[str, Any], phase: str, started: float) -> None:
+    record["timings_s"][phase] = record["timings_s"].get(phase, 0.0) + time.perf_counter() - started
+
+
+class RoundService:
+    """The coordinator's rounds on chain, with the model store and the run journal beside them."""
+
+    def __init__(
+        self,
+        consortium: Consortium,
+        coordinator: LocalAccount,
+        store: ModelStore,
+        journal: RunJournal,
+        settings: RoundSettings,
+        rule: ScoringRule = DEFAULT_RULE,
+    ) -> None:
+        self.consortium = consortium
+        self.coordinator = coordinator
+        self.store = store
+        self.journal = journal
+        self.settings = settings
+        self.rule = rule
+
+    def domain(self) -> LedgerDomain:
+        """The EIP-712 domain the hospitals sign updates and evaluations in."""
+        return self.consortium.ledger.domain()
+
+    def settle(self) -> int | None:
+        """Pay the latest round if a coordinator stopped after finalizing it and before paying it;
+        the round paid, or None."""
+        latest = self.consortium.ledger.round_count()
+        if not latest or self.consortium.ledger.get_round(latest).status is not RoundStatus.FINALIZED:
+            return None
+        (final,) = self.consortium.ledger.finalized_rounds(round_number=latest)
+        if not self._pay(latest, weights_on_chain(self.consortium, latest), final.participants):
+            return None
+        logger.info("round %d was finalized but not paid: paid it", latest)
+        return latest
+
+    def open(self, server_round: int, global_arrays: Arrays, config: Mapping[str, Any]) -> RoundState:
+        """Store the global model and open its round on chain, or resume the round open with it."""
+        global_hash = self.store.put(global_arrays)
+        started = time.perf_counter()
+        config_hash = document_hash({**config, "server-round": server_round})
+        chain_round = open_or_resume_round(self.consortium.ledger, self.coordinator, global_hash, config_hash)
+        record = self.journal.round(chain_round)
+        _timed(record, "chain", started)
+        record.update(server_round=server_round, global_model_hash=hexed(global_hash), config=dict(config))
+        self.journal.save()
+        return RoundState(OpenedRound(chain_round, server_round, global_hash, global_arrays))
+
+    def register(
+        self, state: RoundState, checked: Iterable[VerifiedUpdate | Rejection], *, verify_s: float = 0.0
+    ) -> RoundState:
+        """Keep one valid update per member, register the new ones on chain, and store them all.
+
+        ``checked`` are the hospitals' updates after :func:`coordinator.verification.check_update`.
+        With fewer valid updates than the run requires nothing is registered and the round fails.
+        """
+        chain_round = state.chain_round
+        record = self.journal.round(chain_round)
+        started = time.perf_counter()
+        registered = {
+            u.member_id: u.update_hash for u in self.consortium.ledger.updates(round_number=chain_round)
+        }
+        updates, rejected = registration.screen(checked, registered)
+        record["timings_s"]["verify"] = record["timings_s"].get("verify", 0.0) + verify_s
+        _timed(record, "verify", started)
+        for rejection in rejected:
+            logger.warning("round %d: excluded node %d: %s", chain_round, rejection.node_id, rejection.reason)
+        failed = ""
+        if len(updates) < self.settings.min_valid_updates:
+            logger.error(
+                "round %d: %d valid updates, fewer than the %d required: the global model stays as it is",
+                chain_round, len(updates), self.settings.min_valid_updates,
+            )  # fmt: skip
+            failed = record["failed"] = (
+                f"{len(updates)} valid updates, need {self.settings.min_valid_updates}"
+            )
+            updates = []
+        started = time.perf_counter()
+        receipt = registration.register(
+            self.consortium.ledger, self.coordinator, chain_round, updates, registered
+        )
+        if receipt is not None:
+            _timed(record, "chain", started)
+            record["register_tx"] = receipt["transactionHash"].to_0x_hex()
+        for update in updates:
+            self.store.put(update.arrays)
+        record["updates"] = [
+            {
+                "member_id": u.member_id,
+                "signer": u.signer,
+                "node_id": u.node_id,
+                "update_hash": hexed(u.signed.update.update_hash),
+                "num_examples": u.signed.update.num_examples,
+                "metrics": dict(u.reply.content["metrics"]) if u.reply is not None else {},
+            }
+            for u in updates
+        ]
+        record["rejected"] = [
+            {"node_id": r.node_id, "reason": r.reason, "signer": r.signer} for r in rejected
+        ]
+        self.journal.save()
+        return dataclasses.replace(state, registration=Registration(tuple(updates), tuple(rejected), failed))
+
+    def assess(self, state: RoundState) -> RoundState:
+        """Score the registered updates on chain and weigh their members (nothing to do without any)."""
+        assert state.registration is not None, "register before assessing"
+        updates = state.registration.updates
+        if not updates:
+            return state
+        record = self.journal.round(state.chain_round)
+        started = time.perf_counter()
+        assessment = assess_round(
+            self.consortium,
+            self.coordinator,
+            self.store,
+            state.chain_round,
+            state.opened.global_arrays,
+            {
+                u.member_id: Submission(u.arrays, u.signed.update.update_hash, u.signed.update.num_examples)
+                for u in updates
+            },
+            self.rule,
+        )
+        _timed(record, "assess", started)
+        record["assessment"] = {
+            "aggregation": self.settings.aggregation,
+            "exclusion_threshold": assessment.exclusion_threshold,
+            "excluded": assessment.excluded,
+            "members": {
+                str(m): {
+                    "score": c.score_bps,
+                    "reason": c.reason,
+                    "agreement": round(c.agreement, 6),
+                    "norm_ratio": round(c.norm_ratio, 6),
+                    "consistency": round(c.consistency, 6),
+                    "reputation_before": assessment.reputation_before[m],
+                    "reputation_after": assessment.reputation_after[m],
+                    "weight": assessment.weights.get(m, 0),
+                }
+                for m, c in assessment.scores.items()
+            },
+        }
+        self.journal.save()
+        return dataclasses.replace(state, assessment=assessment)
+
+    def aggregate(self, state: RoundState) -> RoundState:
+        """The run's rule over the updates of members in good standing; the new model is stored.
+
+        With fewer such updates than the run requires, the round fails and the global model stays.
+        """
+        chain_round = state.chain_round
+        record = self.journal.round(chain_round)
+        weights = state.assessment.weights if state.assessment is not None else {}
+        registered = state.registration.updates if state.registration is not None else ()
+        included = [u for u in registered if u.member_id in weights]
+        if registered and len(included) < self.settings.min_valid_updates:
+            logger.error(
+                "round %d: %d updates from members in good standing, fewer than the %d required",
+                chain_round, len(included), self.settings.min_valid_updates,
+            )  # fmt: skip
+            record["failed"] = f"{len(included)} updates from members in good standing"
+            included = []
+        started = time.perf_counter()
+        arrays = aggregation.aggregate_updates(
+            self.settings.aggregation,
+            state.opened.global_arrays,
+            [(u.arrays, u.signed.update.num_examples, weights[u.member_id]) for u in included],
+            self.settings.num_malicious,
+        )
+        metrics = aggregation.train_metrics([u.reply for u in included if u.reply is not None])
+        _timed(record, "aggregate", started)
+        if metrics is not None:
+            record["train_metrics"] = metrics
+        model_hash = self.store.put(arrays)
+        record["aggregated_model_hash"] = hexed(model_hash)
+        self.journal.save()
+        return dataclasses.replace(state, aggregate=Aggregate(tuple(included), arrays, model_hash, metrics))
+
+    def train(
+        self, state: RoundState, checked: Iterable[VerifiedUpdate | Rejection], *, verify_s: float = 0.0
+    ) -> RoundState:
+        """Register, assess and aggregate the round's updates."""
+        return self.aggregate(self.assess(self.register(state, checked, verify_s=verify_s)))
+
+    def finalize(self, state: RoundState, evaluation: Mapping[str, Any] | None = None) -> RoundState:
+        """Finalize the round on chain with its aggregate and the hash of ``evaluation`` (the metrics
+        document of :func:`finalization.evaluation_document`; an empty one without evaluation)."""
+        assert state.aggregate is not None, "aggregate before finalizing"
+        record = self.journal.round(state.chain_round)
+        document = (
+            dict(evaluation) if evaluation is not None else finalization.evaluation_document(None, (), ())
+        )
+        record["evaluation"] = document
+        started = time.perf_counter()
+        metrics_hash, receipt = finalization.finalize(
+            self.consortium.ledger,
+            self.coordinator,
+            state.chain_round,
+            state.aggregate.model_hash,
+            document,
+            state.aggregate.participants,
+        )
+        _timed(record, "chain", started)
+        record.update(metrics_hash=hexed(metrics_hash), finalize_tx=receipt["transactionHash"].to_0x_hex())
+        self.journal.save()
+        logger.info(
+            "round %d finalized: model %s, %d participants",
+            state.chain_round, hexed(state.aggregate.model_hash), len(state.aggregate.participants),
+        )  # fmt: skip
+        return dataclasses.replace(state, finalized=True)
+
+    def pay(self, state: RoundState) -> RoundState:
+        """Pay the finalized round's participants by their assessed weights (once)."""
+        assert state.finalized and state.aggregate is not None, "finalize before paying"
+        weights = state.assessment.weights if state.assessment is not None else {}
+        self._pay(state.chain_round, weights, [u.member_id for u in state.aggregate.participants])
+        return dataclasses.replace(state, paid=True)
+
+    def close(self, state: RoundState, evaluation: Mapping[str, Any] | None = None) -> RoundState:
+        """Finalize and pay the round."""
+        return self.pay(self.finalize(state, evaluation))
+
+    def _pay(self, chain_round: int, weights: Mapping[int, int], participants: Iterable[int]) -> bool:
+        """Pay the round, and journal it if anything was paid (a round with nothing to pay, or
+        paid already, leaves the journal as it is)."""
+        started = time.perf_counter()
+        paid = payment.pay(
+            self.consortium.distributor, self.coordinator, chain_round, weights, set(participants)
+        )
+        if paid is None:
+            return False
+        amounts, receipt = paid
+        record = self.journal.round(chain_round)
+        _timed(record, "chain", started)
+        record["payouts"] = {str(m): str(a) for m, a in amounts.items()}
+        record["payout_tx"] = receipt["transactionHash"].to_0x_hex()
+        self.journal.save()
+        return True

@@ -1,0 +1,273 @@
+"""The round service on a real Anvil, without Flower: a round from open to paid, and a coordinator
+restarted after each step resuming from the chain and the model store without doing anything twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.eip712 import ModelUpdate, sign_update
+from bcfl.models.canonical import document_hash, model_hash
+from bcfl.models.store import ModelStore
+from coordinator.aggregation import DEFAULT_AGGREGATION
+from coordinator.incentives import split_budget
+from coordinator.journal import RunJournal
+from coordinator.rounds.finalization import evaluation_document
+from coordinator.rounds.service import RoundService
+from coordinator.rounds.state import Arrays, RoundSettings, RoundState
+from coordinator.verification import Rejection, VerifiedUpdate
+from tests.conftest import Actors
+
+GLOBAL = {"w": np.linspace(-1, 1, 24, dtype=np.float32), "b": np.zeros(4, dtype=np.float32)}
+EXAMPLES = (120, 80, 100)
+SETTINGS = RoundSettings(min_valid_updates=2, aggregation=DEFAULT_AGGREGATION, num_malicious=1)
+CONFIG = {"local-epochs": 1, "learning-rate": 0.01}
+
+
+def service_in(consortium: Consortium, actors: Actors, run_dir: Path) -> RoundService:
+    """A coordinator's round service over ``run_dir`` (a new one models a restart)."""
+    return RoundService(
+        consortium,
+        actors.coordinator,
+        ModelStore(run_dir / "models"),
+        RunJournal(run_dir / "rounds.json"),
+        SETTINGS,
+    )
+
+
+def trained(base: Arrays, seed: int, scale: float = 1.0) -> dict[str, np.ndarray]:
+    """An honest-looking update: ``base`` moved a little in a shared direction, plus noise (``scale``
+    near 0: a free rider's update, nearly the model it was sent)."""
+    rng = np.random.default_rng(seed)
+    return {
+        k: (v + scale * (0.05 + rng.normal(0, 0.01, v.shape))).astype(np.float32) for k, v in base.items()
+    }
+
+
+def signed_updates(
+    service: RoundService,
+    state: RoundState,
+    hospitals: Sequence[LocalAccount],
+    members: Sequence[int],
+    seed: int = 0,
+    scales: Sequence[float] = (1.0, 1.0, 1.0),
+) -> list[VerifiedUpdate]:
+    """Each hospital's update, signed with its key over this round, as verification hands them on."""
+    domain = service.domain()
+    result = []
+    for index, (account, member_id) in enumerate(zip(hospitals, members, strict=True)):
+        arrays = trained(state.opened.global_arrays, seed + index, scales[index])
+        update = ModelUpdate(state.chain_round, state.opened.global_hash, model_hash(arrays), EXAMPLES[index])
+        result.append(
+            VerifiedUpdate(
+                index + 1, member_id, account.address, sign_update(account, domain, update), arrays
+            )
+        )
+    return result
+
+
+def opened_round(
+    consortium: Consortium, actors: Actors, members: list[int], run_dir: Path
+) -> tuple[RoundService, RoundState, list[VerifiedUpdate]]:
+    """A coordinator that opened round 1 and received the three hospitals' signed updates."""
+    service = service_in(consortium, actors, run_dir)
+    state = service.open(1, GLOBAL, CONFIG)
+    return service, state, signed_updates(service, state, actors.hospitals[:3], members)
+
+
+def journal(run_dir: Path, chain_round: int) -> dict[str, Any]:
+    record: dict[str, Any] = next(
+        r for r in json.loads((run_dir / "rounds.json").read_text()) if r["chain_round"] == chain_round
+    )
+    return record
+
+
+def test_a_round_goes_from_open_to_paid_without_evaluation(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    service = service_in(consortium, actors, tmp_path)
+    state = service.open(1, GLOBAL, CONFIG)
+    assert consortium.ledger.get_round(state.chain_round).status.name == "OPEN"
+    updates = signed_updates(service, state, actors.hospitals[:3], members)
+    rejected = Rejection(9, "the signature is not theirs", actors.outsider.address)
+    state = service.close(service.train(state, [*updates, rejected]))
+    on_chain = consortium.ledger.get_round(state.chain_round)
+    assert on_chain.status.name == "FINALIZED" and state.finalized and state.paid
+    assert state.aggregate is not None and on_chain.aggregated_model_hash == state.aggregate.model_hash
+    assert model_hash(service.store.get(on_chain.aggregated_model_hash)) == on_chain.aggregated_model_hash
+    assert not np.array_equal(state.aggregate.arrays["w"], GLOBAL["w"])  # the model moved
+    (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
+    assert list(final.participants) == members and list(final.weights) == list(EXAMPLES)
+    assert final.metrics_hash == document_hash(evaluation_document(None, (), ()))
+    assert state.assessment is not None
+    paid = {p.member_id: p.amount for p in consortium.distributor.payments(round_number=state.chain_round)}
+    budget = consortium.distributor.budget_of(state.chain_round)
+    assert paid == split_budget(budget, state.assessment.weights) and 0 < sum(paid.values()) <= budget
+    record = journal(tmp_path, state.chain_round)
+    assert [u["member_id"] for u in record["updates"]] == members
+    assert record["rejected"] == [
+        {"node_id": 9, "reason": "the signature is not theirs", "signer": actors.outsider.address}
+    ]
+    assert record["metrics_hash"] == "0x" + final.metrics_hash.hex()
+    assert record["aggregated_model_hash"] == "0x" + on_chain.aggregated_model_hash.hex()
+    assert set(record) >= {"register_tx", "finalize_tx", "payout_tx", "payouts", "assessment", "evaluation"}
+
+
+def test_signed_evaluations_go_into_the_finalized_metrics_hash(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    service = service_in(consortium, actors, tmp_path)
+    state = service.open(1, GLOBAL, CONFIG)
+    state = service.train(state, signed_updates(service, state, actors.hospitals[:3], members))
+    document = {
+        "aggregate": {"accuracy": 0.75},
+        "per_member": {"member 1": {"metrics": {"accuracy": 0.75}}},
+        "rejected": [],
+    }
+    service.close(state, document)
+    (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
+    assert final.metrics_hash == document_hash(document)
+    assert journal(tmp_path, state.chain_round)["evaluation"] == document
+
+
+def test_too_few_valid_updates_fail_the_round_without_registering_or_paying(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    service = service_in(consortium, actors, tmp_path)
+    state = service.open(1, GLOBAL, CONFIG)
+    (only,) = signed_updates(service, state, actors.hospitals[:1], members[:1])
+    state = service.close(service.train(state, [only]))
+    assert consortium.ledger.updates(round_number=state.chain_round) == []
+    (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
+    assert final.participants == () and final.aggregated_model_hash == state.opened.global_hash
+    assert consortium.distributor.payments(round_number=state.chain_round) == []
+    assert journal(tmp_path, state.chain_round)["failed"] == "1 valid updates, need 2"
+
+
+def test_restarted_after_open_the_round_is_resumed(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    first = service_in(consortium, actors, tmp_path).open(1, GLOBAL, CONFIG)
+    service = service_in(consortium, actors, tmp_path)  # the coordinator restarts
+    state = service.open(1, GLOBAL, CONFIG)
+    assert state.chain_round == first.chain_round == consortium.ledger.round_count()
+    service.close(service.train(state, signed_updates(service, state, actors.hospitals[:3], members)))
+    assert consortium.ledger.get_round(state.chain_round).status.name == "FINALIZED"
+
+
+def test_restarted_after_register_nothing_is_registered_twice(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    before, opened, sent = opened_round(consortium, actors, members, tmp_path)
+    before.register(opened, sent)
+    registered = consortium.ledger.updates(round_number=opened.chain_round)
+    register_tx = journal(tmp_path, opened.chain_round)["register_tx"]
+    service = service_in(consortium, actors, tmp_path)
+    state = service.open(1, GLOBAL, CONFIG)
+    # The hospitals send again: two the same, one a different update than the one on chain.
+    changed = signed_updates(service, state, actors.hospitals[2:3], members[2:3], seed=99)
+    state = service.close(service.train(state, [*sent[:2], *changed]))
+    assert consortium.ledger.updates(round_number=state.chain_round) == registered
+    record = journal(tmp_path, state.chain_round)
+    assert record["register_tx"] == register_tx
+    assert [r["reason"] for r in record["rejected"]] == ["differs from the update registered earlier"]
+    (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
+    assert list(final.participants) == members[:2]
+
+
+def test_restarted_after_scoring_nothing_is_scored_twice(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    before, opened, sent = opened_round(consortium, actors, members, tmp_path)
+    scored = before.assess(before.register(opened, sent))
+    history = consortium.reputation.history(round_number=opened.chain_round)
+    service = service_in(consortium, actors, tmp_path)
+    state = service.train(service.open(1, GLOBAL, CONFIG), sent)
+    assert consortium.reputation.history(round_number=state.chain_round) == history
+    assert state.assessment == scored.assessment  # read back from the chain, not recomputed anew
+    service.close(state)
+    assert consortium.ledger.get_round(state.chain_round).status.name == "FINALIZED"
+
+
+def test_restarted_after_finalize_the_round_is_paid_once(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    before, opened, sent = opened_round(consortium, actors, members, tmp_path)
+    finalized = before.finalize(before.train(opened, sent))
+    assert consortium.distributor.payments(round_number=opened.chain_round) == []
+    service = service_in(consortium, actors, tmp_path)
+    assert service.settle() == opened.chain_round
+    assert finalized.assessment is not None
+    paid = {p.member_id: p.amount for p in consortium.distributor.payments(round_number=opened.chain_round)}
+    assert paid == split_budget(
+        consortium.distributor.budget_of(opened.chain_round), finalized.assessment.weights
+    )
+    assert journal(tmp_path, opened.chain_round)["payouts"] == {str(m): str(a) for m, a in paid.items()}
+    assert service_in(consortium, actors, tmp_path).settle() is None  # never paid twice
+    assert len(consortium.distributor.payments(round_number=opened.chain_round)) == len(members)
+
+
+def test_a_fresh_chain_or_a_paid_round_needs_no_settling(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    service = service_in(consortium, actors, tmp_path)
+    assert service.settle() is None
+    state = service.open(1, GLOBAL, CONFIG)
+    service.close(service.train(state, signed_updates(service, state, actors.hospitals[:3], members)))
+    elsewhere = service_in(consortium, actors, tmp_path / "another-run")
+    assert service.settle() is None and elsewhere.settle() is None
+    assert elsewhere.journal.rounds == []  # nothing paid, nothing journaled
+    assert not (tmp_path / "another-run" / "rounds.json").exists()
+
+
+@pytest.mark.parametrize("aggregation", ["reputation", "fedavg", "median"])
+def test_every_rule_aggregates_the_registered_updates(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path, aggregation: str
+) -> None:
+    service = service_in(consortium, actors, tmp_path)
+    service.settings = RoundSettings(2, aggregation, 1)
+    state = service.open(1, GLOBAL, CONFIG)
+    updates = signed_updates(service, state, actors.hospitals[:3], members)
+    state = service.train(state, updates)
+    assert state.aggregate is not None and len(state.aggregate.participants) == 3
+    if aggregation == "fedavg":
+        total = sum(EXAMPLES)
+        expected: Arrays = {
+            k: np.sum(
+                [u.arrays[k].astype(np.float64) * n for u, n in zip(updates, EXAMPLES, strict=True)], axis=0
+            )
+            / total
+            for k in GLOBAL
+        }
+        assert all(np.allclose(state.aggregate.arrays[k], expected[k], atol=1e-6) for k in GLOBAL)
+    assert model_hash(state.aggregate.arrays) == state.aggregate.model_hash
+
+
+def test_a_round_failed_for_exclusions_pays_nobody(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """Members in good standing whose round failed (another excluded, too few left) are not its
+    participants, and the distributor pays participants only: the round is finalized, nobody paid."""
+    service, state, _ = opened_round(consortium, actors, members, tmp_path)
+    service.settings = RoundSettings(3, DEFAULT_AGGREGATION, 1)  # every member's update is needed
+    # Round 1: the third member free-rides, scores 0, and falls below the exclusion threshold.
+    updates = signed_updates(service, state, actors.hospitals[:3], members, scales=(1, 1, 1e-4))
+    first = service.close(service.train(state, updates))
+    assert first.assessment is not None and first.aggregate is not None
+    assert first.assessment.reputation_after[members[2]] == 2_500
+    # Round 2: two members in good standing, fewer than the three the run requires.
+    state = service.open(2, first.aggregate.arrays, CONFIG)
+    state = service.close(service.train(state, signed_updates(service, state, actors.hospitals[:3], members)))
+    assert state.assessment is not None and list(state.assessment.weights) == members[:2]
+    (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
+    assert final.participants == () and final.aggregated_model_hash == state.opened.global_hash
+    assert consortium.distributor.payments(round_number=state.chain_round) == []
+    record = journal(tmp_path, state.chain_round)
+    assert record["failed"] == "2 updates from members in good standing" and "payouts" not in record
