@@ -115,11 +115,13 @@ def start_federation(
     superlink_port: int = 0,
     admin_key: int = DEMO_ADMIN_INDEX,
     coordinator_key: int = DEMO_COORDINATOR_INDEX,
+    extra_env: Mapping[str, str] | None = None,
 ) -> FederationRun:
     """Start the consortium's services (bcfl.demo.topology) in their order, up to the SuperNodes.
 
     Ports of 0 are any free ones. ``node_config_extras`` and ``node_env_extras`` add node config
-    keys and environment variables to the SuperNodes of the hospitals they name (tests use them).
+    keys and environment variables to the SuperNodes of the hospitals they name; ``extra_env`` is
+    added to every process's base environment (tests use them, e.g. PYTHONPATH for a test-only App).
     """
     ports = {
         "chain": chain_port or free_port(),
@@ -139,7 +141,7 @@ def start_federation(
     )
     on_step("starting the chain (anvil)")
     node.start()
-    env = base_env(run_dir / "flwr-home")
+    env = {**base_env(run_dir / "flwr-home"), **(extra_env or {})}
     flower = FlowerDeployment(run_dir / "logs", env, layout, plan, ports)
     try:
         client = ChainClient(node.rpc_url)

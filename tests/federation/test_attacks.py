@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,16 +55,14 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationR
     ``test-attack``) without the environment switch: it must refuse every message."""
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv(ENABLE_VAR, raising=False)  # only the attackers' SuperNodes get the switch
-        # The attack functions live in benchmarks/, which is not installed (nor in any App bundle):
-        # the test's processes (SuperLink, SuperNodes, their apps) find it on PYTHONPATH.
-        patch.setenv(
-            "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-        )
         run = start_federation(
             tmp_path_factory.mktemp("attack-run"),
             HOSPITALS,
             node_config_extras={name: {ATTACK_KEY: attack} for name, attack in ATTACKERS.items()},
             node_env_extras={name: {ENABLE_VAR: ENABLE_VALUE} for name in ATTACKERS},
+            # The attack functions live in benchmarks/, which is not installed (nor in any App
+            # bundle): the run's processes (SuperExec, SuperNodes, their apps) find it on PYTHONPATH.
+            extra_env={"PYTHONPATH": str(REPO_ROOT)},
         )
     try:
         assert ENABLE_VAR not in run.flower.env
