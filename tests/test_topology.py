@@ -16,6 +16,7 @@ from bcfl.demo.compose_file import COMPOSE_FILE, compose_service, compose_text, 
 from bcfl.demo.consortia import CONSORTIA, HEART
 from bcfl.demo.settings import ENV_FILE, DemoSettings, DemoSettingsError, load_demo_settings
 from bcfl.demo.topology import (
+    SUPEREXEC_POLL,
     ComposeLayout,
     LocalLayout,
     Plan,
@@ -72,7 +73,8 @@ def test_only_the_coordinator_gets_its_settings_and_each_hospital_only_its_volum
     assert holders == ["coordinator"]
     for name in SETTINGS.hospital_names:
         (node,) = [s for s in SERVICES if s.name == supernode_name(name)]
-        assert [m.volume for m in node.mounts] == [f"hospital-{name}"] and not node.environment
+        assert [m.volume for m in node.mounts] == [f"hospital-{name}"]
+        assert node.environment == SUPEREXEC_POLL  # Flower's polling only: no setting of any app
     superlink = next(s for s in SERVICES if s.name == "superlink")
     assert "--isolation=process" in superlink.command and superlink.creates_secret is not None
     assert not superlink.environment
