@@ -75,6 +75,11 @@ class AnvilNode:
             str(self.port),
             "--chain-id",
             str(self.chain_id),
+            # Old blocks' states are never written to disk (~/.foundry/anvil/tmp): a long run (the
+            # robustness benchmark's tens of thousands of blocks) filled 67 GB there. Nothing here
+            # reads state at an old block; events, receipts and the latest state are all kept.
+            "--max-persisted-states",
+            "0",
         ]
         if self.state_path is not None:
             cmd += ["--state", str(self.state_path), "--state-interval", str(self.state_interval_s)]
