@@ -13,6 +13,10 @@ from bcfl.chain.keystore import load_keystore, read_password
 from coordinator.errors import CoordinatorError
 
 
+#: The coordinator's keystore password when no password file is given.
+PASSWORD_ENV = "BCFL_COORDINATOR_PASSWORD"
+
+
 class CoordinatorSettings(BaseSettings):
     """Where the chain and the deployment are, the coordinator's key, and where to keep the run."""
 
@@ -25,8 +29,9 @@ class CoordinatorSettings(BaseSettings):
     run_dir: Path
 
     def account(self) -> LocalAccount:
-        """The coordinator's signing key, unlocked from its keystore."""
-        return load_keystore(self.keystore, read_password(self.password_file))
+        """The coordinator's signing key, unlocked from its keystore with the password from
+        ``password_file``, else from ``$BCFL_COORDINATOR_PASSWORD`` (never a hospital's variable)."""
+        return load_keystore(self.keystore, read_password(self.password_file, PASSWORD_ENV))
 
 
 def load_settings() -> CoordinatorSettings:

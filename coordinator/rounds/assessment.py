@@ -124,14 +124,12 @@ def assess_round(
         reputation.record_scores(
             coordinator, chain_round, to_record, [scores[m].score_bps for m in to_record]
         )
-    after = {m: reputation.reputation_of(m) for m in members}
+    after = {m: already[m].current if m in already else reputation.reputation_of(m) for m in members}
+    # A resumed round weighs each member by the score the chain holds for it, as settle() pays by.
+    recorded = {m: already[m].contribution if m in already else scores[m].score_bps for m in members}
     threshold = reputation.parameters().exclusion_threshold
     weights = good_standing_weights(
-        {m: submissions[m].examples for m in members},
-        {m: scores[m].score_bps for m in members},
-        before,
-        after,
-        threshold,
+        {m: submissions[m].examples for m in members}, recorded, before, after, threshold
     )
     for m in members:
         logger.info(

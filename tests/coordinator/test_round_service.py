@@ -19,6 +19,7 @@ from bcfl.models.store import ModelStore
 from coordinator.aggregation import DEFAULT_AGGREGATION
 from coordinator.incentives import split_budget
 from coordinator.journal import RunJournal
+from coordinator.rounds.assessment import weights_on_chain
 from coordinator.rounds.finalization import evaluation_document
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import Arrays, RoundSettings, RoundState
@@ -271,3 +272,17 @@ def test_a_round_failed_for_exclusions_pays_nobody(
     assert consortium.distributor.payments(round_number=state.chain_round) == []
     record = journal(tmp_path, state.chain_round)
     assert record["failed"] == "2 updates from members in good standing" and "payouts" not in record
+
+
+def test_a_resumed_round_weighs_members_by_the_scores_on_chain(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """Scores are relative to the round's other updates: after a restart with one hospital missing,
+    a fresh score of the two left would differ from what the chain recorded, and settle() pays by."""
+    before, opened, sent = opened_round(consortium, actors, members, tmp_path)
+    before.assess(before.register(opened, sent))
+    service = service_in(consortium, actors, tmp_path)
+    state = service.train(service.open(1, GLOBAL, CONFIG), sent[:2])
+    assert state.assessment is not None
+    on_chain = weights_on_chain(consortium, state.chain_round)
+    assert state.assessment.weights == {m: on_chain[m] for m in members[:2] if m in on_chain}

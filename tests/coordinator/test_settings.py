@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bcfl.chain.exceptions import KeystoreError
+from bcfl.chain.keystore import create_keystore
 from coordinator.errors import CoordinatorError
 from coordinator.settings import load_settings
 
@@ -29,3 +31,21 @@ def test_missing_settings_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     with pytest.raises(CoordinatorError, match="BCFL_RPC_URL") as raised:
         load_settings()
     assert "keystore" in str(raised.value).lower()
+
+
+def test_the_coordinator_never_takes_a_hospital_s_password_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    password = "coordinator-secret-1"
+    create_keystore(tmp_path / "keystore.json", password)
+    monkeypatch.setenv("BCFL_RPC_URL", "http://127.0.0.1:8545")
+    monkeypatch.setenv("BCFL_MANIFEST", str(tmp_path / "deployment.json"))
+    monkeypatch.setenv("BCFL_COORDINATOR_KEYSTORE", str(tmp_path / "keystore.json"))
+    monkeypatch.setenv("BCFL_COORDINATOR_RUN_DIR", str(tmp_path))
+    monkeypatch.delenv("BCFL_COORDINATOR_PASSWORD_FILE", raising=False)
+    monkeypatch.delenv("BCFL_COORDINATOR_PASSWORD", raising=False)
+    monkeypatch.setenv("BCFL_KEYSTORE_PASSWORD", password)  # the hospitals' and the CLI's variable
+    with pytest.raises(KeystoreError, match="BCFL_COORDINATOR_PASSWORD"):
+        load_settings().account()
+    monkeypatch.setenv("BCFL_COORDINATOR_PASSWORD", password)
+    assert load_settings().account().address
