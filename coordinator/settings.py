@@ -12,7 +12,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bcfl.chain.keystore import load_keystore, read_password
 from coordinator.errors import CoordinatorError
 
-
 #: The coordinator's keystore password when no password file is given.
 PASSWORD_ENV = "BCFL_COORDINATOR_PASSWORD"
 
