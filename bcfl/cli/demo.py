@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bcfl.cli.common import console, stop_on_sigterm
+from bcfl.chain.ledger import RoundStatus
+from bcfl.cli.common import clean_errors, console, stop_on_sigterm
 from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.rundir import new_run_dir
@@ -81,7 +82,7 @@ def demo(
     run_dir = new_run_dir(runs_dir)
     run: FederationRun | None = None
     try:
-        with console.status("starting the consortium") as status:
+        with clean_errors(), console.status("starting the consortium") as status:
             run = start_federation(
                 run_dir,
                 names,
@@ -95,12 +96,19 @@ def demo(
         console.print(
             f"consortium up: chain {run.node.rpc_url}, {len(run.hospitals)} hospitals, run in {run_dir}"
         )
-        code = _train(run, rounds or settings.rounds)
-        summary = build_summary(run_dir, run.hospitals, run.consortium())
+        wanted = rounds or settings.rounds
+        code = _train(run, wanted)
+        with clean_errors():
+            summary = build_summary(run_dir, run.hospitals, run.consortium())
+            finalized = _finalized_on_chain(run)
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         _print_summary(summary)
-        if code != 0:
-            console.print(f"[bold red]flwr run failed (exit {code}); see {run_dir / 'logs'}[/]")
+        # `flwr run --stream` exits 0 even when the ServerApp failed: the chain says how it ended.
+        if code != 0 or finalized < wanted:
+            console.print(
+                f"[bold red]the run failed: flwr run exited {code}, {finalized} of {wanted} rounds "
+                f"finalized on chain; see {run_dir / 'logs'}[/]"
+            )
             raise typer.Exit(1)
         console.print(
             f"run directory: [bold]{run_dir}[/] (deployment.json, chain/state.json, models/, logs/)"
@@ -136,6 +144,14 @@ def _train(run: FederationRun, rounds: int) -> int:
             raise
         progress.update(task, completed=_finalized(journal))
     return process.returncode
+
+
+def _finalized_on_chain(run: FederationRun) -> int:
+    """How many of the chain's rounds are finalized (the demo's chain is its own: all this run's)."""
+    ledger = run.consortium().ledger
+    return sum(
+        1 for n in range(1, ledger.round_count() + 1) if ledger.get_round(n).status is RoundStatus.FINALIZED
+    )
 
 
 def _finalized(journal: Path) -> int:

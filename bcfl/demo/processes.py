@@ -21,10 +21,17 @@ from pathlib import Path
 from typing import IO
 
 from bcfl.chain.anvil import free_port
+from bcfl.chain.exceptions import ChainError
 from bcfl.demo.topology import Layout, Plan, Service, shell_line, supernode, supernode_name
 from hospital_node.settings import node_config_arg
 
 logger = logging.getLogger(__name__)
+
+
+class LaunchError(ChainError):
+    """A consortium service did not start: it exited, or was not healthy in time (its log says why)."""
+
+
 BIN = Path(sys.executable).parent
 #: What every process may inherit from the launcher's environment: nothing that configures an app.
 INHERITED = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME")
@@ -134,16 +141,20 @@ def _wait_healthy(service: Service, managed: ManagedProcess, env: dict[str, str]
     deadline = time.monotonic() + HEALTH_TIMEOUT_S
     while time.monotonic() < deadline:
         if managed.process.poll() is not None:
-            raise RuntimeError(
-                f"{managed.name} exited (code {managed.process.returncode}); see {managed.log}"
+            raise LaunchError(f"{managed.name} exited (code {managed.process.returncode}); see {managed.log}")
+        try:
+            check = subprocess.run(
+                program(service.health.test),
+                env=env,
+                capture_output=True,
+                timeout=service.health.timeout_s * 10,
             )
-        check = subprocess.run(
-            program(service.health.test), env=env, capture_output=True, timeout=service.health.timeout_s * 10
-        )
+        except subprocess.TimeoutExpired:
+            continue  # a hung check counts as not healthy yet
         if check.returncode == 0:
             return
         time.sleep(0.2)
-    raise RuntimeError(f"{managed.name} not healthy within {HEALTH_TIMEOUT_S}s; see {managed.log}")
+    raise LaunchError(f"{managed.name} not healthy within {HEALTH_TIMEOUT_S}s; see {managed.log}")
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
