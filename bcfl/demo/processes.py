@@ -22,6 +22,7 @@ from typing import IO
 
 from bcfl.chain.anvil import free_port
 from bcfl.chain.exceptions import ChainError
+from bcfl.demo.onboarding import write_secret
 from bcfl.demo.topology import Layout, Plan, Service, shell_line, supernode, supernode_name
 from hospital_node.settings import node_config_arg
 
@@ -131,9 +132,7 @@ def make_secret(path: Path) -> None:
     if path.exists() and path.stat().st_size > 0:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
+    write_secret(path, secrets.token_hex(32))
 
 
 def _wait_healthy(service: Service, managed: ManagedProcess, env: dict[str, str]) -> None:
