@@ -30,6 +30,10 @@ class DemoConsortium:
     #: The data's name in a hospital's folder (what ``prepare`` writes there).
     data_name: str = "data.csv"
 
+    def run_settings(self) -> tuple[str, ...]:
+        """This consortium's ``--run-config`` settings: its schema and its ``run_config``."""
+        return (f'schema-name="{self.schema_name}"', *self.run_config)
+
 
 HEART = DemoConsortium(
     "heart",

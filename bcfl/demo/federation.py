@@ -72,8 +72,7 @@ class FederationRun:
             [
                 f"num-server-rounds={rounds}",
                 f"min-nodes={len(self.hospitals)}",
-                f'schema-name="{self.demo.schema_name}"',
-                *self.demo.run_config,
+                *self.demo.run_settings(),
                 *(extra_config or []),
             ]
         )

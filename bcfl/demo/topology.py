@@ -351,7 +351,7 @@ def supernode(
 
 def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
     """One-shot: ``flwr run`` of the Flower App; exits 0 only if the run completed."""
-    run_config = " ".join((f'schema-name="{demo.schema_name}"', *demo.run_config))
+    run_config = " ".join(demo.run_settings())
     return Service(
         "submit",
         (
