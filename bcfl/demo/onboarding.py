@@ -23,6 +23,7 @@ from bcfl.chain.exceptions import ChainError
 from bcfl.chain.keystore import create_keystore, load_keystore, read_password
 from bcfl.chain.registry import MemberStatus
 from bcfl.demo.consortia import DemoConsortium
+from bcfl.demo.lineage import start_demo_lineage
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +167,8 @@ def onboard_consortium(
     coordinator_dir: Path,
     coordinator_key: bytes,
 ) -> OnboardedConsortium:
-    """Every named demo hospital of ``demo`` onboarded, and the coordinator's keystore in place."""
+    """Every named demo hospital of ``demo`` onboarded, the coordinator's keystore in place, and the
+    consortium's model lineage started (on a chain without one)."""
     unknown = sorted(set(names) - set(demo.hospitals))
     if unknown:
         raise OnboardingError(
@@ -174,4 +176,5 @@ def onboard_consortium(
         )
     hospitals = tuple(onboard_hospital(consortium, admin, hospitals_dir, name, demo) for name in names)
     address, created = prepare_coordinator_key(consortium, coordinator_dir, coordinator_key)
+    start_demo_lineage(consortium, admin, demo.schema_name)
     return OnboardedConsortium(hospitals, address, created)
