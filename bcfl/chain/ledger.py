@@ -57,6 +57,18 @@ class LineageHead:
 
 
 @dataclass(frozen=True)
+class LineageStart:
+    """The start of a lineage, as recorded by a ``LineageStarted`` event."""
+
+    lineage: int
+    model_hash: bytes
+    started_by: str
+    reason: str
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
 class SkippedUpdate:
     """A registration entry the contract left out, as recorded by an ``UpdateSkipped`` event."""
 
@@ -142,6 +154,20 @@ class Ledger(ContractBinding):
         """The model the next round must open from."""
         model_hash, round_number, lineage = self._call("lineageHead")
         return LineageHead(model_hash, round_number, lineage)
+
+    def lineage_starts(self, lineage: int | None = None) -> list[LineageStart]:
+        """``LineageStarted`` records, optionally of one lineage."""
+        return [
+            LineageStart(
+                e.args["lineage"],
+                e.args["modelHash"],
+                e.args["startedBy"],
+                e.args["reason"],
+                e.block_number,
+                e.tx_hash,
+            )
+            for e in self.events("LineageStarted", filters={} if lineage is None else {"lineage": lineage})
+        ]
 
     def lineage_decision(self, model_hash: bytes, reason: str) -> bytes:
         """The decision id members approve (governance mode) to start a lineage from ``model_hash``."""
