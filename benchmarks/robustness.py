@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 from flwr.app import ConfigRecord, MetricRecord, RecordDict
 
 from bcfl.chain.client import ChainClient
@@ -85,6 +86,10 @@ class Outcome:
         return self.paid.get(name, 0) / total if total else 0.0
 
 
+#: The app the benchmark's rounds run: no Flower App here, so a label stands in for a FAB hash.
+BENCHMARK_APP = keccak(text="bcfl robustness benchmark (RoundService without Flower)")
+
+
 def deploy_scenario(
     chain: ChainClient, names: list[str], defence: Defence
 ) -> tuple[Consortium, dict[str, LocalAccount]]:
@@ -97,6 +102,7 @@ def deploy_scenario(
             "initial_reputation": defence.initial_reputation,
             "smoothing": defence.smoothing,
             "exclusion_threshold": defence.exclusion_threshold if defence.use_reputation else 0,
+            "mint_limit": 20 * defence.budget * 10**18,
         }
     )
     admin = dev_account(ADMIN)
@@ -107,6 +113,7 @@ def deploy_scenario(
     hospitals = {name: dev_account(FIRST_HOSPITAL + i) for i, name in enumerate(names)}
     for name, account in hospitals.items():
         consortium.registry.approve(admin, consortium.registry.request_membership(account, name))
+    consortium.ledger.approve_app(admin, BENCHMARK_APP)
     return consortium, hospitals
 
 
@@ -171,6 +178,9 @@ def simulate(
     model = build_model(spec, seed=seed)
     names = sorted(centres)
     consortium, hospitals = deploy_scenario(chain, names, defence)
+    consortium.ledger.start_lineage(
+        dev_account(ADMIN), model_hash(get_arrays(model)), f"robustness benchmark, seed {seed}"
+    )
     by_member = {consortium.registry.active_member_id_of(hospitals[n].address): n for n in names}
     honest_sites = {n: centres[n] for n in names if n not in attackers}
     outcome = Outcome(paid=dict.fromkeys(names, 0))
@@ -184,7 +194,7 @@ def simulate(
             dev_account(COORDINATOR),
             ModelStore(Path(folder) / "models"),
             RunJournal(Path(folder) / "rounds.json"),
-            RoundSettings(MIN_VALID_UPDATES, defence.aggregation, defence.num_malicious),
+            RoundSettings(MIN_VALID_UPDATES, defence.aggregation, defence.num_malicious, BENCHMARK_APP),
         )
         for round_number in range(1, plan.rounds + 1):
             global_arrays = get_arrays(model)
