@@ -39,13 +39,14 @@ Without candidates the global model comes back unchanged, with no weights.
 
 from __future__ import annotations
 
+from coordinator.aggregation.base import Aggregation, Arrays, Candidate
 from coordinator.aggregation.config import (
     AGGREGATIONS,
     DEFAULT_AGGREGATION,
     AggregationConfig,
     check_aggregation,
 )
-from coordinator.aggregation.rules import Aggregation, Arrays, Candidate, aggregate
+from coordinator.aggregation.rules import aggregate
 
 __all__ = [
     "AGGREGATIONS",
