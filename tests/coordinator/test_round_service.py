@@ -17,6 +17,7 @@ from bcfl.chain.eip712 import ModelUpdate, sign_update
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import DEFAULT_AGGREGATION
+from coordinator.errors import CoordinatorError
 from coordinator.incentives import split_budget
 from coordinator.journal import RunJournal
 from coordinator.rounds.assessment import weights_on_chain
@@ -29,7 +30,7 @@ from tests.conftest import Actors
 GLOBAL = {"w": np.linspace(-1, 1, 24, dtype=np.float32), "b": np.zeros(4, dtype=np.float32)}
 EXAMPLES = (120, 80, 100)
 SETTINGS = RoundSettings(min_valid_updates=2, aggregation=DEFAULT_AGGREGATION, num_malicious=1)
-CONFIG = {"local-epochs": 1, "learning-rate": 0.01}
+CONFIG = {"local-epochs": 1, "learning-rate": 0.01, "batch-size": 32, "seed": 0}
 
 
 def service_in(consortium: Consortium, actors: Actors, run_dir: Path) -> RoundService:
@@ -105,8 +106,14 @@ def test_a_round_goes_from_open_to_paid_without_evaluation(
     assert model_hash(service.store.get(on_chain.aggregated_model_hash)) == on_chain.aggregated_model_hash
     assert not np.array_equal(state.aggregate.arrays["w"], GLOBAL["w"])  # the model moved
     (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
-    assert list(final.participants) == members and list(final.weights) == list(EXAMPLES)
+    # Trimmed mean (the default) weighs every participant's coordinates alike: weight 1 each.
+    assert list(final.participants) == members and list(final.weights) == [1, 1, 1]
     assert final.metrics_hash == document_hash(evaluation_document(None, (), ()))
+    # The round's config document: in the store under the hash it was opened with, and journaled.
+    document = service.store.get_document(on_chain.config_hash)
+    assert document_hash(document) == on_chain.config_hash
+    assert document["aggregation"] == {"rule": DEFAULT_AGGREGATION, "num-malicious": 1, "version": 1}
+    assert document["learning"] == CONFIG and document["min-valid-updates"] == 2
     assert state.assessment is not None
     paid = {p.member_id: p.amount for p in consortium.distributor.payments(round_number=state.chain_round)}
     budget = consortium.distributor.budget_of(state.chain_round)
@@ -118,6 +125,8 @@ def test_a_round_goes_from_open_to_paid_without_evaluation(
     ]
     assert record["metrics_hash"] == "0x" + final.metrics_hash.hex()
     assert record["aggregated_model_hash"] == "0x" + on_chain.aggregated_model_hash.hex()
+    assert record["config"] == document and record["config_hash"] == "0x" + on_chain.config_hash.hex()
+    assert record["aggregation_weights"] == {str(m): 1 for m in members}
     assert set(record) >= {"register_tx", "finalize_tx", "payout_tx", "payouts", "assessment", "evaluation"}
 
 
@@ -161,6 +170,17 @@ def test_restarted_after_open_the_round_is_resumed(
     assert state.chain_round == first.chain_round == consortium.ledger.round_count()
     service.close(service.train(state, signed_updates(service, state, actors.hospitals[:3], members)))
     assert consortium.ledger.get_round(state.chain_round).status.name == "FINALIZED"
+
+
+def test_a_round_open_with_another_config_document_is_not_resumed(
+    consortium: Consortium, actors: Actors, tmp_path: Path
+) -> None:
+    service_in(consortium, actors, tmp_path).open(1, GLOBAL, CONFIG)
+    restarted = service_in(consortium, actors, tmp_path)
+    restarted.settings = RoundSettings(2, "median", 1)  # restarted with another rule
+    with pytest.raises(CoordinatorError, match="open on chain with config document 0x"):
+        restarted.open(1, GLOBAL, CONFIG)
+    assert consortium.ledger.round_count() == 1
 
 
 def test_restarted_after_register_nothing_is_registered_twice(
@@ -256,8 +276,9 @@ def test_a_round_failed_for_exclusions_pays_nobody(
 ) -> None:
     """Members in good standing whose round failed (another excluded, too few left) are not its
     participants, and the distributor pays participants only: the round is finalized, nobody paid."""
-    service, state, _ = opened_round(consortium, actors, members, tmp_path)
+    service = service_in(consortium, actors, tmp_path)
     service.settings = RoundSettings(3, DEFAULT_AGGREGATION, 1)  # every member's update is needed
+    state = service.open(1, GLOBAL, CONFIG)
     # Round 1: the third member free-rides, scores 0, and falls below the exclusion threshold.
     updates = signed_updates(service, state, actors.hospitals[:3], members, scales=(1, 1, 1e-4))
     first = service.close(service.train(state, updates))
