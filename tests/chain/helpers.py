@@ -29,6 +29,12 @@ def h(label: str) -> bytes:
     return keccak(text=label)
 
 
+#: The app hash the ``consortium`` fixture approves: a stand-in for a Flower App bundle's sha256.
+TEST_APP = h("test app")
+#: The model the ``consortium`` fixture's lineage starts from.
+GENESIS = h("genesis model")
+
+
 def random_hash() -> bytes:
     """A random 32-byte hash (never zero in practice)."""
     return os.urandom(32)
@@ -92,6 +98,32 @@ def sign(
     return sign_update(account, domain or consortium.ledger.domain(), update)
 
 
+def prepare_rounds(consortium: Consortium, admin: LocalAccount, start: bytes = GENESIS) -> None:
+    """What the consortium approves before any round: the test app, and a lineage from ``start``."""
+    consortium.ledger.approve_app(admin, TEST_APP)
+    consortium.ledger.start_lineage(admin, start, "test: the first model")
+
+
+def open_from(
+    consortium: Consortium,
+    admin: LocalAccount,
+    coordinator: LocalAccount,
+    model: bytes,
+    config_hash: bytes | None = None,
+) -> int:
+    """Open the next round from ``model``: from the lineage's head when ``model`` is the head, else after
+    the admin starts a new lineage from it (the approved path to another model); the round number."""
+    if consortium.ledger.lineage_head().model_hash != model:
+        consortium.ledger.start_lineage(admin, model, "test: start from another model")
+    return consortium.ledger.open_round(coordinator, model, config_hash or h("config"), TEST_APP)
+
+
+def open_next(consortium: Consortium, coordinator: LocalAccount) -> int:
+    """Open the next round from the lineage's head (the previous aggregate, or the lineage's start)."""
+    head = consortium.ledger.lineage_head().model_hash
+    return consortium.ledger.open_round(coordinator, head, h("config"), TEST_APP)
+
+
 def global_hash_of(consortium: Consortium, round_number: int) -> bytes:
     """The global model hash a round was opened with."""
     return consortium.ledger.get_round(round_number).global_model_hash
@@ -130,9 +162,9 @@ def run_round(
     finalize: bool = True,
 ) -> int:
     """Open a round, register an update by each submitter (member id -> key), and finalize it with
-    ``participants`` (default: every submitter, weighted by member id); returns the round number."""
-    next_round = consortium.ledger.round_count() + 1
-    round_number = consortium.ledger.open_round(coordinator, h(f"global {next_round}"), h("config"))
+    ``participants`` (default: every submitter, weighted by member id), from the lineage's head; returns
+    the round number (its aggregate ``h("aggregate N")`` becomes the head)."""
+    round_number = open_next(consortium, coordinator)
     if submitters:
         submit(consortium, coordinator, round_number, list(submitters.values()))
     if finalize:
