@@ -10,10 +10,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.devkeys import dev_account
 from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate, sign_update
 from bcfl.chain.events import ChainEvent
@@ -102,6 +103,43 @@ def prepare_rounds(consortium: Consortium, admin: LocalAccount, start: bytes = G
     """What the consortium approves before any round: the test app, and a lineage from ``start``."""
     consortium.ledger.approve_app(admin, TEST_APP)
     consortium.ledger.start_lineage(admin, start, "test: the first model")
+
+
+def deploy_ready(
+    client: ChainClient, admin: LocalAccount, coordinator: LocalAccount, **parameters: Any
+) -> Consortium:
+    """A consortium deployed with ``parameters`` changed from the defaults, ready for rounds (the test
+    app approved, a lineage started from ``GENESIS``)."""
+    manifest = deploy_consortium(
+        client,
+        admin,
+        coordinator=coordinator.address,
+        parameters=DEFAULT_PARAMETERS.model_copy(update=parameters),
+    )
+    consortium = Consortium.connect(client, manifest)
+    prepare_rounds(consortium, admin)
+    return consortium
+
+
+def mine_blocks(client: ChainClient, count: int) -> None:
+    """Mine ``count`` empty blocks (Anvil's ``anvil_mine``)."""
+    if count:
+        client.w3.provider.make_request(RPCEndpoint("anvil_mine"), [hex(count)])
+
+
+def advance_time(client: ChainClient, seconds: int) -> None:
+    """Move the chain's clock ``seconds`` ahead and mine a block at the new time (calls and gas
+    estimates run against the latest block)."""
+    client.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])
+    mine_blocks(client, 1)
+
+
+def mine_to_window_start(client: ChainClient, window_blocks: int) -> None:
+    """Mine empty blocks until the latest block is the first of a minting window (at least one): calls
+    and gas estimates (run against the latest block) see the new window, and the next transactions,
+    up to ``window_blocks - 1`` of them, land in it."""
+    mine_blocks(client, -client.block_number() % window_blocks or window_blocks)
+    assert client.block_number() % window_blocks == 0
 
 
 def open_from(
