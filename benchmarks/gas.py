@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,10 +12,12 @@ from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.deploy import deploy_consortium
+from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.eip712 import ModelUpdate, sign_update
 
 BATCH_SIZES = (1, 10, 100)
+#: The app hash the benchmark's consortium approves (a stand-in for a Flower App bundle's sha256).
+BENCH_APP = hashlib.sha256(b"bcfl gas benchmark").digest()
 
 
 @dataclass
@@ -32,9 +35,11 @@ def measure_gas(
     coordinator: LocalAccount,
     progress: Callable[[str, int], None] = lambda _what, _n: None,
 ) -> GasReport:
-    """Deploy a consortium, admit ``max(BATCH_SIZES)`` hospitals and measure each operation's gas."""
+    """Deploy a consortium, admit ``max(BATCH_SIZES)`` hospitals and measure each operation's gas (a
+    round of one participant is paid too: the deployment's minimum is lowered to 1 to measure it)."""
     report = GasReport()
-    manifest = deploy_consortium(client, admin, coordinator=coordinator.address)
+    parameters = DEFAULT_PARAMETERS.model_copy(update={"min_participants": 1})
+    manifest = deploy_consortium(client, admin, coordinator=coordinator.address, parameters=parameters)
     seen: dict[str, str] = {}
     for name, record in manifest.contracts.items():
         if record.tx_hash in seen:  # created inside another contract's deployment (the token)
@@ -58,9 +63,11 @@ def measure_gas(
         progress("admitting hospitals", 1)
     ledger = consortium.ledger
     domain = ledger.domain()
+    report.operations["approveApp"] = ledger.approve_app(admin, BENCH_APP)["gasUsed"]
+    global_hash = os.urandom(32)
+    report.operations["startLineage"] = ledger.start_lineage(admin, global_hash, "gas benchmark")["gasUsed"]
     for size in BATCH_SIZES:
-        global_hash = os.urandom(32)
-        round_number = ledger.open_round(coordinator, global_hash, os.urandom(32))
+        round_number = ledger.open_round(coordinator, global_hash, os.urandom(32), BENCH_APP)
         if size == BATCH_SIZES[0]:
             report.operations["openRound"] = _last_gas(client)
         signed = [
@@ -71,9 +78,9 @@ def measure_gas(
         report.per_update[size] = receipt["gasUsed"] / size
         report.operations[f"registerUpdates (batch of {size})"] = receipt["gasUsed"]
         ids = member_ids[:size]
-        receipt = ledger.finalize_round(
-            coordinator, round_number, os.urandom(32), os.urandom(32), ids, [1] * size
-        )
+        aggregate = os.urandom(32)
+        receipt = ledger.finalize_round(coordinator, round_number, aggregate, os.urandom(32), ids, [1] * size)
+        global_hash = aggregate  # the next round opens from the lineage's head
         report.operations[f"finalizeRound ({size} participants)"] = receipt["gasUsed"]
         receipt = consortium.reputation.record_scores(coordinator, round_number, ids, [7_000] * size)
         report.operations[f"recordScores ({size} members)"] = receipt["gasUsed"]

@@ -11,6 +11,7 @@ out (the round is finalized as in a run with ``fraction-evaluate = 0.0``); accur
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ Arrays = Mapping[str, np.ndarray]
 ADMIN, COORDINATOR, FIRST_HOSPITAL, LAST_HOSPITAL = 0, 1, 2, 9
 #: The run config's default (pyproject.toml): fewer valid updates than this and the round fails.
 MIN_VALID_UPDATES = 2
+#: The app hash each scenario's consortium approves (a stand-in for a Flower App bundle's sha256).
+BENCH_APP = hashlib.sha256(b"bcfl robustness benchmark").digest()
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,11 @@ class Outcome:
 
 
 def deploy_scenario(
-    chain: ChainClient, names: list[str], defence: Defence
+    chain: ChainClient, names: list[str], defence: Defence, start: bytes
 ) -> tuple[Consortium, dict[str, LocalAccount]]:
-    """A fresh consortium with ``defence``'s parameters and one active member per hospital name."""
+    """A fresh consortium with ``defence``'s parameters and one active member per hospital name, the
+    benchmark's app approved and a lineage started from model ``start``. The mint limit is lifted
+    (rounds a few blocks apart would hit it): the benchmark measures the defences, not the limit."""
     if len(names) > LAST_HOSPITAL - FIRST_HOSPITAL + 1:
         raise ValueError(f"{len(names)} hospitals: Anvil's dev accounts give at most 8")
     parameters = DEFAULT_PARAMETERS.model_copy(
@@ -97,6 +102,7 @@ def deploy_scenario(
             "initial_reputation": defence.initial_reputation,
             "smoothing": defence.smoothing,
             "exclusion_threshold": defence.exclusion_threshold if defence.use_reputation else 0,
+            "mint_limit": 2**256 - 1,
         }
     )
     admin = dev_account(ADMIN)
@@ -104,6 +110,8 @@ def deploy_scenario(
         chain, admin, coordinator=dev_account(COORDINATOR).address, parameters=parameters
     )
     consortium = Consortium.connect(chain, manifest)
+    consortium.ledger.approve_app(admin, BENCH_APP)
+    consortium.ledger.start_lineage(admin, start, "robustness benchmark: a fresh model")
     hospitals = {name: dev_account(FIRST_HOSPITAL + i) for i, name in enumerate(names)}
     for name, account in hospitals.items():
         consortium.registry.approve(admin, consortium.registry.request_membership(account, name))
@@ -170,7 +178,7 @@ def simulate(
     spec = next(iter(centres.values())).spec
     model = build_model(spec, seed=seed)
     names = sorted(centres)
-    consortium, hospitals = deploy_scenario(chain, names, defence)
+    consortium, hospitals = deploy_scenario(chain, names, defence, model_hash(get_arrays(model)))
     by_member = {consortium.registry.active_member_id_of(hospitals[n].address): n for n in names}
     honest_sites = {n: centres[n] for n in names if n not in attackers}
     outcome = Outcome(paid=dict.fromkeys(names, 0))
@@ -184,7 +192,7 @@ def simulate(
             dev_account(COORDINATOR),
             ModelStore(Path(folder) / "models"),
             RunJournal(Path(folder) / "rounds.json"),
-            RoundSettings(MIN_VALID_UPDATES, defence.aggregation, defence.num_malicious),
+            RoundSettings(MIN_VALID_UPDATES, defence.aggregation, defence.num_malicious, BENCH_APP),
         )
         for round_number in range(1, plan.rounds + 1):
             global_arrays = get_arrays(model)
