@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
+from eth_account.messages import SignableMessage, encode_typed_data
 from flwr.app import ConfigRecord, MetricRecord, RecordDict
 
 from bcfl.chain.consortium import Consortium
@@ -34,7 +34,7 @@ ZERO_ADDRESS = "0x" + "00" * 20
 HIGH_S = "upper half of the curve order"
 
 
-def signable(domain: LedgerDomain, update: ModelUpdate) -> object:
+def signable(domain: LedgerDomain, update: ModelUpdate) -> SignableMessage:
     return encode_typed_data(
         domain_data=domain.as_dict(),
         message_types={"ModelUpdate": MODEL_UPDATE_TYPE},
@@ -118,10 +118,16 @@ def test_the_coordinator_rejects_a_high_s_reply_with_the_reason(
     low, high, signer = compact_twins(consortium.ledger.domain(), update)
 
     def reply(signature: bytes) -> RecordDict:
-        metrics = {"num-examples": 10, "train-loss": 0.5, "train-seconds": 1.0, "global-test-accuracy": 0.7}
-        proof = {"update-hash": update.update_hash, "signature": signature, "signer": signer}
         return RecordDict(
-            {"arrays": to_record(arrays), "metrics": MetricRecord(metrics), "proof": ConfigRecord(proof)}
+            {
+                "arrays": to_record(arrays),
+                "metrics": MetricRecord(
+                    {"num-examples": 10, "train-loss": 0.5, "train-seconds": 1.0, "global-test-accuracy": 0.7}
+                ),
+                "proof": ConfigRecord(
+                    {"update-hash": update.update_hash, "signature": signature, "signer": signer}
+                ),
+            }
         )
 
     def check(signature: bytes) -> object:
