@@ -20,6 +20,7 @@ from bcfl.cli import (
     member_list,
     member_request,
     node_check,
+    update_register,
 )
 
 app = typer.Typer(help="Blockchain-based federated learning for hospital consortia.", no_args_is_help=True)
@@ -27,6 +28,7 @@ chain_app = typer.Typer(help="Run a local chain and deploy the consortium's cont
 keys_app = typer.Typer(help="Encrypted keystores for hospitals and the coordinator.", no_args_is_help=True)
 member_app = typer.Typer(help="Onboard and manage member hospitals.", no_args_is_help=True)
 node_app = typer.Typer(help="A hospital's own node: check its data before it joins.", no_args_is_help=True)
+update_app = typer.Typer(help="A hospital's own signed model updates on chain.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(keys_app, name="keys")
 lineage_app = typer.Typer(
@@ -35,6 +37,7 @@ lineage_app = typer.Typer(
 app.add_typer(member_app, name="member")
 app.add_typer(lineage_app, name="lineage")
 app.add_typer(node_app, name="node")
+app.add_typer(update_app, name="update")
 
 app.command("demo")(demo.demo)
 chain_app.command("start")(chain_start.start)
@@ -50,6 +53,7 @@ for action in member_admin.ACTIONS:
 member_app.command("list")(member_list.list_members)
 member_app.command("governance")(member_governance.governance)
 node_app.command("check")(node_check.check)
+update_app.command("register")(update_register.register)
 app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
 app.command("demo-submit", hidden=True)(demo_submit.submit)
 
