@@ -14,7 +14,6 @@ from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.eip712 import LedgerDomain
-from bcfl.chain.ledger import RoundStatus
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import aggregate
 from coordinator.journal import RunJournal, hexed
@@ -57,16 +56,18 @@ class RoundService:
         return self.consortium.ledger.domain()
 
     def settle(self) -> int | None:
-        """Pay the latest round if a coordinator stopped after finalizing it and before paying it;
-        the round paid, or None."""
-        latest = self.consortium.ledger.round_count()
-        if not latest or self.consortium.ledger.get_round(latest).status is not RoundStatus.FINALIZED:
-            return None
-        (final,) = self.consortium.ledger.finalized_rounds(round_number=latest)
-        if not self._pay(latest, weights_on_chain(self.consortium, latest), final.participants):
-            return None
-        logger.info("round %d was finalized but not paid: paid it", latest)
-        return latest
+        """Pay the rounds finalized but not paid: a coordinator stopped between finalizing and paying,
+        or a payment the mint limit deferred. The last round paid, or None."""
+        paid = self.consortium.distributor.paid_rounds()
+        minimum = self.consortium.distributor.minting_rule()[0]
+        settled = None
+        for final in self.consortium.ledger.finalized_rounds():
+            if final.round in paid or len(final.participants) < minimum:
+                continue
+            if self._pay(final.round, weights_on_chain(self.consortium, final.round), final.participants):
+                logger.info("round %d was finalized but not paid: paid it", final.round)
+                settled = final.round
+        return settled
 
     def open(self, server_round: int, global_arrays: Arrays, config: Mapping[str, Any]) -> RoundState:
         """Store the global model and the round's config document (from the run's settings and the
