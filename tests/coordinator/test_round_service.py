@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import DEFAULT_PARAMETERS
 from bcfl.chain.eip712 import ModelUpdate, sign_update
 from bcfl.chain.ledger import LineageHead
 from bcfl.models.canonical import document_hash, model_hash
@@ -29,7 +30,7 @@ from coordinator.rounds.opening import resume_point
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import Arrays, RoundSettings, RoundState
 from coordinator.verification import Rejection, VerifiedUpdate
-from tests.chain.helpers import TEST_APP, admit, deploy_ready, h, prepare_rounds
+from tests.chain.helpers import TEST_APP, admit, deploy_ready, h, mine_to_window_start, prepare_rounds
 from tests.conftest import Actors
 
 GLOBAL = {"w": np.linspace(-1, 1, 24, dtype=np.float32), "b": np.zeros(4, dtype=np.float32)}
@@ -450,3 +451,31 @@ def test_a_payment_over_the_mint_limit_is_left_payable(
     assert f"round {state.chain_round} is not paid yet" in caplog.text
     assert "RewardDistributorMintLimitExceeded" in caplog.text and "stays payable" in caplog.text
     assert "payouts" not in journal(tmp_path, state.chain_round)
+
+
+def test_a_payment_deferred_by_the_mint_limit_is_settled_in_a_later_window(
+    client: ChainClient, actors: Actors, tmp_path: Path
+) -> None:
+    budget = DEFAULT_PARAMETERS.round_budget
+    consortium = deploy_ready(
+        client, actors.admin, actors.coordinator, mint_limit=budget, mint_window_blocks=100
+    )
+    consortium.ledger.start_lineage(actors.admin, model_hash(GLOBAL), "the round service's model")
+    members = [
+        admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:3])
+    ]
+    mine_to_window_start(client, 100)
+    service, state, updates = opened_round(consortium, actors, members, tmp_path)
+    first = service.close(service.train(state, updates))
+    assert consortium.distributor.payout_of(first.chain_round)[0]  # the window's budget is spent
+    state = service.open(2, first.aggregate.arrays if first.aggregate else GLOBAL, CONFIG)
+    second = service.close(
+        service.train(state, signed_updates(service, state, actors.hospitals[:3], members))
+    )
+    assert consortium.distributor.payout_of(second.chain_round) == (False, 0)  # deferred by the limit
+    assert service.settle() is None  # still the same window: nothing can be paid yet
+    mine_to_window_start(client, 100)
+    assert service.settle() == second.chain_round
+    paid, total = consortium.distributor.payout_of(second.chain_round)
+    assert paid and 0 < total <= budget
+    assert service.settle() is None  # paid once
