@@ -2,8 +2,9 @@
 pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {IAccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
+import {
+    IAccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 import {CONSORTIUM_COORDINATOR_ROLE, ConsortiumRegistry} from "../src/ConsortiumRegistry.sol";
 import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
 
@@ -319,7 +320,9 @@ contract ConsortiumGovernanceTest is ConsortiumFixture {
         assertTrue(registry.hasRole(ADMIN_ROLE, NEW_ADMIN));
         assertFalse(registry.hasRole(ADMIN_ROLE, ADMIN));
         // The old admin is out everywhere, the new one in.
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, ADMIN, ADMIN_ROLE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, ADMIN, ADMIN_ROLE)
+        );
         vm.prank(ADMIN);
         registry.setGovernance(true, 1);
         vm.prank(NEW_ADMIN);
@@ -355,7 +358,9 @@ contract ConsortiumGovernanceTest is ConsortiumFixture {
         _approveDecision(_keys(KEY_A, KEY_C), decision);
         // The decision names the new admin.
         bytes32 other = registry.adminTransferDecision(STRANGER);
-        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryDecisionNotApproved.selector, other));
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryDecisionNotApproved.selector, other)
+        );
         registry.governanceTransferAdmin(STRANGER);
 
         vm.warp(5_000);

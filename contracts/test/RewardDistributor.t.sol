@@ -44,7 +44,15 @@ contract RewardDistributorTest is ConsortiumFixture {
         returns (RewardDistributor)
     {
         return new RewardDistributor(
-            registry, ledger, IExclusionOracle(address(reputation)), TOKEN_NAME, TOKEN_SYMBOL, budget, minParticipants, windowBlocks, limit
+            registry,
+            ledger,
+            IExclusionOracle(address(reputation)),
+            TOKEN_NAME,
+            TOKEN_SYMBOL,
+            budget,
+            minParticipants,
+            windowBlocks,
+            limit
         );
     }
 
@@ -117,7 +125,15 @@ contract RewardDistributorTest is ConsortiumFixture {
     /// @dev Each distributor mints only its own token.
     function test_Token_AnotherDistributorCannotMint() public {
         RewardDistributor other = new RewardDistributor(
-            registry, ledger, IExclusionOracle(address(reputation)), "Other", "OTH", ROUND_BUDGET, MIN_PARTICIPANTS, MINT_WINDOW_BLOCKS, MINT_LIMIT
+            registry,
+            ledger,
+            IExclusionOracle(address(reputation)),
+            "Other",
+            "OTH",
+            ROUND_BUDGET,
+            MIN_PARTICIPANTS,
+            MINT_WINDOW_BLOCKS,
+            MINT_LIMIT
         );
         RewardToken otherToken = other.token();
         assertNotEq(address(otherToken), address(token));
@@ -181,9 +197,29 @@ contract RewardDistributorTest is ConsortiumFixture {
 
     function test_Constructor_RevertsOnBadArguments() public {
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(ConsortiumRegistry(address(0)), ledger, IExclusionOracle(address(reputation)), TOKEN_NAME, TOKEN_SYMBOL, 1, 1, 1, 1);
+        new RewardDistributor(
+            ConsortiumRegistry(address(0)),
+            ledger,
+            IExclusionOracle(address(reputation)),
+            TOKEN_NAME,
+            TOKEN_SYMBOL,
+            1,
+            1,
+            1,
+            1
+        );
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(registry, RoundLedger(address(0)), IExclusionOracle(address(reputation)), TOKEN_NAME, TOKEN_SYMBOL, 1, 1, 1, 1);
+        new RewardDistributor(
+            registry,
+            RoundLedger(address(0)),
+            IExclusionOracle(address(reputation)),
+            TOKEN_NAME,
+            TOKEN_SYMBOL,
+            1,
+            1,
+            1,
+            1
+        );
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
         new RewardDistributor(registry, ledger, IExclusionOracle(address(0)), TOKEN_NAME, TOKEN_SYMBOL, 1, 1, 1, 1);
         // No minting rule parameter may be zero.

@@ -28,9 +28,7 @@ contract RewardDistributorSupplyTest is ConsortiumFixture {
 
     function _expectMintLimit(uint256 window, uint256 minted) private {
         vm.expectRevert(
-            abi.encodeWithSelector(
-                RewardDistributor.RewardDistributorMintLimitExceeded.selector, window, minted, LIMIT
-            )
+            abi.encodeWithSelector(RewardDistributor.RewardDistributorMintLimitExceeded.selector, window, minted, LIMIT)
         );
     }
 
@@ -196,9 +194,7 @@ contract RewardDistributorSupplyTest is ConsortiumFixture {
         _submit(next, _keys(KEY_A));
         vm.prank(COORDINATOR);
         reputation.recordScores(next, _ids(1), _scores(5_000));
-        vm.expectRevert(
-            abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, round, 1)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, round, 1));
         _pay(round, _ids(1, 2), _amounts(1 ether, 1 ether));
         // Members not scored since are still payable.
         _pay(round, _ids(2), _amounts(1 ether));

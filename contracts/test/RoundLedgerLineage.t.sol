@@ -99,9 +99,7 @@ contract RoundLedgerLineageTest is ConsortiumFixture {
         _startLineage(good, "rollback: round 2 poisoned");
         _assertHead(good, 0, 2);
 
-        vm.expectRevert(
-            abi.encodeWithSelector(RoundLedger.RoundLedgerNotOnLineage.selector, _aggregateHash(2), good)
-        );
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerNotOnLineage.selector, _aggregateHash(2), good));
         vm.prank(COORDINATOR);
         ledger.openRound(_aggregateHash(2), CONFIG, APP);
 
@@ -171,16 +169,12 @@ contract RoundLedgerLineageTest is ConsortiumFixture {
         bytes32 decision = ledger.lineageDecision(GENESIS, reason);
 
         // The admin alone can no longer do it.
-        vm.expectRevert(
-            abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, decision)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, decision));
         _startLineage(GENESIS, reason);
         // One approval is not the quorum.
         _approveDecision(_keys(KEY_A), decision);
         assertFalse(registry.isDecided(decision));
-        vm.expectRevert(
-            abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, decision)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, decision));
         vm.prank(STRANGER);
         ledger.startLineage(GENESIS, reason);
 
@@ -381,9 +375,7 @@ contract RoundLedgerLineageTest is ConsortiumFixture {
         assertEq(initial, 4_000);
         assertEq(threshold, 2_000);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ConsortiumAccess.ConsortiumAccessUnauthorized.selector, vm.addr(KEY_A), bytes32(0)
-            )
+            abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessUnauthorized.selector, vm.addr(KEY_A), bytes32(0))
         );
         vm.prank(vm.addr(KEY_A));
         reputation.setParameters(4_000, SMOOTHING, 2_000);

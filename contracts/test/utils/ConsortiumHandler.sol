@@ -171,8 +171,7 @@ contract ConsortiumHandler {
         }
         if (seed % 8 == 1) {
             bytes32 other = keccak256(abi.encode("off-lineage model", seed));
-            bytes memory err =
-                abi.encodeWithSelector(RoundLedger.RoundLedgerNotOnLineage.selector, other, ghostHead);
+            bytes memory err = abi.encodeWithSelector(RoundLedger.RoundLedgerNotOnLineage.selector, other, ghostHead);
             _call("open off lineage", _coordinator, address(_ledger), _openData(other, _apps[0]), err);
             return;
         }
@@ -347,11 +346,10 @@ contract ConsortiumHandler {
         bytes32 app = _apps[seed % 2];
         bool approve = (seed >> 1) % 4 != 0; // revoke one time in four
         bytes32 decision = _ledger.appDecision(app, approve);
-        bytes memory data = approve
-            ? abi.encodeCall(RoundLedger.approveApp, (app))
-            : abi.encodeCall(RoundLedger.revokeApp, (app));
+        bytes memory data =
+            approve ? abi.encodeCall(RoundLedger.approveApp, (app)) : abi.encodeCall(RoundLedger.revokeApp, (app));
         (address caller, bytes memory denied) = _authorize(decision, seed >> 2);
-        if (!_call("app", caller, address(_ledger), data, denied) ) return;
+        if (!_call("app", caller, address(_ledger), data, denied)) return;
         ghostAppApproved[app] = approve;
         ++calls[this.setApp.selector];
     }
@@ -362,10 +360,17 @@ contract ConsortiumHandler {
         bool refuse = seed % 8 == 7;
         if (!ghostGovernance) {
             if (!refuse) return (_admin, "");
-            return (STRANGER, abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessUnauthorized.selector, STRANGER, bytes32(0)));
+            return (
+                STRANGER,
+                abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessUnauthorized.selector, STRANGER, bytes32(0))
+            );
         }
         if (refuse && !_registry.isDecided(decision)) {
-            return (_admin, abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, decision));
+            return
+                (
+                    _admin,
+                    abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, decision)
+                );
         }
         _decide(decision);
         return (STRANGER, "");
@@ -377,7 +382,13 @@ contract ConsortiumHandler {
             uint64 id = uint64(i + 1);
             address signer = vm.addr(_keys[i]);
             if (_registry.activeMemberIdOf(signer) != id || _registry.hasApprovedDecision(decision, id)) continue;
-            _call("approve decision", signer, address(_registry), abi.encodeCall(ConsortiumRegistry.approveDecision, (decision)), "");
+            _call(
+                "approve decision",
+                signer,
+                address(_registry),
+                abi.encodeCall(ConsortiumRegistry.approveDecision, (decision)),
+                ""
+            );
         }
         require(_registry.isDecided(decision), "handler: quorum not reached");
     }
@@ -435,7 +446,13 @@ contract ConsortiumHandler {
             mstore(ids, count)
             mstore(scores, count)
         }
-        _call("score", _coordinator, address(_reputation), abi.encodeCall(ReputationLedger.recordScores, (round, ids, scores)), "");
+        _call(
+            "score",
+            _coordinator,
+            address(_reputation),
+            abi.encodeCall(ReputationLedger.recordScores, (round, ids, scores)),
+            ""
+        );
         for (uint256 i = 0; i < count; ++i) {
             uint64 id = ids[i];
             uint256 previous = _reputationOf(id);
@@ -457,11 +474,23 @@ contract ConsortiumHandler {
             bytes memory err = abi.encodeWithSelector(
                 ReputationLedger.ReputationLedgerInitialBelowThreshold.selector, newInitial, tooHigh
             );
-            _call("bad parameters", _admin, address(_reputation), abi.encodeCall(ReputationLedger.setParameters, (newInitial, newSmoothing, tooHigh)), err);
+            _call(
+                "bad parameters",
+                _admin,
+                address(_reputation),
+                abi.encodeCall(ReputationLedger.setParameters, (newInitial, newSmoothing, tooHigh)),
+                err
+            );
             return;
         }
         uint16 newThreshold = uint16(threshold % (uint256(newInitial) + 1));
-        _call("parameters", _admin, address(_reputation), abi.encodeCall(ReputationLedger.setParameters, (newInitial, newSmoothing, newThreshold)), "");
+        _call(
+            "parameters",
+            _admin,
+            address(_reputation),
+            abi.encodeCall(ReputationLedger.setParameters, (newInitial, newSmoothing, newThreshold)),
+            ""
+        );
         (_ghostInitial, _ghostSmoothing, _ghostThreshold) = (newInitial, newSmoothing, newThreshold);
         ++calls[this.setReputationParameters.selector];
     }
@@ -537,15 +566,15 @@ contract ConsortiumHandler {
                 return abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, round, ids[i]);
             }
             if (_excludedBefore(round, ids[i])) {
-                return abi.encodeWithSelector(
-                    RewardDistributor.RewardDistributorParticipantExcluded.selector, round, ids[i]
-                );
+                return
+                    abi.encodeWithSelector(
+                        RewardDistributor.RewardDistributorParticipantExcluded.selector, round, ids[i]
+                    );
             }
         }
         if (total > budget) {
-            return abi.encodeWithSelector(
-                RewardDistributor.RewardDistributorBudgetExceeded.selector, round, total, budget
-            );
+            return
+                abi.encodeWithSelector(RewardDistributor.RewardDistributorBudgetExceeded.selector, round, total, budget);
         }
         uint256 window = block.number / _windowBlocks;
         uint256 minted = (window == _lastWindow ? _lastWindowMinted : 0) + total;
@@ -632,7 +661,13 @@ contract ConsortiumHandler {
             byMember = false;
         } else if ((seed >> 1) % 4 == 0 && _canSuspend()) {
             _call("propose", current, address(_registry), propose, "");
-            _call("suspend", _admin, address(_registry), abi.encodeCall(ConsortiumRegistry.suspendMember, (id, "mid-rotation")), "");
+            _call(
+                "suspend",
+                _admin,
+                address(_registry),
+                abi.encodeCall(ConsortiumRegistry.suspendMember, (id, "mid-rotation")),
+                ""
+            );
             bytes memory cancelled =
                 abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNoPendingRotation.selector, id, fresh);
             _call("accept cancelled", fresh, address(_registry), accept, cancelled);
@@ -640,8 +675,17 @@ contract ConsortiumHandler {
             return;
         }
 
-        if (byMember) _call("propose", current, address(_registry), propose, "");
-        else _call("admin propose", _admin, address(_registry), abi.encodeCall(ConsortiumRegistry.adminProposeKeyRotation, (id, fresh)), "");
+        if (byMember) {
+            _call("propose", current, address(_registry), propose, "");
+        } else {
+            _call(
+                "admin propose",
+                _admin,
+                address(_registry),
+                abi.encodeCall(ConsortiumRegistry.adminProposeKeyRotation, (id, fresh)),
+                ""
+            );
+        }
         _call("accept", fresh, address(_registry), accept, "");
         _keys[i] = newKey;
         _signerHistory[id].push(fresh);
