@@ -30,8 +30,10 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
 
     // ---------------------------------------------------------------- roles
 
-    function test_Roles_AdminAndCoordinator() public view {
+    function test_Roles_AdminAndCoordinator() public {
         assertEq(registry.COORDINATOR_ROLE(), keccak256("COORDINATOR_ROLE"));
+        assertEq(registry.defaultAdmin(), ADMIN);
+        assertEq(registry.defaultAdminDelay(), ADMIN_DELAY);
         assertEq(registry.COORDINATOR_ROLE(), CONSORTIUM_COORDINATOR_ROLE);
         assertTrue(registry.hasRole(ADMIN_ROLE, ADMIN));
         assertTrue(registry.hasRole(CONSORTIUM_COORDINATOR_ROLE, COORDINATOR));
@@ -39,6 +41,11 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         (bool enabled, uint16 quorum) = registry.governance();
         assertFalse(enabled);
         assertEq(quorum, 0);
+
+        // A registry deployed without a coordinator grants the role to no one.
+        ConsortiumRegistry bare = new ConsortiumRegistry(ADMIN_DELAY, ADMIN, address(0));
+        assertFalse(bare.hasRole(CONSORTIUM_COORDINATOR_ROLE, address(0)));
+        assertEq(bare.defaultAdmin(), ADMIN);
     }
 
     function test_Roles_OnlyAdminGrantsCoordinator() public {
@@ -720,12 +727,13 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         registry.updateNodeKey(keccak256("thief's node"));
         assertEq(registry.getMember(id).nodeKeyFingerprint, FINGERPRINT);
 
-        // The round ledger refuses the stolen key's signature and takes the fresh key's.
+        // The round ledger skips the stolen key's signature and takes the fresh key's.
         uint256 round = _openRound();
         RoundLedger.SignedUpdate memory byThief = _signed(KEY_A, round);
         RoundLedger.SignedUpdate memory byHospital = _signed(KEY_NEW, round);
-        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerUnauthorizedSigner.selector, 0, stolen));
+        _expectSkipped(round, 0, stolen, byThief.updateHash, RoundLedger.SkipReason.UnauthorizedSigner);
         _register(round, _one(byThief));
+        assertFalse(ledger.hasSubmitted(round, id));
         vm.expectEmit(true, true, true, true, address(ledger));
         emit RoundLedger.UpdateRegistered(round, id, fresh, _updateHash(KEY_NEW, round), _examples(KEY_NEW));
         _register(round, _one(byHospital));
@@ -846,20 +854,30 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         assertTrue(enabled);
         assertEq(quorum, 2);
 
-        // Turning it off stores quorum 0 whatever is passed.
+        // Turning it off (by the members' decision) stores quorum 0 whatever is passed.
+        _approveDecision(_keys(KEY_A, KEY_B), registry.governanceDecision(false, 7));
         vm.expectEmit(true, true, true, true, address(registry));
-        emit ConsortiumRegistry.GovernanceChanged(ADMIN, false, 0);
-        vm.prank(ADMIN);
+        emit ConsortiumRegistry.GovernanceChanged(STRANGER, false, 0);
+        vm.prank(STRANGER);
         registry.setGovernance(false, 7);
         (enabled, quorum) = registry.governance();
         assertFalse(enabled);
         assertEq(quorum, 0);
+
+        // While it is off, the admin switches it off again (a no-op) or on.
+        vm.prank(ADMIN);
+        registry.setGovernance(false, 0);
+        (enabled,) = registry.governance();
+        assertFalse(enabled);
     }
 
     function test_SetGovernance_EventNamesTheCallingAdmin() public {
         _enrolHospitals();
         vm.prank(ADMIN);
-        registry.grantRole(ADMIN_ROLE, STRANGER);
+        registry.beginDefaultAdminTransfer(STRANGER);
+        vm.warp(block.timestamp + ADMIN_DELAY + 1);
+        vm.prank(STRANGER);
+        registry.acceptDefaultAdminTransfer();
         vm.expectEmit(true, true, true, true, address(registry));
         emit ConsortiumRegistry.GovernanceChanged(STRANGER, true, 3);
         vm.prank(STRANGER);
@@ -879,13 +897,21 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidQuorum.selector, 4, 3));
         registry.setGovernance(true, 4);
         registry.setGovernance(true, 3);
-        registry.setGovernance(true, 1);
+        vm.stopPrank();
 
-        // Suspended members do not count towards the bound.
+        // Once on, a decision changes the quorum, within the same bounds; suspended members do not count.
+        _approveDecision(_keys(KEY_A, KEY_B, KEY_C), registry.governanceDecision(true, 1));
+        registry.setGovernance(true, 1);
+        (, uint16 quorum) = registry.governance();
+        assertEq(quorum, 1);
+        vm.prank(ADMIN);
         registry.suspendMember(3, "x");
+        _approveDecision(_keys(KEY_A), registry.governanceDecision(true, 3));
         vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidQuorum.selector, 3, 2));
         registry.setGovernance(true, 3);
-        vm.stopPrank();
+        _approveDecision(_keys(KEY_A), registry.governanceDecision(true, 0));
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryInvalidQuorum.selector, 0, 2));
+        registry.setGovernance(true, 0);
     }
 
     function testFuzz_SetGovernance_QuorumWithinActiveMembers(uint16 quorum) public {
@@ -1014,11 +1040,16 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         vm.prank(ADMIN);
         registry.approveMembership(id);
 
-        // The admin keeps reject, and gets approval back by leaving governance mode.
-        vm.startPrank(ADMIN);
+        // Nor can it leave governance mode to approve alone: that takes the members' decision.
+        bytes32 off = registry.governanceDecision(false, 0);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryDecisionNotApproved.selector, off));
+        vm.prank(ADMIN);
         registry.setGovernance(false, 0);
+        // Once the members decided it, the admin approves again.
+        _approveDecision(_keys(KEY_B), off);
+        registry.setGovernance(false, 0);
+        vm.prank(ADMIN);
         registry.approveMembership(id);
-        vm.stopPrank();
         assertEq(registry.activeMemberIdOf(vm.addr(KEY_D)), id);
     }
 
@@ -1052,7 +1083,7 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         vm.prank(b);
         registry.approveMembership(id);
 
-        vm.prank(ADMIN);
+        _approveDecision(_keys(KEY_A, KEY_B, KEY_C), registry.governanceDecision(true, 2));
         registry.setGovernance(true, 2);
         assertEq(uint8(registry.getMember(id).status), uint8(ConsortiumRegistry.Status.Pending));
         vm.prank(c);

@@ -247,7 +247,10 @@ contract ReputationLedgerTest is ConsortiumFixture {
 
     function test_SetParameters_EventNamesTheCallingAdmin() public {
         vm.prank(ADMIN);
-        registry.grantRole(bytes32(0), STRANGER);
+        registry.beginDefaultAdminTransfer(STRANGER);
+        vm.warp(block.timestamp + ADMIN_DELAY + 1);
+        vm.prank(STRANGER);
+        registry.acceptDefaultAdminTransfer();
         vm.expectEmit(true, true, true, true, address(reputation));
         emit ReputationLedger.ReputationParametersSet(STRANGER, 1_234, 4_321, 1_000);
         vm.prank(STRANGER);
@@ -340,15 +343,78 @@ contract ReputationLedgerTest is ConsortiumFixture {
         assertEq(reputation.reputationOf(2), 2_750);
         assertTrue(reputation.isExcluded(2));
 
-        // Round 4: (2750 + 3250) / 2 = 3000: back at the threshold, aggregated (and so paid) again.
+        // Round 4: (2750 + 3250) / 2 = 3000: back at the threshold. Round 4 itself was decided on the
+        // reputation before it (2750), so B enters the aggregate (and is paid) again from round 5.
         _finalize(3, _ids(1));
         uint256 round = _openRound();
         _submit(round, _keys(KEY_A, KEY_B));
         _record(round, _ids(2), _scores(3_250));
         assertEq(reputation.reputationOf(2), 3_000);
         assertFalse(reputation.isExcluded(2));
+        assertTrue(reputation.isExcludedBefore(round, 2));
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerParticipantExcluded.selector, round, 2));
+        _finalize(round, _ids(1, 2));
+        _finalize(round, _ids(1));
+        round = _openRound();
+        _submit(round, _keys(KEY_A, KEY_B));
+        assertFalse(reputation.isExcludedBefore(round, 2));
         _finalize(round, _ids(1, 2));
         assertTrue(ledger.isParticipant(round, 2));
+    }
+
+    // ---------------------------------------------------------------- reputation before a round
+
+    function test_ReputationBefore_NeverScoredIsTheInitialReputation() public view {
+        for (uint256 round = 0; round <= 4; ++round) {
+            assertEq(reputation.reputationBefore(round, 3), INITIAL_REPUTATION);
+            assertFalse(reputation.isExcludedBefore(round, 3));
+            assertEq(reputation.reputationBefore(round, 42), INITIAL_REPUTATION, "not a member");
+        }
+    }
+
+    /// @dev Scored in round 2: before round 2 it had the previous value, before later rounds the new
+    /// one, and rounds before 2 are no longer known.
+    function test_ReputationBefore_AroundTheLastScoredRound() public {
+        _record(1, _ids(1), _scores(8_000)); // 5000 -> 5900
+        assertEq(reputation.reputationBefore(1, 1), INITIAL_REPUTATION);
+        assertEq(reputation.reputationBefore(2, 1), 5_900);
+        _record(2, _ids(1), _scores(0)); // 5900 -> 4130
+        assertEq(reputation.reputationOf(1), 4_130);
+        assertEq(reputation.reputationBefore(2, 1), 5_900, "this round: the value before its score");
+        assertEq(reputation.reputationBefore(3, 1), 4_130);
+        assertEq(reputation.reputationBefore(99, 1), 4_130);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, 1, 1));
+        reputation.reputationBefore(1, 1);
+        vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, 0, 1));
+        reputation.isExcludedBefore(0, 1);
+    }
+
+    /// @dev The round that drops a member below the threshold is not the one that excludes it.
+    function test_IsExcludedBefore_TheNextRoundExcludes() public {
+        _setParameters(5_000, 10_000, 3_000);
+        _record(2, _ids(1), _scores(1_000));
+        assertTrue(reputation.isExcluded(1));
+        assertFalse(reputation.isExcludedBefore(2, 1));
+        assertTrue(reputation.isExcludedBefore(3, 1));
+        // Raising the threshold applies to the round too: 5,000 before round 2 is below 5,001.
+        _setParameters(6_000, 10_000, 5_001);
+        assertTrue(reputation.isExcludedBefore(2, 1));
+    }
+
+    function testFuzz_IsExcludedBefore_MatchesThePreviousReputation(uint16 first, uint16 second, uint16 threshold)
+        public
+    {
+        first = uint16(bound(first, 0, MAX));
+        second = uint16(bound(second, 0, MAX));
+        threshold = uint16(bound(threshold, 0, MAX));
+        _setParameters(10_000, 10_000, threshold);
+        _record(1, _ids(1), _scores(first));
+        _record(2, _ids(1), _scores(second));
+        assertEq(reputation.reputationBefore(2, 1), first);
+        assertEq(reputation.isExcludedBefore(2, 1), first < threshold);
+        assertEq(reputation.reputationBefore(3, 1), second);
+        assertEq(reputation.isExcludedBefore(3, 1), second < threshold);
+        assertEq(reputation.isExcluded(1), second < threshold);
     }
 
     /// @dev With smoothing 5,000 and threshold 3,000 one round scored s takes r to (r + s) / 2: a score of

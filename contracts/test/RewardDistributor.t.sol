@@ -6,6 +6,8 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ConsortiumAccess} from "../src/ConsortiumAccess.sol";
 import {CONSORTIUM_COORDINATOR_ROLE, ConsortiumRegistry} from "../src/ConsortiumRegistry.sol";
+import {IExclusionOracle} from "../src/IExclusionOracle.sol";
+import {ReputationLedger} from "../src/ReputationLedger.sol";
 import {RewardDistributor} from "../src/RewardDistributor.sol";
 import {RewardToken} from "../src/RewardToken.sol";
 import {RoundLedger} from "../src/RoundLedger.sol";
@@ -35,6 +37,23 @@ contract RewardDistributorTest is ConsortiumFixture {
     function _pay(uint256 round, uint64[] memory ids, uint256[] memory amounts) private {
         vm.prank(COORDINATOR);
         distributor.payRound(round, ids, amounts);
+    }
+
+    function _newDistributor(uint256 budget, uint64 minParticipants, uint64 windowBlocks, uint256 limit)
+        private
+        returns (RewardDistributor)
+    {
+        return new RewardDistributor(
+            registry,
+            ledger,
+            IExclusionOracle(address(reputation)),
+            TOKEN_NAME,
+            TOKEN_SYMBOL,
+            budget,
+            minParticipants,
+            windowBlocks,
+            limit
+        );
     }
 
     function _setBudget(uint256 budget) private {
@@ -105,7 +124,17 @@ contract RewardDistributorTest is ConsortiumFixture {
 
     /// @dev Each distributor mints only its own token.
     function test_Token_AnotherDistributorCannotMint() public {
-        RewardDistributor other = new RewardDistributor(registry, ledger, "Other", "OTH", ROUND_BUDGET);
+        RewardDistributor other = new RewardDistributor(
+            registry,
+            ledger,
+            IExclusionOracle(address(reputation)),
+            "Other",
+            "OTH",
+            ROUND_BUDGET,
+            MIN_PARTICIPANTS,
+            MINT_WINDOW_BLOCKS,
+            MINT_LIMIT
+        );
         RewardToken otherToken = other.token();
         assertNotEq(address(otherToken), address(token));
         assertEq(otherToken.minter(), address(other));
@@ -147,10 +176,19 @@ contract RewardDistributorTest is ConsortiumFixture {
         assertEq(address(distributor.token()), address(token));
         assertEq(address(distributor.ledger()), address(ledger));
         assertEq(address(distributor.registry()), address(registry));
+        (uint256 minParticipants, uint256 windowBlocks, uint256 limit) = distributor.mintingRule();
+        assertEq(minParticipants, MIN_PARTICIPANTS);
+        assertEq(windowBlocks, MINT_WINDOW_BLOCKS);
+        assertEq(limit, MINT_LIMIT);
+        assertEq(distributor.mintedInCurrentWindow(), 0);
 
         vm.expectEmit();
         emit RewardDistributor.RoundBudgetSet(0, 77);
-        RewardDistributor fresh = new RewardDistributor(registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, 77);
+        RewardDistributor fresh = _newDistributor(77, 3, 5, 11);
+        (minParticipants, windowBlocks, limit) = fresh.mintingRule();
+        assertEq(minParticipants, 3);
+        assertEq(windowBlocks, 5);
+        assertEq(limit, 11);
         assertEq(fresh.roundBudget(), 77);
         assertEq(fresh.budgetOf(1), 77);
         assertEq(fresh.token().minter(), address(fresh));
@@ -159,14 +197,43 @@ contract RewardDistributorTest is ConsortiumFixture {
 
     function test_Constructor_RevertsOnBadArguments() public {
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(ConsortiumRegistry(address(0)), ledger, TOKEN_NAME, TOKEN_SYMBOL, 1);
+        new RewardDistributor(
+            ConsortiumRegistry(address(0)),
+            ledger,
+            IExclusionOracle(address(reputation)),
+            TOKEN_NAME,
+            TOKEN_SYMBOL,
+            1,
+            1,
+            1,
+            1
+        );
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(registry, RoundLedger(address(0)), TOKEN_NAME, TOKEN_SYMBOL, 1);
+        new RewardDistributor(
+            registry,
+            RoundLedger(address(0)),
+            IExclusionOracle(address(reputation)),
+            TOKEN_NAME,
+            TOKEN_SYMBOL,
+            1,
+            1,
+            1,
+            1
+        );
+        vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
+        new RewardDistributor(registry, ledger, IExclusionOracle(address(0)), TOKEN_NAME, TOKEN_SYMBOL, 1, 1, 1, 1);
+        // No minting rule parameter may be zero.
+        vm.expectRevert(RewardDistributor.RewardDistributorInvalidParameter.selector);
+        _newDistributor(1, 0, 1, 1);
+        vm.expectRevert(RewardDistributor.RewardDistributorInvalidParameter.selector);
+        _newDistributor(1, 1, 0, 1);
+        vm.expectRevert(RewardDistributor.RewardDistributorInvalidParameter.selector);
+        _newDistributor(1, 1, 1, 0);
         // Budgets are stored as uint192.
         uint256 tooLarge = uint256(type(uint192).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 192, tooLarge));
-        new RewardDistributor(registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, tooLarge);
-        new RewardDistributor(registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, type(uint192).max);
+        _newDistributor(tooLarge, 1, 1, 1);
+        _newDistributor(type(uint192).max, 1, 1, 1);
     }
 
     // ---------------------------------------------------------------- pay
@@ -353,6 +420,7 @@ contract RewardDistributorTest is ConsortiumFixture {
 
     /// @dev The largest budget (uint192) is paid out in full: the uint248 payout total cannot overflow.
     function test_PayRound_LargestBudgetPaysInFull() public {
+        _deployDistributor(MIN_PARTICIPANTS, MINT_WINDOW_BLOCKS, type(uint256).max);
         uint256 max = type(uint192).max;
         _setBudget(max);
         _completeRoundsUpTo(3);
@@ -409,8 +477,11 @@ contract RewardDistributorTest is ConsortiumFixture {
     /// @dev Before any round is opened, a change applies from round 1; the initial budget stays on
     /// record for round 0.
     function test_SetRoundBudget_BeforeTheFirstRound() public {
-        RoundLedger freshLedger = new RoundLedger(registry);
-        RewardDistributor fresh = new RewardDistributor(registry, freshLedger, TOKEN_NAME, TOKEN_SYMBOL, 10);
+        (RoundLedger freshLedger, ReputationLedger freshReputation) =
+            _deployLedgers(registry, INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
+        RewardDistributor fresh = new RewardDistributor(
+            registry, freshLedger, IExclusionOracle(address(freshReputation)), TOKEN_NAME, TOKEN_SYMBOL, 10, 1, 1, 1
+        );
         vm.expectEmit(true, true, true, true, address(fresh));
         emit RewardDistributor.RoundBudgetSet(1, 20);
         vm.prank(ADMIN);
@@ -567,6 +638,8 @@ contract RewardDistributorTest is ConsortiumFixture {
     function testFuzz_PayRound_NeverExceedsBudgetOfRound(uint256 b3, uint256 b4, uint256 round, uint256 x, uint256 y)
         public
     {
+        // Mint limit out of the way: this test is about budgets.
+        _deployDistributor(MIN_PARTICIPANTS, MINT_WINDOW_BLOCKS, type(uint128).max);
         b3 = bound(b3, 0, 1e30);
         b4 = bound(b4, 0, 1e30);
         round = bound(round, 1, 4);

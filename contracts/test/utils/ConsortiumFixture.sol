@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ConsortiumRegistry} from "../../src/ConsortiumRegistry.sol";
+import {IExclusionOracle} from "../../src/IExclusionOracle.sol";
 import {ReputationLedger} from "../../src/ReputationLedger.sol";
 import {RewardDistributor} from "../../src/RewardDistributor.sol";
 import {RewardToken} from "../../src/RewardToken.sol";
@@ -19,12 +20,25 @@ abstract contract ConsortiumFixture is Test {
     address internal constant COORDINATOR = address(0xC0);
     address internal constant STRANGER = address(0x5E);
 
+    /// @dev Seconds between the start of an admin transfer and when the new admin may accept it.
+    uint48 internal constant ADMIN_DELAY = 2 days;
     uint16 internal constant INITIAL_REPUTATION = 5_000;
     uint16 internal constant SMOOTHING = 3_000;
     uint16 internal constant EXCLUSION_THRESHOLD = 3_000;
     uint256 internal constant ROUND_BUDGET = 1_000 ether;
+    /// @dev Minting rule of the fixture's distributor: one participant is enough, and at most ten round
+    /// budgets are minted per window of 100 blocks.
+    uint64 internal constant MIN_PARTICIPANTS = 1;
+    uint64 internal constant MINT_WINDOW_BLOCKS = 100;
+    uint256 internal constant MINT_LIMIT = 10 * ROUND_BUDGET;
     string internal constant TOKEN_NAME = "BCFL Reward";
     string internal constant TOKEN_SYMBOL = "BCFLR";
+
+    /// @dev The model the fixture's first lineage starts from, and the app (Flower App bundle hash) the
+    /// fixture approves and opens every round with.
+    bytes32 internal constant GENESIS = keccak256("genesis model");
+    bytes32 internal constant APP = keccak256("approved flower app bundle");
+    bytes32 internal constant CONFIG = keccak256("config");
 
     /// @dev Keys of three hospitals enrolled by {_enrolHospitals} as members 1, 2 and 3.
     uint256 internal constant KEY_A = 0xA001;
@@ -41,27 +55,61 @@ abstract contract ConsortiumFixture is Test {
     RewardToken internal token;
     RewardDistributor internal distributor;
 
+    /// @dev Deploys as production does: the registry (admin and coordinator roles in its constructor), the
+    /// round ledger told the reputation ledger's address before it exists (the next CREATE address), the
+    /// reputation ledger, the distributor (which creates the token); then the admin starts the first
+    /// lineage from {GENESIS} and approves {APP}.
     function setUp() public virtual {
-        registry = new ConsortiumRegistry(ADMIN);
-        ledger = new RoundLedger(registry);
-        reputation = new ReputationLedger(registry, ledger, INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
-        distributor = new RewardDistributor(registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, ROUND_BUDGET);
-        // The distributor creates the token and is its only minter: no role to grant.
-        token = distributor.token();
+        registry = new ConsortiumRegistry(ADMIN_DELAY, ADMIN, COORDINATOR);
+        (ledger, reputation) = _deployLedgers(registry, INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
+        _deployDistributor(MIN_PARTICIPANTS, MINT_WINDOW_BLOCKS, MINT_LIMIT);
 
         vm.startPrank(ADMIN);
-        registry.grantRole(registry.COORDINATOR_ROLE(), COORDINATOR);
+        ledger.startLineage(GENESIS, "genesis");
+        ledger.approveApp(APP);
         vm.stopPrank();
 
         vm.label(ADMIN, "admin");
         vm.label(COORDINATOR, "coordinator");
         vm.label(STRANGER, "stranger");
-        vm.label(address(distributor), "distributor");
-        vm.label(address(token), "token");
+        vm.label(address(registry), "registry");
+        vm.label(address(ledger), "ledger");
+        vm.label(address(reputation), "reputation");
         vm.label(vm.addr(KEY_A), "hospitalA");
         vm.label(vm.addr(KEY_B), "hospitalB");
         vm.label(vm.addr(KEY_C), "hospitalC");
         vm.label(vm.addr(KEY_OUTSIDER), "outsider");
+    }
+
+    /// @dev A round ledger and its reputation ledger on `registry_`: the round ledger is deployed with the
+    /// address the reputation ledger then lands at (this contract's next CREATE address).
+    function _deployLedgers(ConsortiumRegistry registry_, uint16 initial, uint16 smoothing, uint16 threshold)
+        internal
+        returns (RoundLedger ledger_, ReputationLedger reputation_)
+    {
+        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        ledger_ = new RoundLedger(registry_, IExclusionOracle(predicted));
+        reputation_ = new ReputationLedger(registry_, ledger_, initial, smoothing, threshold);
+        assertEq(address(reputation_), predicted, "reputation ledger at the predicted address");
+    }
+
+    /// @dev Replace {distributor} (and {token}) with one on {ledger} and {reputation} with this minting rule.
+    function _deployDistributor(uint64 minParticipants, uint64 windowBlocks, uint256 mintLimit) internal {
+        distributor = new RewardDistributor(
+            registry,
+            ledger,
+            IExclusionOracle(address(reputation)),
+            TOKEN_NAME,
+            TOKEN_SYMBOL,
+            ROUND_BUDGET,
+            minParticipants,
+            windowBlocks,
+            mintLimit
+        );
+        // The distributor creates the token and is its only minter: no role to grant.
+        token = distributor.token();
+        vm.label(address(distributor), "distributor");
+        vm.label(address(token), "token");
     }
 
     // ---------------------------------------------------------------- membership
@@ -109,7 +157,7 @@ abstract contract ConsortiumFixture is Test {
         u.numExamples = numExamples;
     }
 
-    /// @dev `key`'s signature of its canonical update for `round` of {ledger}.
+    /// @dev `key`'s signature of its canonical update for `round` of {ledger}, over the round's global model.
     function _signed(uint256 key, uint256 round) internal view returns (RoundLedger.SignedUpdate memory) {
         return _sign(ledger, key, round, _globalHash(round), _updateHash(key, round), _examples(key));
     }
@@ -121,8 +169,18 @@ abstract contract ConsortiumFixture is Test {
         return ecrecover(digest, v, u.r, s);
     }
 
-    function _globalHash(uint256 round) internal pure returns (bytes32) {
-        return keccak256(abi.encode("global model", round));
+    /// @dev Global model of `round` of {ledger}: the one it was opened from, or for a round not yet opened
+    /// the lineage head it would open from.
+    function _globalHash(uint256 round) internal view returns (bytes32) {
+        RoundLedger.Round memory r = ledger.getRound(round);
+        if (r.status != RoundLedger.RoundStatus.None) return r.globalModelHash;
+        (bytes32 head,,) = ledger.lineageHead();
+        return head;
+    }
+
+    /// @dev The aggregate {_finalize} closes `round` with.
+    function _aggregateHash(uint256 round) internal pure returns (bytes32) {
+        return keccak256(abi.encode("aggregate", round));
     }
 
     function _updateHash(uint256 key, uint256 round) internal pure returns (bytes32) {
@@ -135,11 +193,11 @@ abstract contract ConsortiumFixture is Test {
 
     // ---------------------------------------------------------------- rounds
 
-    /// @dev Open the next round of {ledger} from its canonical global model hash.
+    /// @dev Open the next round of {ledger} from its lineage head, running {APP}.
     function _openRound() internal returns (uint256 round) {
-        round = ledger.roundCount() + 1;
+        (bytes32 head,,) = ledger.lineageHead();
         vm.prank(COORDINATOR);
-        ledger.openRound(_globalHash(round), keccak256("config"));
+        round = ledger.openRound(head, CONFIG, APP);
     }
 
     function _register(uint256 round, RoundLedger.SignedUpdate[] memory updates) internal {
@@ -163,9 +221,7 @@ abstract contract ConsortiumFixture is Test {
             weights[i] = 1;
         }
         vm.prank(COORDINATOR);
-        ledger.finalizeRound(
-            round, keccak256(abi.encode("aggregate", round)), keccak256("metrics"), participants, weights
-        );
+        ledger.finalizeRound(round, _aggregateHash(round), keccak256("metrics"), participants, weights);
     }
 
     /// @dev Open a round, register the updates of `submitters`, finalize with `participants`.
@@ -176,6 +232,34 @@ abstract contract ConsortiumFixture is Test {
         round = _openRound();
         _submit(round, submitters);
         _finalize(round, participants);
+    }
+
+    /// @dev Expect {RoundLedger.UpdateSkipped} for entry `index` of the next batch.
+    function _expectSkipped(
+        uint256 round,
+        uint256 index,
+        address signer,
+        bytes32 updateHash,
+        RoundLedger.SkipReason reason
+    ) internal {
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit RoundLedger.UpdateSkipped(round, index, signer, updateHash, reason);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @dev Switch governance on with `quorum` (the admin, while it is off).
+    function _enableGovernance(uint16 quorum) internal {
+        vm.prank(ADMIN);
+        registry.setGovernance(true, quorum);
+    }
+
+    /// @dev Each of `keys` (active members' signers) approves `decision`.
+    function _approveDecision(uint256[] memory keys, bytes32 decision) internal {
+        for (uint256 i = 0; i < keys.length; ++i) {
+            vm.prank(vm.addr(keys[i]));
+            registry.approveDecision(decision);
+        }
     }
 
     // ---------------------------------------------------------------- array literals

@@ -49,4 +49,25 @@ interface Vm {
 
     /// @notice Name `account` in traces.
     function label(address account, string calldata newLabel) external;
+
+    /// @notice Address a contract created by `deployer` with CREATE at `nonce` gets.
+    function computeCreateAddress(address deployer, uint256 nonce) external pure returns (address);
+    /// @notice Current nonce of `account`.
+    function getNonce(address account) external view returns (uint64 nonce);
+
+    /// @notice Discard the current fuzz input unless `condition` holds.
+    function assume(bool condition) external pure;
+
+    /// @notice Gas figures of the last call frame the test made.
+    struct Gas {
+        uint64 gasLimit;
+        uint64 gasTotalUsed;
+        uint64 gasMemoryUsed;
+        int64 gasRefunded;
+        uint64 gasRemaining;
+    }
+
+    /// @notice Gas used by the last call the test made (its own frame, without the 21,000 intrinsic gas
+    /// nor calldata).
+    function lastCallGas() external view returns (Gas memory gas);
 }

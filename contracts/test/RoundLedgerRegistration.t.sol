@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {RoundLedger} from "../src/RoundLedger.sol";
+import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
+import {Vm} from "./utils/Vm.sol";
+
+/// @title RoundLedgerRegistrationTest
+/// @notice {RoundLedger.registerUpdates}: anyone may submit hospitals' signed updates while a round is
+/// open; only an active member's current key signing over this round, this global model, this chain and
+/// this contract registers an update, once per member and round. An entry that fails any check is skipped
+/// with {RoundLedger.UpdateSkipped} (its index, the recovered signer, its update hash and the reason) and
+/// the rest of the batch registers.
+contract RoundLedgerRegistrationTest is ConsortiumFixture {
+    bytes32 private constant UPDATE = keccak256("update");
+    uint64 private constant EXAMPLES = 1_234;
+
+    function setUp() public override {
+        super.setUp();
+        _enrolHospitals();
+    }
+
+    /// @dev Number of {RoundLedger.UpdateRegistered} and {RoundLedger.UpdateSkipped} logs {ledger} emitted
+    /// in `logs` (the test's own `emit` after `vm.expectEmit` is recorded too, from this contract).
+    function _countOutcomes(Vm.Log[] memory logs) private view returns (uint256 registered, uint256 skipped) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (logs[i].emitter != address(ledger)) continue;
+            if (logs[i].topics[0] == RoundLedger.UpdateRegistered.selector) ++registered;
+            if (logs[i].topics[0] == RoundLedger.UpdateSkipped.selector) ++skipped;
+        }
+    }
+
+    /// @dev Register `u` alone, expecting it skipped as entry 0 for `reason` with `signer` recovered.
+    function _expectSkippedAlone(
+        uint256 round,
+        RoundLedger.SignedUpdate memory u,
+        address signer,
+        RoundLedger.SkipReason reason
+    ) private {
+        uint256 before = ledger.getRound(round).updateCount;
+        vm.recordLogs();
+        _expectSkipped(round, 0, signer, u.updateHash, reason);
+        _register(round, _one(u));
+        (uint256 registered, uint256 skipped) = _countOutcomes(vm.getRecordedLogs());
+        assertEq(registered, 0, "nothing registered");
+        assertEq(skipped, 1, "one entry skipped");
+        assertEq(ledger.getRound(round).updateCount, before, "update count unchanged");
+    }
+
+    // ---------------------------------------------------------------- who may register
+
+    /// @dev The hospital's signature is the authority: the hospital itself registers the update the
+    /// coordinator left out, and so may anyone else holding it.
+    function test_RegisterUpdates_AnyoneMayRegister() public {
+        uint256 round = _openRound();
+        address hospital = vm.addr(KEY_A);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit RoundLedger.UpdateRegistered(round, 1, hospital, _updateHash(KEY_A, round), _examples(KEY_A));
+        vm.prank(hospital);
+        ledger.registerUpdates(round, _one(_signed(KEY_A, round)));
+        assertTrue(ledger.hasSubmitted(round, 1));
+
+        // A stranger relays B's signed update, and the admin C's.
+        vm.prank(STRANGER);
+        ledger.registerUpdates(round, _one(_signed(KEY_B, round)));
+        vm.prank(ADMIN);
+        ledger.registerUpdates(round, _one(_signed(KEY_C, round)));
+        assertTrue(ledger.hasSubmitted(round, 2));
+        assertTrue(ledger.hasSubmitted(round, 3));
+        assertEq(ledger.getRound(round).updateCount, 3);
+
+        // The coordinator finalizes with the update a hospital registered itself.
+        _finalize(round, _ids(1, 2, 3));
+        assertTrue(ledger.isParticipant(round, 1));
+    }
+
+    /// @dev What a non-member submits is skipped: registering is open, being registered is not.
+    function test_RegisterUpdates_StrangerCannotRegisterItsOwnUpdate() public {
+        uint256 round = _openRound();
+        RoundLedger.SignedUpdate memory own = _signed(KEY_OUTSIDER, round);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit RoundLedger.UpdateSkipped(
+            round, 0, vm.addr(KEY_OUTSIDER), own.updateHash, RoundLedger.SkipReason.UnauthorizedSigner
+        );
+        vm.prank(vm.addr(KEY_OUTSIDER));
+        ledger.registerUpdates(round, _one(own));
+        assertEq(ledger.getRound(round).updateCount, 0);
+    }
+
+    function test_RegisterUpdates_EmptyBatchIsNoop() public {
+        uint256 round = _openRound();
+        vm.recordLogs();
+        _register(round, new RoundLedger.SignedUpdate[](0));
+        assertEq(vm.getRecordedLogs().length, 0);
+        assertEq(ledger.getRound(round).updateCount, 0);
+    }
+
+    // ---------------------------------------------------------------- round state
+
+    function test_RegisterUpdates_RevertsWhenRoundNotOpen() public {
+        RoundLedger.SignedUpdate[] memory none = new RoundLedger.SignedUpdate[](0);
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerRoundNotOpen.selector, 0));
+        ledger.registerUpdates(0, none);
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerRoundNotOpen.selector, 1));
+        ledger.registerUpdates(1, none);
+
+        uint256 round = _completeRound(_keys(KEY_A), _ids(1));
+        RoundLedger.SignedUpdate memory late = _signed(KEY_B, round);
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerRoundNotOpen.selector, round));
+        _register(round, _one(late));
+        // A hospital cannot register late on its own either.
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerRoundNotOpen.selector, round));
+        vm.prank(vm.addr(KEY_B));
+        ledger.registerUpdates(round, _one(late));
+        // A future round is not open either.
+        RoundLedger.SignedUpdate memory early = _signed(KEY_B, round + 1);
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerRoundNotOpen.selector, round + 1));
+        _register(round + 1, _one(early));
+    }
+
+    // ---------------------------------------------------------------- skipped: empty values
+
+    function test_RegisterUpdates_SkipsEmptyValues() public {
+        uint256 round = _openRound();
+        bytes32 g = _globalHash(round);
+        RoundLedger.SignedUpdate memory good = _signed(KEY_A, round);
+        RoundLedger.SignedUpdate memory noHash = _sign(ledger, KEY_B, round, g, bytes32(0), 10);
+        RoundLedger.SignedUpdate memory noExamples = _sign(ledger, KEY_B, round, g, UPDATE, 0);
+
+        _expectSkipped(round, 0, address(0), UPDATE, RoundLedger.SkipReason.EmptyValue);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit RoundLedger.UpdateRegistered(round, 1, vm.addr(KEY_A), good.updateHash, good.numExamples);
+        _expectSkipped(round, 2, address(0), bytes32(0), RoundLedger.SkipReason.EmptyValue);
+        RoundLedger.SignedUpdate[] memory batch = new RoundLedger.SignedUpdate[](3);
+        (batch[0], batch[1], batch[2]) = (noExamples, good, noHash);
+        _register(round, batch);
+        assertTrue(ledger.hasSubmitted(round, 1));
+        assertFalse(ledger.hasSubmitted(round, 2), "an empty entry does not use up the member's update");
+        assertEq(ledger.getRound(round).updateCount, 1);
+
+        // B's real update still registers afterwards.
+        _register(round, _one(_signed(KEY_B, round)));
+        assertTrue(ledger.hasSubmitted(round, 2));
+    }
+
+    // ---------------------------------------------------------------- skipped: signatures
+
+    function test_RegisterUpdates_SkipsForgedSignature() public {
+        uint256 round = _openRound();
+        bytes32 digest = ledger.updateDigest(round, _globalHash(round), UPDATE, EXAMPLES);
+
+        // Arbitrary (r, vs) that nobody produced by signing.
+        RoundLedger.SignedUpdate memory forged = RoundLedger.SignedUpdate({
+            updateHash: UPDATE, numExamples: EXAMPLES, r: keccak256("r"), vs: bytes32(uint256(keccak256("s")) >> 2)
+        });
+        address recovered = _recover(digest, forged);
+        _expectSkippedAlone(round, forged, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+
+        // r = 0 does not recover at all.
+        forged.r = bytes32(0);
+        _expectSkippedAlone(round, forged, address(0), RoundLedger.SkipReason.UnauthorizedSigner);
+
+        // A genuine signature with one bit of r flipped recovers to someone else.
+        RoundLedger.SignedUpdate memory tampered = _sign(ledger, KEY_A, round, _globalHash(round), UPDATE, EXAMPLES);
+        tampered.r = bytes32(uint256(tampered.r) ^ 1);
+        recovered = _recover(digest, tampered);
+        assertNotEq(recovered, vm.addr(KEY_A));
+        _expectSkippedAlone(round, tampered, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+        assertFalse(ledger.hasSubmitted(round, 1));
+    }
+
+    function test_RegisterUpdates_SkipsHighS() public {
+        uint256 round = _openRound();
+        bytes32 g = _globalHash(round);
+        bytes32 digest = ledger.updateDigest(round, g, UPDATE, EXAMPLES);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(KEY_A, digest);
+        uint256 n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+        assertLe(uint256(s), n / 2, "vm.sign returns low-s");
+
+        // The signature's high-s twin (r, n - s, v ^ 1) is valid for ecrecover, but its s has the top bit
+        // set, which the compact form reserves for v: once encoded it means another signature.
+        uint8 twinV = v == 27 ? 28 : 27;
+        uint256 twinS = n - uint256(s);
+        assertEq(ecrecover(digest, twinV, r, bytes32(twinS)), vm.addr(KEY_A));
+        assertGt(twinS, type(uint256).max >> 1);
+        RoundLedger.SignedUpdate memory twin = RoundLedger.SignedUpdate({
+            updateHash: UPDATE, numExamples: EXAMPLES, r: r, vs: bytes32(twinS | (uint256(twinV - 27) << 255))
+        });
+        address recovered = _recover(digest, twin);
+        assertNotEq(recovered, vm.addr(KEY_A));
+        _expectSkippedAlone(round, twin, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+
+        // An s above n/2 that fits the compact form is refused by the high-s check (no signer at all).
+        RoundLedger.SignedUpdate memory high =
+            RoundLedger.SignedUpdate({updateHash: UPDATE, numExamples: EXAMPLES, r: r, vs: bytes32(n / 2 + 1)});
+        _expectSkippedAlone(round, high, address(0), RoundLedger.SkipReason.UnauthorizedSigner);
+    }
+
+    function test_RegisterUpdates_SkipsAlteredFields() public {
+        uint256 round = _openRound();
+        bytes32 g = _globalHash(round);
+        RoundLedger.SignedUpdate memory u = _sign(ledger, KEY_A, round, g, UPDATE, EXAMPLES);
+
+        // The coordinator cannot change the update hash...
+        RoundLedger.SignedUpdate memory altered = u;
+        altered.updateHash = keccak256("other update");
+        address recovered = _recover(ledger.updateDigest(round, g, altered.updateHash, EXAMPLES), altered);
+        _expectSkippedAlone(round, altered, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+
+        // ...nor inflate the example count.
+        altered = _sign(ledger, KEY_A, round, g, UPDATE, EXAMPLES);
+        altered.numExamples = EXAMPLES * 10;
+        recovered = _recover(ledger.updateDigest(round, g, UPDATE, EXAMPLES * 10), altered);
+        _expectSkippedAlone(round, altered, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+
+        _register(round, _one(_sign(ledger, KEY_A, round, g, UPDATE, EXAMPLES)));
+        assertTrue(ledger.hasSubmitted(round, 1));
+    }
+
+    function test_RegisterUpdates_SkipsNonMemberAndPendingSigners() public {
+        uint256 round = _openRound();
+        _expectSkippedAlone(
+            round, _signed(KEY_OUTSIDER, round), vm.addr(KEY_OUTSIDER), RoundLedger.SkipReason.UnauthorizedSigner
+        );
+
+        // A pending member is not allowed either; the active member beside it in the batch registers.
+        uint256 pendingKey = 0xE005;
+        _request(pendingKey, "Hospital E");
+        RoundLedger.SignedUpdate memory pending = _signed(pendingKey, round);
+        _expectSkipped(round, 1, vm.addr(pendingKey), pending.updateHash, RoundLedger.SkipReason.UnauthorizedSigner);
+        _register(round, _two(_signed(KEY_A, round), pending));
+        assertTrue(ledger.hasSubmitted(round, 1));
+        assertFalse(ledger.hasSubmitted(round, 4));
+    }
+
+    /// @dev A member suspended between signing and registration is skipped; reinstated, its same
+    /// signature registers.
+    function test_RegisterUpdates_SkipsSuspendedMember() public {
+        uint256 round = _openRound();
+        RoundLedger.SignedUpdate memory u = _signed(KEY_B, round);
+        vm.prank(ADMIN);
+        registry.suspendMember(2, "audit");
+        _expectSkippedAlone(round, u, vm.addr(KEY_B), RoundLedger.SkipReason.UnauthorizedSigner);
+
+        vm.prank(ADMIN);
+        registry.reinstateMember(2);
+        _register(round, _one(u));
+        assertTrue(ledger.hasSubmitted(round, 2));
+    }
+
+    /// @dev The key rotates between the coordinator's check and its transaction: the old key's update is
+    /// skipped, the rest of the batch registers, and the member may still register under its new key.
+    function test_RegisterUpdates_SkipsKeyRotatedBeforeTheTransaction() public {
+        uint256 round = _openRound();
+        uint256 newKey = 0xB0B2;
+        RoundLedger.SignedUpdate[] memory batch = new RoundLedger.SignedUpdate[](3);
+        (batch[0], batch[1], batch[2]) = (_signed(KEY_A, round), _signed(KEY_B, round), _signed(KEY_C, round));
+        // Checked by the coordinator: all three are active members' keys. Then B rotates.
+        assertEq(registry.activeMemberIdOf(vm.addr(KEY_B)), 2);
+        vm.prank(vm.addr(KEY_B));
+        registry.proposeKeyRotation(vm.addr(newKey));
+        vm.prank(vm.addr(newKey));
+        registry.acceptKeyRotation(2);
+
+        _expectSkipped(round, 1, vm.addr(KEY_B), batch[1].updateHash, RoundLedger.SkipReason.UnauthorizedSigner);
+        _register(round, batch);
+        assertTrue(ledger.hasSubmitted(round, 1));
+        assertFalse(ledger.hasSubmitted(round, 2));
+        assertTrue(ledger.hasSubmitted(round, 3));
+        assertEq(ledger.getRound(round).updateCount, 2);
+
+        RoundLedger.SignedUpdate memory fresh = _signed(newKey, round);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit RoundLedger.UpdateRegistered(round, 2, vm.addr(newKey), _updateHash(newKey, round), _examples(newKey));
+        _register(round, _one(fresh));
+        assertEq(ledger.getRound(round).updateCount, 3);
+    }
+
+    function test_RegisterUpdates_SkipsSignatureForAnotherRound() public {
+        // Round 2 opens from round 1's aggregate; a signature over round 2 with that model is not good for
+        // round 1, and round 1's is not good for round 2.
+        uint256 first = _openRound();
+        bytes32 agg = _aggregateHash(first);
+        RoundLedger.SignedUpdate memory forRound1 = _sign(ledger, KEY_A, 1, GENESIS, UPDATE, EXAMPLES);
+        RoundLedger.SignedUpdate memory forRound2OnGenesis = _sign(ledger, KEY_A, 2, GENESIS, UPDATE, EXAMPLES);
+        address recovered = _recover(ledger.updateDigest(1, GENESIS, UPDATE, EXAMPLES), forRound2OnGenesis);
+        _expectSkippedAlone(1, forRound2OnGenesis, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+
+        _register(1, _one(forRound1));
+        _finalize(1, _ids(1));
+        _openRound();
+        assertEq(_globalHash(2), agg);
+
+        // Replaying round 1's signature in round 2 fails.
+        recovered = _recover(ledger.updateDigest(2, agg, UPDATE, EXAMPLES), forRound1);
+        assertNotEq(recovered, vm.addr(KEY_A));
+        _expectSkippedAlone(2, forRound1, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+        _register(2, _one(_sign(ledger, KEY_A, 2, agg, UPDATE, EXAMPLES)));
+        assertTrue(ledger.hasSubmitted(2, 1));
+    }
+
+    function test_RegisterUpdates_SkipsSignatureForAnotherGlobalModel() public {
+        uint256 round = _openRound();
+        bytes32 stale = keccak256("stale global model");
+        RoundLedger.SignedUpdate memory u = _sign(ledger, KEY_A, round, stale, UPDATE, EXAMPLES);
+        address recovered = _recover(ledger.updateDigest(round, _globalHash(round), UPDATE, EXAMPLES), u);
+        _expectSkippedAlone(round, u, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+    }
+
+    function test_RegisterUpdates_SkipsSignatureForAnotherChain() public {
+        uint256 round = _openRound();
+        bytes32 g = _globalHash(round);
+        uint256 home = block.chainid;
+        RoundLedger.SignedUpdate memory signedHome = _sign(ledger, KEY_A, round, g, UPDATE, EXAMPLES);
+        bytes32 digestHome = ledger.updateDigest(round, g, UPDATE, EXAMPLES);
+
+        vm.chainId(137);
+        bytes32 digestFork = ledger.updateDigest(round, g, UPDATE, EXAMPLES);
+        assertNotEq(digestHome, digestFork);
+        address recovered = _recover(digestFork, signedHome);
+        assertNotEq(recovered, vm.addr(KEY_A));
+        _expectSkippedAlone(round, signedHome, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+
+        // The other way round: a signature made for chain 137 fails back on the home chain.
+        RoundLedger.SignedUpdate memory signedFork = _sign(ledger, KEY_A, round, g, UPDATE, EXAMPLES);
+        vm.chainId(home);
+        assertEq(ledger.updateDigest(round, g, UPDATE, EXAMPLES), digestHome);
+        recovered = _recover(digestHome, signedFork);
+        _expectSkippedAlone(round, signedFork, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+
+        _register(round, _one(signedHome));
+        assertTrue(ledger.hasSubmitted(round, 1));
+    }
+
+    function test_RegisterUpdates_SkipsSignatureForAnotherLedger() public {
+        (RoundLedger other,) = _deployLedgers(registry, INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
+        vm.startPrank(ADMIN);
+        other.startLineage(GENESIS, "genesis");
+        other.approveApp(APP);
+        vm.stopPrank();
+        vm.startPrank(COORDINATOR);
+        ledger.openRound(GENESIS, CONFIG, APP);
+        other.openRound(GENESIS, CONFIG, APP);
+        vm.stopPrank();
+
+        RoundLedger.SignedUpdate memory forOther = _sign(other, KEY_A, 1, GENESIS, UPDATE, EXAMPLES);
+        bytes32 digest = ledger.updateDigest(1, GENESIS, UPDATE, EXAMPLES);
+        assertNotEq(other.updateDigest(1, GENESIS, UPDATE, EXAMPLES), digest);
+        address recovered = _recover(digest, forOther);
+        _expectSkippedAlone(1, forOther, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+
+        // The same signature is good where it was meant to go.
+        other.registerUpdates(1, _one(forOther));
+        assertTrue(other.hasSubmitted(1, 1));
+        assertFalse(ledger.hasSubmitted(1, 1));
+    }
+
+    // ---------------------------------------------------------------- skipped: duplicates
+
+    function test_RegisterUpdates_SkipsDuplicateInOneBatch() public {
+        uint256 round = _openRound();
+        RoundLedger.SignedUpdate memory first = _signed(KEY_A, round);
+        RoundLedger.SignedUpdate memory second = _sign(ledger, KEY_A, round, _globalHash(round), UPDATE, 7);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit RoundLedger.UpdateRegistered(round, 1, vm.addr(KEY_A), first.updateHash, first.numExamples);
+        _expectSkipped(round, 1, vm.addr(KEY_A), UPDATE, RoundLedger.SkipReason.DuplicateUpdate);
+        _register(round, _two(first, second));
+        // The identical entry twice is caught the same way.
+        _expectSkippedAlone(round, first, vm.addr(KEY_A), RoundLedger.SkipReason.DuplicateUpdate);
+        assertEq(ledger.getRound(round).updateCount, 1);
+    }
+
+    function test_RegisterUpdates_SkipsDuplicateAcrossBatches() public {
+        uint256 round = _openRound();
+        RoundLedger.SignedUpdate memory first = _signed(KEY_A, round);
+        _register(round, _one(first));
+        _expectSkippedAlone(round, first, vm.addr(KEY_A), RoundLedger.SkipReason.DuplicateUpdate);
+        RoundLedger.SignedUpdate memory retry =
+            _sign(ledger, KEY_A, round, _globalHash(round), keccak256("second try"), 3);
+        _expectSkippedAlone(round, retry, vm.addr(KEY_A), RoundLedger.SkipReason.DuplicateUpdate);
+        assertEq(ledger.getRound(round).updateCount, 1);
+    }
+
+    function test_RegisterUpdates_SkipsDuplicateUnderRotatedKey() public {
+        uint256 round = _openRound();
+        _register(round, _one(_signed(KEY_A, round)));
+        uint256 newKey = 0xA00A;
+        vm.prank(vm.addr(KEY_A));
+        registry.proposeKeyRotation(vm.addr(newKey));
+        vm.prank(vm.addr(newKey));
+        registry.acceptKeyRotation(1);
+        _expectSkippedAlone(round, _signed(newKey, round), vm.addr(newKey), RoundLedger.SkipReason.DuplicateUpdate);
+    }
+
+    // ---------------------------------------------------------------- mixed batches
+
+    /// @dev One batch with every kind of bad entry between good ones: each bad one is skipped with its
+    /// index and reason, every good one registers, and the count is the good ones only.
+    function test_RegisterUpdates_BadEntriesDoNotStopTheBatch() public {
+        uint256 round = _openRound();
+        uint256 suspendedKey = 0xD004;
+        _join(suspendedKey, "Hospital D");
+        vm.prank(ADMIN);
+        registry.suspendMember(4, "audit");
+
+        RoundLedger.SignedUpdate[] memory batch = new RoundLedger.SignedUpdate[](6);
+        batch[0] = _signed(KEY_A, round);
+        batch[1] = _signed(KEY_OUTSIDER, round);
+        batch[2] = _signed(KEY_B, round);
+        batch[3] = _signed(KEY_A, round);
+        batch[4] = _signed(suspendedKey, round);
+        batch[5] = _signed(KEY_C, round);
+        batch[5].numExamples = 0; // empty: skipped before any signature check
+
+        vm.recordLogs();
+        _register(round, batch);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        (uint256 registered, uint256 skipped) = _countOutcomes(logs);
+        assertEq(registered, 2);
+        assertEq(skipped, 4);
+        // Outcomes come out in batch order.
+        uint8[6] memory reasons = [
+            255,
+            uint8(RoundLedger.SkipReason.UnauthorizedSigner),
+            255,
+            uint8(RoundLedger.SkipReason.DuplicateUpdate),
+            uint8(RoundLedger.SkipReason.UnauthorizedSigner),
+            uint8(RoundLedger.SkipReason.EmptyValue)
+        ];
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (reasons[i] == 255) {
+                assertEq(logs[i].topics[0], RoundLedger.UpdateRegistered.selector);
+                continue;
+            }
+            assertEq(logs[i].topics[0], RoundLedger.UpdateSkipped.selector);
+            (uint256 index,,, RoundLedger.SkipReason reason) =
+                abi.decode(logs[i].data, (uint256, address, bytes32, RoundLedger.SkipReason));
+            assertEq(index, i, "skipped index");
+            assertEq(uint8(reason), reasons[i], "skip reason");
+        }
+        assertTrue(ledger.hasSubmitted(round, 1));
+        assertTrue(ledger.hasSubmitted(round, 2));
+        assertFalse(ledger.hasSubmitted(round, 3));
+        assertFalse(ledger.hasSubmitted(round, 4));
+        assertEq(ledger.getRound(round).updateCount, 2);
+    }
+
+    /// @dev Random batches of good, foreign, duplicate and empty entries: the registered count is the
+    /// number of distinct active members with a good entry, whatever the order.
+    function testFuzz_RegisterUpdates_CountsOnlyGoodEntries(uint256 seed) public {
+        uint256 round = _openRound();
+        uint256[4] memory pool = [KEY_A, KEY_B, KEY_C, KEY_OUTSIDER];
+        uint256 size = 1 + seed % 8;
+        RoundLedger.SignedUpdate[] memory batch = new RoundLedger.SignedUpdate[](size);
+        bool[4] memory seen;
+        uint256 expected;
+        for (uint256 i = 0; i < size; ++i) {
+            uint256 pick = uint256(keccak256(abi.encode(seed, i)));
+            uint256 who = pick % 4;
+            batch[i] = _signed(pool[who], round);
+            bool empty = (pick >> 8) % 5 == 0;
+            if (empty) batch[i].updateHash = bytes32(0);
+            if (!empty && who < 3 && !seen[who]) {
+                seen[who] = true;
+                ++expected;
+            }
+        }
+        vm.recordLogs();
+        _register(round, batch);
+        (uint256 registered, uint256 skipped) = _countOutcomes(vm.getRecordedLogs());
+        assertEq(registered, expected);
+        assertEq(skipped, size - expected);
+        assertEq(ledger.getRound(round).updateCount, expected);
+        for (uint256 who = 0; who < 3; ++who) {
+            assertEq(ledger.hasSubmitted(round, uint64(who + 1)), seen[who]);
+        }
+    }
+}
