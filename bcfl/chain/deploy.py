@@ -87,7 +87,6 @@ def deploy_consortium(
         "RewardDistributor",
         registry,
         ledger,
-        reputation,
         parameters.token_name,
         parameters.token_symbol,
         parameters.round_budget,

@@ -132,6 +132,15 @@ class ConsortiumRegistryGovernanceOff(ContractRevertError):
     arg_types = ()
 
 
+class ConsortiumRegistryGovernanceOn(ContractRevertError):
+    """In governance mode the admin role moves only by the members' decision."""
+
+    signature = "ConsortiumRegistryGovernanceOn()"
+    selector = bytes.fromhex("384eab4f")
+    arg_names = ()
+    arg_types = ()
+
+
 class ConsortiumRegistryInvalidQuorum(ContractRevertError):
     """The quorum must be at least 1 and at most the number of active members."""
 
@@ -375,15 +384,6 @@ class RewardDistributorNotParticipant(ContractRevertError):
     arg_types = ("uint256", "uint64")
 
 
-class RewardDistributorParticipantExcluded(ContractRevertError):
-    """The member's reputation before the round was below the exclusion threshold."""
-
-    signature = "RewardDistributorParticipantExcluded(uint256,uint64)"
-    selector = bytes.fromhex("0889950f")
-    arg_names = ("round", "memberId")
-    arg_types = ("uint256", "uint64")
-
-
 class RewardDistributorRoundNotFinalized(ContractRevertError):
     """The round is not finalized."""
 
@@ -526,6 +526,7 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevertError]] = {
     ConsortiumRegistryDecisionNotApproved.selector: ConsortiumRegistryDecisionNotApproved,
     ConsortiumRegistryEmptyName.selector: ConsortiumRegistryEmptyName,
     ConsortiumRegistryGovernanceOff.selector: ConsortiumRegistryGovernanceOff,
+    ConsortiumRegistryGovernanceOn.selector: ConsortiumRegistryGovernanceOn,
     ConsortiumRegistryInvalidQuorum.selector: ConsortiumRegistryInvalidQuorum,
     ConsortiumRegistryInvalidSigner.selector: ConsortiumRegistryInvalidSigner,
     ConsortiumRegistryInvalidStatus.selector: ConsortiumRegistryInvalidStatus,
@@ -553,7 +554,6 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevertError]] = {
     RewardDistributorMembersNotSorted.selector: RewardDistributorMembersNotSorted,
     RewardDistributorMintLimitExceeded.selector: RewardDistributorMintLimitExceeded,
     RewardDistributorNotParticipant.selector: RewardDistributorNotParticipant,
-    RewardDistributorParticipantExcluded.selector: RewardDistributorParticipantExcluded,
     RewardDistributorRoundNotFinalized.selector: RewardDistributorRoundNotFinalized,
     RewardDistributorTooFewParticipants.selector: RewardDistributorTooFewParticipants,
     RewardTokenUnauthorizedMinter.selector: RewardTokenUnauthorizedMinter,

@@ -83,11 +83,11 @@ class SkippedUpdate:
 
 @dataclass(frozen=True)
 class RegisteredUpdate:
-    """A hospital's update as recorded by an ``UpdateRegistered`` event."""
+    """A hospital's update as recorded by an ``UpdateRegistered`` event (its signer is the member's key
+    at that block; the signature is in the transaction's input)."""
 
     round: int
     member_id: int
-    signer: str
     update_hash: bytes
     num_examples: int
     block_number: int
@@ -253,7 +253,6 @@ class Ledger(ContractBinding):
             RegisteredUpdate(
                 e.args["round"],
                 e.args["memberId"],
-                e.args["signer"],
                 e.args["updateHash"],
                 e.args["numExamples"],
                 e.block_number,

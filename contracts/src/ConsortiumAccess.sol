@@ -9,7 +9,7 @@ import {CONSORTIUM_COORDINATOR_ROLE, ConsortiumRegistry} from "./ConsortiumRegis
 /// decisions need the admin, or the members' quorum once governance is on.
 abstract contract ConsortiumAccess {
     ConsortiumRegistry private immutable _registry;
-    uint64 private _decisionNonce;
+    mapping(bytes32 subject => uint256 count) private _decisionsCarriedOut;
 
     /// @notice The caller lacks `role` in the registry.
     error ConsortiumAccessUnauthorized(address account, bytes32 role);
@@ -41,21 +41,24 @@ abstract contract ConsortiumAccess {
     }
 
     /// @dev The id members approve (registry `approveDecision`) for the next decision of this contract on
-    /// `action` with `payload`; a nonce makes every approval good for one decision only.
+    /// `action` with `payload`: it counts the decisions on the same subject carried out so far, so an
+    /// approval is good for one decision, and approvals of other pending decisions stay valid.
     function _decisionId(string memory action, bytes memory payload) internal view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), _decisionNonce, action, payload));
+        bytes32 subject = keccak256(abi.encode(action, payload));
+        return keccak256(abi.encode(block.chainid, address(this), subject, _decisionsCarriedOut[subject]));
     }
 
     /// @dev With governance off the caller must be the admin; with it on, anyone may carry out a decision
-    /// the members approved, once.
-    function _authorizeDecision(bytes32 decision) internal {
+    /// (`action` on `payload`) the members approved, once.
+    function _authorizeDecision(string memory action, bytes memory payload) internal {
         (bool governance,) = _registry.governance();
         if (!governance) {
             _checkConsortiumRole(bytes32(0));
             return;
         }
+        bytes32 decision = _decisionId(action, payload);
         if (!_registry.isDecided(decision)) revert ConsortiumAccessDecisionNotApproved(decision);
-        ++_decisionNonce;
+        ++_decisionsCarriedOut[keccak256(abi.encode(action, payload))];
     }
 
     function _checkConsortiumRole(bytes32 role) private view {

@@ -67,7 +67,7 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     mapping(uint64 memberId => address newSigner) private _pendingSigner;
     mapping(bytes32 decision => uint16 approvals) private _decisionApprovals;
     mapping(bytes32 decision => mapping(uint64 approverId => bool)) private _decisionApprovedBy;
-    uint64 private _decisionNonce;
+    mapping(bytes32 subject => uint256 count) private _decisionsCarriedOut;
 
     /// @notice The account already holds a membership record.
     error ConsortiumRegistryAlreadyRegistered(address account, uint64 memberId);
@@ -98,6 +98,8 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     error ConsortiumRegistryDecisionAlreadyApproved(bytes32 decision, uint64 approverId);
     /// @notice The call only works in governance mode.
     error ConsortiumRegistryGovernanceOff();
+    /// @notice In governance mode the admin role moves only by the members' decision.
+    error ConsortiumRegistryGovernanceOn();
 
     /// @notice A hospital key asked to join.
     event MembershipRequested(
@@ -244,7 +246,7 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     /// decides; with it on, only a decision approved by the quorum ({governanceDecision}) changes it.
     /// @param quorum Member approvals needed when `enabled`; ignored (stored as 0) otherwise.
     function setGovernance(bool enabled, uint16 quorum) external {
-        if (_governance) _consumeDecision(governanceDecision(enabled, quorum));
+        if (_governance) _consumeDecision(abi.encode("governance", enabled, quorum));
         else _checkRole(DEFAULT_ADMIN_ROLE);
         if (!enabled) quorum = 0;
         else if (quorum == 0 || quorum > _activeCount) revert ConsortiumRegistryInvalidQuorum(quorum, _activeCount);
@@ -257,7 +259,7 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     /// {adminTransferDecision}, anyone starts the transfer to `newAdmin`, who accepts after the delay.
     function governanceTransferAdmin(address newAdmin) external {
         if (!_governance) revert ConsortiumRegistryGovernanceOff();
-        _consumeDecision(adminTransferDecision(newAdmin));
+        _consumeDecision(abi.encode("admin", newAdmin));
         _beginDefaultAdminTransfer(newAdmin);
     }
 
@@ -289,12 +291,37 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
 
     /// @notice The decision id that lets the next {setGovernance} call set (`enabled`, `quorum`).
     function governanceDecision(bool enabled, uint16 quorum) public view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), _decisionNonce, "governance", enabled, quorum));
+        return _decisionId(abi.encode("governance", enabled, quorum));
     }
 
     /// @notice The decision id that lets {governanceTransferAdmin} start a transfer to `newAdmin`.
     function adminTransferDecision(address newAdmin) public view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), _decisionNonce, "admin", newAdmin));
+        return _decisionId(abi.encode("admin", newAdmin));
+    }
+
+    /// @notice Start an admin transfer (the admin, while governance is off; in governance mode only the
+    /// members' {governanceTransferAdmin} moves the role, so a stolen admin key cannot block recovery).
+    function beginDefaultAdminTransfer(address newAdmin) public override {
+        _requireGovernanceOff();
+        super.beginDefaultAdminTransfer(newAdmin);
+    }
+
+    /// @notice Cancel a pending admin transfer (the admin, while governance is off).
+    function cancelDefaultAdminTransfer() public override {
+        _requireGovernanceOff();
+        super.cancelDefaultAdminTransfer();
+    }
+
+    /// @notice Change the admin transfer delay (the admin, while governance is off).
+    function changeDefaultAdminDelay(uint48 newDelay) public override {
+        _requireGovernanceOff();
+        super.changeDefaultAdminDelay(newDelay);
+    }
+
+    /// @notice Cancel a pending delay change (the admin, while governance is off).
+    function rollbackDefaultAdminDelay() public override {
+        _requireGovernanceOff();
+        super.rollbackDefaultAdminDelay();
     }
 
     /// @notice The member record for `memberId`.
@@ -363,9 +390,21 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
         return super._grantRole(role, account);
     }
 
-    function _consumeDecision(bytes32 decision) private {
+    /// @dev Id of the next decision on `subject`: counting those carried out makes each approval good once,
+    /// while approvals of other pending decisions stay valid.
+    function _decisionId(bytes memory subject) private view returns (bytes32) {
+        bytes32 key = keccak256(subject);
+        return keccak256(abi.encode(block.chainid, address(this), key, _decisionsCarriedOut[key]));
+    }
+
+    function _consumeDecision(bytes memory subject) private {
+        bytes32 decision = _decisionId(subject);
         if (!isDecided(decision)) revert ConsortiumRegistryDecisionNotApproved(decision);
-        ++_decisionNonce;
+        ++_decisionsCarriedOut[keccak256(subject)];
+    }
+
+    function _requireGovernanceOff() private view {
+        if (_governance) revert ConsortiumRegistryGovernanceOn();
     }
 
     function _holdsRole(address account) private view returns (bool) {

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ConsortiumAccess} from "./ConsortiumAccess.sol";
 import {ConsortiumRegistry} from "./ConsortiumRegistry.sol";
+import {IExclusionOracle} from "./IExclusionOracle.sol";
 import {RoundLedger} from "./RoundLedger.sol";
 
 /// @title ReputationLedger
@@ -31,7 +32,7 @@ import {RoundLedger} from "./RoundLedger.sol";
 /// and is excluded after one round; any score above 3,000 brings it back in time, one round scored 6,000
 /// or more brings back any hospital at once ((0 + 6,000) / 2 = 3,000), and from 2,500 a single 3,500 is
 /// enough. A threshold of 0 excludes no one.
-contract ReputationLedger is ConsortiumAccess {
+contract ReputationLedger is ConsortiumAccess, IExclusionOracle {
     /// @notice Upper bound of scores and reputations (basis points).
     uint16 public constant MAX_SCORE = 10_000;
 
@@ -143,8 +144,8 @@ contract ReputationLedger is ConsortiumAccess {
     }
 
     /// @notice Whether `memberId` is excluded from `round`: its reputation before the round is below the
-    /// exclusion threshold. {RoundLedger.finalizeRound} and {RewardDistributor.payRound} refuse it.
-    function isExcludedBefore(uint256 round, uint64 memberId) external view returns (bool) {
+    /// exclusion threshold. {RoundLedger.finalizeRound} refuses it as a participant, so it is never paid.
+    function isExcludedBefore(uint256 round, uint64 memberId) external view override returns (bool) {
         return reputationBefore(round, memberId) < _exclusionThreshold;
     }
 

@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ConsortiumAccess} from "./ConsortiumAccess.sol";
 import {ConsortiumRegistry} from "./ConsortiumRegistry.sol";
-import {IExclusionOracle} from "./IExclusionOracle.sol";
 import {RewardToken} from "./RewardToken.sol";
 import {RoundLedger} from "./RoundLedger.sol";
 
@@ -13,10 +12,12 @@ import {RoundLedger} from "./RoundLedger.sol";
 /// per round and in one transaction, only to the members whose updates entered that round's
 /// aggregate, and never more than that round's budget.
 /// @dev A budget change applies to rounds opened after it, so a round's budget is fixed once the
-/// round is open. Three deployment parameters, which no key can change afterwards, bound what even a
-/// stolen coordinator key mints: a round is paid only with at least `minParticipants` participants,
-/// never to a member excluded before the round, and at most `mintLimit` tokens are minted in any
-/// window of `mintWindowBlocks` consecutive blocks numbered from 0 (block.number / mintWindowBlocks).
+/// round is open. Only a round's participants are paid, and the {RoundLedger} admits as participants
+/// only members not excluded before the round, so an excluded member is never paid. Three deployment
+/// parameters, which no key can change afterwards, bound what even a stolen coordinator key mints: a
+/// round is paid only with at least `minParticipants` participants, and at most `mintLimit` tokens are
+/// minted in any window of `mintWindowBlocks` consecutive blocks numbered from 0
+/// (block.number / mintWindowBlocks).
 contract RewardDistributor is ConsortiumAccess {
     struct Payout {
         bool paid;
@@ -30,7 +31,6 @@ contract RewardDistributor is ConsortiumAccess {
 
     RewardToken private immutable _token;
     RoundLedger private immutable _ledger;
-    IExclusionOracle private immutable _exclusion;
     uint64 private immutable _minParticipants;
     uint64 private immutable _mintWindowBlocks;
     uint256 private immutable _mintLimit;
@@ -53,8 +53,6 @@ contract RewardDistributor is ConsortiumAccess {
     error RewardDistributorBudgetExceeded(uint256 round, uint256 total, uint256 budget);
     /// @notice The round has fewer participants than a paid round needs.
     error RewardDistributorTooFewParticipants(uint256 round, uint256 participants, uint256 minimum);
-    /// @notice The member's reputation before the round was below the exclusion threshold.
-    error RewardDistributorParticipantExcluded(uint256 round, uint64 memberId);
     /// @notice Paying would mint more than the limit in the current block window.
     error RewardDistributorMintLimitExceeded(uint256 window, uint256 minted, uint256 limit);
     /// @notice A deployment parameter is zero.
@@ -70,14 +68,12 @@ contract RewardDistributor is ConsortiumAccess {
     /// @param tokenName Name of the reward token this contract creates.
     /// @param tokenSymbol Symbol of the reward token.
     /// @param initialRoundBudget Most tokens (in base units) paid for one round.
-    /// @param exclusion_ The reputation ledger that says who was excluded before a round.
     /// @param minParticipants Fewest finalized participants a round needs to be paid (at least 1).
     /// @param mintWindowBlocks Length of a minting window in blocks (at least 1).
     /// @param mintLimit Most tokens minted in one window (at least 1).
     constructor(
         ConsortiumRegistry registry_,
         RoundLedger ledger_,
-        IExclusionOracle exclusion_,
         string memory tokenName,
         string memory tokenSymbol,
         uint256 initialRoundBudget,
@@ -86,12 +82,10 @@ contract RewardDistributor is ConsortiumAccess {
         uint256 mintLimit
     ) ConsortiumAccess(registry_) {
         _requireNonZero(address(ledger_));
-        _requireNonZero(address(exclusion_));
         if (minParticipants == 0 || mintWindowBlocks == 0 || mintLimit == 0) {
             revert RewardDistributorInvalidParameter();
         }
         _ledger = ledger_;
-        _exclusion = exclusion_;
         _minParticipants = minParticipants;
         _mintWindowBlocks = mintWindowBlocks;
         _mintLimit = mintLimit;
@@ -100,7 +94,8 @@ contract RewardDistributor is ConsortiumAccess {
         emit RoundBudgetSet(0, initialRoundBudget);
     }
 
-    /// @notice Pay `amounts` to `memberIds` (strictly ascending participants) for finalized `round`.
+    /// @notice Pay `amounts` to `memberIds` (strictly ascending participants, hence not excluded before the
+    /// round) for finalized `round`.
     /// @dev Tokens are minted to each member's current signer address.
     function payRound(uint256 round, uint64[] calldata memberIds, uint256[] calldata amounts)
         external
@@ -121,7 +116,6 @@ contract RewardDistributor is ConsortiumAccess {
             if (memberId <= last) revert RewardDistributorMembersNotSorted(i);
             last = memberId;
             if (!_ledger.isParticipant(round, memberId)) revert RewardDistributorNotParticipant(round, memberId);
-            if (_exclusion.isExcludedBefore(round, memberId)) revert RewardDistributorParticipantExcluded(round, memberId);
             total += amounts[i];
         }
         if (total > budget) revert RewardDistributorBudgetExceeded(round, total, budget);

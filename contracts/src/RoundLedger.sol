@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ConsortiumAccess} from "./ConsortiumAccess.sol";
 import {ConsortiumRegistry} from "./ConsortiumRegistry.sol";
@@ -120,10 +119,10 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
     event AppApproved(bytes32 indexed appHash, address indexed approvedBy);
     /// @notice The consortium withdrew its approval of an app.
     event AppRevoked(bytes32 indexed appHash, address indexed revokedBy);
-    /// @notice A hospital's signed update was registered.
-    event UpdateRegistered(
-        uint256 indexed round, uint64 indexed memberId, address signer, bytes32 updateHash, uint64 numExamples
-    );
+    /// @notice A hospital's signed update was registered. The signer is the member's key at this block
+    /// (the registry's `MemberActivated` and `SignerRotated` events), and the signature is in the
+    /// transaction's input, for anyone to recover again.
+    event UpdateRegistered(uint256 indexed round, uint64 indexed memberId, bytes32 updateHash, uint64 numExamples);
     /// @notice Entry `index` of a registration batch did not verify and was left out.
     event UpdateSkipped(
         uint256 indexed round, uint256 index, address signer, bytes32 updateHash, SkipReason reason
@@ -150,7 +149,7 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
     /// @notice Start a new lineage from `modelHash`: the next round must open from it. Needs the admin,
     /// or, in governance mode, the members' approval of {lineageDecision}; no round may be open.
     function startLineage(bytes32 modelHash, string calldata reason) external {
-        _authorizeDecision(lineageDecision(modelHash, reason));
+        _authorizeDecision("lineage", abi.encode(modelHash, reason));
         uint256 latest = _roundCount;
         if (latest != 0 && _rounds[latest].status == RoundStatus.Open) revert RoundLedgerRoundStillOpen(latest);
         if (modelHash == bytes32(0)) revert RoundLedgerEmptyValue(0);
@@ -163,14 +162,14 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
     /// @notice Approve the Flower App whose bundle hashes to `appHash`, for rounds opened from now on.
     /// Needs the admin, or the members' approval of {appDecision} in governance mode.
     function approveApp(bytes32 appHash) external {
-        _authorizeDecision(appDecision(appHash, true));
+        _authorizeDecision("app", abi.encode(appHash, true));
         _approvedApps[appHash] = true;
         emit AppApproved(appHash, msg.sender);
     }
 
     /// @notice Withdraw the approval of `appHash` (admin, or the members' {appDecision} in governance mode).
     function revokeApp(bytes32 appHash) external {
-        _authorizeDecision(appDecision(appHash, false));
+        _authorizeDecision("app", abi.encode(appHash, false));
         delete _approvedApps[appHash];
         emit AppRevoked(appHash, msg.sender);
     }
@@ -209,9 +208,10 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
     function registerUpdates(uint256 round, SignedUpdate[] calldata updates) external {
         Round storage r = _openRound(round);
         bytes32 globalModelHash = r.globalModelHash;
-        ConsortiumRegistry members = registry();
         mapping(uint256 => uint256) storage submitted = _submitted[round];
         uint256 registered = 0;
+        uint256 wordIndex = type(uint256).max;
+        uint256 word = 0;
         for (uint256 i = 0; i < updates.length; ++i) {
             SignedUpdate calldata u = updates[i];
             if (u.updateHash == bytes32(0) || u.numExamples == 0) {
@@ -219,21 +219,25 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
                 continue;
             }
             address signer = _recoverSigner(round, globalModelHash, u);
-            uint64 memberId = members.activeMemberIdOf(signer);
+            uint64 memberId = _activeMemberIdOf(address(registry()), signer);
             if (memberId == 0) {
                 emit UpdateSkipped(round, i, signer, u.updateHash, SkipReason.UnauthorizedSigner);
                 continue;
             }
             (uint256 index, uint256 mask) = _bitOf(memberId);
-            uint256 word = submitted[index];
+            if (index != wordIndex) {
+                if (wordIndex != type(uint256).max) submitted[wordIndex] = word;
+                (wordIndex, word) = (index, submitted[index]);
+            }
             if (word & mask != 0) {
                 emit UpdateSkipped(round, i, signer, u.updateHash, SkipReason.DuplicateUpdate);
                 continue;
             }
-            submitted[index] = word | mask;
+            word |= mask;
             ++registered;
-            emit UpdateRegistered(round, memberId, signer, u.updateHash, u.numExamples);
+            emit UpdateRegistered(round, memberId, u.updateHash, u.numExamples);
         }
+        if (wordIndex != type(uint256).max) submitted[wordIndex] = word;
         r.updateCount += uint32(registered);
     }
 
@@ -331,15 +335,54 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
         );
     }
 
-    /// @dev Signer of `u`, or zero when the signature is malformed.
+    /// @dev Signer of `u`, or zero when the signature is malformed: the EIP-712 digest and the ecrecover
+    /// call built in scratch memory; a high `s` (the malleable twin of a signature) recovers no one.
     function _recoverSigner(uint256 round, bytes32 globalModelHash, SignedUpdate calldata u)
         private
         view
         returns (address signer)
     {
-        ECDSA.RecoverError err;
-        (signer, err,) = ECDSA.tryRecover(_updateDigest(round, globalModelHash, u.updateHash, u.numExamples), u.r, u.vs);
-        if (err != ECDSA.RecoverError.NoError) signer = address(0);
+        bytes32 domain = _domainSeparatorV4();
+        bytes32 typeHash = MODEL_UPDATE_TYPEHASH;
+        bytes32 updateHash = u.updateHash;
+        uint64 numExamples = u.numExamples;
+        bytes32 r = u.r;
+        bytes32 vs = u.vs;
+        bytes32 s = vs & bytes32(0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+        if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) return address(0);
+        uint256 v = (uint256(vs) >> 255) + 27;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            mstore(add(ptr, 0x20), round)
+            mstore(add(ptr, 0x40), globalModelHash)
+            mstore(add(ptr, 0x60), updateHash)
+            mstore(add(ptr, 0x80), numExamples)
+            let structHash := keccak256(ptr, 0xa0)
+            mstore(ptr, hex"1901")
+            mstore(add(ptr, 0x02), domain)
+            mstore(add(ptr, 0x22), structHash)
+            let digest := keccak256(ptr, 0x42)
+            mstore(ptr, digest)
+            mstore(add(ptr, 0x20), v)
+            mstore(add(ptr, 0x40), r)
+            mstore(add(ptr, 0x60), s)
+            mstore(0x00, 0)
+            pop(staticcall(gas(), 1, ptr, 0x80, 0x00, 0x20))
+            signer := mload(0x00)
+        }
+    }
+
+    /// @dev `ConsortiumRegistry.activeMemberIdOf(signer)` as a bare static call (the hot path of a batch):
+    /// 0 for a key that is not an active member's current signer.
+    function _activeMemberIdOf(address members, address signer) private view returns (uint64 memberId) {
+        bytes4 selector = ConsortiumRegistry.activeMemberIdOf.selector;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, signer)
+            if iszero(staticcall(gas(), members, 0x00, 0x24, 0x00, 0x20)) { revert(0, 0) }
+            memberId := and(mload(0x00), 0xffffffffffffffff)
+        }
     }
 
     /// @dev Mark `participants` (strictly ascending, each submitted and not excluded) in the round's bitmap.
