@@ -33,6 +33,16 @@ def main(grid: Grid, context: Context) -> None:
     run_federation(grid, context, LedgerStrategy)
 
 
+def app_hash(grid: Grid) -> bytes:
+    """The sha256 of this run's Flower App bundle (FAB), which the consortium approves on chain and
+    the hospitals' SuperExecs check before they run any of its code."""
+    fab_hash = grid.run.fab_hash
+    try:
+        return bytes.fromhex(fab_hash)
+    except ValueError:
+        raise CoordinatorError(f"the run's FAB hash {fab_hash!r} is not a sha256 hex digest") from None
+
+
 def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrategy]) -> None:
     """The ServerApp's work, with the strategy class as a parameter (tests inject faults this way)."""
     run = context.run_config
@@ -58,6 +68,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrat
             min_valid_updates=int(run["min-valid-updates"]),
             aggregation=aggregation,
             num_malicious=int(run.get("num-malicious", 1)),
+            app_hash=app_hash(grid),
         ),
     )
     service.settle()  # a round finalized but left unpaid by a stopped coordinator is paid first

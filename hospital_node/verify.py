@@ -1,4 +1,7 @@
-"""Trust but verify: a hospital trains only on the global model the ledger registered."""
+"""Trust but verify: a hospital trains only on the global model the ledger registered for an open
+round, on the consortium's approved lineage: the model is the aggregate of the round's parent, or the
+model an approved ``LineageStarted`` named. The contract enforces the lineage when it opens a round;
+the hospital reads it back rather than take the coordinator's word."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from bcfl.chain.ledger import Ledger, RoundStatus
+from bcfl.chain.ledger import Ledger, RoundRecord, RoundStatus
 from bcfl.models.canonical import model_hash
 from hospital_node.errors import HospitalNodeError
 
@@ -30,6 +33,27 @@ def check_global_model(ledger: Ledger, chain_round: int, arrays: Mapping[str, np
             f"registered 0x{record.global_model_hash.hex()} on chain"
         )
     else:
-        return received
+        reason = _off_lineage(ledger, record)
+        if not reason:
+            return received
     logger.error("refusing to train: %s", reason)
     raise GlobalModelRejectedError(f"refused: {reason}")
+
+
+def _off_lineage(ledger: Ledger, record: RoundRecord) -> str:
+    """Why ``record``'s global model is not on an approved lineage, or an empty string."""
+    if record.parent_round:
+        parent = ledger.get_round(record.parent_round)
+        if (
+            parent.status is RoundStatus.FINALIZED
+            and parent.aggregated_model_hash == record.global_model_hash
+        ):
+            return ""
+        return (
+            f"round {record.round}'s global model is not the aggregate of its parent, "
+            f"round {record.parent_round}"
+        )
+    starts = ledger.lineage_starts(record.lineage) if record.lineage else []
+    if any(start.model_hash == record.global_model_hash for start in starts):
+        return ""
+    return f"round {record.round}'s global model starts no approved lineage (lineage {record.lineage})"

@@ -15,6 +15,33 @@ class AccessControlBadConfirmation(ContractRevertError):
     arg_types = ()
 
 
+class AccessControlEnforcedDefaultAdminDelay(ContractRevertError):
+    """The contract reverted with AccessControlEnforcedDefaultAdminDelay."""
+
+    signature = "AccessControlEnforcedDefaultAdminDelay(uint48)"
+    selector = bytes.fromhex("19ca5ebb")
+    arg_names = ("schedule",)
+    arg_types = ("uint48",)
+
+
+class AccessControlEnforcedDefaultAdminRules(ContractRevertError):
+    """The contract reverted with AccessControlEnforcedDefaultAdminRules."""
+
+    signature = "AccessControlEnforcedDefaultAdminRules()"
+    selector = bytes.fromhex("3fc3c27a")
+    arg_names = ()
+    arg_types = ()
+
+
+class AccessControlInvalidDefaultAdmin(ContractRevertError):
+    """The contract reverted with AccessControlInvalidDefaultAdmin."""
+
+    signature = "AccessControlInvalidDefaultAdmin(address)"
+    selector = bytes.fromhex("c22c8022")
+    arg_names = ("defaultAdmin",)
+    arg_types = ("address",)
+
+
 class AccessControlUnauthorizedAccount(ContractRevertError):
     """The contract reverted with AccessControlUnauthorizedAccount."""
 
@@ -22,6 +49,15 @@ class AccessControlUnauthorizedAccount(ContractRevertError):
     selector = bytes.fromhex("e2517d3f")
     arg_names = ("account", "neededRole")
     arg_types = ("address", "bytes32")
+
+
+class ConsortiumAccessDecisionNotApproved(ContractRevertError):
+    """Governance is on and the members have not approved `decision`."""
+
+    signature = "ConsortiumAccessDecisionNotApproved(bytes32)"
+    selector = bytes.fromhex("1327af17")
+    arg_names = ("decision",)
+    arg_types = ("bytes32",)
 
 
 class ConsortiumAccessUnauthorized(ContractRevertError):
@@ -60,11 +96,38 @@ class ConsortiumRegistryAlreadyRegistered(ContractRevertError):
     arg_types = ("address", "uint64")
 
 
+class ConsortiumRegistryDecisionAlreadyApproved(ContractRevertError):
+    """The member already approved this decision."""
+
+    signature = "ConsortiumRegistryDecisionAlreadyApproved(bytes32,uint64)"
+    selector = bytes.fromhex("583a68e7")
+    arg_names = ("decision", "approverId")
+    arg_types = ("bytes32", "uint64")
+
+
+class ConsortiumRegistryDecisionNotApproved(ContractRevertError):
+    """In governance mode this change needs an approved decision; without it, the admin."""
+
+    signature = "ConsortiumRegistryDecisionNotApproved(bytes32)"
+    selector = bytes.fromhex("538c7aee")
+    arg_names = ("decision",)
+    arg_types = ("bytes32",)
+
+
 class ConsortiumRegistryEmptyName(ContractRevertError):
     """A hospital name must not be empty."""
 
     signature = "ConsortiumRegistryEmptyName()"
     selector = bytes.fromhex("f3df1831")
+    arg_names = ()
+    arg_types = ()
+
+
+class ConsortiumRegistryGovernanceOff(ContractRevertError):
+    """The call only works in governance mode."""
+
+    signature = "ConsortiumRegistryGovernanceOff()"
+    selector = bytes.fromhex("aa1ba802")
     arg_names = ()
     arg_types = ()
 
@@ -121,6 +184,15 @@ class ConsortiumRegistryNotSigner(ContractRevertError):
     selector = bytes.fromhex("9fc3c9e9")
     arg_names = ("memberId", "account")
     arg_types = ("uint64", "address")
+
+
+class ConsortiumRegistryRoleKeyConflict(ContractRevertError):
+    """A key that holds a role cannot be a member's signer, nor a member's signer hold a role."""
+
+    signature = "ConsortiumRegistryRoleKeyConflict(address)"
+    selector = bytes.fromhex("fe424078")
+    arg_names = ("account",)
+    arg_types = ("address",)
 
 
 class ConsortiumRegistryUnknownMember(ContractRevertError):
@@ -258,6 +330,15 @@ class RewardDistributorBudgetExceeded(ContractRevertError):
     arg_types = ("uint256", "uint256", "uint256")
 
 
+class RewardDistributorInvalidParameter(ContractRevertError):
+    """A deployment parameter is zero."""
+
+    signature = "RewardDistributorInvalidParameter()"
+    selector = bytes.fromhex("124d740f")
+    arg_names = ()
+    arg_types = ()
+
+
 class RewardDistributorLengthMismatch(ContractRevertError):
     """Member ids and amounts differ in length."""
 
@@ -276,11 +357,29 @@ class RewardDistributorMembersNotSorted(ContractRevertError):
     arg_types = ("uint256",)
 
 
+class RewardDistributorMintLimitExceeded(ContractRevertError):
+    """Paying would mint more than the limit in the current block window."""
+
+    signature = "RewardDistributorMintLimitExceeded(uint256,uint256,uint256)"
+    selector = bytes.fromhex("8e48b4d1")
+    arg_names = ("window", "minted", "limit")
+    arg_types = ("uint256", "uint256", "uint256")
+
+
 class RewardDistributorNotParticipant(ContractRevertError):
     """The member was not a participant of the round."""
 
     signature = "RewardDistributorNotParticipant(uint256,uint64)"
     selector = bytes.fromhex("bc395757")
+    arg_names = ("round", "memberId")
+    arg_types = ("uint256", "uint64")
+
+
+class RewardDistributorParticipantExcluded(ContractRevertError):
+    """The member's reputation before the round was below the exclusion threshold."""
+
+    signature = "RewardDistributorParticipantExcluded(uint256,uint64)"
+    selector = bytes.fromhex("0889950f")
     arg_names = ("round", "memberId")
     arg_types = ("uint256", "uint64")
 
@@ -294,6 +393,15 @@ class RewardDistributorRoundNotFinalized(ContractRevertError):
     arg_types = ("uint256",)
 
 
+class RewardDistributorTooFewParticipants(ContractRevertError):
+    """The round has fewer participants than a paid round needs."""
+
+    signature = "RewardDistributorTooFewParticipants(uint256,uint256,uint256)"
+    selector = bytes.fromhex("036049e0")
+    arg_names = ("round", "participants", "minimum")
+    arg_types = ("uint256", "uint256", "uint256")
+
+
 class RewardTokenUnauthorizedMinter(ContractRevertError):
     """Only the distributor that created the token can mint."""
 
@@ -303,17 +411,17 @@ class RewardTokenUnauthorizedMinter(ContractRevertError):
     arg_types = ("address",)
 
 
-class RoundLedgerDuplicateUpdate(ContractRevertError):
-    """The member already has an update in this round."""
+class RoundLedgerAppNotApproved(ContractRevertError):
+    """The app hash is not approved by the consortium."""
 
-    signature = "RoundLedgerDuplicateUpdate(uint256,uint64)"
-    selector = bytes.fromhex("332e1d5b")
-    arg_names = ("round", "memberId")
-    arg_types = ("uint256", "uint64")
+    signature = "RoundLedgerAppNotApproved(bytes32)"
+    selector = bytes.fromhex("01772b74")
+    arg_names = ("appHash",)
+    arg_types = ("bytes32",)
 
 
 class RoundLedgerEmptyValue(ContractRevertError):
-    """A model or update hash is zero, or an update claims no examples."""
+    """A model hash is zero."""
 
     signature = "RoundLedgerEmptyValue(uint256)"
     selector = bytes.fromhex("9f68e619")
@@ -330,11 +438,29 @@ class RoundLedgerLengthMismatch(ContractRevertError):
     arg_types = ("uint256", "uint256")
 
 
+class RoundLedgerNotOnLineage(ContractRevertError):
+    """The round's global model is not the head of the approved lineage."""
+
+    signature = "RoundLedgerNotOnLineage(bytes32,bytes32)"
+    selector = bytes.fromhex("25ef489a")
+    arg_names = ("globalModelHash", "head")
+    arg_types = ("bytes32", "bytes32")
+
+
 class RoundLedgerNotSubmitted(ContractRevertError):
     """A participant has no registered update in this round."""
 
     signature = "RoundLedgerNotSubmitted(uint256,uint64)"
     selector = bytes.fromhex("916475b3")
+    arg_names = ("round", "memberId")
+    arg_types = ("uint256", "uint64")
+
+
+class RoundLedgerParticipantExcluded(ContractRevertError):
+    """A participant's reputation before the round was below the exclusion threshold."""
+
+    signature = "RoundLedgerParticipantExcluded(uint256,uint64)"
+    selector = bytes.fromhex("63ac1f1a")
     arg_names = ("round", "memberId")
     arg_types = ("uint256", "uint64")
 
@@ -366,15 +492,6 @@ class RoundLedgerRoundStillOpen(ContractRevertError):
     arg_types = ("uint256",)
 
 
-class RoundLedgerUnauthorizedSigner(ContractRevertError):
-    """The signature at `index` does not recover to an active member's key."""
-
-    signature = "RoundLedgerUnauthorizedSigner(uint256,address)"
-    selector = bytes.fromhex("e679f888")
-    arg_names = ("index", "signer")
-    arg_types = ("uint256", "address")
-
-
 class SafeCastOverflowedUintDowncast(ContractRevertError):
     """The contract reverted with SafeCastOverflowedUintDowncast."""
 
@@ -396,18 +513,26 @@ class StringTooLong(ContractRevertError):
 #: Every custom error, by its 4-byte selector.
 ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevertError]] = {
     AccessControlBadConfirmation.selector: AccessControlBadConfirmation,
+    AccessControlEnforcedDefaultAdminDelay.selector: AccessControlEnforcedDefaultAdminDelay,
+    AccessControlEnforcedDefaultAdminRules.selector: AccessControlEnforcedDefaultAdminRules,
+    AccessControlInvalidDefaultAdmin.selector: AccessControlInvalidDefaultAdmin,
     AccessControlUnauthorizedAccount.selector: AccessControlUnauthorizedAccount,
+    ConsortiumAccessDecisionNotApproved.selector: ConsortiumAccessDecisionNotApproved,
     ConsortiumAccessUnauthorized.selector: ConsortiumAccessUnauthorized,
     ConsortiumAccessZeroAddress.selector: ConsortiumAccessZeroAddress,
     ConsortiumRegistryAlreadyApproved.selector: ConsortiumRegistryAlreadyApproved,
     ConsortiumRegistryAlreadyRegistered.selector: ConsortiumRegistryAlreadyRegistered,
+    ConsortiumRegistryDecisionAlreadyApproved.selector: ConsortiumRegistryDecisionAlreadyApproved,
+    ConsortiumRegistryDecisionNotApproved.selector: ConsortiumRegistryDecisionNotApproved,
     ConsortiumRegistryEmptyName.selector: ConsortiumRegistryEmptyName,
+    ConsortiumRegistryGovernanceOff.selector: ConsortiumRegistryGovernanceOff,
     ConsortiumRegistryInvalidQuorum.selector: ConsortiumRegistryInvalidQuorum,
     ConsortiumRegistryInvalidSigner.selector: ConsortiumRegistryInvalidSigner,
     ConsortiumRegistryInvalidStatus.selector: ConsortiumRegistryInvalidStatus,
     ConsortiumRegistryNoPendingRotation.selector: ConsortiumRegistryNoPendingRotation,
     ConsortiumRegistryNotActiveMember.selector: ConsortiumRegistryNotActiveMember,
     ConsortiumRegistryNotSigner.selector: ConsortiumRegistryNotSigner,
+    ConsortiumRegistryRoleKeyConflict.selector: ConsortiumRegistryRoleKeyConflict,
     ConsortiumRegistryUnknownMember.selector: ConsortiumRegistryUnknownMember,
     ERC20InsufficientAllowance.selector: ERC20InsufficientAllowance,
     ERC20InsufficientBalance.selector: ERC20InsufficientBalance,
@@ -423,19 +548,24 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevertError]] = {
     ReputationLedgerOutOfBounds.selector: ReputationLedgerOutOfBounds,
     RewardDistributorAlreadyPaid.selector: RewardDistributorAlreadyPaid,
     RewardDistributorBudgetExceeded.selector: RewardDistributorBudgetExceeded,
+    RewardDistributorInvalidParameter.selector: RewardDistributorInvalidParameter,
     RewardDistributorLengthMismatch.selector: RewardDistributorLengthMismatch,
     RewardDistributorMembersNotSorted.selector: RewardDistributorMembersNotSorted,
+    RewardDistributorMintLimitExceeded.selector: RewardDistributorMintLimitExceeded,
     RewardDistributorNotParticipant.selector: RewardDistributorNotParticipant,
+    RewardDistributorParticipantExcluded.selector: RewardDistributorParticipantExcluded,
     RewardDistributorRoundNotFinalized.selector: RewardDistributorRoundNotFinalized,
+    RewardDistributorTooFewParticipants.selector: RewardDistributorTooFewParticipants,
     RewardTokenUnauthorizedMinter.selector: RewardTokenUnauthorizedMinter,
-    RoundLedgerDuplicateUpdate.selector: RoundLedgerDuplicateUpdate,
+    RoundLedgerAppNotApproved.selector: RoundLedgerAppNotApproved,
     RoundLedgerEmptyValue.selector: RoundLedgerEmptyValue,
     RoundLedgerLengthMismatch.selector: RoundLedgerLengthMismatch,
+    RoundLedgerNotOnLineage.selector: RoundLedgerNotOnLineage,
     RoundLedgerNotSubmitted.selector: RoundLedgerNotSubmitted,
+    RoundLedgerParticipantExcluded.selector: RoundLedgerParticipantExcluded,
     RoundLedgerParticipantsNotSorted.selector: RoundLedgerParticipantsNotSorted,
     RoundLedgerRoundNotOpen.selector: RoundLedgerRoundNotOpen,
     RoundLedgerRoundStillOpen.selector: RoundLedgerRoundStillOpen,
-    RoundLedgerUnauthorizedSigner.selector: RoundLedgerUnauthorizedSigner,
     SafeCastOverflowedUintDowncast.selector: SafeCastOverflowedUintDowncast,
     StringTooLong.selector: StringTooLong,
 }

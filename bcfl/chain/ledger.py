@@ -21,20 +21,64 @@ class RoundStatus(IntEnum):
     FINALIZED = 2
 
 
+class SkipReason(IntEnum):
+    """Why ``registerUpdates`` left an entry out, as in the contract."""
+
+    EMPTY_VALUE = 0
+    UNAUTHORIZED_SIGNER = 1
+    DUPLICATE_UPDATE = 2
+
+
 @dataclass(frozen=True)
 class RoundRecord:
-    """A round as stored on chain."""
+    """A round as stored on chain (its metrics hash and participants are in ``RoundFinalized``)."""
 
     round: int
     global_model_hash: bytes
     config_hash: bytes
     aggregated_model_hash: bytes
-    metrics_hash: bytes
-    participants_hash: bytes
     status: RoundStatus
     update_count: int
+    participant_count: int
     opened_at_block: int
     finalized_at_block: int
+    parent_round: int
+    lineage: int
+
+
+@dataclass(frozen=True)
+class LineageHead:
+    """The model the next round must open from, the round that produced it (0 at a lineage start)
+    and the lineage's number (0 before the first lineage)."""
+
+    model_hash: bytes
+    round: int
+    lineage: int
+
+
+@dataclass(frozen=True)
+class LineageStart:
+    """The start of a lineage, as recorded by a ``LineageStarted`` event."""
+
+    lineage: int
+    model_hash: bytes
+    started_by: str
+    reason: str
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class SkippedUpdate:
+    """A registration entry the contract left out, as recorded by an ``UpdateSkipped`` event."""
+
+    round: int
+    index: int
+    signer: str
+    update_hash: bytes
+    reason: SkipReason
+    block_number: int
+    tx_hash: str
 
 
 @dataclass(frozen=True)
@@ -72,19 +116,80 @@ class Ledger(ContractBinding):
         """The EIP-712 domain hospitals sign under for this deployment."""
         return LedgerDomain(chain_id=self.client.chain_id, verifying_contract=self.address)
 
-    def open_round(self, coordinator: LocalAccount, global_model_hash: bytes, config_hash: bytes) -> int:
-        """Open the next round; returns its number."""
-        receipt = self._transact(coordinator, "openRound", global_model_hash, config_hash)
+    def open_round(
+        self, coordinator: LocalAccount, global_model_hash: bytes, config_hash: bytes, app_hash: bytes
+    ) -> int:
+        """Open the next round from the lineage's head, running approved app ``app_hash``; its number."""
+        receipt = self._transact(coordinator, "openRound", global_model_hash, config_hash, app_hash)
         round_number: int = self._receipt_events(receipt, "RoundOpened")[0]["round"]
         return round_number
 
     def register_updates(
-        self, coordinator: LocalAccount, round_number: int, updates: Sequence[SignedModelUpdate]
+        self, sender: LocalAccount, round_number: int, updates: Sequence[SignedModelUpdate]
     ) -> TxReceipt:
-        """Register signed updates in one transaction (all or none)."""
-        return self._transact(
-            coordinator, "registerUpdates", round_number, [u.contract_tuple() for u in updates]
-        )
+        """Register signed updates in one transaction; an entry that does not verify is skipped with an
+        ``UpdateSkipped`` event (see :meth:`skipped_in`). Anyone may send it: the signatures authorize."""
+        return self._transact(sender, "registerUpdates", round_number, [u.contract_tuple() for u in updates])
+
+    def skipped_in(self, receipt: TxReceipt) -> list[SkippedUpdate]:
+        """The entries a registration transaction skipped."""
+        return [
+            SkippedUpdate(
+                e["round"],
+                e["index"],
+                e["signer"],
+                e["updateHash"],
+                SkipReason(e["reason"]),
+                receipt["blockNumber"],
+                receipt["transactionHash"].to_0x_hex(),
+            )
+            for e in self._receipt_events(receipt, "UpdateSkipped")
+        ]
+
+    def start_lineage(self, sender: LocalAccount, model_hash: bytes, reason: str) -> TxReceipt:
+        """Start a new lineage from ``model_hash`` (the admin, or anyone once members approved it)."""
+        return self._transact(sender, "startLineage", model_hash, reason)
+
+    def lineage_head(self) -> LineageHead:
+        """The model the next round must open from."""
+        model_hash, round_number, lineage = self._call("lineageHead")
+        return LineageHead(model_hash, round_number, lineage)
+
+    def lineage_starts(self, lineage: int | None = None) -> list[LineageStart]:
+        """``LineageStarted`` records, optionally of one lineage."""
+        return [
+            LineageStart(
+                e.args["lineage"],
+                e.args["modelHash"],
+                e.args["startedBy"],
+                e.args["reason"],
+                e.block_number,
+                e.tx_hash,
+            )
+            for e in self.events("LineageStarted", filters={} if lineage is None else {"lineage": lineage})
+        ]
+
+    def lineage_decision(self, model_hash: bytes, reason: str) -> bytes:
+        """The decision id members approve (governance mode) to start a lineage from ``model_hash``."""
+        decision: bytes = self._call("lineageDecision", model_hash, reason)
+        return decision
+
+    def approve_app(self, sender: LocalAccount, app_hash: bytes) -> TxReceipt:
+        """Approve the app whose FAB hashes to ``app_hash`` (the admin, or anyone once members approved)."""
+        return self._transact(sender, "approveApp", app_hash)
+
+    def revoke_app(self, sender: LocalAccount, app_hash: bytes) -> TxReceipt:
+        """Withdraw the approval of ``app_hash``."""
+        return self._transact(sender, "revokeApp", app_hash)
+
+    def is_app_approved(self, app_hash: bytes) -> bool:
+        """Whether the consortium approved the app whose FAB hashes to ``app_hash``."""
+        return bool(self._call("isAppApproved", app_hash))
+
+    def app_decision(self, app_hash: bytes, approved: bool) -> bytes:
+        """The decision id members approve (governance mode) to approve or revoke ``app_hash``."""
+        decision: bytes = self._call("appDecision", app_hash, approved)
+        return decision
 
     def finalize_round(
         self,
@@ -113,21 +218,13 @@ class Ledger(ContractBinding):
 
     def get_round(self, round_number: int) -> RoundRecord:
         """The stored record of a round (status NONE if never opened)."""
-        glob, config, aggregated, metrics, participants, status, count, opened, finalized = self._call(
-            "getRound", round_number
+        glob, config, aggregated, status, count, participants, opened, finalized, parent, lineage = (
+            self._call("getRound", round_number)
         )
         return RoundRecord(
-            round_number,
-            glob,
-            config,
-            aggregated,
-            metrics,
-            participants,
-            RoundStatus(status),
-            count,
-            opened,
-            finalized,
-        )
+            round_number, glob, config, aggregated, RoundStatus(status), count, participants, opened,
+            finalized, parent, lineage,
+        )  # fmt: skip
 
     def has_submitted(self, round_number: int, member_id: int) -> bool:
         """Whether the member has a registered update in the round."""

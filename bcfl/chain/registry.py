@@ -102,12 +102,39 @@ class Registry(ContractBinding):
         """Reinstate a suspended member."""
         return self._transact(admin, "reinstateMember", member_id)
 
-    def set_governance(self, admin: LocalAccount, enabled: bool, quorum: int = 0) -> TxReceipt:
-        """Switch between admin approval and ``quorum``-of-n member approval."""
-        return self._transact(admin, "setGovernance", enabled, quorum)
+    def set_governance(self, sender: LocalAccount, enabled: bool, quorum: int = 0) -> TxReceipt:
+        """Switch between admin approval and ``quorum``-of-n member approval: the admin while governance
+        is off; once it is on, anyone after the members approved :meth:`governance_decision`."""
+        return self._transact(sender, "setGovernance", enabled, quorum)
+
+    def approve_decision(self, member: LocalAccount, decision: bytes) -> TxReceipt:
+        """Approve a consortium decision as an active member (governance mode)."""
+        return self._transact(member, "approveDecision", decision)
+
+    def governance_decision(self, enabled: bool, quorum: int) -> bytes:
+        """The decision id that lets the next ``setGovernance(enabled, quorum)`` through."""
+        decision: bytes = self._call("governanceDecision", enabled, quorum)
+        return decision
+
+    def is_decided(self, decision: bytes) -> bool:
+        """Whether governance is on and ``decision`` has the quorum's approvals."""
+        return bool(self._call("isDecided", decision))
+
+    def decision_approvals(self, decision: bytes) -> int:
+        """Member approvals of ``decision`` so far."""
+        value: int = self._call("decisionApprovals", decision)
+        return value
+
+    def begin_admin_transfer(self, admin: LocalAccount, new_admin: str) -> TxReceipt:
+        """Step 1 of an admin transfer; ``new_admin`` accepts after the delay."""
+        return self._transact(admin, "beginDefaultAdminTransfer", new_admin)
+
+    def accept_admin_transfer(self, new_admin: LocalAccount) -> TxReceipt:
+        """Step 2 of an admin transfer, by the new admin once the delay has passed."""
+        return self._transact(new_admin, "acceptDefaultAdminTransfer")
 
     def grant_role(self, admin: LocalAccount, role: bytes, account: str) -> TxReceipt:
-        """Grant any registry role (``ADMIN_ROLE`` or ``COORDINATOR_ROLE``)."""
+        """Grant a registry role (the admin role moves only by :meth:`begin_admin_transfer`)."""
         return self._transact(admin, "grantRole", role, account)
 
     def revoke_role(self, admin: LocalAccount, role: bytes, account: str) -> TxReceipt:

@@ -91,6 +91,15 @@ class Reputation(ContractBinding):
         value: bool = self._call("isExcluded", member_id)
         return value
 
+    def reputation_before(self, round_number: int, member_id: int) -> int:
+        """The member's reputation before the round's score: what its exclusion is decided on."""
+        value: int = self._call("reputationBefore", round_number, member_id)
+        return value
+
+    def is_excluded_before(self, round_number: int, member_id: int) -> bool:
+        """Whether the member was excluded from the round (reputation before it below the threshold)."""
+        return bool(self._call("isExcludedBefore", round_number, member_id))
+
     def parameters(self) -> ReputationParameters:
         """Initial reputation, smoothing and exclusion threshold, in basis points."""
         initial, smoothing, threshold = self._call("parameters")

@@ -84,6 +84,16 @@ class Distributor(ContractBinding):
         value: int = self._call("budgetOf", round_number)
         return value
 
+    def minting_rule(self) -> tuple[int, int, int]:
+        """Fewest participants of a paid round, minting window (blocks) and most minted per window."""
+        minimum, window, limit = self._call("mintingRule")
+        return int(minimum), int(window), int(limit)
+
+    def minted_in_current_window(self) -> int:
+        """Tokens minted so far in the current block window."""
+        value: int = self._call("mintedInCurrentWindow")
+        return value
+
     def token_address(self) -> str:
         """The reward token this distributor created and alone mints."""
         value: str = self._call("token")

@@ -15,6 +15,7 @@ from bcfl.cli import (
     demo_onboard,
     demo_submit,
     keys_new,
+    lineage,
     member_admin,
     member_governance,
     member_list,
@@ -32,7 +33,11 @@ app_app = typer.Typer(
 )
 app.add_typer(chain_app, name="chain")
 app.add_typer(keys_app, name="keys")
+lineage_app = typer.Typer(
+    help="The consortium's model lineage: its head and its starts.", no_args_is_help=True
+)
 app.add_typer(member_app, name="member")
+app.add_typer(lineage_app, name="lineage")
 app.add_typer(node_app, name="node")
 app.add_typer(app_app, name="app")
 
@@ -42,6 +47,9 @@ chain_app.command("deploy")(chain_deploy.deploy)
 chain_app.command("status")(chain_status.status)
 keys_app.command("new")(keys_new.new)
 member_app.command("request")(member_request.request)
+lineage_app.command("show")(lineage.show)
+lineage_app.command("start")(lineage.start)
+lineage_app.command("approve")(lineage.approve)
 for action in member_admin.ACTIONS:
     member_app.command(action)(member_admin.command(action))
 member_app.command("list")(member_list.list_members)

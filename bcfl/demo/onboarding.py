@@ -26,6 +26,7 @@ from bcfl.chain.exceptions import ChainError
 from bcfl.chain.keystore import create_keystore, load_keystore, read_password
 from bcfl.chain.registry import MemberStatus
 from bcfl.demo.consortia import DemoConsortium
+from bcfl.demo.lineage import start_demo_lineage
 from bcfl.paths import REPO_ROOT
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,8 @@ def onboard_consortium(
     app_dir: Path = REPO_ROOT,
 ) -> OnboardedConsortium:
     """Every named demo hospital of ``demo`` onboarded, the coordinator's keystore in place, and the
-    Flower App in ``app_dir`` approved on chain."""
+    consortium's model lineage started (on a chain without one), and the Flower App in ``app_dir``
+    approved on chain."""
     unknown = sorted(set(names) - set(demo.hospitals))
     if unknown:
         raise OnboardingError(
@@ -184,6 +186,7 @@ def onboard_consortium(
         )
     hospitals = tuple(onboard_hospital(consortium, admin, hospitals_dir, name, demo) for name in names)
     address, created = prepare_coordinator_key(consortium, coordinator_dir, coordinator_key)
+    start_demo_lineage(consortium, admin, demo.schema_name)
     digest = app_hash(app_dir)
     approved = approve_app(consortium.ledger, admin, digest)
     return OnboardedConsortium(hospitals, address, created, digest, approved)

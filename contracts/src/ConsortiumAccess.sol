@@ -4,15 +4,19 @@ pragma solidity 0.8.30;
 import {CONSORTIUM_COORDINATOR_ROLE, ConsortiumRegistry} from "./ConsortiumRegistry.sol";
 
 /// @title ConsortiumAccess
-/// @notice Lets a consortium contract defer its access rules to the {ConsortiumRegistry}'s roles,
-/// so the operator grants or revokes the coordinator in one place.
+/// @notice Lets a consortium contract defer its access rules to the {ConsortiumRegistry}'s roles and
+/// governance, so the operator grants or revokes the coordinator in one place, and consortium
+/// decisions need the admin, or the members' quorum once governance is on.
 abstract contract ConsortiumAccess {
     ConsortiumRegistry private immutable _registry;
+    uint64 private _decisionNonce;
 
     /// @notice The caller lacks `role` in the registry.
     error ConsortiumAccessUnauthorized(address account, bytes32 role);
     /// @notice A contract address given at deployment is zero.
     error ConsortiumAccessZeroAddress();
+    /// @notice Governance is on and the members have not approved `decision`.
+    error ConsortiumAccessDecisionNotApproved(bytes32 decision);
 
     /// @dev Reverts unless the caller holds the registry's coordinator role.
     modifier onlyCoordinator() {
@@ -34,6 +38,24 @@ abstract contract ConsortiumAccess {
     /// @notice The membership registry this contract defers to.
     function registry() public view returns (ConsortiumRegistry) {
         return _registry;
+    }
+
+    /// @dev The id members approve (registry `approveDecision`) for the next decision of this contract on
+    /// `action` with `payload`; a nonce makes every approval good for one decision only.
+    function _decisionId(string memory action, bytes memory payload) internal view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), _decisionNonce, action, payload));
+    }
+
+    /// @dev With governance off the caller must be the admin; with it on, anyone may carry out a decision
+    /// the members approved, once.
+    function _authorizeDecision(bytes32 decision) internal {
+        (bool governance,) = _registry.governance();
+        if (!governance) {
+            _checkConsortiumRole(bytes32(0));
+            return;
+        }
+        if (!_registry.isDecided(decision)) revert ConsortiumAccessDecisionNotApproved(decision);
+        ++_decisionNonce;
     }
 
     function _checkConsortiumRole(bytes32 role) private view {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 
 /// @dev Role of the coordinator's account, shared with the contracts that defer to the registry.
 bytes32 constant CONSORTIUM_COORDINATOR_ROLE = keccak256("COORDINATOR_ROLE");
@@ -10,9 +11,15 @@ bytes32 constant CONSORTIUM_COORDINATOR_ROLE = keccak256("COORDINATOR_ROLE");
 /// @notice Membership of the hospital consortium and the roles every other contract defers to.
 /// @dev A hospital is a member id with one signing key at a time. The key requests membership itself;
 /// the admin approves it, or, in governance mode, a quorum of active members does. Only active members
-/// take part in rounds (see {activeMemberIdOf}). Roles: `DEFAULT_ADMIN_ROLE` (consortium operator) and
-/// {COORDINATOR_ROLE} (the Flower coordinator's account).
-contract ConsortiumRegistry is AccessControl {
+/// take part in rounds (see {activeMemberIdOf}). Roles: `DEFAULT_ADMIN_ROLE` (consortium operator, moved
+/// only by a two-step transfer with a delay) and {COORDINATOR_ROLE} (the Flower coordinator's account).
+/// A key holding a role can never be a member's signer, and a member's signer can never be given a role.
+///
+/// In governance mode the registry also counts member approvals of consortium decisions (a new model
+/// lineage, an approved app, a governance change, an admin transfer): each decision is an opaque id the
+/// contract that acts on it computes (see {ConsortiumAccess}), approved once `quorum` active members
+/// approved it. Governance is switched on by the admin, but changed or switched off only by such a decision.
+contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     /// @notice Role of the account that opens rounds, registers updates, scores and pays.
     bytes32 public constant COORDINATOR_ROLE = CONSORTIUM_COORDINATOR_ROLE;
 
@@ -58,6 +65,9 @@ contract ConsortiumRegistry is AccessControl {
     mapping(address signer => SignerRecord) private _signers;
     mapping(uint64 memberId => mapping(uint64 approverId => bool)) private _approvedBy;
     mapping(uint64 memberId => address newSigner) private _pendingSigner;
+    mapping(bytes32 decision => uint16 approvals) private _decisionApprovals;
+    mapping(bytes32 decision => mapping(uint64 approverId => bool)) private _decisionApprovedBy;
+    uint64 private _decisionNonce;
 
     /// @notice The account already holds a membership record.
     error ConsortiumRegistryAlreadyRegistered(address account, uint64 memberId);
@@ -80,6 +90,15 @@ contract ConsortiumRegistry is AccessControl {
     /// @notice The caller is not the key proposed for this member.
     error ConsortiumRegistryNoPendingRotation(uint64 memberId, address account);
 
+    /// @notice A key that holds a role cannot be a member's signer, nor a member's signer hold a role.
+    error ConsortiumRegistryRoleKeyConflict(address account);
+    /// @notice In governance mode this change needs an approved decision; without it, the admin.
+    error ConsortiumRegistryDecisionNotApproved(bytes32 decision);
+    /// @notice The member already approved this decision.
+    error ConsortiumRegistryDecisionAlreadyApproved(bytes32 decision, uint64 approverId);
+    /// @notice The call only works in governance mode.
+    error ConsortiumRegistryGovernanceOff();
+
     /// @notice A hospital key asked to join.
     event MembershipRequested(
         uint64 indexed memberId, address indexed signer, string name, bytes32 nodeKeyFingerprint, string metadataURI
@@ -101,12 +120,16 @@ contract ConsortiumRegistry is AccessControl {
     event SignerRotated(uint64 indexed memberId, address indexed previousSigner, address indexed newSigner);
     /// @notice A member changed its Flower node key fingerprint.
     event NodeKeyUpdated(uint64 indexed memberId, bytes32 nodeKeyFingerprint);
-    /// @notice The admin changed how requests are approved.
-    event GovernanceChanged(address indexed admin, bool enabled, uint16 quorum);
+    /// @notice How requests and consortium decisions are approved changed.
+    event GovernanceChanged(address indexed changedBy, bool enabled, uint16 quorum);
+    /// @notice An active member approved a consortium decision (governance mode).
+    event DecisionApproved(bytes32 indexed decision, uint64 indexed approverId, uint16 approvals);
 
+    /// @param adminDelay Seconds between the start of an admin transfer and when the new admin may accept.
     /// @param admin Account given `DEFAULT_ADMIN_ROLE`.
-    constructor(address admin) {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    /// @param coordinator Account given {COORDINATOR_ROLE} (none when zero).
+    constructor(uint48 adminDelay, address admin, address coordinator) AccessControlDefaultAdminRules(adminDelay, admin) {
+        if (coordinator != address(0)) _grantRole(COORDINATOR_ROLE, coordinator);
     }
 
     /// @notice Ask to join the consortium with the caller's key as the hospital's signer.
@@ -117,6 +140,7 @@ contract ConsortiumRegistry is AccessControl {
     {
         uint64 existing = _signers[msg.sender].memberId;
         if (existing != 0) revert ConsortiumRegistryAlreadyRegistered(msg.sender, existing);
+        _requireNoRole(msg.sender);
         if (bytes(name).length == 0) revert ConsortiumRegistryEmptyName();
         memberId = ++_memberCount;
         Member storage member = _members[memberId];
@@ -196,7 +220,9 @@ contract ConsortiumRegistry is AccessControl {
         if (_pendingSigner[memberId] != msg.sender || msg.sender == address(0)) {
             revert ConsortiumRegistryNoPendingRotation(memberId, msg.sender);
         }
-        if (_signers[msg.sender].memberId != 0) revert ConsortiumRegistryInvalidSigner(msg.sender);
+        if (_signers[msg.sender].memberId != 0 || _holdsRole(msg.sender)) {
+            revert ConsortiumRegistryInvalidSigner(msg.sender);
+        }
         Member storage member = _members[memberId];
         address previous = member.signer;
         delete _pendingSigner[memberId];
@@ -214,14 +240,61 @@ contract ConsortiumRegistry is AccessControl {
         emit NodeKeyUpdated(memberId, nodeKeyFingerprint);
     }
 
-    /// @notice Switch between admin approval and k-of-n member approval.
+    /// @notice Switch between admin approval and k-of-n member approval. With governance off the admin
+    /// decides; with it on, only a decision approved by the quorum ({governanceDecision}) changes it.
     /// @param quorum Member approvals needed when `enabled`; ignored (stored as 0) otherwise.
-    function setGovernance(bool enabled, uint16 quorum) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setGovernance(bool enabled, uint16 quorum) external {
+        if (_governance) _consumeDecision(governanceDecision(enabled, quorum));
+        else _checkRole(DEFAULT_ADMIN_ROLE);
         if (!enabled) quorum = 0;
         else if (quorum == 0 || quorum > _activeCount) revert ConsortiumRegistryInvalidQuorum(quorum, _activeCount);
         _governance = enabled;
         _quorum = quorum;
         emit GovernanceChanged(msg.sender, enabled, quorum);
+    }
+
+    /// @notice Recovery of a lost or compromised admin key in governance mode: once the quorum approved
+    /// {adminTransferDecision}, anyone starts the transfer to `newAdmin`, who accepts after the delay.
+    function governanceTransferAdmin(address newAdmin) external {
+        if (!_governance) revert ConsortiumRegistryGovernanceOff();
+        _consumeDecision(adminTransferDecision(newAdmin));
+        _beginDefaultAdminTransfer(newAdmin);
+    }
+
+    /// @notice Approve consortium decision `decision` as an active member (governance mode only).
+    function approveDecision(bytes32 decision) external {
+        if (!_governance) revert ConsortiumRegistryGovernanceOff();
+        uint64 approverId = activeMemberIdOf(msg.sender);
+        if (approverId == 0) revert ConsortiumRegistryNotActiveMember(msg.sender);
+        if (_decisionApprovedBy[decision][approverId]) revert ConsortiumRegistryDecisionAlreadyApproved(decision, approverId);
+        _decisionApprovedBy[decision][approverId] = true;
+        uint16 approvals = ++_decisionApprovals[decision];
+        emit DecisionApproved(decision, approverId, approvals);
+    }
+
+    /// @notice Whether governance is on and `decision` has the quorum's approvals.
+    function isDecided(bytes32 decision) public view returns (bool) {
+        return _governance && _decisionApprovals[decision] >= _quorum;
+    }
+
+    /// @notice Member approvals of `decision` so far.
+    function decisionApprovals(bytes32 decision) external view returns (uint16) {
+        return _decisionApprovals[decision];
+    }
+
+    /// @notice Whether member `approverId` approved `decision`.
+    function hasApprovedDecision(bytes32 decision, uint64 approverId) external view returns (bool) {
+        return _decisionApprovedBy[decision][approverId];
+    }
+
+    /// @notice The decision id that lets the next {setGovernance} call set (`enabled`, `quorum`).
+    function governanceDecision(bool enabled, uint16 quorum) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), _decisionNonce, "governance", enabled, quorum));
+    }
+
+    /// @notice The decision id that lets {governanceTransferAdmin} start a transfer to `newAdmin`.
+    function adminTransferDecision(address newAdmin) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), _decisionNonce, "admin", newAdmin));
     }
 
     /// @notice The member record for `memberId`.
@@ -284,8 +357,27 @@ contract ConsortiumRegistry is AccessControl {
         else _signers[member.signer].active = status == Status.Active;
     }
 
+    /// @dev Keys with a role never become member keys (see {_requireNoRole}).
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (_signers[account].memberId != 0) revert ConsortiumRegistryRoleKeyConflict(account);
+        return super._grantRole(role, account);
+    }
+
+    function _consumeDecision(bytes32 decision) private {
+        if (!isDecided(decision)) revert ConsortiumRegistryDecisionNotApproved(decision);
+        ++_decisionNonce;
+    }
+
+    function _holdsRole(address account) private view returns (bool) {
+        return hasRole(DEFAULT_ADMIN_ROLE, account) || hasRole(COORDINATOR_ROLE, account);
+    }
+
+    function _requireNoRole(address account) private view {
+        if (_holdsRole(account)) revert ConsortiumRegistryRoleKeyConflict(account);
+    }
+
     function _proposeRotation(uint64 memberId, address newSigner) private {
-        if (newSigner == address(0) || _signers[newSigner].memberId != 0) {
+        if (newSigner == address(0) || _signers[newSigner].memberId != 0 || _holdsRole(newSigner)) {
             revert ConsortiumRegistryInvalidSigner(newSigner);
         }
         _pendingSigner[memberId] = newSigner;

@@ -37,6 +37,7 @@ contract ReputationLedger is ConsortiumAccess {
 
     struct Record {
         uint16 reputation;
+        uint16 previous;
         uint64 lastRound;
     }
 
@@ -104,6 +105,7 @@ contract ReputationLedger is ConsortiumAccess {
             uint16 previous = record.lastRound == 0 ? _initialReputation : record.reputation;
             uint16 current = uint16((previous * keep + contribution * smoothing) / MAX_SCORE);
             record.reputation = current;
+            record.previous = previous;
             record.lastRound = SafeCast.toUint64(round);
             emit ReputationUpdated(round, memberId, contribution, previous, current);
         }
@@ -130,6 +132,20 @@ contract ReputationLedger is ConsortiumAccess {
     /// the exclusion threshold. It flips back as soon as good scores lift the reputation to the threshold.
     function isExcluded(uint64 memberId) external view returns (bool) {
         return reputationOf(memberId) < _exclusionThreshold;
+    }
+
+    /// @notice Reputation of `memberId` as it stood when `round` was assessed, before that round's score:
+    /// what the round's exclusion is decided on. Unknown (reverts) for a round before the last scored one.
+    function reputationBefore(uint256 round, uint64 memberId) public view returns (uint16) {
+        Record storage record = _records[memberId];
+        if (record.lastRound > round) revert ReputationLedgerAlreadyRecorded(round, memberId);
+        return record.lastRound == round && round != 0 ? record.previous : reputationOf(memberId);
+    }
+
+    /// @notice Whether `memberId` is excluded from `round`: its reputation before the round is below the
+    /// exclusion threshold. {RoundLedger.finalizeRound} and {RewardDistributor.payRound} refuse it.
+    function isExcludedBefore(uint256 round, uint64 memberId) external view returns (bool) {
+        return reputationBefore(round, memberId) < _exclusionThreshold;
     }
 
     /// @notice Last round in which `memberId` was scored (0 if never).

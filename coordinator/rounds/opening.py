@@ -1,5 +1,7 @@
 """Step 1: open the round on chain for the global model, or resume the round a stopped coordinator
-left open (the chain decides which)."""
+left open (the chain decides which). A round opens only from the head of the consortium's approved
+lineage (the previous round's aggregate, or an approved lineage start) and only for an approved app:
+the contract enforces both, and this step says so in one line before sending anything."""
 
 from __future__ import annotations
 
@@ -17,22 +19,32 @@ logger = logging.getLogger(__name__)
 
 
 def resume_point(consortium: Consortium, store: ModelStore) -> dict[str, np.ndarray] | None:
-    """The global model of a round left open on chain, if this coordinator's store holds it."""
-    latest = consortium.ledger.round_count()
-    if not latest:
+    """Where this run starts: the global model of a round left open on chain, else the head of the
+    consortium's lineage (a run continues the lineage), if this coordinator's store holds it; else None,
+    and the run's fresh model must be the head of an approved lineage start."""
+    ledger = consortium.ledger
+    latest = ledger.round_count()
+    current = ledger.get_round(latest) if latest else None
+    if current is not None and current.status is RoundStatus.OPEN:
+        if current.global_model_hash in store:
+            logger.info("round %d was left open: resuming it from the stored global model", latest)
+            return store.get(current.global_model_hash)
         return None
-    current = consortium.ledger.get_round(latest)
-    if current.status is not RoundStatus.OPEN or current.global_model_hash not in store:
+    head = ledger.lineage_head()
+    if head.lineage == 0 or head.model_hash not in store:
         return None
-    logger.info("round %d was left open: resuming it from the stored global model", latest)
-    return store.get(current.global_model_hash)
+    logger.info(
+        "continuing lineage %d from model 0x%s (round %d)", head.lineage, head.model_hash.hex(), head.round
+    )
+    return store.get(head.model_hash)
 
 
 def open_or_resume_round(
-    ledger: Ledger, coordinator: LocalAccount, global_hash: bytes, config_hash: bytes
+    ledger: Ledger, coordinator: LocalAccount, global_hash: bytes, config_hash: bytes, app_hash: bytes
 ) -> int:
     """The chain round for ``global_hash``: the open one if it already carries this model (a coordinator
-    restarted mid-round resumes it), else a new one. A round left open with another model is an error."""
+    restarted mid-round resumes it), else a new one. A round left open with another model, a model that
+    is not the lineage's head, or an app the consortium did not approve is an error."""
     latest = ledger.round_count()
     current = ledger.get_round(latest) if latest else None
     if current is not None and current.status is RoundStatus.OPEN:
@@ -43,4 +55,17 @@ def open_or_resume_round(
             f"round {latest} is open on chain with global model 0x{current.global_model_hash.hex()}, "
             f"not this run's 0x{global_hash.hex()}: restart from the model store's copy to finish it"
         )
-    return ledger.open_round(coordinator, global_hash, config_hash)
+    head = ledger.lineage_head()
+    if head.model_hash != global_hash:
+        raise CoordinatorError(
+            f"this run's model 0x{global_hash.hex()} is not the head of the consortium's lineage "
+            f"(0x{head.model_hash.hex()}, lineage {head.lineage}): continue from the head (the model store "
+            "must hold it), or have the admin (or the members, in governance mode) start a new lineage "
+            "from this model (bcfl lineage start)"
+        )
+    if not ledger.is_app_approved(app_hash):
+        raise CoordinatorError(
+            f"this run's app 0x{app_hash.hex()} is not approved by the consortium on chain: "
+            "have the admin approve it (bcfl app approve), or run an approved app"
+        )
+    return ledger.open_round(coordinator, global_hash, config_hash, app_hash)

@@ -1,5 +1,8 @@
 """Step 2: the round's updates on chain. Keep one verified update per member, agreeing with what the
-chain already holds for the round (after a restart), and register the new ones in one transaction."""
+chain already holds for the round (after a restart), and register the new ones in one transaction.
+An update that stops verifying between the check here and the transaction (its member rotated its key
+or was suspended) is skipped by the contract with an ``UpdateSkipped`` event, and left out here: the
+round goes on without it."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
-from bcfl.chain.ledger import Ledger
+from bcfl.chain.ledger import Ledger, SkippedUpdate
 from coordinator.verification import Rejection, VerifiedUpdate
 
 
@@ -46,9 +49,11 @@ def register(
     chain_round: int,
     updates: Iterable[VerifiedUpdate],
     registered: Mapping[int, bytes],
-) -> TxReceipt | None:
-    """Register the updates the chain does not hold yet, in one transaction; its receipt, or None."""
+) -> tuple[TxReceipt | None, list[tuple[VerifiedUpdate, SkippedUpdate]]]:
+    """Register the updates the chain does not hold yet, in one transaction: its receipt (None when
+    there was nothing to send) and the updates the contract skipped, with the reason."""
     new = [u for u in updates if u.member_id not in registered]
     if not new:
-        return None
-    return ledger.register_updates(coordinator, chain_round, [u.signed for u in new])
+        return None, []
+    receipt = ledger.register_updates(coordinator, chain_round, [u.signed for u in new])
+    return receipt, [(new[s.index], s) for s in ledger.skipped_in(receipt)]

@@ -71,8 +71,12 @@ class RoundService:
         """Store the global model and open its round on chain, or resume the round open with it."""
         global_hash = self.store.put(global_arrays)
         started = time.perf_counter()
-        config_hash = document_hash({**config, "server-round": server_round})
-        chain_round = open_or_resume_round(self.consortium.ledger, self.coordinator, global_hash, config_hash)
+        config_hash = document_hash(
+            {**config, "server-round": server_round, "app-hash": hexed(self.settings.app_hash)}
+        )
+        chain_round = open_or_resume_round(
+            self.consortium.ledger, self.coordinator, global_hash, config_hash, self.settings.app_hash
+        )
         record = self.journal.round(chain_round)
         _timed(record, "chain", started)
         record.update(server_round=server_round, global_model_hash=hexed(global_hash), config=dict(config))
@@ -98,23 +102,26 @@ class RoundService:
         _timed(record, "verify", started)
         for rejection in rejected:
             logger.warning("round %d: excluded node %d: %s", chain_round, rejection.node_id, rejection.reason)
-        failed = ""
-        if len(updates) < self.settings.min_valid_updates:
-            logger.error(
-                "round %d: %d valid updates, fewer than the %d required: the global model stays as it is",
-                chain_round, len(updates), self.settings.min_valid_updates,
-            )  # fmt: skip
-            failed = record["failed"] = (
-                f"{len(updates)} valid updates, need {self.settings.min_valid_updates}"
-            )
+        failed = self._too_few(chain_round, record, updates)
+        if failed:
             updates = []
         started = time.perf_counter()
-        receipt = registration.register(
+        receipt, skipped = registration.register(
             self.consortium.ledger, self.coordinator, chain_round, updates, registered
         )
         if receipt is not None:
             _timed(record, "chain", started)
             record["register_tx"] = receipt["transactionHash"].to_0x_hex()
+        if skipped:
+            for update, skip in skipped:
+                reason = f"skipped on chain: {skip.reason.name.lower().replace('_', ' ')}"
+                logger.warning("round %d: node %d's update was %s", chain_round, update.node_id, reason)
+                rejected.append(Rejection(update.node_id, reason, update.signer))
+            left_out = {update.member_id for update, _ in skipped}
+            updates = [u for u in updates if u.member_id not in left_out]
+            failed = self._too_few(chain_round, record, updates)
+            if failed:
+                updates = []
         for update in updates:
             self.store.put(update.arrays)
         record["updates"] = [
@@ -133,6 +140,18 @@ class RoundService:
         ]
         self.journal.save()
         return dataclasses.replace(state, registration=Registration(tuple(updates), tuple(rejected), failed))
+
+    def _too_few(self, chain_round: int, record: dict[str, Any], updates: list[VerifiedUpdate]) -> str:
+        """Why the round fails for too few valid updates (journaled), or an empty string."""
+        if len(updates) >= self.settings.min_valid_updates:
+            return ""
+        logger.error(
+            "round %d: %d valid updates, fewer than the %d required: the global model stays as it is",
+            chain_round, len(updates), self.settings.min_valid_updates,
+        )  # fmt: skip
+        failed: str = f"{len(updates)} valid updates, need {self.settings.min_valid_updates}"
+        record["failed"] = failed
+        return failed
 
     def assess(self, state: RoundState) -> RoundState:
         """Score the registered updates on chain and weigh their members (nothing to do without any)."""

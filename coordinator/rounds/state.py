@@ -17,11 +17,12 @@ Arrays = Mapping[str, np.ndarray]
 @dataclass(frozen=True)
 class RoundSettings:
     """How the coordinator runs every round (the run config's ``min-valid-updates``,
-    ``aggregation`` and ``num-malicious``)."""
+    ``aggregation`` and ``num-malicious``) and the app it runs (the FAB's sha256, approved on chain)."""
 
     min_valid_updates: int
     aggregation: str
     num_malicious: int
+    app_hash: bytes
 
 
 @dataclass(frozen=True)
