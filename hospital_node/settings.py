@@ -81,9 +81,7 @@ def _parse(model: type[Settings], required: tuple[str, ...], node_config: Mappin
     for key in required:
         value = node_config.get(key)
         if not isinstance(value, str) or not value:
-            raise HospitalNodeError(
-                f"node config {key!r} is missing (set it in the node's --node-config)"
-            )
+            raise HospitalNodeError(f"node config {key!r} is missing (set it in the node's --node-config)")
     try:
         return model.model_validate(dict(node_config))
     except ValidationError as exc:

@@ -93,24 +93,31 @@ def main(argv: Sequence[str] | None = None) -> None:
         "every other argument is flower-superexec's (flower-superexec --help).",
     )
     parser.add_argument(
-        "--node-config", required=True, help="The hospital's node config (its SuperNode's): rpc-url, manifest."
+        "--node-config",
+        required=True,
+        help="The hospital's node config (its SuperNode's); this reads its rpc-url and manifest.",
     )
     args, flower_args = parser.parse_known_args(argv)
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    package_logger = logging.getLogger("hospital_node")
-    package_logger.addHandler(handler)
-    package_logger.setLevel(logging.INFO)
-    package_logger.propagate = False
     try:
         approval = connect_approval(args.node_config)
         install_plugin(approval)
     except (HospitalNodeError, ChainError) as exc:
         sys.stderr.write(f"bcfl-superexec: error: {exc}\n")
         raise SystemExit(1) from None
+    _log_to_stderr()
     logger.info("starting only apps approved on chain (RoundLedger %s)", approval.ledger.address)
     sys.argv = ["flower-superexec", *flower_args]  # flower-superexec parses sys.argv
     flower_superexec()
+
+
+def _log_to_stderr() -> None:
+    """This process's own lines (approvals, refusals) on stderr, beside Flower's."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    package_logger = logging.getLogger("hospital_node")
+    package_logger.addHandler(handler)
+    package_logger.setLevel(logging.INFO)
+    package_logger.propagate = False
 
 
 if __name__ == "__main__":

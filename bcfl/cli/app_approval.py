@@ -71,6 +71,6 @@ def approve(
 def _line(result: dict[str, Any]) -> str:
     if not result["approved"]:
         return f"app {result['hash']}: NOT approved (hospitals refuse it; an admin runs `bcfl app approve`)"
-    done = {True: " (approved now)", False: " (already)"}.get(result.get("changed"), "")
+    changed = result.get("changed")
+    done = "" if changed is None else " (approved now)" if changed else " (already)"
     return f"app {result['hash']}: approved{done}"
-

@@ -421,11 +421,8 @@ def consortium_services(
     layout: Layout, demo: DemoConsortium, hospitals: list[str], plan: Plan, coordinator_address: str
 ) -> tuple[Service, ...]:
     """Every service of the demo consortium, in start order."""
-    nodes = tuple(
-        service
-        for name in hospitals
-        for service in hospital_services(layout, plan, name, node_settings(layout, demo, name).node_config_arg())
-    )
+    configs = {name: node_settings(layout, demo, name).node_config_arg() for name in hospitals}
+    nodes = tuple(s for name in hospitals for s in hospital_services(layout, plan, name, configs[name]))
     return (
         chain(layout),
         deploy(layout, plan, coordinator_address),
