@@ -11,7 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.deploy import deploy_consortium
+from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.eip712 import ModelUpdate, sign_update
 
 BATCH_SIZES = (1, 10, 100)
@@ -24,6 +24,8 @@ class GasReport:
     deployment: dict[str, int] = field(default_factory=dict)
     operations: dict[str, int] = field(default_factory=dict)
     per_update: dict[int, float] = field(default_factory=dict)
+    #: open + register + score + finalize + pay, by number of members in the round.
+    per_round: dict[int, int] = field(default_factory=dict)
 
 
 def measure_gas(
@@ -32,9 +34,14 @@ def measure_gas(
     coordinator: LocalAccount,
     progress: Callable[[str, int], None] = lambda _what, _n: None,
 ) -> GasReport:
-    """Deploy a consortium, admit ``max(BATCH_SIZES)`` hospitals and measure each operation's gas."""
+    """Deploy a consortium, admit ``max(BATCH_SIZES)`` hospitals and measure each operation's gas.
+
+    The deployment pays rounds of a single participant (``min_participants`` 1) so that every batch
+    size is measured the same way; the default deployment needs two.
+    """
     report = GasReport()
-    manifest = deploy_consortium(client, admin, coordinator=coordinator.address)
+    parameters = DEFAULT_PARAMETERS.model_copy(update={"min_participants": 1})
+    manifest = deploy_consortium(client, admin, coordinator=coordinator.address, parameters=parameters)
     seen: dict[str, str] = {}
     for name, record in manifest.contracts.items():
         if record.tx_hash in seen:  # created inside another contract's deployment (the token)
@@ -58,27 +65,35 @@ def measure_gas(
         progress("admitting hospitals", 1)
     ledger = consortium.ledger
     domain = ledger.domain()
+    app_hash = os.urandom(32)
+    report.operations["approveApp"] = ledger.approve_app(admin, app_hash)["gasUsed"]
+    global_hash = os.urandom(32)
+    report.operations["startLineage"] = ledger.start_lineage(admin, global_hash, "gas benchmark")["gasUsed"]
     for size in BATCH_SIZES:
-        global_hash = os.urandom(32)
-        round_number = ledger.open_round(coordinator, global_hash, os.urandom(32))
+        round_number = ledger.open_round(coordinator, global_hash, os.urandom(32), app_hash)
+        opened = _last_gas(client)
         if size == BATCH_SIZES[0]:
-            report.operations["openRound"] = _last_gas(client)
+            report.operations["openRound"] = opened
         signed = [
             sign_update(h, domain, ModelUpdate(round_number, global_hash, os.urandom(32), 100 + i))
             for i, h in enumerate(hospitals[:size])
         ]
-        receipt = ledger.register_updates(coordinator, round_number, signed)
-        report.per_update[size] = receipt["gasUsed"] / size
-        report.operations[f"registerUpdates (batch of {size})"] = receipt["gasUsed"]
+        registered = ledger.register_updates(coordinator, round_number, signed)["gasUsed"]
+        report.per_update[size] = registered / size
+        report.operations[f"registerUpdates (batch of {size})"] = registered
         ids = member_ids[:size]
-        receipt = ledger.finalize_round(
-            coordinator, round_number, os.urandom(32), os.urandom(32), ids, [1] * size
-        )
-        report.operations[f"finalizeRound ({size} participants)"] = receipt["gasUsed"]
-        receipt = consortium.reputation.record_scores(coordinator, round_number, ids, [7_000] * size)
-        report.operations[f"recordScores ({size} members)"] = receipt["gasUsed"]
-        receipt = consortium.distributor.pay_round(coordinator, round_number, ids, [10**18] * size)
-        report.operations[f"payRound ({size} members)"] = receipt["gasUsed"]
+        scored = consortium.reputation.record_scores(coordinator, round_number, ids, [7_000] * size)[
+            "gasUsed"
+        ]
+        report.operations[f"recordScores ({size} members)"] = scored
+        global_hash = os.urandom(32)
+        finalized = ledger.finalize_round(
+            coordinator, round_number, global_hash, os.urandom(32), ids, [1] * size
+        )["gasUsed"]
+        report.operations[f"finalizeRound ({size} participants)"] = finalized
+        paid = consortium.distributor.pay_round(coordinator, round_number, ids, [10**18] * size)["gasUsed"]
+        report.operations[f"payRound ({size} members)"] = paid
+        report.per_round[size] = opened + registered + scored + finalized + paid
         progress("measuring rounds", 1)
     return report
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 from flwr.app import ConfigRecord, MetricRecord, RecordDict
 
 from bcfl.chain.client import ChainClient
@@ -85,6 +86,10 @@ class Outcome:
         return self.paid.get(name, 0) / total if total else 0.0
 
 
+#: The app the benchmark's rounds run: no Flower App here, so a label stands in for a FAB hash.
+BENCHMARK_APP = keccak(text="bcfl robustness benchmark (RoundService without Flower)")
+
+
 def deploy_scenario(
     chain: ChainClient, names: list[str], defence: Defence
 ) -> tuple[Consortium, dict[str, LocalAccount]]:
@@ -97,6 +102,7 @@ def deploy_scenario(
             "initial_reputation": defence.initial_reputation,
             "smoothing": defence.smoothing,
             "exclusion_threshold": defence.exclusion_threshold if defence.use_reputation else 0,
+            "mint_limit": 20 * defence.budget * 10**18,
         }
     )
     admin = dev_account(ADMIN)
@@ -107,6 +113,7 @@ def deploy_scenario(
     hospitals = {name: dev_account(FIRST_HOSPITAL + i) for i, name in enumerate(names)}
     for name, account in hospitals.items():
         consortium.registry.approve(admin, consortium.registry.request_membership(account, name))
+    consortium.ledger.approve_app(admin, BENCHMARK_APP)
     return consortium, hospitals
 
 
@@ -167,10 +174,28 @@ def simulate(
     seed: int = 0,
 ) -> Outcome:
     """Run ``plan.rounds`` rounds with ``attackers`` (hospital name -> attack) on a fresh consortium."""
+    with tempfile.TemporaryDirectory(prefix="bcfl-robustness-") as folder:
+        return run_scenario(Path(folder), chain, centres, attackers, defence, plan, seed)[1]
+
+
+def run_scenario(
+    folder: Path,
+    chain: ChainClient,
+    centres: Mapping[str, LocalDataset],
+    attackers: Mapping[str, str],
+    defence: Defence,
+    plan: TrainingPlan,
+    seed: int = 0,
+) -> tuple[Consortium, Outcome]:
+    """:func:`simulate`, keeping the coordinator's model store (``folder/models``) and journal
+    (``folder/rounds.json``) for an audit; the scenario's consortium and what it did."""
     spec = next(iter(centres.values())).spec
     model = build_model(spec, seed=seed)
     names = sorted(centres)
     consortium, hospitals = deploy_scenario(chain, names, defence)
+    consortium.ledger.start_lineage(
+        dev_account(ADMIN), model_hash(get_arrays(model)), f"robustness benchmark, seed {seed}"
+    )
     by_member = {consortium.registry.active_member_id_of(hospitals[n].address): n for n in names}
     honest_sites = {n: centres[n] for n in names if n not in attackers}
     outcome = Outcome(paid=dict.fromkeys(names, 0))
@@ -178,37 +203,36 @@ def simulate(
     first: dict[str, Arrays] = {}
     config = {"local-epochs": plan.local_epochs, "learning-rate": plan.learning_rate,
               "batch-size": plan.batch_size, "seed": seed}  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="bcfl-robustness-") as folder:
-        service = RoundService(
-            consortium,
-            dev_account(COORDINATOR),
-            ModelStore(Path(folder) / "models"),
-            RunJournal(Path(folder) / "rounds.json"),
-            RoundSettings(MIN_VALID_UPDATES, defence.aggregation, defence.num_malicious),
-        )
-        for round_number in range(1, plan.rounds + 1):
-            global_arrays = get_arrays(model)
-            state = service.open(round_number, global_arrays, config)
-            updates = _local_updates(centres, attackers, global_arrays, plan, seed, round_number, rng, first)
-            checked: list[VerifiedUpdate | Rejection] = [
-                check_update(
-                    node_id,
-                    signed_reply(service, state, hospitals[name], updates[name], len(centres[name].train)),
-                    chain_round=state.chain_round,
-                    global_hash=state.opened.global_hash,
-                    reference=global_arrays,
-                    domain=service.domain(),
-                    registry=consortium.registry,
-                )
-                for node_id, name in enumerate(names, start=1)
-            ]
-            state = service.close(service.train(state, checked))
-            assert state.assessment is not None and state.aggregate is not None
-            set_arrays(model, {k: np.asarray(v, np.float32) for k, v in state.aggregate.arrays.items()})
-            for payment in consortium.distributor.payments(round_number=state.chain_round):
-                outcome.paid[by_member[payment.member_id]] += payment.amount
-            outcome.accuracy.append(mean_accuracy(model, honest_sites))
-            outcome.scores.append({by_member[m]: c.score_bps for m, c in state.assessment.scores.items()})
-            outcome.reputation.append({by_member[m]: r for m, r in state.assessment.reputation_after.items()})
-            outcome.aggregated.append([by_member[u.member_id] for u in state.aggregate.participants])
-    return outcome
+    service = RoundService(
+        consortium,
+        dev_account(COORDINATOR),
+        ModelStore(folder / "models"),
+        RunJournal(folder / "rounds.json"),
+        RoundSettings(MIN_VALID_UPDATES, defence.aggregation, defence.num_malicious, BENCHMARK_APP),
+    )
+    for round_number in range(1, plan.rounds + 1):
+        global_arrays = get_arrays(model)
+        state = service.open(round_number, global_arrays, config)
+        updates = _local_updates(centres, attackers, global_arrays, plan, seed, round_number, rng, first)
+        checked: list[VerifiedUpdate | Rejection] = [
+            check_update(
+                node_id,
+                signed_reply(service, state, hospitals[name], updates[name], len(centres[name].train)),
+                chain_round=state.chain_round,
+                global_hash=state.opened.global_hash,
+                reference=global_arrays,
+                domain=service.domain(),
+                registry=consortium.registry,
+            )
+            for node_id, name in enumerate(names, start=1)
+        ]
+        state = service.close(service.train(state, checked))
+        assert state.assessment is not None and state.aggregate is not None
+        set_arrays(model, {k: np.asarray(v, np.float32) for k, v in state.aggregate.arrays.items()})
+        for payment in consortium.distributor.payments(round_number=state.chain_round):
+            outcome.paid[by_member[payment.member_id]] += payment.amount
+        outcome.accuracy.append(mean_accuracy(model, honest_sites))
+        outcome.scores.append({by_member[m]: c.score_bps for m, c in state.assessment.scores.items()})
+        outcome.reputation.append({by_member[m]: r for m, r in state.assessment.reputation_after.items()})
+        outcome.aggregated.append([by_member[u.member_id] for u in state.aggregate.participants])
+    return consortium, outcome

@@ -11,7 +11,8 @@ import numpy as np
 from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
-from bcfl.chain.eip712 import EvaluationReport, ModelUpdate, sign_evaluation, sign_update
+from bcfl.chain.eip712 import EvaluationReport, ModelUpdate, SignedModelUpdate, sign_evaluation, sign_update
+from bcfl.chain.proof import UpdateProof, save_proof
 from bcfl.learning.task import build_model, evaluate, get_arrays, set_arrays, train
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.records import array_record, config_record, from_record, get_float, get_int, to_record
@@ -59,8 +60,9 @@ def local_update(node: HospitalNode, msg: Message) -> LocalUpdate:
     return LocalUpdate(chain_round, global_hash, dict(get_arrays(model)), metrics)
 
 
-def signed_reply(node: HospitalNode, msg: Message, update: LocalUpdate) -> Message:
-    """Sign the update with the hospital's key (EIP-712, what the ledger verifies) and reply."""
+def sign_and_keep(node: HospitalNode, update: LocalUpdate) -> SignedModelUpdate:
+    """Sign the update with the hospital's key (EIP-712, what the ledger verifies) and keep the
+    signed proof in the node's proofs folder."""
     examples = int(update.metrics["num-examples"])
     signed = sign_update(
         node.account,
@@ -73,6 +75,13 @@ def signed_reply(node: HospitalNode, msg: Message, update: LocalUpdate) -> Messa
         examples,
         signed.update.update_hash.hex(),
     )
+    keep_proof(node, signed)
+    return signed
+
+
+def signed_reply(node: HospitalNode, msg: Message, update: LocalUpdate) -> Message:
+    """Sign the update (keeping its proof) and reply with it."""
+    signed = sign_and_keep(node, update)
     content = RecordDict(
         {
             "arrays": to_record(update.arrays),
@@ -87,6 +96,18 @@ def signed_reply(node: HospitalNode, msg: Message, update: LocalUpdate) -> Messa
         }
     )
     return Message(content=content, reply_to=msg)
+
+
+def keep_proof(node: HospitalNode, signed: SignedModelUpdate) -> None:
+    """Keep the signed update, so that the hospital can register it itself if the coordinator leaves
+    it out (``bcfl update register --proof``). Not being able to keep it does not stop the round."""
+    proof = UpdateProof.of(node.consortium.ledger.domain(), signed, node.account.address)
+    try:
+        path = save_proof(node.proofs, proof)
+    except OSError as exc:
+        logger.warning("round %d: could not keep the update's proof in %s: %s", proof.round, node.proofs, exc)
+        return
+    logger.info("round %d: kept the signed update's proof in %s", proof.round, path)
 
 
 @app.train()

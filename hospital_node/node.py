@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
@@ -27,6 +28,8 @@ class HospitalNode:
     account: LocalAccount
     consortium: Consortium
     member_id: int
+    #: Where the node keeps the signed proof of every update it sends.
+    proofs: Path
 
 
 def load_node(node_config: dict[str, object]) -> HospitalNode:
@@ -43,4 +46,4 @@ def load_node(node_config: dict[str, object]) -> HospitalNode:
     logger.info(
         "hospital member %d ready: %d train / %d test examples", member_id, len(data.train), len(data.test)
     )
-    return HospitalNode(data, account, consortium, member_id)
+    return HospitalNode(data, account, consortium, member_id, settings.proofs_folder())

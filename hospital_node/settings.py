@@ -40,11 +40,18 @@ class NodeSettings(ChainSettings):
     password_file: Path | None = Field(default=None, alias="password-file")
     #: Seed of the local train/test split (0 when unset).
     split_seed: int | None = Field(default=None, alias="split-seed")
+    #: Where the node keeps the signed proof of every update it sends (else ``proofs`` beside the
+    #: keystore, in the hospital's own state folder).
+    proofs_dir: Path | None = Field(default=None, alias="proofs-dir")
 
-    @field_validator("password_file", "split_seed", mode="before")
+    @field_validator("password_file", "split_seed", "proofs_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    def proofs_folder(self) -> Path:
+        """The folder of the node's update proofs (``bcfl update register --proof`` reads them)."""
+        return self.proofs_dir or self.keystore.parent / "proofs"
 
     def node_config(self) -> dict[str, str]:
         """The node config as ``key -> value`` strings, kebab-case keys, unset options left out."""

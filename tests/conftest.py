@@ -14,6 +14,7 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.deploy import deploy_consortium
 from bcfl.chain.devkeys import dev_account
+from tests.chain.helpers import prepare_rounds
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,19 @@ def actors() -> Actors:
 
 
 @pytest.fixture
-def consortium(client: ChainClient, actors: Actors) -> Consortium:
-    """A freshly deployed consortium (no members yet)."""
+def deployed(client: ChainClient, actors: Actors) -> Consortium:
+    """A freshly deployed consortium as ``deploy_consortium`` leaves it: no members, no approved app,
+    no lineage."""
     manifest = deploy_consortium(client, actors.admin, coordinator=actors.coordinator.address)
     return Consortium.connect(client, manifest)
+
+
+@pytest.fixture
+def consortium(deployed: Consortium, actors: Actors) -> Consortium:
+    """A freshly deployed consortium ready for rounds (no members yet): the admin approved the test
+    app (``TEST_APP``) and started a lineage from ``GENESIS``."""
+    prepare_rounds(deployed, actors.admin)
+    return deployed
 
 
 @pytest.fixture

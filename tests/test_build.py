@@ -66,11 +66,11 @@ def test_every_custom_error_in_the_abis_has_a_named_exception() -> None:
 def test_revert_data_decodes_into_the_named_exception_with_arguments() -> None:
     from eth_abi.abi import encode
 
-    data = errors.RoundLedgerDuplicateUpdate.selector + encode(["uint256", "uint64"], [7, 3])
+    data = errors.RoundLedgerParticipantExcluded.selector + encode(["uint256", "uint64"], [7, 3])
     exc = decode_revert(data)
-    assert isinstance(exc, errors.RoundLedgerDuplicateUpdate)
+    assert isinstance(exc, errors.RoundLedgerParticipantExcluded)
     assert exc.args_by_name == {"round": 7, "memberId": 3}
-    assert "already has an update" in str(exc)
+    assert "below the exclusion threshold" in str(exc)
 
 
 def test_solc_shim_speaks_the_native_cli(repo_root: Path) -> None:

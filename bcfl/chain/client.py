@@ -34,6 +34,8 @@ T = TypeVar("T")
 
 _TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)
 _NONCE_ERRORS = ("nonce too low", "already known", "replacement transaction underpriced")
+#: Gas sent above an estimate: a quarter more (see :func:`_with_headroom`).
+GAS_HEADROOM_DIVISOR = 4
 
 
 class ChainClient:
@@ -122,7 +124,12 @@ class ChainClient:
         params: TxParams = {"from": sender.address, "chainId": self.chain_id}
         if gas is not None:
             params["gas"] = gas
-        return self._send(sender, lambda nonce: fn.build_transaction(_with_nonce(params, nonce)), fn.fn_name)
+
+        def build(nonce: int) -> TxParams:
+            tx = fn.build_transaction(_with_nonce(params, nonce))
+            return tx if gas is not None else _with_headroom(tx)
+
+        return self._send(sender, build, fn.fn_name)
 
     def transfer(self, sender: LocalAccount, to: str, value_wei: int) -> TxReceipt:
         """Send ether (e.g. to fund a new hospital key's transaction fees)."""
@@ -271,6 +278,14 @@ class ChainClient:
 
 def _with_nonce(params: TxParams, nonce: int) -> TxParams:
     return cast(TxParams, {**params, "nonce": nonce})
+
+
+def _with_headroom(tx: TxParams) -> TxParams:
+    """``tx`` with a quarter more gas than estimated: the estimate runs against the latest block, and
+    mined in a later one a call may cost more (a RewardDistributor payment that opens a new minting
+    window writes one more storage slot). Unused gas is not charged."""
+    estimate = int(tx["gas"])
+    return cast(TxParams, {**tx, "gas": estimate + estimate // GAS_HEADROOM_DIVISOR})
 
 
 def _is_nonce_error(exc: Web3RPCError) -> bool:

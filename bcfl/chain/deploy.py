@@ -16,8 +16,6 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.exceptions import ChainError
 from bcfl.chain.manifest import ContractRecord, DeploymentManifest, DeploymentParameters
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-
 logger = logging.getLogger(__name__)
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 

@@ -1,5 +1,10 @@
 """EIP-712 signing and verification: model updates, exactly as the RoundLedger checks them, and the
-hospitals' evaluation reports, which the coordinator checks off chain under the same domain."""
+hospitals' evaluation reports, which the coordinator checks off chain under the same domain.
+
+Like the contract (OpenZeppelin's ECDSA), recovery refuses a signature whose ``s`` lies in the upper
+half of the curve order: every signature has such a twin (``n - s`` with ``v`` flipped) that recovers
+to the same key, and only the low-``s`` one counts, so a signature is never accepted in two spellings.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,9 @@ EVALUATION_REPORT_TYPE = [
     {"name": "numExamples", "type": "uint64"},
 ]
 _S_MASK = (1 << 255) - 1
+#: The order of secp256k1's group; a signature's ``s`` must be at most half of it (EIP-2).
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+HALF_N = SECP256K1_N // 2
 
 
 @dataclass(frozen=True)
@@ -125,13 +133,38 @@ def _sign_compact(account: LocalAccount, domain: LedgerDomain, message: Signed) 
     return signed.r.to_bytes(32, "big") + vs.to_bytes(32, "big")
 
 
+def require_low_s(s: int) -> None:
+    """ValueError unless ``s`` is in the lower half of the curve order, as the contract requires."""
+    if s > HALF_N:
+        raise ValueError(
+            "the signature's s is in the upper half of the curve order (a malleable high-s signature), "
+            "which the RoundLedger refuses: sign again with a standard (EIP-2, low-s) signer"
+        )
+
+
+def to_compact(signature: bytes) -> bytes:
+    """The 64-byte compact form (ERC-2098: ``r || vs``) of a 64-byte compact or 65-byte ``r || s || v``
+    signature (``v`` 0, 1, 27 or 28); ValueError for another length, ``v``, or a high ``s``."""
+    if len(signature) == 64:
+        require_low_s(int.from_bytes(signature[32:], "big") & _S_MASK)
+        return signature
+    if len(signature) != 65:
+        raise ValueError(f"a signature has 64 (compact) or 65 bytes, got {len(signature)}")
+    s, v = int.from_bytes(signature[32:64], "big"), signature[64]
+    if v not in (0, 1, 27, 28):
+        raise ValueError(f"a 65-byte signature ends with v = 0, 1, 27 or 28, got {v}")
+    require_low_s(s)
+    return signature[:32] + (s | ((v % 27) << 255)).to_bytes(32, "big")
+
+
 def _recover(domain: LedgerDomain, message: Signed, signature: bytes) -> ChecksumAddress:
     """The signer, or ValueError for a signature or message that cannot be recovered at all (wrong
-    length, r or s out of range, a field too large for its EIP-712 type)."""
+    length, r or s out of range, a high s, a field too large for its EIP-712 type)."""
     if len(signature) != 64:
         raise ValueError(f"a compact signature has 64 bytes, got {len(signature)}")
     vs = int.from_bytes(signature[32:], "big")
     v, s = 27 + (vs >> 255), vs & _S_MASK
+    require_low_s(s)
     try:
         address: ChecksumAddress = Account.recover_message(
             _signable(domain, message), vrs=(v, int.from_bytes(signature[:32], "big"), s)
@@ -155,7 +188,7 @@ def sign_evaluation(account: LocalAccount, domain: LedgerDomain, report: Evaluat
 def recover_evaluation_signer(
     domain: LedgerDomain, report: EvaluationReport, signature: bytes
 ) -> ChecksumAddress:
-    """The address that signed ``report`` (any well-formed signature recovers to some address)."""
+    """The address that signed ``report`` (any well-formed low-s signature recovers to some address)."""
     return _recover(domain, report, signature)
 
 
@@ -167,5 +200,6 @@ def from_compact(update: ModelUpdate, signature: bytes) -> SignedModelUpdate:
 
 
 def recover_signer(domain: LedgerDomain, signed: SignedModelUpdate) -> ChecksumAddress:
-    """The address that signed ``signed`` under ``domain`` (any signature recovers to some address)."""
+    """The address that signed ``signed`` under ``domain`` (any well-formed low-s signature recovers to
+    some address)."""
     return _recover(domain, signed.update, signed.signature)

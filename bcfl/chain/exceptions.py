@@ -44,6 +44,10 @@ class ManifestError(ChainError):
     """A deployment manifest is missing, malformed or does not match the chain."""
 
 
+class UpdateProofError(ChainError):
+    """A hospital's update proof file cannot be read, is malformed, or does not fit the deployment."""
+
+
 class ContractRevertError(ChainError):
     """A contract call reverted with a custom error; subclasses are generated per error.
 

@@ -125,6 +125,16 @@ class Registry(ContractBinding):
         value: int = self._call("decisionApprovals", decision)
         return value
 
+    def admin_transfer_decision(self, new_admin: str) -> bytes:
+        """The decision id that lets :meth:`governance_transfer_admin` start a transfer to ``new_admin``."""
+        decision: bytes = self._call("adminTransferDecision", new_admin)
+        return decision
+
+    def governance_transfer_admin(self, sender: LocalAccount, new_admin: str) -> TxReceipt:
+        """Start an admin transfer to ``new_admin`` on the members' decision (governance mode; anyone
+        sends it once the quorum approved :meth:`admin_transfer_decision`): a lost admin key's recovery."""
+        return self._transact(sender, "governanceTransferAdmin", new_admin)
+
     def begin_admin_transfer(self, admin: LocalAccount, new_admin: str) -> TxReceipt:
         """Step 1 of an admin transfer; ``new_admin`` accepts after the delay."""
         return self._transact(admin, "beginDefaultAdminTransfer", new_admin)

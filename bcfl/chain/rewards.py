@@ -104,6 +104,10 @@ class Distributor(ContractBinding):
         paid, total = self._call("payoutOf", round_number)
         return bool(paid), int(total)
 
+    def paid_rounds(self) -> set[int]:
+        """Every round paid so far (``RoundPaid`` events)."""
+        return {e.args["round"] for e in self.events("RoundPaid")}
+
     def payments(
         self,
         round_number: int | None = None,

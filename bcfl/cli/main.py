@@ -21,6 +21,7 @@ from bcfl.cli import (
     member_list,
     member_request,
     node_check,
+    update_register,
 )
 
 app = typer.Typer(help="Blockchain-based federated learning for hospital consortia.", no_args_is_help=True)
@@ -31,6 +32,7 @@ node_app = typer.Typer(help="A hospital's own node: check its data before it joi
 app_app = typer.Typer(
     help="The Flower Apps hospitals run: only those the consortium approved on chain.", no_args_is_help=True
 )
+update_app = typer.Typer(help="A hospital's own signed model updates on chain.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(keys_app, name="keys")
 lineage_app = typer.Typer(
@@ -40,6 +42,7 @@ app.add_typer(member_app, name="member")
 app.add_typer(lineage_app, name="lineage")
 app.add_typer(node_app, name="node")
 app.add_typer(app_app, name="app")
+app.add_typer(update_app, name="update")
 
 app.command("demo")(demo.demo)
 chain_app.command("start")(chain_start.start)
@@ -58,6 +61,7 @@ node_app.command("check")(node_check.check)
 app_app.command("hash")(app_approval.app_hash_command)
 app_app.command("status")(app_approval.status)
 app_app.command("approve")(app_approval.approve)
+update_app.command("register")(update_register.register)
 app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
 app.command("demo-submit", hidden=True)(demo_submit.submit)
 

@@ -97,7 +97,12 @@ def model_hash(arrays: Mapping[str, np.ndarray]) -> bytes:
     return hash_bytes(to_bytes(arrays))
 
 
+def document_bytes(document: Mapping[str, object]) -> bytes:
+    """A JSON document's canonical form: sorted keys, no spaces, ASCII (UTF-8 bytes)."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
 def document_hash(document: Mapping[str, object]) -> bytes:
-    """keccak256 of a JSON document's canonical form (sorted keys, no spaces): metrics and records
+    """keccak256 of a JSON document's canonical form (:func:`document_bytes`): metrics and records
     whose hash goes on chain or into a signature."""
-    return keccak(json.dumps(document, sort_keys=True, separators=(",", ":")).encode())
+    return keccak(document_bytes(document))

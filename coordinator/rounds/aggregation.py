@@ -1,64 +1,47 @@
-"""Step 4: the round's new global model, by the run's rule (:mod:`coordinator.aggregation`) over the
+"""Step 4: the round's new global model, by the round's rule (:mod:`coordinator.aggregation`) over the
 updates of the members in good standing, from plain arrays (no Flower runtime needed)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-from flwr.app import Array, ArrayRecord, Message, MetricRecord, RecordDict
-from flwr.serverapp.strategy.strategy_utils import aggregate_metricrecords
-from flwr.supercore.task_identity import TaskIdentity
+from flwr.app import Message
 
-from coordinator.aggregation import flower_strategy, reputation_weighted
+from bcfl.models.records import get_float, metric_record
+from coordinator.aggregation import Candidate
+from coordinator.verification import VerifiedUpdate
 
-Arrays = Mapping[str, np.ndarray]
-#: The metric Flower's rules weigh updates by.
+#: The training metric that weighs the participants' metrics (the hospitals' example count).
 WEIGHT_KEY = "num-examples"
 
 
-def _as_replies(updates: Sequence[tuple[Arrays, int]]) -> list[Message]:
-    """The updates as the training replies Flower's rules aggregate."""
-    try:
-        TaskIdentity.run_id  # noqa: B018  (set by the Flower runtime, when there is one)
-    except RuntimeError:  # no Flower runtime in this process (a test, the benchmark): an in-process run 0
-        TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 0, 0, 0
+def candidates(included: Iterable[VerifiedUpdate], weights: Mapping[int, int]) -> list[Candidate]:
+    """The included updates as the rule's candidates, with their members' contribution weights."""
     return [
-        Message(
-            content=RecordDict(
-                {
-                    "arrays": ArrayRecord({k: Array(np.asarray(v)) for k, v in arrays.items()}),
-                    "metrics": MetricRecord({WEIGHT_KEY: examples}),
-                }
-            ),
-            dst_node_id=0,
-            message_type="train",
-        )
-        for arrays, examples in updates
+        Candidate(u.member_id, u.arrays, u.signed.update.num_examples, weights[u.member_id])
+        for u in sorted(included, key=lambda u: u.member_id)
     ]
 
 
-def aggregate_updates(
-    method: str,
-    global_arrays: Arrays,
-    updates: Sequence[tuple[Arrays, int, int]],
-    num_malicious: int,
-) -> dict[str, np.ndarray]:
-    """``method`` over ``updates`` (arrays, examples, reputation weight), in the global model's array
-    order; the global model unchanged when there is no update."""
-    if not updates:
-        return {name: np.asarray(array) for name, array in global_arrays.items()}
-    if method == "reputation":
-        return reputation_weighted(global_arrays, [(arrays, weight) for arrays, _, weight in updates])
-    rule = flower_strategy(method, len(updates), num_malicious)
-    record, _ = rule.aggregate_train(1, _as_replies([(arrays, examples) for arrays, examples, _ in updates]))
-    assert record is not None
-    return {name: record[name].numpy() for name in global_arrays}
-
-
 def train_metrics(replies: Sequence[Message]) -> dict[str, Any] | None:
-    """The examples-weighted mean of the participants' training metrics, as Flower's FedAvg gives it."""
-    if not replies:
+    """The examples-weighted mean of the participants' training metrics (as Flower's FedAvg gives
+    it: every metric but the weight, lists element by element)."""
+    records = [metric_record(r.content, "metrics") for r in replies]
+    if not records:
         return None
-    return dict(aggregate_metricrecords([r.content for r in replies], WEIGHT_KEY))
+    total = sum(get_float(m, WEIGHT_KEY) for m in records)
+    result: dict[str, Any] = {}
+    for metrics in records:
+        factor = get_float(metrics, WEIGHT_KEY) / total
+        for key, value in metrics.items():
+            if key == WEIGHT_KEY:
+                continue
+            scaled = [v * factor for v in value] if isinstance(value, list) else value * factor
+            if key not in result:
+                result[key] = scaled
+            elif isinstance(scaled, list):
+                result[key] = [a + b for a, b in zip(result[key], scaled, strict=True)]
+            else:
+                result[key] += scaled
+    return result

@@ -1,10 +1,11 @@
 """Step 5: finalize the round on chain with its aggregated model, the hash of its metrics document,
-and its participants weighted by their examples. The signed evaluations, when the run evaluates,
-go into that document; a run without federated evaluation finalizes with an empty one."""
+and its participants with the weights the aggregation rule gave them (:mod:`coordinator.aggregation`;
+0 for a participant a selecting rule left out). The signed evaluations, when the run evaluates, go
+into that document; a run without federated evaluation finalizes with an empty one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -12,7 +13,7 @@ from web3.types import TxReceipt
 
 from bcfl.chain.ledger import Ledger
 from bcfl.models.canonical import document_hash
-from coordinator.verification import Rejection, VerifiedEvaluation, VerifiedUpdate
+from coordinator.verification import Rejection, VerifiedEvaluation
 
 
 def evaluation_document(
@@ -42,16 +43,18 @@ def finalize(
     chain_round: int,
     aggregated_hash: bytes,
     evaluation: Mapping[str, Any],
-    participants: Sequence[VerifiedUpdate],
+    weights: Mapping[int, int],
 ) -> tuple[bytes, TxReceipt]:
-    """Finalize ``chain_round``; the metrics hash and the receipt."""
+    """Finalize ``chain_round`` with ``weights`` (participant member id -> weight); the metrics hash
+    and the receipt."""
     metrics_hash = document_hash(dict(evaluation))
+    participants = sorted(weights)
     receipt = ledger.finalize_round(
         coordinator,
         chain_round,
         aggregated_hash,
         metrics_hash,
-        [u.member_id for u in participants],
-        [u.signed.update.num_examples for u in participants],
+        participants,
+        [weights[m] for m in participants],
     )
     return metrics_hash, receipt

@@ -42,19 +42,25 @@ def resume_point(consortium: Consortium, store: ModelStore) -> dict[str, np.ndar
 def open_or_resume_round(
     ledger: Ledger, coordinator: LocalAccount, global_hash: bytes, config_hash: bytes, app_hash: bytes
 ) -> int:
-    """The chain round for ``global_hash``: the open one if it already carries this model (a coordinator
-    restarted mid-round resumes it), else a new one. A round left open with another model, a model that
-    is not the lineage's head, or an app the consortium did not approve is an error."""
+    """The chain round for ``global_hash``: the open one if it already carries this model and config
+    document (a coordinator restarted mid-round resumes it), else a new one. A round left open with
+    another model or config document, a model that is not the lineage's head, or an app the
+    consortium did not approve is an error."""
     latest = ledger.round_count()
     current = ledger.get_round(latest) if latest else None
     if current is not None and current.status is RoundStatus.OPEN:
-        if current.global_model_hash == global_hash:
-            logger.info("resuming open round %d on chain", latest)
-            return latest
-        raise CoordinatorError(
-            f"round {latest} is open on chain with global model 0x{current.global_model_hash.hex()}, "
-            f"not this run's 0x{global_hash.hex()}: restart from the model store's copy to finish it"
-        )
+        if current.global_model_hash != global_hash:
+            raise CoordinatorError(
+                f"round {latest} is open on chain with global model 0x{current.global_model_hash.hex()}, "
+                f"not this run's 0x{global_hash.hex()}: restart from the model store's copy to finish it"
+            )
+        if current.config_hash != config_hash:
+            raise CoordinatorError(
+                f"round {latest} is open on chain with config document 0x{current.config_hash.hex()}, "
+                f"not this run's 0x{config_hash.hex()}: resume it with the run config it was opened with"
+            )
+        logger.info("resuming open round %d on chain", latest)
+        return latest
     head = ledger.lineage_head()
     if head.model_hash != global_hash:
         raise CoordinatorError(

@@ -14,13 +14,13 @@ from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.eip712 import LedgerDomain
-from bcfl.chain.ledger import RoundStatus
-from bcfl.models.canonical import document_hash
 from bcfl.models.store import ModelStore
+from coordinator.aggregation import aggregate
 from coordinator.journal import RunJournal, hexed
 from coordinator.rounds import aggregation, finalization, payment, registration
 from coordinator.rounds.assessment import Submission, assess_round, weights_on_chain
 from coordinator.rounds.opening import open_or_resume_round
+from coordinator.rounds.round_config import aggregation_of, round_config_document
 from coordinator.rounds.state import Aggregate, Arrays, OpenedRound, Registration, RoundSettings, RoundState
 from coordinator.scoring import DEFAULT_RULE, ScoringRule
 from coordinator.verification import Rejection, VerifiedUpdate
@@ -56,32 +56,43 @@ class RoundService:
         return self.consortium.ledger.domain()
 
     def settle(self) -> int | None:
-        """Pay the latest round if a coordinator stopped after finalizing it and before paying it;
-        the round paid, or None."""
-        latest = self.consortium.ledger.round_count()
-        if not latest or self.consortium.ledger.get_round(latest).status is not RoundStatus.FINALIZED:
-            return None
-        (final,) = self.consortium.ledger.finalized_rounds(round_number=latest)
-        if not self._pay(latest, weights_on_chain(self.consortium, latest), final.participants):
-            return None
-        logger.info("round %d was finalized but not paid: paid it", latest)
-        return latest
+        """Pay the rounds finalized but not paid: a coordinator stopped between finalizing and paying,
+        or a payment the mint limit deferred. The last round paid, or None."""
+        paid = self.consortium.distributor.paid_rounds()
+        minimum = self.consortium.distributor.minting_rule()[0]
+        settled = None
+        for final in self.consortium.ledger.finalized_rounds():
+            if final.round in paid or len(final.participants) < minimum:
+                continue
+            if self._pay(final.round, weights_on_chain(self.consortium, final.round), final.participants):
+                logger.info("round %d was finalized but not paid: paid it", final.round)
+                settled = final.round
+        return settled
 
     def open(self, server_round: int, global_arrays: Arrays, config: Mapping[str, Any]) -> RoundState:
-        """Store the global model and open its round on chain, or resume the round open with it."""
+        """Store the global model and the round's config document (from the run's settings and the
+        train config ``config``), and open its round on chain, or resume the round open with both."""
         global_hash = self.store.put(global_arrays)
+        document = round_config_document(self.settings, config)
+        config_hash = self.store.put_document(document)
         started = time.perf_counter()
-        config_hash = document_hash(
-            {**config, "server-round": server_round, "app-hash": hexed(self.settings.app_hash)}
-        )
         chain_round = open_or_resume_round(
             self.consortium.ledger, self.coordinator, global_hash, config_hash, self.settings.app_hash
         )
         record = self.journal.round(chain_round)
         _timed(record, "chain", started)
-        record.update(server_round=server_round, global_model_hash=hexed(global_hash), config=dict(config))
+        record.update(
+            server_round=server_round,
+            global_model_hash=hexed(global_hash),
+            config_hash=hexed(config_hash),
+            config=document,
+        )
         self.journal.save()
-        return RoundState(OpenedRound(chain_round, server_round, global_hash, global_arrays))
+        return RoundState(
+            OpenedRound(
+                chain_round, server_round, global_hash, global_arrays, config_hash, aggregation_of(document)
+            )
+        )
 
     def register(
         self, state: RoundState, checked: Iterable[VerifiedUpdate | Rejection], *, verify_s: float = 0.0
@@ -175,7 +186,7 @@ class RoundService:
         )
         _timed(record, "assess", started)
         record["assessment"] = {
-            "aggregation": self.settings.aggregation,
+            "aggregation": state.opened.aggregation.rule,
             "exclusion_threshold": assessment.exclusion_threshold,
             "excluded": assessment.excluded,
             "members": {
@@ -196,7 +207,8 @@ class RoundService:
         return dataclasses.replace(state, assessment=assessment)
 
     def aggregate(self, state: RoundState) -> RoundState:
-        """The run's rule over the updates of members in good standing; the new model is stored.
+        """The round's rule (its config document's) over the updates of members in good standing;
+        the new model is stored.
 
         With fewer such updates than the run requires, the round fails and the global model stays.
         """
@@ -213,20 +225,21 @@ class RoundService:
             record["failed"] = f"{len(included)} updates from members in good standing"
             included = []
         started = time.perf_counter()
-        arrays = aggregation.aggregate_updates(
-            self.settings.aggregation,
-            state.opened.global_arrays,
-            [(u.arrays, u.signed.update.num_examples, weights[u.member_id]) for u in included],
-            self.settings.num_malicious,
+        result = aggregate(
+            state.opened.aggregation, state.opened.global_arrays, aggregation.candidates(included, weights)
         )
         metrics = aggregation.train_metrics([u.reply for u in included if u.reply is not None])
         _timed(record, "aggregate", started)
         if metrics is not None:
             record["train_metrics"] = metrics
-        model_hash = self.store.put(arrays)
+        model_hash = self.store.put(result.arrays)
         record["aggregated_model_hash"] = hexed(model_hash)
+        record["aggregation_weights"] = {str(m): w for m, w in result.weights.items()}
         self.journal.save()
-        return dataclasses.replace(state, aggregate=Aggregate(tuple(included), arrays, model_hash, metrics))
+        return dataclasses.replace(
+            state,
+            aggregate=Aggregate(tuple(included), result.arrays, model_hash, metrics, result.weights),
+        )
 
     def train(
         self, state: RoundState, checked: Iterable[VerifiedUpdate | Rejection], *, verify_s: float = 0.0
@@ -250,7 +263,7 @@ class RoundService:
             state.chain_round,
             state.aggregate.model_hash,
             document,
-            state.aggregate.participants,
+            state.aggregate.weights,
         )
         _timed(record, "chain", started)
         record.update(metrics_hash=hexed(metrics_hash), finalize_tx=receipt["transactionHash"].to_0x_hex())

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from coordinator.aggregation import AggregationConfig
 from coordinator.rounds.assessment import Assessment
 from coordinator.verification import Rejection, VerifiedUpdate
 
@@ -24,15 +25,23 @@ class RoundSettings:
     num_malicious: int
     app_hash: bytes
 
+    def aggregation_config(self) -> AggregationConfig:
+        """The rule and its parameters, as the round's config document records them."""
+        return AggregationConfig(self.aggregation, self.num_malicious)
+
 
 @dataclass(frozen=True)
 class OpenedRound:
-    """A round open on chain for ``global_hash`` (newly opened, or resumed after a restart)."""
+    """A round open on chain for ``global_hash`` (newly opened, or resumed after a restart), with
+    the config document whose hash it was opened with."""
 
     chain_round: int
     server_round: int
     global_hash: bytes
     global_arrays: Arrays
+    config_hash: bytes
+    #: The aggregation rule the round's config document names (the one the round aggregates by).
+    aggregation: AggregationConfig
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,10 @@ class Aggregate:
     participants: tuple[VerifiedUpdate, ...]
     arrays: Arrays
     model_hash: bytes
-    #: Flower's aggregate of the participants' training metrics (None without any).
+    #: The examples-weighted mean of the participants' training metrics (None without any).
     train_metrics: Mapping[str, Any] | None
+    #: Each participant's weight in the model, as the rule used it (finalized on chain; may be 0).
+    weights: Mapping[int, int]
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.devkeys import dev_account
 from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate, sign_update
 from bcfl.chain.events import ChainEvent
@@ -27,6 +28,12 @@ ONE_ETH = 10**18
 def h(label: str) -> bytes:
     """A deterministic, non-zero 32-byte hash for ``label``."""
     return keccak(text=label)
+
+
+#: The app hash the ``consortium`` fixture approves: a stand-in for a Flower App bundle's sha256.
+TEST_APP = h("test app")
+#: The model the ``consortium`` fixture's lineage starts from.
+GENESIS = h("genesis model")
 
 
 def random_hash() -> bytes:
@@ -92,6 +99,69 @@ def sign(
     return sign_update(account, domain or consortium.ledger.domain(), update)
 
 
+def prepare_rounds(consortium: Consortium, admin: LocalAccount, start: bytes = GENESIS) -> None:
+    """What the consortium approves before any round: the test app, and a lineage from ``start``."""
+    consortium.ledger.approve_app(admin, TEST_APP)
+    consortium.ledger.start_lineage(admin, start, "test: the first model")
+
+
+def deploy_ready(
+    client: ChainClient, admin: LocalAccount, coordinator: LocalAccount, **parameters: Any
+) -> Consortium:
+    """A consortium deployed with ``parameters`` changed from the defaults, ready for rounds (the test
+    app approved, a lineage started from ``GENESIS``)."""
+    manifest = deploy_consortium(
+        client,
+        admin,
+        coordinator=coordinator.address,
+        parameters=DEFAULT_PARAMETERS.model_copy(update=parameters),
+    )
+    consortium = Consortium.connect(client, manifest)
+    prepare_rounds(consortium, admin)
+    return consortium
+
+
+def mine_blocks(client: ChainClient, count: int) -> None:
+    """Mine ``count`` empty blocks (Anvil's ``anvil_mine``)."""
+    if count:
+        client.w3.provider.make_request(RPCEndpoint("anvil_mine"), [hex(count)])
+
+
+def advance_time(client: ChainClient, seconds: int) -> None:
+    """Move the chain's clock ``seconds`` ahead and mine a block at the new time (calls and gas
+    estimates run against the latest block)."""
+    client.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])
+    mine_blocks(client, 1)
+
+
+def mine_to_window_start(client: ChainClient, window_blocks: int) -> None:
+    """Mine empty blocks until the latest block is the first of a minting window (at least one): calls
+    and gas estimates (run against the latest block) see the new window, and the next transactions,
+    up to ``window_blocks - 1`` of them, land in it."""
+    mine_blocks(client, -client.block_number() % window_blocks or window_blocks)
+    assert client.block_number() % window_blocks == 0
+
+
+def open_from(
+    consortium: Consortium,
+    admin: LocalAccount,
+    coordinator: LocalAccount,
+    model: bytes,
+    config_hash: bytes | None = None,
+) -> int:
+    """Open the next round from ``model``: from the lineage's head when ``model`` is the head, else after
+    the admin starts a new lineage from it (the approved path to another model); the round number."""
+    if consortium.ledger.lineage_head().model_hash != model:
+        consortium.ledger.start_lineage(admin, model, "test: start from another model")
+    return consortium.ledger.open_round(coordinator, model, config_hash or h("config"), TEST_APP)
+
+
+def open_next(consortium: Consortium, coordinator: LocalAccount) -> int:
+    """Open the next round from the lineage's head (the previous aggregate, or the lineage's start)."""
+    head = consortium.ledger.lineage_head().model_hash
+    return consortium.ledger.open_round(coordinator, head, h("config"), TEST_APP)
+
+
 def global_hash_of(consortium: Consortium, round_number: int) -> bytes:
     """The global model hash a round was opened with."""
     return consortium.ledger.get_round(round_number).global_model_hash
@@ -130,9 +200,9 @@ def run_round(
     finalize: bool = True,
 ) -> int:
     """Open a round, register an update by each submitter (member id -> key), and finalize it with
-    ``participants`` (default: every submitter, weighted by member id); returns the round number."""
-    next_round = consortium.ledger.round_count() + 1
-    round_number = consortium.ledger.open_round(coordinator, h(f"global {next_round}"), h("config"))
+    ``participants`` (default: every submitter, weighted by member id), from the lineage's head; returns
+    the round number (its aggregate ``h("aggregate N")`` becomes the head)."""
+    round_number = open_next(consortium, coordinator)
     if submitters:
         submit(consortium, coordinator, round_number, list(submitters.values()))
     if finalize:

@@ -28,8 +28,8 @@ from bcfl.chain.exceptions import (
     TransactionStatusUnknownError,
 )
 from bcfl.chain.keystore import PASSWORD_ENV, create_keystore, load_keystore, read_password
-from bcfl.chain.manifest import ContractRecord, DeploymentManifest
-from tests.chain.helpers import fresh_account, fund
+from bcfl.chain.manifest import SCHEMA_VERSION, ContractRecord, DeploymentManifest
+from tests.chain.helpers import GENESIS, TEST_APP, fresh_account, fund
 from tests.conftest import Actors
 
 PASSWORD = "correct horse battery"
@@ -94,7 +94,7 @@ def test_a_revert_is_raised_before_anything_is_sent(
     with pytest.raises(errors.AccessControlUnauthorizedAccount):
         consortium.registry.approve(sender, member_id)
     with pytest.raises(errors.ConsortiumAccessUnauthorized):
-        consortium.ledger.open_round(sender, b"\x01" * 32, bytes(32))
+        consortium.ledger.open_round(sender, GENESIS, bytes(32), TEST_APP)
     assert w3.eth.get_transaction_count(sender.address) == nonce
     assert w3.eth.get_transaction_count(sender.address, "pending") == nonce
     assert w3.eth.get_balance(sender.address) == balance
@@ -102,7 +102,7 @@ def test_a_revert_is_raised_before_anything_is_sent(
     # The client's own nonce bookkeeping did not move either: the next transaction goes through.
     consortium.registry.approve(actors.admin, member_id)
     consortium.registry.grant_coordinator(actors.admin, sender.address)
-    assert consortium.ledger.open_round(sender, b"\x01" * 32, bytes(32)) == 1
+    assert consortium.ledger.open_round(sender, GENESIS, bytes(32), TEST_APP) == 1
     assert w3.eth.get_transaction_count(sender.address) == nonce + 1
 
 
@@ -179,7 +179,7 @@ def test_a_lost_answer_never_sends_a_transaction_twice(
     assert client.w3.eth.get_balance(recipient) == 10**18
     # A non-idempotent contract call: the resend must not surface a false revert.
     calls = _lose_first_answer(client, monkeypatch)
-    round_number = own.ledger.open_round(actors.coordinator, b"\x01" * 32, b"\x02" * 32)
+    round_number = own.ledger.open_round(actors.coordinator, GENESIS, b"\x02" * 32, TEST_APP)
     assert round_number == 1 and own.ledger.round_count() == 1
 
 
@@ -405,15 +405,27 @@ def test_malformed_manifests(tmp_path: Path, consortium: Consortium) -> None:
         DeploymentManifest.load(path)
 
 
-def test_a_manifest_of_schema_1_is_named_as_old(tmp_path: Path, consortium: Consortium) -> None:
-    # Schema 1 predates the exclusion threshold: its ReputationLedger takes two parameters, so it is
-    # refused by its version (deploy again), not reported as a missing field.
+@pytest.mark.parametrize(
+    ("version", "removed"),
+    [
+        # Schema 1 predates the exclusion threshold: its ReputationLedger takes two parameters.
+        (1, ("exclusion_threshold", "admin_delay_s", "min_participants", "mint_window_blocks", "mint_limit")),
+        # Schema 2 predates the admin delay and the minting rule: other constructors altogether.
+        (2, ("admin_delay_s", "min_participants", "mint_window_blocks", "mint_limit")),
+    ],
+)
+def test_a_manifest_of_an_older_schema_is_named_as_old(
+    tmp_path: Path, consortium: Consortium, version: int, removed: tuple[str, ...]
+) -> None:
+    # Refused by its version (deploy again), not reported as a missing field or read with defaults.
+    assert SCHEMA_VERSION == 3
     data = json.loads(consortium.manifest.model_dump_json())
-    data["schema_version"] = 1
-    del data["parameters"]["exclusion_threshold"]
+    data["schema_version"] = version
+    for field in removed:
+        del data["parameters"][field]
     path = tmp_path / "deployment.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ManifestError, match=r"schema 1, expected 2: .*deploy again"):
+    with pytest.raises(ManifestError, match=rf"schema {version}, expected 3: .*deploy again"):
         DeploymentManifest.load(path)
 
 

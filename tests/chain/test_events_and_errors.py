@@ -43,9 +43,9 @@ def test_other_log_errors_are_chain_errors(consortium: Consortium, monkeypatch: 
 
 
 def test_malformed_revert_data_is_an_unknown_revert() -> None:
-    from bcfl.chain.errors import RoundLedgerDuplicateUpdate
+    from bcfl.chain.errors import RoundLedgerNotSubmitted
 
-    truncated = RoundLedgerDuplicateUpdate.selector + b"\x00" * 7
+    truncated = RoundLedgerNotSubmitted.selector + b"\x00" * 7
     error = decode_revert(truncated)
     assert isinstance(error, UnknownRevertError) and "malformed" in str(error)
     assert isinstance(decode_revert(b""), UnknownRevertError)

@@ -1,4 +1,5 @@
-"""RoundLedger: round life cycle, on-chain EIP-712 signature checks, atomic batches and events."""
+"""RoundLedger: round life cycle, lineage and approved apps, on-chain EIP-712 signature checks, batches
+that skip bad entries, and events."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from eth_abi.abi import encode
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
@@ -30,14 +30,18 @@ from bcfl.chain.eip712 import (
     sign_update,
 )
 from bcfl.chain.events import query_events
-from bcfl.chain.ledger import RoundStatus
+from bcfl.chain.ledger import LineageHead, RoundStatus, SkippedUpdate, SkipReason
 from bcfl.chain.registry import COORDINATOR_ROLE
 from tests.chain.helpers import (
+    GENESIS,
+    TEST_APP,
     admit,
     fresh_account,
     funded_accounts,
     global_hash_of,
     h,
+    open_from,
+    prepare_rounds,
     random_hash,
     receipt_block,
     run_round,
@@ -49,9 +53,10 @@ from tests.conftest import Actors
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
-def open_round(consortium: Consortium, actors: Actors, label: str = "global") -> int:
-    """Open the next round from the model ``label``."""
-    return consortium.ledger.open_round(actors.coordinator, h(label), h("config"))
+def open_round(consortium: Consortium, actors: Actors, label: str | None = None) -> int:
+    """Open the next round from the model ``label`` (default: the fixture's lineage start, GENESIS)."""
+    model = GENESIS if label is None else h(label)
+    return open_from(consortium, actors.admin, actors.coordinator, model)
 
 
 def good_update(
@@ -62,23 +67,41 @@ def good_update(
     return sign(consortium, account, round_number, global_hash, h(f"{label} {account.address}"), examples)
 
 
+def skipped(
+    consortium: Consortium, sender: LocalAccount, round_number: int, batch: list[SignedModelUpdate]
+) -> list[tuple[int, str, bytes, SkipReason]]:
+    """Register ``batch`` and return what the contract skipped: (index, signer, update hash, reason)."""
+    receipt = consortium.ledger.register_updates(sender, round_number, batch)
+    assert receipt["status"] == 1
+    return [(s.index, s.signer, s.update_hash, s.reason) for s in consortium.ledger.skipped_in(receipt)]
+
+
 # -- life cycle ------------------------------------------------------------------------------------
 def test_round_life_cycle(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     ledger = consortium.ledger
     assert ledger.round_count() == 0
     assert ledger.get_round(1).status is RoundStatus.NONE
+    assert ledger.lineage_head() == LineageHead(GENESIS, 0, 1)
 
-    round_number = ledger.open_round(actors.coordinator, h("model 0"), h("config 1"))
+    round_number = ledger.open_round(actors.coordinator, GENESIS, h("config 1"), TEST_APP)
     assert round_number == 1
     assert ledger.round_count() == 1
     opened = ledger.get_round(1)
     assert opened.status is RoundStatus.OPEN
-    assert (opened.global_model_hash, opened.config_hash) == (h("model 0"), h("config 1"))
+    assert (opened.global_model_hash, opened.config_hash) == (GENESIS, h("config 1"))
     assert opened.opened_at_block == consortium.client.block_number()
-    assert (opened.update_count, opened.finalized_at_block) == (0, 0)
+    assert (opened.update_count, opened.participant_count, opened.finalized_at_block) == (0, 0, 0)
+    assert (opened.parent_round, opened.lineage) == (0, 1)  # a lineage start has no parent round
     assert opened.aggregated_model_hash == bytes(32)
     (event,) = ledger.events("RoundOpened")
-    assert event.args == {"round": 1, "globalModelHash": h("model 0"), "configHash": h("config 1")}
+    assert event.args == {
+        "round": 1,
+        "globalModelHash": GENESIS,
+        "configHash": h("config 1"),
+        "appHash": TEST_APP,
+        "parentRound": 0,
+        "lineage": 1,
+    }
 
     submit(consortium, actors.coordinator, 1, actors.hospitals[:3])
     assert ledger.get_round(1).update_count == 3
@@ -93,16 +116,23 @@ def test_round_life_cycle(consortium: Consortium, actors: Actors, members: list[
     )
     record = ledger.get_round(1)
     assert record.status is RoundStatus.FINALIZED
-    assert (record.aggregated_model_hash, record.metrics_hash) == (h("model 1"), h("metrics 1"))
-    assert record.participants_hash == keccak(encode(["uint64[]", "uint256[]"], [participants, weights]))
-    assert record.finalized_at_block == receipt_block(receipt)
+    assert record.aggregated_model_hash == h("model 1")
+    assert record.participant_count == 2
+    (final,) = ledger.finalized_rounds()
+    assert (final.metrics_hash, final.participants, final.weights) == (
+        h("metrics 1"), tuple(participants), tuple(weights)
+    )  # fmt: skip
+    assert record.finalized_at_block == receipt_block(receipt) == final.block_number
     assert record.opened_at_block == opened.opened_at_block
     assert record.update_count == 3
     assert [ledger.is_participant(1, m) for m in members] == [True, False, True]
+    # The aggregate is the lineage's new head: the next round starts from it, with round 1 as parent.
+    assert ledger.lineage_head() == LineageHead(h("model 1"), 1, 1)
 
-    assert ledger.open_round(actors.coordinator, h("model 1"), h("config 2")) == 2
+    assert ledger.open_round(actors.coordinator, h("model 1"), h("config 2"), TEST_APP) == 2
     assert ledger.round_count() == 2
-    assert ledger.get_round(2).status is RoundStatus.OPEN
+    second = ledger.get_round(2)
+    assert (second.status, second.parent_round, second.lineage) == (RoundStatus.OPEN, 1, 1)
 
 
 def test_a_round_may_finalize_with_no_participants(
@@ -112,36 +142,157 @@ def test_a_round_may_finalize_with_no_participants(
     consortium.ledger.finalize_round(actors.coordinator, round_number, h("same model"), bytes(32), [], [])
     record = consortium.ledger.get_round(round_number)
     assert record.status is RoundStatus.FINALIZED
-    assert record.metrics_hash == bytes(32)
-    assert record.participants_hash == keccak(encode(["uint64[]", "uint256[]"], [[], []]))
-    assert consortium.ledger.finalized_rounds()[0].participants == ()
+    assert record.participant_count == 0
+    (final,) = consortium.ledger.finalized_rounds()
+    assert (final.metrics_hash, final.participants, final.weights) == (bytes(32), (), ())
+    assert consortium.ledger.lineage_head() == LineageHead(h("same model"), round_number, 1)
+
+
+# -- lineage and approved apps ---------------------------------------------------------------------
+def test_a_fresh_deployment_has_no_lineage_and_no_approved_app(deployed: Consortium, actors: Actors) -> None:
+    ledger = deployed.ledger
+    assert ledger.lineage_head() == LineageHead(bytes(32), 0, 0)
+    assert not ledger.is_app_approved(TEST_APP)
+    # No round opens before a lineage starts, not even from the zero hash.
+    for model in (h("any model"), bytes(32)):
+        with pytest.raises(errors.RoundLedgerNotOnLineage) as exc:
+            ledger.open_round(actors.coordinator, model, h("config"), TEST_APP)
+        assert exc.value.args_by_name == {"globalModelHash": model, "head": bytes(32)}
+    ledger.start_lineage(actors.admin, h("first"), "a fresh model")
+    # On the lineage, but the app is not approved.
+    with pytest.raises(errors.RoundLedgerAppNotApproved) as exc_app:
+        ledger.open_round(actors.coordinator, h("first"), h("config"), TEST_APP)
+    assert exc_app.value.args_by_name == {"appHash": TEST_APP}
+    assert ledger.round_count() == 0
+    ledger.approve_app(actors.admin, TEST_APP)
+    assert ledger.is_app_approved(TEST_APP)
+    assert ledger.open_round(actors.coordinator, h("first"), h("config"), TEST_APP) == 1
+
+
+def test_rounds_open_only_from_the_lineage_head(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    ledger = consortium.ledger
+    first = run_round(consortium, actors.coordinator, {members[0]: actors.hospitals[0]})
+    head = ledger.lineage_head()
+    assert head == LineageHead(h(f"aggregate {first}"), first, 1)
+    # Not the previous aggregate, not the lineage's start, not a made-up model.
+    for model in (GENESIS, h("made up"), bytes(32)):
+        with pytest.raises(errors.RoundLedgerNotOnLineage) as exc:
+            ledger.open_round(actors.coordinator, model, h("config"), TEST_APP)
+        assert exc.value.args_by_name == {"globalModelHash": model, "head": head.model_hash}
+    assert ledger.round_count() == first
+    second = ledger.open_round(actors.coordinator, head.model_hash, h("config"), TEST_APP)
+    assert (ledger.get_round(second).parent_round, ledger.get_round(second).lineage) == (first, 1)
+
+    # A lineage starts only between rounds, and only by the admin; it resets the head with its reason.
+    with pytest.raises(errors.RoundLedgerRoundStillOpen) as exc_open:
+        ledger.start_lineage(actors.admin, h("rollback"), "the last aggregate was poisoned")
+    assert exc_open.value.args_by_name == {"round": second}
+    ledger.finalize_round(actors.coordinator, second, h("poisoned"), h("m"), [], [])
+    for caller in (actors.coordinator, actors.hospitals[0], actors.outsider):
+        with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc_role:
+            ledger.start_lineage(caller, h("rollback"), "not mine to decide")
+        assert exc_role.value.args_by_name == {"account": caller.address, "role": bytes(32)}
+    with pytest.raises(errors.RoundLedgerEmptyValue):
+        ledger.start_lineage(actors.admin, bytes(32), "no model")
+    receipt = ledger.start_lineage(actors.admin, h("rollback"), "the last aggregate was poisoned")
+    assert ledger.lineage_head() == LineageHead(h("rollback"), 0, 2)
+    started = [e for e in ledger.events("LineageStarted") if e.block_number == receipt_block(receipt)]
+    assert [e.args for e in started] == [
+        {
+            "lineage": 2,
+            "modelHash": h("rollback"),
+            "startedBy": actors.admin.address,
+            "reason": "the last aggregate was poisoned",
+        }
+    ]
+    with pytest.raises(errors.RoundLedgerNotOnLineage):
+        ledger.open_round(actors.coordinator, h("poisoned"), h("config"), TEST_APP)
+    third = ledger.open_round(actors.coordinator, h("rollback"), h("config"), TEST_APP)
+    assert (ledger.get_round(third).parent_round, ledger.get_round(third).lineage) == (0, 2)
+
+
+def test_only_approved_apps_run(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    ledger = consortium.ledger
+    other = h("another app")
+    with pytest.raises(errors.RoundLedgerAppNotApproved) as exc:
+        ledger.open_round(actors.coordinator, GENESIS, h("config"), other)
+    assert exc.value.args_by_name == {"appHash": other}
+    for caller in (actors.coordinator, actors.hospitals[0]):
+        with pytest.raises(errors.ConsortiumAccessUnauthorized):
+            ledger.approve_app(caller, other)
+        with pytest.raises(errors.ConsortiumAccessUnauthorized):
+            ledger.revoke_app(caller, TEST_APP)
+    ledger.approve_app(actors.admin, other)
+    assert ledger.open_round(actors.coordinator, GENESIS, h("config"), other) == 1
+    ledger.finalize_round(actors.coordinator, 1, h("next"), h("m"), [], [])
+    ledger.revoke_app(actors.admin, other)
+    assert not ledger.is_app_approved(other) and ledger.is_app_approved(TEST_APP)
+    with pytest.raises(errors.RoundLedgerAppNotApproved):
+        ledger.open_round(actors.coordinator, h("next"), h("config"), other)
+    assert [e.args["appHash"] for e in ledger.events("AppApproved")] == [TEST_APP, other]
+    assert [e.args["appHash"] for e in ledger.events("AppRevoked")] == [other]
 
 
 # -- access ----------------------------------------------------------------------------------------
-def test_only_the_coordinator_role_writes(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+def test_only_the_coordinator_role_opens_and_finalizes(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
     ledger = consortium.ledger
     round_number = open_round(consortium, actors)
     update = good_update(consortium, actors.hospitals[0], round_number)
     for caller in (actors.admin, actors.hospitals[0], actors.outsider):
         with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc:
-            ledger.open_round(caller, h("x"), h("y"))
+            ledger.open_round(caller, GENESIS, h("y"), TEST_APP)
         assert exc.value.args_by_name == {"account": caller.address, "role": COORDINATOR_ROLE}
         with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc:
-            ledger.register_updates(caller, round_number, [update])
-        assert exc.value.args_by_name["role"] == COORDINATOR_ROLE
-        with pytest.raises(errors.ConsortiumAccessUnauthorized):
             ledger.finalize_round(caller, round_number, h("agg"), h("m"), [], [])
-    assert ledger.get_round(round_number).update_count == 0
+        assert exc.value.args_by_name["role"] == COORDINATOR_ROLE
+    assert ledger.get_round(round_number).status is RoundStatus.OPEN
 
     # The role, not the account, is what counts: the registry's admin moves it.
     consortium.registry.grant_coordinator(actors.admin, actors.outsider.address)
     consortium.registry.revoke_coordinator(actors.admin, actors.coordinator.address)
-    with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc:
-        ledger.register_updates(actors.coordinator, round_number, [update])
-    assert exc.value.args_by_name["account"] == actors.coordinator.address
     ledger.register_updates(actors.outsider, round_number, [update])
+    with pytest.raises(errors.ConsortiumAccessUnauthorized) as exc:
+        ledger.finalize_round(actors.coordinator, round_number, h("agg"), h("m"), [members[0]], [1])
+    assert exc.value.args_by_name["account"] == actors.coordinator.address
     ledger.finalize_round(actors.outsider, round_number, h("agg"), h("m"), [members[0]], [1])
     assert ledger.get_round(round_number).status is RoundStatus.FINALIZED
+
+
+def test_anyone_may_register_a_signed_update(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    """The hospitals' signatures are the authority: a hospital the coordinator left out registers its
+    own update while the round is open, and anyone may relay a member's signed update."""
+    ledger = consortium.ledger
+    round_number = open_round(consortium, actors)
+    own = good_update(consortium, actors.hospitals[0], round_number, "own")
+    relayed = good_update(consortium, actors.hospitals[1], round_number, "relayed")
+    mine = ledger.register_updates(actors.hospitals[0], round_number, [own])
+    theirs = ledger.register_updates(actors.outsider, round_number, [relayed])
+    w3 = consortium.client.w3
+    assert w3.eth.get_transaction(mine["transactionHash"])["from"] == actors.hospitals[0].address
+    assert w3.eth.get_transaction(theirs["transactionHash"])["from"] == actors.outsider.address
+    registered = ledger.updates(round_number=round_number)
+    assert [(u.member_id, u.signer, u.update_hash) for u in registered] == [
+        (members[0], actors.hospitals[0].address, own.update.update_hash),
+        (members[1], actors.hospitals[1].address, relayed.update.update_hash),
+    ]
+    assert [u.tx_hash for u in registered] == [r["transactionHash"].to_0x_hex() for r in (mine, theirs)]
+    assert ledger.get_round(round_number).update_count == 2
+    # Whoever sends it, the update counts for the member who signed it, once.
+    assert skipped(consortium, actors.hospitals[1], round_number, [own]) == [
+        (0, actors.hospitals[0].address, own.update.update_hash, SkipReason.DUPLICATE_UPDATE)
+    ]
+    # Once the round is closed, nobody registers anything for it.
+    ledger.finalize_round(actors.coordinator, round_number, h("agg"), h("m"), members[:2], [1, 1])
+    late = good_update(consortium, actors.hospitals[2], round_number)
+    with pytest.raises(errors.RoundLedgerRoundNotOpen):
+        ledger.register_updates(actors.hospitals[2], round_number, [late])
+    assert not ledger.has_submitted(round_number, members[2])
 
 
 # -- signatures ------------------------------------------------------------------------------------
@@ -261,57 +412,76 @@ SIGNATURE_CASES: dict[str, SignatureCase] = {
 }
 
 
+def python_signer(consortium: Consortium, round_number: int, entry: SignedModelUpdate) -> str:
+    """The signer Python recovers from a registration entry as the contract reads it (the entry's hash,
+    count and signature, under the round's number and global model), or the zero address where it
+    refuses the signature (the contract maps its recovery errors to the zero address)."""
+    update = ModelUpdate(
+        round_number,
+        global_hash_of(consortium, round_number),
+        entry.update.update_hash,
+        entry.update.num_examples,
+    )
+    try:
+        return recover_signer(consortium.ledger.domain(), SignedModelUpdate(update, entry.r, entry.vs))
+    except ValueError:
+        return ZERO_ADDRESS
+
+
 @pytest.mark.parametrize("case", list(SIGNATURE_CASES))
-def test_unauthorized_signatures_are_refused(
+def test_unauthorized_signatures_are_skipped(
     consortium: Consortium, actors: Actors, members: list[int], case: str
 ) -> None:
     ledger = consortium.ledger
     round_number = open_round(consortium, actors)
     bad, expected_signer = SIGNATURE_CASES[case](consortium, actors, members, round_number)
     good = [good_update(consortium, k, round_number) for k in (actors.hospitals[0], actors.hospitals[2])]
-    for index in (0, 1, 2):
-        batch = [*good[:index], bad, *good[index:]]
-        with pytest.raises(errors.RoundLedgerUnauthorizedSigner) as exc:
-            ledger.register_updates(actors.coordinator, round_number, batch)
-        args = exc.value.args_by_name
-        assert args["index"] == index
-        if expected_signer is not None:
-            assert args["signer"] == expected_signer
-        else:
-            # Whatever it recovers to, it is no member's key.
-            assert consortium.registry.active_member_id_of(args["signer"]) == 0
-            assert args["signer"] not in {k.address for k in actors.hospitals}
-    # The whole batch is refused, every time.
-    assert ledger.get_round(round_number).update_count == 0
-    assert not any(ledger.has_submitted(round_number, m) for m in members)
-    assert ledger.updates(round_number=round_number) == []
-    # The good entries alone go through.
-    ledger.register_updates(actors.coordinator, round_number, good)
+    # The bad entry first, between and last: each time it is skipped, and the good ones register.
+    batch = [bad, good[0], bad, good[1], bad]
+    result = skipped(consortium, actors.coordinator, round_number, batch)
+    assert [(index, reason) for index, _, _, reason in result] == [
+        (i, SkipReason.UNAUTHORIZED_SIGNER) for i in (0, 2, 4)
+    ]
+    assert {update_hash for _, _, update_hash, _ in result} == {bad.update.update_hash}
+    (signer,) = {signer for _, signer, _, _ in result}
+    if expected_signer is not None:
+        assert signer == expected_signer
+    else:
+        # Whatever it recovers to, it is no member's key.
+        assert consortium.registry.active_member_id_of(signer) == 0
+        assert signer not in {k.address for k in actors.hospitals}
+    # Python's recovery names the same signer, or refuses where the contract recovers no one.
+    assert python_signer(consortium, round_number, bad) == signer
     assert ledger.get_round(round_number).update_count == 2
+    registered = ledger.updates(round_number=round_number)
+    assert [(u.member_id, u.update_hash) for u in registered] == [
+        (members[0], good[0].update.update_hash),
+        (members[2], good[1].update.update_hash),
+    ]
+    assert not ledger.has_submitted(round_number, members[1])
 
 
-def test_a_signature_replayed_from_another_round_is_refused(
+def test_a_signature_replayed_from_another_round_is_skipped(
     consortium: Consortium, actors: Actors, members: list[int]
 ) -> None:
     ledger = consortium.ledger
     # Both rounds start from the same global model, so only the round number tells them apart.
-    first = ledger.open_round(actors.coordinator, h("model"), h("config"))
+    first = open_round(consortium, actors, "model")
     signed = submit(consortium, actors.coordinator, first, actors.hospitals[:2])
     ledger.finalize_round(actors.coordinator, first, h("model"), h("metrics"), members[:2], [1, 1])
-    second = ledger.open_round(actors.coordinator, h("model"), h("config"))
+    second = ledger.open_round(actors.coordinator, h("model"), h("config"), TEST_APP)
 
-    with pytest.raises(errors.RoundLedgerUnauthorizedSigner) as exc:
-        ledger.register_updates(actors.coordinator, second, [signed[1]])
-    assert exc.value.args_by_name["index"] == 0
-    assert exc.value.args_by_name["signer"] != actors.hospitals[1].address
+    ((index, signer, update_hash, reason),) = skipped(consortium, actors.coordinator, second, [signed[1]])
+    assert (index, update_hash, reason) == (0, signed[1].update.update_hash, SkipReason.UNAUTHORIZED_SIGNER)
+    assert signer != actors.hospitals[1].address
     assert not ledger.has_submitted(second, members[1])
     # Signed anew for the second round, the same update is fine.
     fresh = sign(consortium, actors.hospitals[1], second, h("model"), signed[1].update.update_hash, 100)
-    ledger.register_updates(actors.coordinator, second, [fresh])
+    assert skipped(consortium, actors.coordinator, second, [fresh]) == []
     assert ledger.has_submitted(second, members[1])
 
 
-def test_a_bad_entry_makes_the_whole_batch_fail(
+def test_a_bad_entry_is_skipped_and_the_rest_registered(
     consortium: Consortium, actors: Actors, members: list[int]
 ) -> None:
     ledger = consortium.ledger
@@ -320,20 +490,39 @@ def test_a_bad_entry_makes_the_whole_batch_fail(
     keys = actors.hospitals[:4]
     batch = [good_update(consortium, k, round_number) for k in keys]
     batch[2] = good_update(consortium, actors.outsider, round_number)
-    block_before = consortium.client.block_number()
 
-    with pytest.raises(errors.RoundLedgerUnauthorizedSigner) as exc:
-        ledger.register_updates(actors.coordinator, round_number, batch)
-    assert exc.value.args_by_name["index"] == 2
-    assert consortium.client.block_number() == block_before  # nothing was even sent
-    assert ledger.get_round(round_number).update_count == 0
-    assert [ledger.has_submitted(round_number, m) for m in [*members, fourth]] == [False] * 4
-    assert ledger.updates() == []
+    receipt = ledger.register_updates(actors.coordinator, round_number, batch)
+    assert ledger.skipped_in(receipt) == [
+        SkippedUpdate(
+            round_number,
+            2,
+            actors.outsider.address,
+            batch[2].update.update_hash,
+            SkipReason.UNAUTHORIZED_SIGNER,
+            receipt_block(receipt),
+            receipt["transactionHash"].to_0x_hex(),
+        )
+    ]
+    (event,) = ledger.events("UpdateSkipped")
+    assert event.args == {
+        "round": round_number,
+        "index": 2,
+        "signer": actors.outsider.address,
+        "updateHash": batch[2].update.update_hash,
+        "reason": int(SkipReason.UNAUTHORIZED_SIGNER),
+    }
+    assert ledger.get_round(round_number).update_count == 3
+    assert [ledger.has_submitted(round_number, m) for m in [*members, fourth]] == [True, True, False, True]
+    registered = [u.member_id for u in ledger.updates(round_number=round_number)]
+    assert registered == [members[0], members[1], fourth]
 
-    batch[2] = good_update(consortium, actors.hospitals[2], round_number)
-    ledger.register_updates(actors.coordinator, round_number, batch)
+    # The member left out sends its own update later in the round.
+    own = good_update(consortium, actors.hospitals[2], round_number)
+    assert skipped(consortium, actors.hospitals[2], round_number, [own]) == []
     assert ledger.get_round(round_number).update_count == 4
-    assert [u.member_id for u in ledger.updates(round_number=round_number)] == [*members, fourth]
+    assert [u.member_id for u in ledger.updates(round_number=round_number)] == [
+        members[0], members[1], fourth, members[2]
+    ]  # fmt: skip
 
 
 def test_duplicate_updates(consortium: Consortium, actors: Actors, members: list[int]) -> None:
@@ -342,21 +531,24 @@ def test_duplicate_updates(consortium: Consortium, actors: Actors, members: list
     first = good_update(consortium, actors.hospitals[0], round_number, "a")
     second = good_update(consortium, actors.hospitals[1], round_number, "a")
     again = good_update(consortium, actors.hospitals[0], round_number, "b")  # another update, same member
+    duplicate = SkipReason.DUPLICATE_UPDATE
+    a0 = actors.hospitals[0].address
 
-    for batch in ([first, second, again], [first, first]):
-        with pytest.raises(errors.RoundLedgerDuplicateUpdate) as exc:
-            ledger.register_updates(actors.coordinator, round_number, batch)
-        assert exc.value.args_by_name == {"round": round_number, "memberId": members[0]}
-    assert ledger.get_round(round_number).update_count == 0
-
-    ledger.register_updates(actors.coordinator, round_number, [first, second])
-    for batch in ([again], [first], [good_update(consortium, actors.hospitals[2], round_number), again]):
-        with pytest.raises(errors.RoundLedgerDuplicateUpdate) as exc:
-            ledger.register_updates(actors.coordinator, round_number, batch)
-        assert exc.value.args_by_name == {"round": round_number, "memberId": members[0]}
+    # Within one batch: the member's first entry counts, the later ones are skipped.
+    assert skipped(consortium, actors.coordinator, round_number, [first, first, second, again]) == [
+        (1, a0, first.update.update_hash, duplicate),
+        (3, a0, again.update.update_hash, duplicate),
+    ]
     assert ledger.get_round(round_number).update_count == 2
+    # Across batches: what the chain holds already is skipped, a new member's entry registers.
+    third = good_update(consortium, actors.hospitals[2], round_number)
+    assert skipped(consortium, actors.coordinator, round_number, [again, third, first]) == [
+        (0, a0, again.update.update_hash, duplicate),
+        (2, a0, first.update.update_hash, duplicate),
+    ]
+    assert ledger.get_round(round_number).update_count == 3
     assert [u.update_hash for u in ledger.updates(member_id=members[0])] == [first.update.update_hash]
-    assert not ledger.has_submitted(round_number, members[2])
+    assert [u.member_id for u in ledger.updates(round_number=round_number)] == members
 
 
 def test_a_rotated_member_cannot_submit_twice(
@@ -370,32 +562,35 @@ def test_a_rotated_member_cannot_submit_twice(
     new_key = actors.hospitals[4]
     consortium.registry.propose_key_rotation(actors.hospitals[0], new_key.address)
     consortium.registry.accept_key_rotation(new_key, members[0])
-    with pytest.raises(errors.RoundLedgerDuplicateUpdate) as exc:
-        ledger.register_updates(
-            actors.coordinator, round_number, [good_update(consortium, new_key, round_number)]
-        )
-    assert exc.value.args_by_name == {"round": round_number, "memberId": members[0]}
+    by_new = good_update(consortium, new_key, round_number)
+    assert skipped(consortium, actors.coordinator, round_number, [by_new]) == [
+        (0, new_key.address, by_new.update.update_hash, SkipReason.DUPLICATE_UPDATE)
+    ]
+    assert [u.signer for u in ledger.updates(member_id=members[0])] == [actors.hospitals[0].address]
 
 
 def test_empty_values(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     ledger = consortium.ledger
+    with pytest.raises(errors.RoundLedgerNotOnLineage) as exc_lineage:
+        ledger.open_round(actors.coordinator, bytes(32), h("config"), TEST_APP)
+    assert exc_lineage.value.args_by_name == {"globalModelHash": bytes(32), "head": GENESIS}
     with pytest.raises(errors.RoundLedgerEmptyValue) as exc:
-        ledger.open_round(actors.coordinator, bytes(32), h("config"))
+        ledger.start_lineage(actors.admin, bytes(32), "no model")
     assert exc.value.args_by_name == {"index": 0}
     assert ledger.round_count() == 0
-    round_number = ledger.open_round(actors.coordinator, h("model"), bytes(32))  # a config hash may be zero
+    round_number = ledger.open_round(actors.coordinator, GENESIS, bytes(32), TEST_APP)  # config may be 0
 
     good = good_update(consortium, actors.hospitals[0], round_number)
-    # Validly signed, but empty: refused before any signature check.
-    no_hash = sign(consortium, actors.hospitals[1], round_number, h("model"), bytes(32), 10)
-    no_examples = sign(consortium, actors.hospitals[1], round_number, h("model"), h("u"), 0)
-    for bad in (no_hash, no_examples):
-        with pytest.raises(errors.RoundLedgerEmptyValue) as exc:
-            ledger.register_updates(actors.coordinator, round_number, [good, bad])
-        assert exc.value.args_by_name == {"index": 1}
-    assert ledger.get_round(round_number).update_count == 0
+    # Validly signed, but empty: skipped before any signature check (no signer recovered).
+    no_hash = sign(consortium, actors.hospitals[1], round_number, GENESIS, bytes(32), 10)
+    no_examples = sign(consortium, actors.hospitals[1], round_number, GENESIS, h("u"), 0)
+    assert skipped(consortium, actors.coordinator, round_number, [no_hash, good, no_examples]) == [
+        (0, ZERO_ADDRESS, bytes(32), SkipReason.EMPTY_VALUE),
+        (2, ZERO_ADDRESS, h("u"), SkipReason.EMPTY_VALUE),
+    ]
+    assert ledger.get_round(round_number).update_count == 1
+    assert not ledger.has_submitted(round_number, members[1])
 
-    ledger.register_updates(actors.coordinator, round_number, [good])
     with pytest.raises(errors.RoundLedgerEmptyValue) as exc:
         ledger.finalize_round(actors.coordinator, round_number, bytes(32), h("m"), [members[0]], [1])
     assert exc.value.args_by_name == {"index": 0}
@@ -404,18 +599,19 @@ def test_empty_values(consortium: Consortium, actors: Actors, members: list[int]
 
 def test_an_empty_batch_registers_nothing(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     round_number = open_round(consortium, actors)
-    consortium.ledger.register_updates(actors.coordinator, round_number, [])
+    assert skipped(consortium, actors.coordinator, round_number, []) == []
     assert consortium.ledger.get_round(round_number).update_count == 0
     assert consortium.ledger.updates() == []
 
 
 def test_round_not_open(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     ledger = consortium.ledger
-    update = sign(consortium, actors.hospitals[0], 1, h("global"), h("u"), 10)
+    update = sign(consortium, actors.hospitals[0], 1, GENESIS, h("u"), 10)
     for round_number in (0, 1):
-        with pytest.raises(errors.RoundLedgerRoundNotOpen) as exc:
-            ledger.register_updates(actors.coordinator, round_number, [update])
-        assert exc.value.args_by_name == {"round": round_number}
+        for sender in (actors.coordinator, actors.hospitals[0]):
+            with pytest.raises(errors.RoundLedgerRoundNotOpen) as exc:
+                ledger.register_updates(sender, round_number, [update])
+            assert exc.value.args_by_name == {"round": round_number}
         with pytest.raises(errors.RoundLedgerRoundNotOpen):
             ledger.finalize_round(actors.coordinator, round_number, h("a"), h("m"), [], [])
 
@@ -439,10 +635,15 @@ def test_round_not_open(consortium: Consortium, actors: Actors, members: list[in
 def test_previous_round_still_open(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     open_round(consortium, actors)
     with pytest.raises(errors.RoundLedgerRoundStillOpen) as exc:
+        consortium.ledger.open_round(actors.coordinator, GENESIS, h("config"), TEST_APP)
+    assert exc.value.args_by_name == {"round": 1}
+    # Nor can a new lineage start under a round still open.
+    with pytest.raises(errors.RoundLedgerRoundStillOpen) as exc:
         open_round(consortium, actors, "another model")
     assert exc.value.args_by_name == {"round": 1}
     assert consortium.ledger.round_count() == 1
     assert consortium.ledger.get_round(2).status is RoundStatus.NONE
+    assert consortium.ledger.lineage_head() == LineageHead(GENESIS, 0, 1)
 
 
 def test_finalize_rules(consortium: Consortium, actors: Actors, members: list[int]) -> None:
@@ -492,20 +693,19 @@ def test_after_key_rotation_only_the_new_key_signs(
     consortium.registry.propose_key_rotation(old_key, new_key.address)
 
     # Proposed but not yet accepted: the old key still signs, the new one not yet.
-    with pytest.raises(errors.RoundLedgerUnauthorizedSigner) as exc:
-        ledger.register_updates(
-            actors.coordinator, round_number, [good_update(consortium, new_key, round_number)]
-        )
-    assert exc.value.args_by_name == {"index": 0, "signer": new_key.address}
+    too_early = good_update(consortium, new_key, round_number)
+    assert skipped(consortium, actors.coordinator, round_number, [too_early]) == [
+        (0, new_key.address, too_early.update.update_hash, SkipReason.UNAUTHORIZED_SIGNER)
+    ]
 
     consortium.registry.accept_key_rotation(new_key, members[0])
     by_old = good_update(consortium, old_key, round_number, "old")
-    with pytest.raises(errors.RoundLedgerUnauthorizedSigner) as exc:
-        ledger.register_updates(actors.coordinator, round_number, [by_old])
-    assert exc.value.args_by_name == {"index": 0, "signer": old_key.address}
+    assert skipped(consortium, actors.coordinator, round_number, [by_old]) == [
+        (0, old_key.address, by_old.update.update_hash, SkipReason.UNAUTHORIZED_SIGNER)
+    ]
 
     by_new = good_update(consortium, new_key, round_number, "new")
-    ledger.register_updates(actors.coordinator, round_number, [by_new])
+    assert skipped(consortium, actors.coordinator, round_number, [by_new]) == []
     (registered,) = ledger.updates(round_number=round_number)
     assert (registered.member_id, registered.signer) == (members[0], new_key.address)
     assert registered.update_hash == by_new.update.update_hash
@@ -627,9 +827,7 @@ def test_events_carry_exactly_what_was_registered(
     assert [(f.round, f.participants, f.weights) for f in records] == finalized
     assert [f.aggregated_model_hash for f in records] == [h(f"model {r + 1}") for r in (1, 2, 3)]
     for f in records:
-        assert ledger.get_round(f.round).participants_hash == keccak(
-            encode(["uint64[]", "uint256[]"], [list(f.participants), list(f.weights)])
-        )
+        assert ledger.get_round(f.round).participant_count == len(f.participants)
         assert ledger.get_round(f.round).finalized_at_block == f.block_number
     (only_two,) = ledger.finalized_rounds(round_number=2)
     assert (only_two.round, only_two.participants) == (2, tuple(members[:2]))
@@ -680,6 +878,7 @@ def test_events_of_another_deployment_are_not_mixed_in(
     run_round(consortium, actors.coordinator, {members[0]: actors.hospitals[0]})
     twin_manifest = deploy_consortium(client, actors.admin, coordinator=actors.coordinator.address)
     twin = Consortium.connect(client, twin_manifest)
+    prepare_rounds(twin, actors.admin)
     twin_member = admit(twin, actors.admin, actors.hospitals[0], "Twin member")
     run_round(twin, actors.coordinator, {twin_member: actors.hospitals[0]})
     assert len(consortium.ledger.updates()) == 1
@@ -712,7 +911,7 @@ def test_fifty_updates_in_one_transaction(
 
     round_number = open_round(consortium, actors)
     batch = [
-        sign(consortium, k, round_number, h("global"), random_hash(), i + 1) for i, k in enumerate(hospitals)
+        sign(consortium, k, round_number, GENESIS, random_hash(), i + 1) for i, k in enumerate(hospitals)
     ]
     receipt = ledger.register_updates(actors.coordinator, round_number, batch)
     assert receipt["status"] == 1

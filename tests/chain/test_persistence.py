@@ -10,7 +10,7 @@ from bcfl.chain.consortium import Consortium
 from bcfl.chain.deploy import deploy_consortium
 from bcfl.chain.ledger import RoundStatus
 from bcfl.chain.registry import MemberStatus
-from tests.chain.helpers import admit, h, run_round
+from tests.chain.helpers import admit, prepare_rounds, run_round
 from tests.conftest import Actors
 
 
@@ -21,6 +21,7 @@ def test_records_survive_a_restart(tmp_path: Path, actors: Actors) -> None:
         client = ChainClient(first_node.rpc_url)
         manifest = deploy_consortium(client, actors.admin, coordinator=actors.coordinator.address)
         consortium = Consortium.connect(client, manifest)
+        prepare_rounds(consortium, actors.admin)
         keys = actors.hospitals[:4]
         ids = [admit(consortium, actors.admin, k, f"Hospital {i}") for i, k in enumerate(keys)]
         consortium.registry.suspend(actors.admin, ids[3], "audit")
@@ -35,6 +36,7 @@ def test_records_survive_a_restart(tmp_path: Path, actors: Actors) -> None:
         members_before = consortium.registry.members()
         history_before = consortium.registry.membership_history()
         round_before = consortium.ledger.get_round(round_number)
+        head_before = consortium.ledger.lineage_head()
         updates_before = consortium.ledger.updates()
         finalized_before = consortium.ledger.finalized_rounds()
         reputation_before = [consortium.reputation.reputation_of(m) for m in ids]
@@ -60,6 +62,8 @@ def test_records_survive_a_restart(tmp_path: Path, actors: Actors) -> None:
         assert consortium.ledger.round_count() == round_number
         assert consortium.ledger.get_round(round_number) == round_before
         assert round_before.status is RoundStatus.FINALIZED
+        assert consortium.ledger.lineage_head() == head_before
+        assert head_before.round == round_number and head_before.lineage == 1
         assert consortium.ledger.updates() == updates_before
         assert len(updates_before) == 3
         assert consortium.ledger.updates(member_id=ids[1]) == [updates_before[1]]
@@ -78,12 +82,16 @@ def test_records_survive_a_restart(tmp_path: Path, actors: Actors) -> None:
         keys = (*keys[:2], actors.hospitals[4], keys[3])
         assert consortium.registry.active_member_id_of(actors.hospitals[4].address) == ids[2]
 
-        # The consortium carries on where it stopped.
+        # The consortium carries on where it stopped: from the lineage's head, without the member
+        # excluded by its score of 100 (reputation 2,550, below the threshold of 3,000).
         consortium.registry.reinstate(actors.admin, ids[3])
-        next_round = run_round(consortium, actors.coordinator, dict(zip(ids, keys, strict=True)))
+        assert consortium.reputation.is_excluded(ids[2])
+        included = [ids[0], ids[1], ids[3]]
+        next_round = run_round(consortium, actors.coordinator, dict(zip(ids, keys, strict=True)), included)
         assert next_round == round_number + 1
         consortium.reputation.record_scores(actors.coordinator, next_round, ids, [1, 2, 3, 4])
-        consortium.distributor.pay_round(actors.coordinator, next_round, ids, [1, 1, 1, 1])
+        consortium.distributor.pay_round(actors.coordinator, next_round, included, [1, 1, 1])
         assert consortium.token.balance_of(keys[0].address) == 8
         assert len(consortium.ledger.updates()) == 7
-        assert consortium.ledger.get_round(next_round).global_model_hash == h(f"global {next_round}")
+        assert consortium.ledger.get_round(next_round).global_model_hash == head_before.model_hash
+        assert consortium.ledger.get_round(next_round).parent_round == round_number

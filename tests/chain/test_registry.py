@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from bcfl.chain import errors
+from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.registry import ADMIN_ROLE, COORDINATOR_ROLE, MemberStatus
-from tests.chain.helpers import fresh_account, h, names
+from tests.chain.helpers import advance_time, fresh_account, fund, funded_accounts, h, names
 from tests.conftest import Actors
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -403,6 +406,12 @@ def test_update_node_key(consortium: Consortium, actors: Actors) -> None:
 
 
 # -- governance mode -------------------------------------------------------------------------------
+def approve_by(consortium: Consortium, keys: list[LocalAccount], decision: bytes) -> None:
+    """Each key's member approves ``decision``."""
+    for key in keys:
+        consortium.registry.approve_decision(key, decision)
+
+
 def test_set_governance_bounds(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     registry = consortium.registry
     assert registry.governance() == (False, 0)
@@ -411,30 +420,111 @@ def test_set_governance_bounds(consortium: Consortium, actors: Actors, members: 
             registry.set_governance(actors.admin, True, quorum)
         assert exc.value.args_by_name == {"quorum": quorum, "activeMembers": 3}
     assert registry.governance() == (False, 0)
-
-    registry.set_governance(actors.admin, True, 3)
-    assert registry.governance() == (True, 3)
-    registry.set_governance(actors.admin, True, 1)
-    assert registry.governance() == (True, 1)
-    # Turning it off stores a zero quorum whatever is passed.
-    registry.set_governance(actors.admin, False, 7)
-    assert registry.governance() == (False, 0)
-    assert [e.args for e in registry.events("GovernanceChanged")] == [
-        {"admin": actors.admin.address, "enabled": True, "quorum": 3},
-        {"admin": actors.admin.address, "enabled": True, "quorum": 1},
-        {"admin": actors.admin.address, "enabled": False, "quorum": 0},
-    ]
+    # While governance is off, only the admin switches it on.
+    for caller in (actors.coordinator, actors.hospitals[1], actors.outsider):
+        with pytest.raises(errors.AccessControlUnauthorizedAccount) as exc_access:
+            registry.set_governance(caller, True, 1)
+        assert exc_access.value.args_by_name == {"account": caller.address, "neededRole": ADMIN_ROLE}
 
     # The bound is the number of *active* members.
     registry.suspend(actors.admin, members[0], "audit")
     with pytest.raises(errors.ConsortiumRegistryInvalidQuorum) as exc:
         registry.set_governance(actors.admin, True, 3)
     assert exc.value.args_by_name == {"quorum": 3, "activeMembers": 2}
+    registry.reinstate(actors.admin, members[0])
+    registry.set_governance(actors.admin, True, 3)
+    assert registry.governance() == (True, 3)
 
-    for caller in (actors.coordinator, actors.hospitals[1], actors.outsider):
-        with pytest.raises(errors.AccessControlUnauthorizedAccount) as exc_access:
-            registry.set_governance(caller, True, 1)
-        assert exc_access.value.args_by_name == {"account": caller.address, "neededRole": ADMIN_ROLE}
+    # Once it is on, the admin alone changes nothing: the members decide.
+    to_one = registry.governance_decision(True, 1)
+    with pytest.raises(errors.ConsortiumRegistryDecisionNotApproved) as exc_decision:
+        registry.set_governance(actors.admin, True, 1)
+    assert exc_decision.value.args_by_name == {"decision": to_one}
+    approve_by(consortium, list(actors.hospitals[:2]), to_one)
+    assert registry.decision_approvals(to_one) == 2 and not registry.is_decided(to_one)
+    with pytest.raises(errors.ConsortiumRegistryDecisionNotApproved):
+        registry.set_governance(actors.admin, True, 1)
+    registry.approve_decision(actors.hospitals[2], to_one)
+    assert registry.is_decided(to_one)
+    # Anyone carries an approved decision out, once; it is good for that change only.
+    with pytest.raises(errors.ConsortiumRegistryDecisionNotApproved):
+        registry.set_governance(actors.outsider, True, 2)
+    registry.set_governance(actors.outsider, True, 1)
+    assert registry.governance() == (True, 1)
+    assert registry.governance_decision(True, 1) != to_one  # spent: the next decision has a new id
+    with pytest.raises(errors.ConsortiumRegistryDecisionNotApproved):
+        registry.set_governance(actors.outsider, True, 1)
+
+    # Turning it off stores a zero quorum whatever is passed (one member's approval, quorum 1).
+    off = registry.governance_decision(False, 7)
+    registry.approve_decision(actors.hospitals[1], off)
+    registry.set_governance(actors.hospitals[1], False, 7)
+    assert registry.governance() == (False, 0)
+    assert not registry.is_decided(off)  # governance off: nothing is decided by members
+    assert [e.args for e in registry.events("GovernanceChanged")] == [
+        {"changedBy": actors.admin.address, "enabled": True, "quorum": 3},
+        {"changedBy": actors.outsider.address, "enabled": True, "quorum": 1},
+        {"changedBy": actors.hospitals[1].address, "enabled": False, "quorum": 0},
+    ]
+    # And the admin is back in charge.
+    registry.set_governance(actors.admin, True, 2)
+    assert registry.governance() == (True, 2)
+
+
+def test_decision_approvals(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    registry = consortium.registry
+    decision = consortium.ledger.lineage_decision(h("model"), "rollback")
+    with pytest.raises(errors.ConsortiumRegistryGovernanceOff):
+        registry.approve_decision(actors.hospitals[0], decision)
+    registry.set_governance(actors.admin, True, 2)
+    for caller in (actors.admin, actors.coordinator, actors.outsider):
+        with pytest.raises(errors.ConsortiumRegistryNotActiveMember) as exc:
+            registry.approve_decision(caller, decision)
+        assert exc.value.args_by_name == {"account": caller.address}
+    registry.approve_decision(actors.hospitals[0], decision)
+    with pytest.raises(errors.ConsortiumRegistryDecisionAlreadyApproved) as exc_twice:
+        registry.approve_decision(actors.hospitals[0], decision)
+    assert exc_twice.value.args_by_name == {"decision": decision, "approverId": members[0]}
+    registry.suspend(actors.admin, members[2], "audit")
+    with pytest.raises(errors.ConsortiumRegistryNotActiveMember):
+        registry.approve_decision(actors.hospitals[2], decision)
+    registry.approve_decision(actors.hospitals[1], decision)
+    assert registry.is_decided(decision) and registry.decision_approvals(decision) == 2
+    assert [e.args for e in registry.events("DecisionApproved")] == [
+        {"decision": decision, "approverId": members[0], "approvals": 1},
+        {"decision": decision, "approverId": members[1], "approvals": 2},
+    ]
+
+
+def test_lineages_and_apps_need_the_members_decision_in_governance_mode(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    ledger, registry = consortium.ledger, consortium.registry
+    registry.set_governance(actors.admin, True, 2)
+    start = ledger.lineage_decision(h("rollback"), "poisoned aggregate")
+    with pytest.raises(errors.ConsortiumAccessDecisionNotApproved) as exc:
+        ledger.start_lineage(actors.admin, h("rollback"), "poisoned aggregate")
+    assert exc.value.args_by_name == {"decision": start}
+    approve_by(consortium, list(actors.hospitals[:2]), start)
+    # The decision covers this model and this reason only.
+    with pytest.raises(errors.ConsortiumAccessDecisionNotApproved):
+        ledger.start_lineage(actors.outsider, h("rollback"), "another reason")
+    ledger.start_lineage(actors.outsider, h("rollback"), "poisoned aggregate")
+    assert ledger.lineage_head().model_hash == h("rollback")
+    with pytest.raises(errors.ConsortiumAccessDecisionNotApproved):  # spent
+        ledger.start_lineage(actors.outsider, h("rollback"), "poisoned aggregate")
+
+    app = h("new app")
+    approve = ledger.app_decision(app, True)
+    with pytest.raises(errors.ConsortiumAccessDecisionNotApproved):
+        ledger.approve_app(actors.admin, app)
+    approve_by(consortium, list(actors.hospitals[1:3]), approve)
+    ledger.approve_app(actors.hospitals[0], app)
+    assert ledger.is_app_approved(app)
+    revoke = ledger.app_decision(app, False)
+    approve_by(consortium, list(actors.hospitals[:2]), revoke)
+    ledger.revoke_app(actors.coordinator, app)
+    assert not ledger.is_app_approved(app)
 
 
 def test_governance_with_no_members_has_no_valid_quorum(consortium: Consortium, actors: Actors) -> None:
@@ -534,6 +624,7 @@ def test_governance_off_restores_admin_approval(
     registry.set_governance(actors.admin, True, 2)
     candidate = registry.request_membership(actors.hospitals[3], "Applicant")
     registry.approve(actors.hospitals[0], candidate)
+    approve_by(consortium, list(actors.hospitals[:2]), registry.governance_decision(False, 0))
     registry.set_governance(actors.admin, False)
     with pytest.raises(errors.AccessControlUnauthorizedAccount):
         registry.approve(actors.hospitals[1], candidate)
@@ -603,3 +694,116 @@ def test_roles(consortium: Consortium, actors: Actors) -> None:
         registry.grant_coordinator(actors.coordinator, actors.outsider.address)
     assert exc.value.args_by_name == {"account": actors.coordinator.address, "neededRole": ADMIN_ROLE}
     assert not registry.is_coordinator(actors.outsider.address)
+
+
+def test_role_keys_are_never_member_keys(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+    registry = consortium.registry
+    # A role holder cannot ask to join...
+    for holder in (actors.admin, actors.coordinator):
+        with pytest.raises(errors.ConsortiumRegistryRoleKeyConflict) as exc:
+            registry.request_membership(holder, "Not a hospital")
+        assert exc.value.args_by_name == {"account": holder.address}
+    # ...nor become a member's key by rotation...
+    for holder in (actors.admin, actors.coordinator):
+        with pytest.raises(errors.ConsortiumRegistryInvalidSigner) as exc_invalid:
+            registry.propose_key_rotation(actors.hospitals[0], holder.address)
+        assert exc_invalid.value.args_by_name == {"account": holder.address}
+    # ...even when it got its role after the rotation was proposed...
+    later_coordinator = actors.hospitals[4]
+    registry.propose_key_rotation(actors.hospitals[0], later_coordinator.address)
+    registry.grant_coordinator(actors.admin, later_coordinator.address)
+    with pytest.raises(errors.ConsortiumRegistryInvalidSigner):
+        registry.accept_key_rotation(later_coordinator, members[0])
+    assert registry.signer_of(members[0]) == actors.hospitals[0].address
+    # ...and a member's key (pending ones too) is given no role.
+    pending = actors.hospitals[3]
+    registry.request_membership(pending, "Pending")
+    for key in (actors.hospitals[1], pending):
+        with pytest.raises(errors.ConsortiumRegistryRoleKeyConflict) as exc:
+            registry.grant_coordinator(actors.admin, key.address)
+        assert exc.value.args_by_name == {"account": key.address}
+        assert not registry.is_coordinator(key.address)
+
+
+def test_the_admin_role_moves_only_by_a_delayed_two_step_transfer(
+    client: ChainClient, consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    registry = consortium.registry
+    successor = fresh_account()
+    fund(client, [successor])
+    contract = registry.contract
+    assert client.call(contract.functions.defaultAdmin()) == actors.admin.address
+    delay = client.call(contract.functions.defaultAdminDelay())
+    assert delay == DEFAULT_PARAMETERS.admin_delay_s == 86_400
+    # No direct grant, and no renouncing without a scheduled transfer.
+    with pytest.raises(errors.AccessControlEnforcedDefaultAdminRules):
+        registry.grant_role(actors.admin, ADMIN_ROLE, successor.address)
+    with pytest.raises(errors.AccessControlUnauthorizedAccount):
+        registry.begin_admin_transfer(actors.coordinator, successor.address)
+
+    registry.begin_admin_transfer(actors.admin, successor.address)
+    pending, schedule = client.call(contract.functions.pendingDefaultAdmin())
+    assert pending == successor.address
+    assert schedule == client.w3.eth.get_block("latest")["timestamp"] + delay
+    with pytest.raises(errors.AccessControlEnforcedDefaultAdminDelay) as exc:
+        registry.accept_admin_transfer(successor)
+    assert exc.value.args_by_name == {"schedule": schedule}
+    with pytest.raises(errors.AccessControlInvalidDefaultAdmin):
+        registry.accept_admin_transfer(actors.outsider)
+    advance_time(client, delay + 1)
+    registry.accept_admin_transfer(successor)
+    assert registry.is_admin(successor.address) and not registry.is_admin(actors.admin.address)
+    with pytest.raises(errors.AccessControlUnauthorizedAccount):
+        registry.suspend(actors.admin, members[0], "no longer admin")
+    registry.suspend(successor, members[0], "the new admin acts")
+    assert registry.member(members[0]).status is MemberStatus.SUSPENDED
+
+
+def test_the_members_may_move_a_lost_admin_role(
+    client: ChainClient, consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    registry = consortium.registry
+    successor = fresh_account()
+    fund(client, [successor])
+    with pytest.raises(errors.ConsortiumRegistryGovernanceOff):
+        registry.governance_transfer_admin(actors.hospitals[0], successor.address)
+    registry.set_governance(actors.admin, True, 2)
+    decision = registry.admin_transfer_decision(successor.address)
+    with pytest.raises(errors.ConsortiumRegistryDecisionNotApproved):
+        registry.governance_transfer_admin(actors.hospitals[0], successor.address)
+    registry.approve_decision(actors.hospitals[0], decision)
+    registry.approve_decision(actors.hospitals[2], decision)
+    registry.governance_transfer_admin(actors.outsider, successor.address)
+    pending, _ = client.call(registry.contract.functions.pendingDefaultAdmin())
+    assert pending == successor.address
+    advance_time(client, DEFAULT_PARAMETERS.admin_delay_s + 1)
+    registry.accept_admin_transfer(successor)
+    assert registry.is_admin(successor.address) and not registry.is_admin(actors.admin.address)
+
+
+def test_deployment_gives_the_roles_in_the_constructor(client: ChainClient, actors: Actors) -> None:
+    (deployer,) = funded_accounts(client, 1)
+    manifest = deploy_consortium(
+        client,
+        deployer,
+        coordinator=actors.coordinator.address,
+        admin=actors.admin.address,
+        parameters=DEFAULT_PARAMETERS.model_copy(update={"admin_delay_s": 600}),
+    )
+    consortium = Consortium.connect(client, manifest)
+    registry = consortium.registry
+    assert registry.is_admin(actors.admin.address) and registry.is_coordinator(actors.coordinator.address)
+    assert not registry.is_admin(deployer.address) and not registry.is_coordinator(deployer.address)
+    assert client.call(registry.contract.functions.defaultAdminDelay()) == 600
+    assert manifest.parameters.admin_delay_s == 600
+    # No role was ever granted or renounced after construction: one grant each, in the first block.
+    granted = registry.events("RoleGranted")
+    assert [(e.args["role"], e.args["account"]) for e in granted] == [
+        (ADMIN_ROLE, actors.admin.address),
+        (COORDINATOR_ROLE, actors.coordinator.address),
+    ]
+    assert {e.block_number for e in granted} == {manifest.deployment_block}
+    assert registry.events("RoleRevoked") == []
+    assert client.call(consortium.ledger.contract.functions.exclusionOracle()) == manifest.address(
+        "ReputationLedger"
+    )

@@ -15,7 +15,7 @@ from bcfl.chain.deploy import DEFAULT_PARAMETERS
 from bcfl.chain.exceptions import UnknownRevertError
 from bcfl.chain.registry import ADMIN_ROLE, COORDINATOR_ROLE
 from bcfl.chain.reputation import MAX_SCORE, Reputation, ReputationParameters, excluded, next_reputation
-from tests.chain.helpers import h, run_round
+from tests.chain.helpers import admit, deploy_ready, h, mine_blocks, mine_to_window_start, run_round
 from tests.conftest import Actors
 
 HYPOTHESIS = settings(
@@ -27,11 +27,14 @@ BUDGET = DEFAULT_PARAMETERS.round_budget
 
 
 def all_submit(consortium: Consortium, actors: Actors, members: list[int], *, finalize: bool = True) -> int:
-    """A round in which the three members submit and all take part."""
+    """A round in which the three members submit and all in good standing take part (the ledger
+    refuses a member excluded before the round as a participant)."""
+    included = [m for m in members if not consortium.reputation.is_excluded(m)]
     return run_round(
         consortium,
         actors.coordinator,
         dict(zip(members, actors.hospitals[:3], strict=True)),
+        included,
         finalize=finalize,
     )
 
@@ -275,6 +278,37 @@ def test_a_poisoner_is_excluded_and_comes_back(
     ]
 
 
+def test_a_member_excluded_before_a_round_is_no_participant_of_it(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    """Exclusion is enforced on chain: a member whose reputation before the round is below the
+    threshold cannot be finalized as the round's participant, whatever the coordinator sends."""
+    ledger, reputation = consortium.ledger, consortium.reputation
+    keys = dict(zip(members, actors.hospitals[:3], strict=True))
+    first = run_round(consortium, actors.coordinator, keys)
+    reputation.record_scores(actors.coordinator, first, members, [9_000, 9_000, 0])
+    poisoner = members[2]
+    # What the first round was decided on is the reputation before its score.
+    assert reputation.reputation_before(first, poisoner) == INITIAL
+    assert not reputation.is_excluded_before(first, poisoner)
+    second = run_round(consortium, actors.coordinator, keys, finalize=False)
+    assert reputation.reputation_before(second, poisoner) == 2_500
+    assert reputation.is_excluded_before(second, poisoner)
+    assert not reputation.is_excluded_before(second, members[0])
+    with pytest.raises(errors.RoundLedgerParticipantExcluded) as exc:
+        ledger.finalize_round(actors.coordinator, second, h("agg"), h("m"), members, [1, 1, 1])
+    assert exc.value.args_by_name == {"round": second, "memberId": poisoner}
+    assert ledger.get_round(second).status.name == "OPEN"
+    # Scored in the round it is excluded from, it may be (a suspected poisoner's score goes on record).
+    reputation.record_scores(actors.coordinator, second, [poisoner], [0])
+    assert reputation.reputation_before(second, poisoner) == 2_500  # still the value before the round
+    ledger.finalize_round(actors.coordinator, second, h("agg"), h("m"), members[:2], [1, 1])
+    assert [ledger.is_participant(second, m) for m in members] == [True, True, False]
+    # Once a later round is scored, what stood before an earlier one is no longer known.
+    with pytest.raises(errors.ReputationLedgerAlreadyRecorded):
+        reputation.reputation_before(first, poisoner)
+
+
 def test_record_scores_needs_the_coordinator(
     consortium: Consortium, actors: Actors, members: list[int]
 ) -> None:
@@ -376,32 +410,134 @@ def test_pay_round(consortium: Consortium, actors: Actors, members: list[int]) -
 def test_only_participants_are_paid(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     fourth = consortium.registry.request_membership(actors.hospitals[3], "Hospital 4")
     consortium.registry.approve(actors.admin, fourth)
-    # Members 1 and 2 submit, only member 1 enters the aggregate; members 3 and 4 do not submit.
+    # Members 1 to 3 submit, only members 1 and 2 enter the aggregate; member 4 does not submit.
     round_number = run_round(
         consortium,
         actors.coordinator,
-        {members[0]: actors.hospitals[0], members[1]: actors.hospitals[1]},
-        [members[0]],
+        dict(zip(members, actors.hospitals[:3], strict=True)),
+        members[:2],
     )
-    assert consortium.ledger.has_submitted(round_number, members[1])
-    for outsider_id in (members[1], members[2], fourth, 77):
+    assert consortium.ledger.has_submitted(round_number, members[2])
+    for outsider_id in (members[2], fourth, 77):
         ids = sorted([members[0], outsider_id])
         with pytest.raises(errors.RewardDistributorNotParticipant) as exc:
             consortium.distributor.pay_round(actors.coordinator, round_number, ids, [1, 1])
         assert exc.value.args_by_name == {"round": round_number, "memberId": outsider_id}
     assert consortium.distributor.payout_of(round_number) == (False, 0)
     assert consortium.token.total_supply() == 0
-    consortium.distributor.pay_round(actors.coordinator, round_number, [members[0]], [1])
-    assert consortium.token.total_supply() == 1
+    consortium.distributor.pay_round(actors.coordinator, round_number, members[:2], [1, 2])
+    assert consortium.token.total_supply() == 3
 
 
 def test_participation_is_per_round(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     round_1 = all_submit(consortium, actors, members)
-    round_2 = run_round(consortium, actors.coordinator, {members[0]: actors.hospitals[0]})
+    round_2 = run_round(
+        consortium, actors.coordinator, {members[0]: actors.hospitals[0], members[2]: actors.hospitals[2]}
+    )
     with pytest.raises(errors.RewardDistributorNotParticipant) as exc:
         consortium.distributor.pay_round(actors.coordinator, round_2, members[:2], [1, 1])
     assert exc.value.args_by_name == {"round": round_2, "memberId": members[1]}
     consortium.distributor.pay_round(actors.coordinator, round_1, members[:2], [1, 1])
+
+
+def test_a_round_below_the_minimum_participants_is_not_paid(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    distributor = consortium.distributor
+    minimum, window, limit = distributor.minting_rule()
+    assert (minimum, window, limit) == (
+        DEFAULT_PARAMETERS.min_participants,
+        DEFAULT_PARAMETERS.mint_window_blocks,
+        DEFAULT_PARAMETERS.mint_limit,
+    )
+    assert minimum == 2
+    lonely = run_round(consortium, actors.coordinator, {members[0]: actors.hospitals[0]})
+    nobody = run_round(consortium, actors.coordinator, {})
+    for round_number, count in ((lonely, 1), (nobody, 0)):
+        with pytest.raises(errors.RewardDistributorTooFewParticipants) as exc:
+            distributor.pay_round(actors.coordinator, round_number, members[:count], [10] * count)
+        assert exc.value.args_by_name == {"round": round_number, "participants": count, "minimum": 2}
+        assert distributor.payout_of(round_number) == (False, 0)
+    assert consortium.token.total_supply() == 0
+    pair = run_round(
+        consortium, actors.coordinator, dict(zip(members[:2], actors.hospitals[:2], strict=True))
+    )
+    distributor.pay_round(actors.coordinator, pair, members[:1], [10])  # two participants, one paid
+    assert consortium.token.total_supply() == 10
+
+
+def test_a_member_excluded_before_the_round_is_not_paid(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    """The distributor checks exclusion again at payment: after the admin raised the threshold above a
+    participant's reputation before the round, that participant is not paid for it."""
+    reputation, distributor = consortium.reputation, consortium.distributor
+    first = all_submit(consortium, actors, members)
+    reputation.record_scores(actors.coordinator, first, members, [9_000, 9_000, 3_000])  # -> 4_000
+    second = all_submit(consortium, actors, members)
+    assert consortium.ledger.is_participant(second, members[2])
+    reputation.set_parameters(actors.admin, INITIAL, SMOOTHING, 4_500)
+    assert reputation.reputation_before(second, members[2]) == 4_000
+    with pytest.raises(errors.RewardDistributorParticipantExcluded) as exc:
+        distributor.pay_round(actors.coordinator, second, members, [1, 1, 1])
+    assert exc.value.args_by_name == {"round": second, "memberId": members[2]}
+    distributor.pay_round(actors.coordinator, second, members[:2], [1, 1])
+    assert consortium.token.balance_of(actors.hospitals[2].address) == 0
+
+
+def test_minting_is_limited_per_block_window(client: ChainClient, actors: Actors) -> None:
+    """At most the mint limit is minted in one window of blocks: a round over it stays payable and is
+    paid in a later window."""
+    window = 50
+    consortium = deploy_ready(
+        client, actors.admin, actors.coordinator, round_budget=100, mint_window_blocks=window, mint_limit=150
+    )
+    members = [
+        admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:2])
+    ]
+    keys = dict(zip(members, actors.hospitals[:2], strict=True))
+    distributor = consortium.distributor
+    assert distributor.minting_rule() == (2, window, 150)
+    first = run_round(consortium, actors.coordinator, keys)
+    second = run_round(consortium, actors.coordinator, keys)
+    mine_to_window_start(client, window)
+    receipt = distributor.pay_round(actors.coordinator, first, members, [60, 40])
+    assert distributor.minted_in_current_window() == 100
+    with pytest.raises(errors.RewardDistributorMintLimitExceeded) as exc:
+        distributor.pay_round(actors.coordinator, second, members, [50, 50])
+    assert exc.value.args_by_name == {"window": receipt["blockNumber"] // window, "minted": 200, "limit": 150}
+    assert distributor.payout_of(second) == (False, 0)
+    distributor.pay_round(actors.coordinator, second, members, [30, 20])  # within the limit: 150
+    assert distributor.minted_in_current_window() == 150
+    third = run_round(consortium, actors.coordinator, keys)
+    with pytest.raises(errors.RewardDistributorMintLimitExceeded):
+        distributor.pay_round(actors.coordinator, third, members, [1, 0])
+    mine_to_window_start(client, window)  # the next window
+    assert distributor.minted_in_current_window() == 0
+    later = distributor.pay_round(actors.coordinator, third, members, [100, 0])
+    assert later["blockNumber"] // window == receipt["blockNumber"] // window + 1
+    assert distributor.minted_in_current_window() == 100
+    assert consortium.token.total_supply() == 250
+
+
+def test_a_payment_estimated_in_one_window_and_mined_in_the_next_goes_through(
+    client: ChainClient, actors: Actors
+) -> None:
+    """Gas is estimated against the latest block; a payment mined in the first block of the next
+    minting window writes more storage than estimated, and must still have the gas for it."""
+    window = 50
+    consortium = deploy_ready(client, actors.admin, actors.coordinator, mint_window_blocks=window)
+    members = [
+        admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:2])
+    ]
+    keys = dict(zip(members, actors.hospitals[:2], strict=True))
+    first, second = (run_round(consortium, actors.coordinator, keys) for _ in range(2))
+    mine_to_window_start(client, window)
+    consortium.distributor.pay_round(actors.coordinator, first, members, [10**18, 10**18])
+    mine_blocks(client, window - 1 - client.block_number() % window)  # the window's last block
+    receipt = consortium.distributor.pay_round(actors.coordinator, second, members, [10**18, 0])
+    assert receipt["status"] == 1 and receipt["blockNumber"] % window == 0
+    assert consortium.distributor.minted_in_current_window() == 10**18
 
 
 def test_round_not_finalized(consortium: Consortium, actors: Actors, members: list[int]) -> None:
@@ -484,7 +620,12 @@ def test_a_budget_change_does_not_touch_a_round_under_way(
     assert consortium.token.total_supply() == 2 * BUDGET
 
 
-def test_huge_amounts_fail_cleanly(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+def test_huge_amounts_fail_cleanly(client: ChainClient, actors: Actors) -> None:
+    # A deployment whose mint limit never binds, so only the budget and the arithmetic are in play.
+    consortium = deploy_ready(client, actors.admin, actors.coordinator, mint_limit=2**256 - 1)
+    members = [
+        admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:3])
+    ]
     distributor = consortium.distributor
     with pytest.raises(errors.SafeCastOverflowedUintDowncast) as exc:
         distributor.set_round_budget(actors.admin, 2**192)  # budgets are stored in 192 bits
@@ -559,7 +700,12 @@ def test_suspended_participants_are_still_paid(
 
 
 # == properties ====================================================================================
-def test_property_payout_arithmetic(consortium: Consortium, actors: Actors, members: list[int]) -> None:
+def test_property_payout_arithmetic(client: ChainClient, actors: Actors) -> None:
+    # Amounts up to 3 * 10**24 a round, in rounds a few blocks apart: a mint limit that never binds.
+    consortium = deploy_ready(client, actors.admin, actors.coordinator, mint_limit=2**256 - 1)
+    members = [
+        admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:3])
+    ]
     distributor, token = consortium.distributor, consortium.token
     keys = actors.hospitals[:3]
     outcomes: set[bool] = set()

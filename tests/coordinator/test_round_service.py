@@ -4,6 +4,7 @@ restarted after each step resuming from the chain and the model store without do
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,24 +13,40 @@ import numpy as np
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import DEFAULT_PARAMETERS
 from bcfl.chain.eip712 import ModelUpdate, sign_update
+from bcfl.chain.ledger import LineageHead
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import DEFAULT_AGGREGATION
+from coordinator.errors import CoordinatorError
 from coordinator.incentives import split_budget
 from coordinator.journal import RunJournal
 from coordinator.rounds.assessment import weights_on_chain
 from coordinator.rounds.finalization import evaluation_document
+from coordinator.rounds.opening import resume_point
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import Arrays, RoundSettings, RoundState
 from coordinator.verification import Rejection, VerifiedUpdate
+from tests.chain.helpers import TEST_APP, admit, deploy_ready, h, mine_to_window_start, prepare_rounds
 from tests.conftest import Actors
 
 GLOBAL = {"w": np.linspace(-1, 1, 24, dtype=np.float32), "b": np.zeros(4, dtype=np.float32)}
 EXAMPLES = (120, 80, 100)
-SETTINGS = RoundSettings(min_valid_updates=2, aggregation=DEFAULT_AGGREGATION, num_malicious=1)
-CONFIG = {"local-epochs": 1, "learning-rate": 0.01}
+SETTINGS = RoundSettings(
+    min_valid_updates=2, aggregation=DEFAULT_AGGREGATION, num_malicious=1, app_hash=TEST_APP
+)
+CONFIG = {"local-epochs": 1, "learning-rate": 0.01, "batch-size": 32, "seed": 0}
+
+
+@pytest.fixture
+def consortium(deployed: Consortium, actors: Actors) -> Consortium:
+    """A fresh consortium whose lineage starts from ``GLOBAL``, the model these coordinators start
+    from, with the test app approved."""
+    prepare_rounds(deployed, actors.admin, start=model_hash(GLOBAL))
+    return deployed
 
 
 def service_in(consortium: Consortium, actors: Actors, run_dir: Path) -> RoundService:
@@ -105,8 +122,14 @@ def test_a_round_goes_from_open_to_paid_without_evaluation(
     assert model_hash(service.store.get(on_chain.aggregated_model_hash)) == on_chain.aggregated_model_hash
     assert not np.array_equal(state.aggregate.arrays["w"], GLOBAL["w"])  # the model moved
     (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
-    assert list(final.participants) == members and list(final.weights) == list(EXAMPLES)
+    # Trimmed mean (the default) weighs every participant's coordinates alike: weight 1 each.
+    assert list(final.participants) == members and list(final.weights) == [1, 1, 1]
     assert final.metrics_hash == document_hash(evaluation_document(None, (), ()))
+    # The round's config document: in the store under the hash it was opened with, and journaled.
+    document = service.store.get_document(on_chain.config_hash)
+    assert document_hash(document) == on_chain.config_hash
+    assert document["aggregation"] == {"rule": DEFAULT_AGGREGATION, "num-malicious": 1, "version": 1}
+    assert document["learning"] == CONFIG and document["min-valid-updates"] == 2
     assert state.assessment is not None
     paid = {p.member_id: p.amount for p in consortium.distributor.payments(round_number=state.chain_round)}
     budget = consortium.distributor.budget_of(state.chain_round)
@@ -118,6 +141,8 @@ def test_a_round_goes_from_open_to_paid_without_evaluation(
     ]
     assert record["metrics_hash"] == "0x" + final.metrics_hash.hex()
     assert record["aggregated_model_hash"] == "0x" + on_chain.aggregated_model_hash.hex()
+    assert record["config"] == document and record["config_hash"] == "0x" + on_chain.config_hash.hex()
+    assert record["aggregation_weights"] == {str(m): 1 for m in members}
     assert set(record) >= {"register_tx", "finalize_tx", "payout_tx", "payouts", "assessment", "evaluation"}
 
 
@@ -161,6 +186,17 @@ def test_restarted_after_open_the_round_is_resumed(
     assert state.chain_round == first.chain_round == consortium.ledger.round_count()
     service.close(service.train(state, signed_updates(service, state, actors.hospitals[:3], members)))
     assert consortium.ledger.get_round(state.chain_round).status.name == "FINALIZED"
+
+
+def test_a_round_open_with_another_config_document_is_not_resumed(
+    consortium: Consortium, actors: Actors, tmp_path: Path
+) -> None:
+    service_in(consortium, actors, tmp_path).open(1, GLOBAL, CONFIG)
+    restarted = service_in(consortium, actors, tmp_path)
+    restarted.settings = RoundSettings(2, "median", 1, TEST_APP)  # restarted with another rule
+    with pytest.raises(CoordinatorError, match="open on chain with config document 0x"):
+        restarted.open(1, GLOBAL, CONFIG)
+    assert consortium.ledger.round_count() == 1
 
 
 def test_restarted_after_register_nothing_is_registered_twice(
@@ -233,7 +269,7 @@ def test_every_rule_aggregates_the_registered_updates(
     consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path, aggregation: str
 ) -> None:
     service = service_in(consortium, actors, tmp_path)
-    service.settings = RoundSettings(2, aggregation, 1)
+    service.settings = RoundSettings(2, aggregation, 1, TEST_APP)
     state = service.open(1, GLOBAL, CONFIG)
     updates = signed_updates(service, state, actors.hospitals[:3], members)
     state = service.train(state, updates)
@@ -256,8 +292,9 @@ def test_a_round_failed_for_exclusions_pays_nobody(
 ) -> None:
     """Members in good standing whose round failed (another excluded, too few left) are not its
     participants, and the distributor pays participants only: the round is finalized, nobody paid."""
-    service, state, _ = opened_round(consortium, actors, members, tmp_path)
-    service.settings = RoundSettings(3, DEFAULT_AGGREGATION, 1)  # every member's update is needed
+    service = service_in(consortium, actors, tmp_path)
+    service.settings = RoundSettings(3, DEFAULT_AGGREGATION, 1, TEST_APP)  # every member's update is needed
+    state = service.open(1, GLOBAL, CONFIG)
     # Round 1: the third member free-rides, scores 0, and falls below the exclusion threshold.
     updates = signed_updates(service, state, actors.hospitals[:3], members, scales=(1, 1, 1e-4))
     first = service.close(service.train(state, updates))
@@ -286,3 +323,159 @@ def test_a_resumed_round_weighs_members_by_the_scores_on_chain(
     assert state.assessment is not None
     on_chain = weights_on_chain(consortium, state.chain_round)
     assert state.assessment.weights == {m: on_chain[m] for m in members[:2] if m in on_chain}
+
+
+# -- what the chain refuses or leaves out ----------------------------------------------------------
+def test_an_update_skipped_on_chain_is_journaled_and_the_round_goes_on(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """A member rotates its key after the coordinator checked its update off chain and before the
+    registration: the contract skips that update, and the round completes with the others."""
+    service, state, updates = opened_round(consortium, actors, members, tmp_path)
+    rotated = actors.hospitals[2]
+    new_key = actors.hospitals[4]
+    consortium.registry.propose_key_rotation(rotated, new_key.address)
+    consortium.registry.accept_key_rotation(new_key, members[2])
+    state = service.close(service.train(state, updates))
+    assert state.registration is not None and not state.registration.failed
+    assert [u.member_id for u in state.registration.updates] == members[:2]
+    assert [u.member_id for u in consortium.ledger.updates(round_number=state.chain_round)] == members[:2]
+    (skipped,) = consortium.ledger.events("UpdateSkipped")
+    assert skipped.args["signer"] == rotated.address and skipped.args["index"] == 2
+    (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
+    assert list(final.participants) == members[:2]
+    assert {p.member_id for p in consortium.distributor.payments(round_number=state.chain_round)} == set(
+        members[:2]
+    )
+    record = journal(tmp_path, state.chain_round)
+    assert [u["member_id"] for u in record["updates"]] == members[:2]
+    assert record["rejected"] == [
+        {"node_id": 3, "reason": "skipped on chain: unauthorized signer", "signer": rotated.address}
+    ]
+    assert "failed" not in record
+
+
+def test_too_few_updates_left_after_a_skip_fail_the_round(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    service, state, updates = opened_round(consortium, actors, members, tmp_path)
+    service.settings = RoundSettings(3, DEFAULT_AGGREGATION, 1, TEST_APP)
+    consortium.registry.suspend(actors.admin, members[0], "audit")  # after the off-chain check
+    state = service.close(service.train(state, updates))
+    assert state.registration is not None and state.registration.failed == "2 valid updates, need 3"
+    (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
+    assert final.participants == () and final.aggregated_model_hash == state.opened.global_hash
+    record = journal(tmp_path, state.chain_round)
+    assert record["failed"] == "2 valid updates, need 3" and record["updates"] == []
+    assert [r["reason"] for r in record["rejected"]] == ["skipped on chain: unauthorized signer"]
+
+
+def test_rounds_follow_the_lineage(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    service, state, updates = opened_round(consortium, actors, members, tmp_path)
+    first = service.close(service.train(state, updates))
+    assert first.aggregate is not None
+    head = consortium.ledger.lineage_head()
+    assert head == LineageHead(first.aggregate.model_hash, first.chain_round, 1)
+    # Starting over from the fresh model is no longer on the lineage: one line, nothing sent.
+    block = consortium.client.block_number()
+    with pytest.raises(CoordinatorError) as exc:
+        service.open(2, GLOBAL, CONFIG)
+    message = str(exc.value)
+    assert "\n" not in message
+    assert f"0x{model_hash(GLOBAL).hex()} is not the head of the consortium's lineage" in message
+    assert f"0x{head.model_hash.hex()}, lineage 1" in message and "bcfl lineage start" in message
+    assert consortium.client.block_number() == block
+    # A restarted coordinator finds where to go on in its store: the lineage's head.
+    restarted = service_in(consortium, actors, tmp_path)
+    resumed = resume_point(consortium, restarted.store)
+    assert resumed is not None and model_hash(resumed) == head.model_hash
+    assert resume_point(consortium, ModelStore(tmp_path / "elsewhere")) is None  # not in that store
+    second = restarted.open(2, resumed, CONFIG)
+    on_chain = consortium.ledger.get_round(second.chain_round)
+    assert (on_chain.global_model_hash, on_chain.parent_round, on_chain.lineage) == (
+        head.model_hash, first.chain_round, 1
+    )  # fmt: skip
+    assert journal(tmp_path, second.chain_round)["global_model_hash"] == "0x" + head.model_hash.hex()
+
+
+def test_a_round_of_an_app_the_consortium_did_not_approve_is_not_opened(
+    consortium: Consortium, actors: Actors, tmp_path: Path
+) -> None:
+    service = service_in(consortium, actors, tmp_path)
+    service.settings = RoundSettings(2, DEFAULT_AGGREGATION, 1, h("unapproved app"))
+    with pytest.raises(CoordinatorError, match="is not approved by the consortium on chain") as exc:
+        service.open(1, GLOBAL, CONFIG)
+    assert f"0x{h('unapproved app').hex()}" in str(exc.value) and "\n" not in str(exc.value)
+    assert consortium.ledger.round_count() == 0
+
+
+def test_a_round_below_the_minimum_participants_is_finalized_but_not_paid(
+    consortium: Consortium,
+    actors: Actors,
+    members: list[int],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert consortium.distributor.minting_rule()[0] == 2
+    service = service_in(consortium, actors, tmp_path)
+    service.settings = RoundSettings(1, DEFAULT_AGGREGATION, 1, TEST_APP)  # one update is enough to learn
+    state = service.open(1, GLOBAL, CONFIG)
+    (only,) = signed_updates(service, state, actors.hospitals[:1], members[:1])
+    with caplog.at_level(logging.WARNING, logger="coordinator.rounds.payment"):
+        state = service.close(service.train(state, [only]))
+    (final,) = consortium.ledger.finalized_rounds(round_number=state.chain_round)
+    assert list(final.participants) == members[:1]  # the model moved on...
+    assert consortium.ledger.lineage_head().model_hash == final.aggregated_model_hash
+    assert consortium.distributor.payments(round_number=state.chain_round) == []  # ...nobody was paid
+    assert consortium.distributor.payout_of(state.chain_round) == (False, 0)
+    assert f"round {state.chain_round} is not paid: 1 participants, a paid round needs 2" in caplog.text
+    assert "payouts" not in journal(tmp_path, state.chain_round)
+    assert service_in(consortium, actors, tmp_path).settle() is None  # and settling does not retry it
+
+
+def test_a_payment_over_the_mint_limit_is_left_payable(
+    client: ChainClient, actors: Actors, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    consortium = deploy_ready(client, actors.admin, actors.coordinator, mint_limit=10**18)
+    consortium.ledger.start_lineage(actors.admin, model_hash(GLOBAL), "the round service's model")
+    members = [
+        admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:3])
+    ]
+    service, state, updates = opened_round(consortium, actors, members, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="coordinator.rounds.payment"):
+        state = service.close(service.train(state, updates))
+    assert consortium.ledger.get_round(state.chain_round).status.name == "FINALIZED"
+    assert consortium.distributor.payout_of(state.chain_round) == (False, 0)
+    assert f"round {state.chain_round} is not paid yet" in caplog.text
+    assert "RewardDistributorMintLimitExceeded" in caplog.text and "stays payable" in caplog.text
+    assert "payouts" not in journal(tmp_path, state.chain_round)
+
+
+def test_a_payment_deferred_by_the_mint_limit_is_settled_in_a_later_window(
+    client: ChainClient, actors: Actors, tmp_path: Path
+) -> None:
+    budget = DEFAULT_PARAMETERS.round_budget
+    consortium = deploy_ready(
+        client, actors.admin, actors.coordinator, mint_limit=budget, mint_window_blocks=100
+    )
+    consortium.ledger.start_lineage(actors.admin, model_hash(GLOBAL), "the round service's model")
+    members = [
+        admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:3])
+    ]
+    mine_to_window_start(client, 100)
+    service, state, updates = opened_round(consortium, actors, members, tmp_path)
+    first = service.close(service.train(state, updates))
+    assert consortium.distributor.payout_of(first.chain_round)[0]  # the window's budget is spent
+    state = service.open(2, first.aggregate.arrays if first.aggregate else GLOBAL, CONFIG)
+    second = service.close(
+        service.train(state, signed_updates(service, state, actors.hospitals[:3], members))
+    )
+    assert consortium.distributor.payout_of(second.chain_round) == (False, 0)  # deferred by the limit
+    assert service.settle() is None  # still the same window: nothing can be paid yet
+    mine_to_window_start(client, 100)
+    assert service.settle() == second.chain_round
+    paid, total = consortium.distributor.payout_of(second.chain_round)
+    assert paid and 0 < total <= budget
+    assert service.settle() is None  # paid once

@@ -21,6 +21,7 @@ from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
 from bcfl.paths import REPO_ROOT
 from coordinator.rounds.assessment import recompute_scores
+from coordinator.rounds.audit import recompute_round
 
 FAULT_APP = Path(__file__).parent / "fault_app"
 ROGUE_APP = Path(__file__).parent / "rogue_app"
@@ -147,13 +148,15 @@ def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: Fede
         for update in updates:
             assert model_hash(store.get(update.update_hash)) == update.update_hash
         assert {u.update_hash.hex() for u in updates} == {e["update_hash"][2:] for e in record["updates"]}
-        # Participants, weights (examples) and the metrics hash.
+        # Participants, weights (trimmed mean, the App's default: 1 each) and the metrics hash.
         (final,) = consortium.ledger.finalized_rounds(round_number=chain_round)
-        assert list(final.participants) == members
-        assert list(final.weights) == [
-            next(u.num_examples for u in updates if u.member_id == m) for m in members
-        ]
+        assert list(final.participants) == members and list(final.weights) == [1] * len(members)
         assert final.metrics_hash == document_hash(record["evaluation"])
+        # The aggregated model, recomputed bit for bit from the store (global model, updates, the
+        # round's config document under its on-chain hash) and the chain's participants and weights.
+        assert store.get_document(on_chain.config_hash)["aggregation"]["rule"] == "trimmed-mean"
+        audit = recompute_round(consortium, store, chain_round)
+        assert audit.ok and audit.model_hash == on_chain.aggregated_model_hash, audit.mismatches
         # Each score on chain is recomputed from the chain and the model store alone.
         recomputed = recompute_scores(consortium, store, chain_round)
         scored = {

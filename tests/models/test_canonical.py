@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from bcfl.models.canonical import CanonicalFormatError, from_bytes, model_hash, to_bytes
+from bcfl.models.canonical import CanonicalFormatError, document_hash, from_bytes, model_hash, to_bytes
 from bcfl.models.store import ModelStore, ModelStoreError
 
 # A fixed model whose hash is pinned: any change to the format on any machine breaks this test.
@@ -99,3 +100,23 @@ def test_store_is_content_addressed_and_verified(tmp_path: Path) -> None:
         store.get(digest)
     with pytest.raises(ModelStoreError, match="no model"):
         store.get(b"\x00" * 32)
+
+
+def test_documents_are_stored_beside_the_models_by_document_hash(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    document = {"b": [1, 2.5], "a": {"rule": "median"}}
+    digest = store.put_document(document)
+    path = store.document_path_of(digest)
+    assert digest == document_hash(document) and path == store.root / f"0x{digest.hex()}.json"
+    assert path.read_bytes() == b'{"a":{"rule":"median"},"b":[1,2.5]}'  # the bytes that are hashed
+    assert store.get_document(digest) == document and store.hashes() == []  # models only there
+    # An existing file is never rewritten, not even with the same bytes.
+    before = path.stat().st_mtime_ns
+    os.utime(path, ns=(before - 10**9, before - 10**9))
+    assert store.put_document({"a": {"rule": "median"}, "b": [1, 2.5]}) == digest
+    assert path.stat().st_mtime_ns == before - 10**9
+    path.write_bytes(path.read_bytes().replace(b"median", b"fedavg"))
+    with pytest.raises(ModelStoreError, match="altered"):
+        store.get_document(digest)
+    with pytest.raises(ModelStoreError, match="no document 0x00"):
+        store.get_document(b"\x00" * 32)
