@@ -1,20 +1,33 @@
 """A hospital node's settings: the one definition of its Flower node config (``--node-config``).
 
-The launcher and the compose file render it with :meth:`NodeSettings.node_config`; the ClientApp
-parses it back with :func:`parse_node_config`. Keys are kebab-case, as in Flower's examples.
+The launcher and the compose file render it with :meth:`NodeSettings.node_config` and give the same
+value to the hospital's SuperNode and to its SuperExec: the ClientApp parses it back with
+:func:`parse_node_config`, the SuperExec reads only the chain's keys (:func:`parse_chain_settings`).
+Keys are kebab-case, as in Flower's examples.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hospital_node.errors import HospitalNodeError
 
 
-class NodeSettings(BaseModel):
+class ChainSettings(BaseModel):
+    """Where a hospital reaches the chain: what its SuperExec needs (from the same node config) to
+    check each app against the consortium's approvals. Other keys are ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    rpc_url: str = Field(alias="rpc-url")
+    manifest: Path
+
+
+class NodeSettings(ChainSettings):
     """Where a hospital's data, schema, key and chain are. Unknown keys (test-only switches such as
     ``test-forge-signature``) are kept and passed through to the ClientApp."""
 
@@ -25,8 +38,6 @@ class NodeSettings(BaseModel):
     keystore: Path
     #: The keystore password's file (else $BCFL_KEYSTORE_PASSWORD).
     password_file: Path | None = Field(default=None, alias="password-file")
-    rpc_url: str = Field(alias="rpc-url")
-    manifest: Path
     #: Seed of the local train/test split (0 when unset).
     split_seed: int | None = Field(default=None, alias="split-seed")
     #: Where the node keeps the signed proof of every update it sends (else ``proofs`` beside the
@@ -52,27 +63,39 @@ class NodeSettings(BaseModel):
         return node_config_arg(self.node_config())
 
 
+def _required(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(field.alias or name for name, field in model.model_fields.items() if field.is_required())
+
+
 #: The keys a node cannot start without.
-REQUIRED = tuple(
-    field.alias or name for name, field in NodeSettings.model_fields.items() if field.is_required()
-)
+REQUIRED = _required(NodeSettings)
+#: The keys a node's SuperExec cannot start without.
+CHAIN_REQUIRED = _required(ChainSettings)
+Settings = TypeVar("Settings", bound=ChainSettings)
 
 
 def parse_node_config(node_config: Mapping[str, object]) -> NodeSettings:
     """The node's settings from Flower's node config; a one-line error names the first bad key."""
-    for key in REQUIRED:
+    return _parse(NodeSettings, REQUIRED, node_config)
+
+
+def parse_chain_settings(node_config: Mapping[str, object]) -> ChainSettings:
+    """The node's chain access from the same node config (its SuperExec reads only these keys)."""
+    return _parse(ChainSettings, CHAIN_REQUIRED, node_config)
+
+
+def _parse(model: type[Settings], required: tuple[str, ...], node_config: Mapping[str, object]) -> Settings:
+    for key in required:
         value = node_config.get(key)
         if not isinstance(value, str) or not value:
-            raise HospitalNodeError(
-                f"node config {key!r} is missing (set it with flower-supernode --node-config)"
-            )
+            raise HospitalNodeError(f"node config {key!r} is missing (set it in the node's --node-config)")
     try:
-        return NodeSettings.model_validate(dict(node_config))
+        return model.model_validate(dict(node_config))
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         raise HospitalNodeError(
-            f"node config {key!r} is invalid: {first['msg']} (fix it in flower-supernode --node-config)"
+            f"node config {key!r} is invalid: {first['msg']} (fix it in the node's --node-config)"
         ) from None
 
 

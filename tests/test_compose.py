@@ -1,8 +1,8 @@
 """docker-compose.yml for real: the whole demo consortium trains in containers and survives a restart.
 
 A Debian-built image; the chain, deployment, onboarding, SuperLink, coordinator, three hospital
-SuperNodes and the submitted run; then `down` and `up` again: same contracts and members, no
-re-onboarding, and the next run's rounds continue on the chain.
+SuperNodes with their app-checking SuperExecs and the submitted run; then `down` and `up` again: same
+contracts and members, no re-onboarding, and the next run's rounds continue on the chain.
 """
 
 from __future__ import annotations
@@ -27,7 +27,14 @@ from bcfl.chain.registry import MemberStatus
 
 REPO = Path(__file__).resolve().parent.parent
 HOSPITALS = ("cleveland", "hungary", "va-long-beach")
-HOSPITAL_FILES = {"data.csv", "schema.json", "keystore.json", "keystore.password", "deployment.json"}
+HOSPITAL_FILES = {
+    "data.csv",
+    "schema.json",
+    "keystore.json",
+    "keystore.password",
+    "deployment.json",
+    "superexec.secret",
+}
 pytestmark = pytest.mark.compose
 
 
@@ -73,7 +80,8 @@ class Compose:
         up = self.run("up", "-d", check=False, rounds=rounds)
         assert up.returncode == 0, up.stderr[-3000:] + self.logs("deploy", "onboard")[-3000:]
         code = self.wait_exited("submit", timeout_s=600)
-        assert code == 0, self.logs("submit", "coordinator", *(f"supernode-{h}" for h in HOSPITALS))[-8000:]
+        hospitals = [f"{kind}-{h}" for h in HOSPITALS for kind in ("supernode", "superexec")]
+        assert code == 0, self.logs("submit", "coordinator", *hospitals)[-8000:]
 
     def read(self, service: str, path: str) -> str:
         return docker("exec", self.container(service), "cat", path)
@@ -146,19 +154,22 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
     journal = json.loads(compose.read("coordinator", "/data/coordinator/run/rounds.json"))
     assert [entry["chain_round"] for entry in journal] == [1, 2]
 
-    # Each hospital's container holds only its own volume and none of the coordinator's settings.
+    # Each hospital's containers hold only its own volume and none of the coordinator's settings.
     passwords = [compose.read("coordinator", "/data/coordinator/keystore.password").strip()]
     for hospital in HOSPITALS:
-        container = compose.container(f"supernode-{hospital}")
-        env = json.loads(docker("inspect", "-f", "{{json .Config.Env}}", container))
-        assert not [v for v in env if v.startswith("BCFL_COORDINATOR_")], env
-        mounts = json.loads(docker("inspect", "-f", "{{json .Mounts}}", container))
-        assert [(m["Destination"], m["Name"].endswith(f"hospital-{hospital}")) for m in mounts] == [
-            ("/data/hospital", True)
-        ]
-        files = docker("exec", container, "ls", "-A", "/data/hospital").split()
-        assert set(files) == HOSPITAL_FILES
-        passwords.append(compose.read(f"supernode-{hospital}", "/data/hospital/keystore.password").strip())
+        for service in (f"supernode-{hospital}", f"superexec-{hospital}"):
+            container = compose.container(service)
+            env = json.loads(docker("inspect", "-f", "{{json .Config.Env}}", container))
+            assert not [v for v in env if v.startswith("BCFL_COORDINATOR_")], env
+            mounts = json.loads(docker("inspect", "-f", "{{json .Mounts}}", container))
+            assert [(m["Destination"], m["Name"].endswith(f"hospital-{hospital}")) for m in mounts] == [
+                ("/data/hospital", True)
+            ]
+            files = docker("exec", container, "ls", "-A", "/data/hospital").split()
+            assert set(files) == HOSPITAL_FILES
+        # Its SuperExec started the App onboarding approved, after checking it on chain.
+        assert "is approved on chain: starting task" in compose.logs(f"superexec-{hospital}")
+        passwords.append(compose.read(f"superexec-{hospital}", "/data/hospital/keystore.password").strip())
     # No keystore password appears in any service's log.
     logs = compose.logs()
     assert "member #1" in logs and all(len(p) >= 16 and p not in logs for p in passwords)
@@ -170,6 +181,7 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
     assert "reusing" in compose.logs("deploy")
     onboard = compose.logs("onboard")
     assert onboard.count("already onboarded") == len(HOSPITALS) and "keystore already there" in onboard
+    assert "already approved on chain" in onboard
     again = compose.consortium(tmp_path)
     assert again.manifest.contracts == consortium.manifest.contracts
     assert [(m.member_id, m.signer) for m in again.registry.members()] == [

@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from bcfl.apps import app_hash, hash_text
 from bcfl.chain.anvil import AnvilNode
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.manifest import DeploymentManifest
@@ -24,6 +25,7 @@ from bcfl.demo.onboarding import (
     onboard_hospital,
     prepare_coordinator_key,
 )
+from bcfl.paths import REPO_ROOT
 from tests.conftest import Actors
 
 
@@ -95,6 +97,10 @@ def test_cli_onboards_every_hospital_and_prints_no_secret(
     assert first.exit_code == 0, first.output
     assert "hungary: member #1" in first.output and "cleveland: member #2" in first.output
     assert "keystore created" in first.output and "PUBLIC" in first.output
+    # The demo's App (this repository, by default) is approved on chain, under the hash flwr run sends.
+    digest = app_hash(REPO_ROOT)
+    assert f"app {hash_text(digest)} ({REPO_ROOT}): approved on chain" in first.output
+    assert consortium.ledger.is_app_approved(digest)
     for folder in (
         tmp_path / "sites" / "hungary",
         tmp_path / "sites" / "cleveland",
@@ -105,6 +111,7 @@ def test_cli_onboards_every_hospital_and_prints_no_secret(
     assert second.exit_code == 0, second.output
     assert second.output.count("already onboarded, nothing to do") == 2
     assert "keystore already there" in second.output
+    assert f"app {hash_text(digest)} ({REPO_ROOT}): already approved on chain" in second.output
     assert consortium.registry.active_member_count() == 2
 
 
@@ -119,6 +126,7 @@ def test_every_demo_consortium_is_onboarded_once(
         consortium, actors.admin, demo, tmp_path / "sites", names, tmp_path / "coordinator", key
     )
     assert [h.name for h in first.hospitals] == names and first.coordinator_created
+    assert first.app_approved and consortium.ledger.is_app_approved(first.app_hash)
     for hospital in first.hospitals:
         assert hospital.data == tmp_path / "sites" / hospital.name / demo.data_name
         assert hospital.data.exists() and hospital.schema.exists() and hospital.manifest.exists()
@@ -127,6 +135,7 @@ def test_every_demo_consortium_is_onboarded_once(
         consortium, actors.admin, demo, tmp_path / "sites", names, tmp_path / "coordinator", key
     )
     assert all(h.actions == () for h in again.hospitals) and not again.coordinator_created
+    assert (again.app_hash, again.app_approved) == (first.app_hash, False)
     assert [(h.member_id, h.address) for h in again.hospitals] == [
         (h.member_id, h.address) for h in first.hospitals
     ]

@@ -16,17 +16,22 @@ from bcfl.demo.compose_file import COMPOSE_FILE, compose_service, compose_text, 
 from bcfl.demo.consortia import CONSORTIA, HEART
 from bcfl.demo.settings import ENV_FILE, DemoSettings, DemoSettingsError, load_demo_settings
 from bcfl.demo.topology import (
+    APP_DIR,
+    CLIENTAPPIO_PORT,
+    NODE_SECRET,
     SUPEREXEC_POLL,
     ComposeLayout,
+    Dependency,
     LocalLayout,
     Plan,
     Service,
     consortium_services,
     local_folders,
+    superexec_name,
     supernode_name,
 )
 from hospital_node.errors import HospitalNodeError
-from hospital_node.settings import REQUIRED, NodeSettings, parse_node_config
+from hospital_node.settings import REQUIRED, NodeSettings, parse_chain_settings, parse_node_config
 
 SETTINGS = load_demo_settings()
 SERVICES = demo_services(SETTINGS)
@@ -73,11 +78,39 @@ def test_only_the_coordinator_gets_its_settings_and_each_hospital_only_its_volum
     assert holders == ["coordinator"]
     for name in SETTINGS.hospital_names:
         (node,) = [s for s in SERVICES if s.name == supernode_name(name)]
-        assert [m.volume for m in node.mounts] == [f"hospital-{name}"]
-        assert node.environment == SUPEREXEC_POLL  # Flower's polling only: no setting of any app
+        (superexec,) = [s for s in SERVICES if s.name == superexec_name(name)]
+        assert [m.volume for m in node.mounts] == [m.volume for m in superexec.mounts] == [f"hospital-{name}"]
+        assert not node.environment
+        assert superexec.environment == SUPEREXEC_POLL  # Flower's polling only: no setting of any app
     superlink = next(s for s in SERVICES if s.name == "superlink")
     assert "--isolation=process" in superlink.command and superlink.creates_secret is not None
     assert not superlink.environment
+
+
+def test_each_hospital_runs_apps_only_through_its_verifying_superexec() -> None:
+    """The SuperNode starts no app (process isolation); its SuperExec, bcfl-superexec, is the one that
+    does, after the chain check, and reads the chain from the same node config. They share a secret
+    (made before the SuperNode starts) so no other service on the network can take the node's tasks."""
+    for name in SETTINGS.hospital_names:
+        by_name = {s.name: s for s in SERVICES}
+        node, superexec = by_name[supernode_name(name)], by_name[superexec_name(name)]
+        assert node.command[0] == "flower-supernode" and "--isolation=process" in node.command
+        assert "--host=0.0.0.0" in node.command and f"--port={CLIENTAPPIO_PORT}" in node.command
+        assert superexec.command[0] == "bcfl-superexec" and "--insecure" in superexec.command
+        assert f"--runtime-api-address={supernode_name(name)}:{CLIENTAPPIO_PORT}" in superexec.command
+        secret = f"/data/hospital/{NODE_SECRET}"
+        assert node.creates_secret == secret
+        assert f"--superexec-auth-secret-file={secret}" in node.command
+        assert f"--superexec-auth-secret-file={secret}" in superexec.command
+        assert node.command[-1] == superexec.command[-1] and node.command[-1].startswith("--node-config=")
+        chain = parse_chain_settings(parse_config_args([node.command[-1].removeprefix("--node-config=")]))
+        assert chain.rpc_url == "http://chain:8545"
+        assert chain.manifest == Path("/data/hospital/deployment.json")
+        assert Dependency(supernode_name(name), "service_started") in superexec.depends_on
+    # Nothing is submitted before every hospital's SuperExec runs; onboarding approves the app submitted.
+    submit, onboard = (next(s for s in SERVICES if s.name == n) for n in ("submit", "onboard"))
+    assert {d.service for d in submit.depends_on} >= {superexec_name(n) for n in SETTINGS.hospital_names}
+    assert f"--app-dir={APP_DIR}" in submit.command and f"--app-dir={APP_DIR}" in onboard.command
 
 
 @pytest.mark.parametrize("demo_name", sorted(CONSORTIA))
@@ -102,6 +135,9 @@ def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Pat
     settings = parse_node_config(parse_config_args([node_config]))
     assert settings.data_path == tmp_path / "hospitals" / names[0] / demo.data_name
     assert settings.rpc_url == "http://127.0.0.1:1001"
+    superexec = by_name[superexec_name(names[0])]
+    assert f"--runtime-api-address=127.0.0.1:{ports[supernode_name(names[0])]}" in superexec.command
+    assert superexec.command[-1] == f"--node-config={node_config}"
 
 
 def test_node_settings_render_and_parse_back() -> None:
@@ -120,6 +156,11 @@ def test_node_settings_render_and_parse_back() -> None:
     assert parsed == settings and parsed.split_seed == 7 and parsed.password_file is None
     assert parsed.node_config()["test-forge-signature"] == "true"
     assert set(REQUIRED) == {"data-path", "schema-path", "keystore", "rpc-url", "manifest"}
+    # The SuperExec reads only the chain's keys of the same node config.
+    chain = parse_chain_settings(parse_config_args([settings.node_config_arg()]))
+    assert (chain.rpc_url, chain.manifest) == (settings.rpc_url, settings.manifest)
+    with pytest.raises(HospitalNodeError, match="node config 'manifest' is missing"):
+        parse_chain_settings({"rpc-url": "http://chain:8545"})
     config = settings.node_config()
     for key in REQUIRED:
         with pytest.raises(HospitalNodeError, match=f"node config '{key}' is missing"):

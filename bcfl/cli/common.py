@@ -113,7 +113,8 @@ def emit(data: Any, fmt: OutputFormat, render: Callable[[Any], Table | str]) -> 
     if fmt is OutputFormat.json:
         typer.echo(json.dumps(data, indent=2, default=_json_default))
     else:
-        console.print(render(data))
+        rendered = render(data)
+        console.print(rendered, soft_wrap=isinstance(rendered, str))  # a line stays one line (hashes)
 
 
 def _json_default(value: Any) -> Any:

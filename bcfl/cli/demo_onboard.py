@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from bcfl.apps import hash_text
 from bcfl.chain.devkeys import dev_account as public_dev_account
 from bcfl.cli.common import (
     DevAccountOpt,
@@ -26,6 +27,7 @@ from bcfl.cli.common import (
 from bcfl.cli.settings import DEFAULTS
 from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.onboarding import onboard_consortium
+from bcfl.paths import REPO_ROOT
 
 
 def onboard(
@@ -44,16 +46,20 @@ def onboard(
     coordinator_dev_account: Annotated[
         int, typer.Option(help="Anvil PUBLIC dev key index of the coordinator (demo only).")
     ] = 1,
+    app_dir: Annotated[
+        Path, typer.Option(help="The demo's Flower App (what the run submits), approved on chain.")
+    ] = REPO_ROOT,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,
     dev_account: DevAccountOpt = None,
 ) -> None:
-    """Give each demo hospital its data, its own encrypted key and an approved membership.
+    """Give each demo hospital its data, its own encrypted key and an approved membership, and approve
+    the demo's Flower App on chain.
 
     The signing key options are the admin's (it funds the new keys and approves). Whatever already
-    exists (data, keystore, membership, approval) is reused, so a restarted stack is not re-onboarded.
+    exists (data, keystore, membership, approvals) is reused, so a restarted stack is not re-onboarded.
     """
     if consortium not in CONSORTIA:
         raise typer.BadParameter(f"unknown consortium {consortium!r}; choose one of {', '.join(CONSORTIA)}")
@@ -62,7 +68,7 @@ def onboard(
         admin = resolve_account(keystore, password_file, key_env, dev_account)
         key = bytes(public_dev_account(coordinator_dev_account).key)
         onboarded = onboard_consortium(
-            chain, admin, CONSORTIA[consortium], hospitals_dir, hospital, coordinator_dir, key
+            chain, admin, CONSORTIA[consortium], hospitals_dir, hospital, coordinator_dir, key, app_dir
         )
         for site in onboarded.hospitals:
             done = "; ".join(site.actions) if site.actions else "already onboarded, nothing to do"
@@ -75,6 +81,8 @@ def onboard(
             f"demo only): {state}",
             soft_wrap=True,
         )
+        approval = "approved on chain" if onboarded.app_approved else "already approved on chain"
+        console.print(f"app {hash_text(onboarded.app_hash)} ({app_dir}): {approval}", soft_wrap=True)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import logging
 import typer
 
 from bcfl.cli import (
+    app_approval,
     chain_deploy,
     chain_start,
     chain_status,
@@ -28,6 +29,9 @@ chain_app = typer.Typer(help="Run a local chain and deploy the consortium's cont
 keys_app = typer.Typer(help="Encrypted keystores for hospitals and the coordinator.", no_args_is_help=True)
 member_app = typer.Typer(help="Onboard and manage member hospitals.", no_args_is_help=True)
 node_app = typer.Typer(help="A hospital's own node: check its data before it joins.", no_args_is_help=True)
+app_app = typer.Typer(
+    help="The Flower Apps hospitals run: only those the consortium approved on chain.", no_args_is_help=True
+)
 update_app = typer.Typer(help="A hospital's own signed model updates on chain.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(keys_app, name="keys")
@@ -37,6 +41,7 @@ lineage_app = typer.Typer(
 app.add_typer(member_app, name="member")
 app.add_typer(lineage_app, name="lineage")
 app.add_typer(node_app, name="node")
+app.add_typer(app_app, name="app")
 app.add_typer(update_app, name="update")
 
 app.command("demo")(demo.demo)
@@ -53,6 +58,9 @@ for action in member_admin.ACTIONS:
 member_app.command("list")(member_list.list_members)
 member_app.command("governance")(member_governance.governance)
 node_app.command("check")(node_check.check)
+app_app.command("hash")(app_approval.app_hash_command)
+app_app.command("status")(app_approval.status)
+app_app.command("approve")(app_approval.approve)
 update_app.command("register")(update_register.register)
 app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
 app.command("demo-submit", hidden=True)(demo_submit.submit)

@@ -33,13 +33,17 @@ HEADER = """\
 #   chain       Anvil; its state is saved in the `chain-data` volume
 #   deploy      one-shot: deploys the contracts, or reuses the live deployment after a restart
 #   onboard     one-shot: the demo hospitals get their data, their own encrypted key, and an
-#               approved membership; the coordinator gets its keystore. What exists is reused.
+#               approved membership; the coordinator gets its keystore; the App in /app (the one
+#               `submit` runs) is approved on chain. What exists is reused.
 #   superlink   Flower's SuperLink (isolation "process": it runs no app itself); it creates the
 #               SuperExec shared secret on its first start
 #   coordinator the ServerApp (coordinator.server_app), launched by flower-superexec; it alone holds
 #               the coordinator's key and settings, and keeps its models and journal in a volume
-#   supernode-* one SuperNode per hospital, each with only its own volume (data, key, password
-#               file, copy of the public manifest)
+#   supernode-* one SuperNode per hospital (isolation "process": it runs no app itself), each with
+#               only its own volume (data, key, password file, copy of the public manifest); it
+#               creates the secret it shares with its SuperExec there on its first start
+#   superexec-* each hospital's SuperExec (bcfl-superexec, same volume): it starts the ClientApps,
+#               and only those of an app whose hash the consortium approved on chain
 #   submit      one-shot: `flwr run . --stream` of BCFL_ROUNDS rounds; exits 0 only if the run
 #               completed. Every `up` submits one run; rounds continue on the chain.
 # `down` (without -v) keeps every volume, so the next `up` resumes: same contracts, same members.

@@ -1,7 +1,8 @@
 """A whole consortium on one machine, as the services of bcfl.demo.topology: the chain, deployment
 and onboarding (run here through the same functions as compose's one-shot jobs), then the SuperLink,
-the coordinator's SuperExec and one SuperNode per hospital as separate processes, and ``flwr run``
-of the Flower App. Used by ``bcfl demo`` and the end-to-end tests."""
+the coordinator's SuperExec and, per hospital, a SuperNode and the SuperExec that starts its approved
+apps, as separate processes, and ``flwr run`` of the Flower App. Used by ``bcfl demo`` and the
+end-to-end tests."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bcfl.apps import app_hash, approve_app
 from bcfl.chain.anvil import AnvilNode, free_port
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
@@ -25,9 +27,10 @@ from bcfl.demo.topology import (
     LocalLayout,
     Plan,
     consortium_services,
+    hospital_services,
     local_folders,
     node_settings,
-    supernode,
+    superexec_name,
     supernode_name,
 )
 from bcfl.paths import REPO_ROOT
@@ -54,6 +57,8 @@ class FederationRun:
     flower: FlowerDeployment
     env: dict[str, str] = field(default_factory=dict)
     demo: DemoConsortium = HEART
+    #: The admin's Anvil dev-account index (PUBLIC key: demo only).
+    admin_key: int = DEMO_ADMIN_INDEX
 
     @property
     def manifest_path(self) -> Path:
@@ -63,6 +68,13 @@ class FederationRun:
     def consortium(self) -> Consortium:
         """Typed access to the run's contracts."""
         return Consortium.connect(ChainClient(self.node.rpc_url), self.manifest)
+
+    def approve_app(self, app_dir: Path) -> bytes:
+        """Approve the Flower App in ``app_dir`` on chain as the admin (tests approve their test-only
+        apps this way; onboarding approved the product App); returns its hash."""
+        digest = app_hash(app_dir)
+        approve_app(self.consortium().ledger, dev_account(self.admin_key), digest)
+        return digest
 
     def flwr_process(
         self, rounds: int, app_dir: Path = REPO_ROOT, *, extra_config: list[str] | None = None
@@ -118,9 +130,10 @@ def start_federation(
 ) -> FederationRun:
     """Start the consortium's services (bcfl.demo.topology) in their order, up to the SuperNodes.
 
-    Ports of 0 are any free ones. ``node_config_extras`` and ``node_env_extras`` add node config
-    keys and environment variables to the SuperNodes of the hospitals they name; ``extra_env`` is
-    added to every process's base environment (tests use them, e.g. PYTHONPATH for a test-only App).
+    Ports of 0 are any free ones. ``node_config_extras`` adds node config keys to the SuperNodes (and
+    their SuperExecs) of the hospitals it names, and ``node_env_extras`` environment variables to their
+    SuperExecs, which start their apps; ``extra_env`` is added to every process's base environment
+    (tests use them, e.g. PYTHONPATH for a test-only App).
     """
     ports = {
         "chain": chain_port or free_port(),
@@ -157,22 +170,22 @@ def start_federation(
             run_dir / "coordinator",
             bytes(coordinator.key),
         )
+        # A hospital's node config extras go to its SuperNode and its SuperExec (the same node config);
+        # its environment extras to its SuperExec, whose processes are the hospital's apps.
+        for name, extras in (node_config_extras or {}).items():
+            config = node_config_arg({**node_settings(layout, demo, name).node_config(), **extras})
+            services.update((s.name, s) for s in hospital_services(layout, plan, name, config))
+        env_of = {superexec_name(name): env for name, env in (node_env_extras or {}).items()}
         # The long-running services, in the description's start order (the one-shot `submit` is
         # FederationRun.flwr_run); each with its own environment only.
-        hospital_of = {supernode_name(name): name for name in hospital_names}
         for service in services.values():
             if service.one_shot or service.name == "chain":  # the chain: started above
                 continue
             on_step(f"starting {service.name} ({service.command[0]})")
-            name = hospital_of.get(service.name)
-            extras = (node_config_extras or {}).get(name, {}) if name else {}
-            if name and extras:
-                config = {**node_settings(layout, demo, name).node_config(), **extras}
-                service = supernode(layout, plan, name, node_config_arg(config), service.mounts)
-            flower.start(service, (node_env_extras or {}).get(name, {}) if name else {})
+            flower.start(service, env_of.get(service.name, {}))
         write_flower_config(Path(env["FLWR_HOME"]), layout.address("superlink", plan.superlink_port))
     except BaseException:
         flower.stop()
         node.stop()
         raise
-    return FederationRun(run_dir, node, manifest, list(onboarded.hospitals), flower, env, demo)
+    return FederationRun(run_dir, node, manifest, list(onboarded.hospitals), flower, env, demo, admin_key)

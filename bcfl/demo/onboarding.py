@@ -4,8 +4,10 @@ Each demo hospital has its own folder (its own Docker volume in compose): its da
 encrypted key with the password file beside it, and its copy of the public deployment manifest. A
 real hospital does these steps itself (``bcfl keys new``, ``bcfl member request``) and the admin
 approves (``bcfl member approve``); for the demo, ``bcfl demo``, the test federations and the compose
-file's one-shot ``onboard`` service all run :func:`onboard_consortium`. What already exists (data,
-keystore, funding, membership, approval, the coordinator's keystore) is reused.
+file's one-shot ``onboard`` service all run :func:`onboard_consortium`. It also approves the demo's
+Flower App on chain (its hash as ``flwr run`` sends it), since each hospital's SuperExec starts no
+other app (``bcfl app approve`` for a real consortium). What already exists (data, keystore,
+funding, membership, approval, the coordinator's keystore, the app's approval) is reused.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
+from bcfl.apps import app_hash, approve_app
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.exceptions import ChainError
 from bcfl.chain.keystore import create_keystore, load_keystore, read_password
 from bcfl.chain.registry import MemberStatus
 from bcfl.demo.consortia import DemoConsortium
 from bcfl.demo.lineage import start_demo_lineage
+from bcfl.paths import REPO_ROOT
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +87,10 @@ class OnboardedConsortium:
     coordinator: str
     #: Whether the coordinator's keystore was created this time.
     coordinator_created: bool
+    #: The demo Flower App's hash (what ``flwr run`` sends), approved on chain.
+    app_hash: bytes
+    #: Whether the app was approved this time.
+    app_approved: bool
 
 
 def write_secret(path: Path, text: str) -> None:
@@ -166,9 +174,11 @@ def onboard_consortium(
     names: list[str],
     coordinator_dir: Path,
     coordinator_key: bytes,
+    app_dir: Path = REPO_ROOT,
 ) -> OnboardedConsortium:
     """Every named demo hospital of ``demo`` onboarded, the coordinator's keystore in place, and the
-    consortium's model lineage started (on a chain without one)."""
+    consortium's model lineage started (on a chain without one), and the Flower App in ``app_dir``
+    approved on chain."""
     unknown = sorted(set(names) - set(demo.hospitals))
     if unknown:
         raise OnboardingError(
@@ -177,4 +187,6 @@ def onboard_consortium(
     hospitals = tuple(onboard_hospital(consortium, admin, hospitals_dir, name, demo) for name in names)
     address, created = prepare_coordinator_key(consortium, coordinator_dir, coordinator_key)
     start_demo_lineage(consortium, admin, demo.schema_name)
-    return OnboardedConsortium(hospitals, address, created)
+    digest = app_hash(app_dir)
+    approved = approve_app(consortium.ledger, admin, digest)
+    return OnboardedConsortium(hospitals, address, created, digest, approved)

@@ -23,7 +23,15 @@ from typing import IO
 from bcfl.chain.anvil import free_port
 from bcfl.chain.exceptions import ChainError
 from bcfl.demo.onboarding import write_secret
-from bcfl.demo.topology import Layout, Plan, Service, shell_line, supernode, supernode_name
+from bcfl.demo.topology import (
+    LocalLayout,
+    Plan,
+    Service,
+    hospital_services,
+    hospital_volume,
+    shell_line,
+    supernode_name,
+)
 from hospital_node.settings import node_config_arg
 
 logger = logging.getLogger(__name__)
@@ -74,12 +82,13 @@ class ManagedProcess:
 
 @dataclass
 class FlowerDeployment:
-    """The SuperLink, the coordinator's SuperExec and the SuperNodes, with logs under ``log_dir``."""
+    """The SuperLink, the coordinator's SuperExec and each hospital's SuperNode and SuperExec, with
+    logs under ``log_dir``."""
 
     log_dir: Path
     #: The base environment of every process (see :func:`base_env`).
     env: dict[str, str]
-    layout: Layout
+    layout: LocalLayout
     plan: Plan
     #: The loopback port of each service (the layout's); new SuperNodes get a free one.
     ports: dict[str, int]
@@ -107,10 +116,17 @@ class FlowerDeployment:
 
     def start_supernode(
         self, name: str, node_config: Mapping[str, str], extra_env: Mapping[str, str] | None = None
-    ) -> ManagedProcess:
-        """One more ``flower-supernode`` named ``name``, with this node config (tests use it)."""
+    ) -> tuple[ManagedProcess, ManagedProcess]:
+        """One more hospital node named ``name`` (tests use it): its ``flower-supernode`` and its SuperExec
+        (with ``extra_env``), both with this node config; its folder is ``hospitals/<name>`` beside the
+        logs, made if missing."""
         self.ports.setdefault(supernode_name(name), free_port())
-        return self.start(supernode(self.layout, self.plan, name, node_config_arg(node_config)), extra_env)
+        volume = hospital_volume(name)
+        if volume not in self.layout.folders:
+            self.layout.folders[volume] = self.log_dir.parent / "hospitals" / name
+        self.layout.folders[volume].mkdir(parents=True, exist_ok=True)
+        node, superexec = hospital_services(self.layout, self.plan, name, node_config_arg(node_config))
+        return self.start(node), self.start(superexec, extra_env)
 
     def stop(self) -> None:
         """Stop every process, the last started first."""

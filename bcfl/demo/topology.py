@@ -7,6 +7,9 @@ volume is mounted at its target and a service is reached by its name; the launch
 a folder under the run directory and each service a port on 127.0.0.1. Isolation is the same in
 both: the SuperLink runs no app (``--isolation process``); the ServerApp runs under the
 ``coordinator`` service's ``flower-superexec``, the only service given the coordinator's settings.
+Each hospital's SuperNode runs no app either (``--isolation=process``): its ``superexec-<hospital>``
+service (``bcfl-superexec``) starts the ClientApps, and only those of an app the consortium approved
+on chain; the two share a secret in the hospital's volume, so no other service can take its tasks.
 """
 
 from __future__ import annotations
@@ -26,9 +29,14 @@ Condition = Literal["service_started", "service_healthy", "service_completed_suc
 CHAIN_PORT = 8545
 CLIENTAPPIO_PORT = 9094
 SUPERNODE_PREFIX = "supernode-"
-#: How often a SuperExec (the coordinator's, and the one each SuperNode starts for its ClientApps)
-#: asks the SuperLink for work: Flower's default is 1 s, added to every message's latency.
+SUPEREXEC_PREFIX = "superexec-"
+#: How often a SuperExec (the coordinator's, and each hospital's) asks its SuperLink or SuperNode for
+#: work: Flower's default is 1 s, added to every message's latency.
 SUPEREXEC_POLL = {"FLWR_SUPEREXEC_TASK_POLL_INTERVAL": "0.2"}
+#: The demo's Flower App in the image: what ``submit`` runs and ``onboard`` approves on chain.
+APP_DIR = "/app"
+#: The secret a hospital's SuperNode and its SuperExec share, in the hospital's volume.
+NODE_SECRET = "superexec.secret"
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,8 @@ class ComposeLayout:
 class LocalLayout:
     """The launcher: each volume a folder under the run directory, each service a loopback port."""
 
-    folders: Mapping[str, Path]
+    #: Each volume's folder (the launcher adds one for each SuperNode it starts later).
+    folders: dict[str, Path]
     ports: Mapping[str, int]
 
     def path(self, mount: Mount, *parts: str) -> str:
@@ -169,6 +178,11 @@ def hospital_volume(name: str) -> str:
 def supernode_name(hospital: str) -> str:
     """The service name of a hospital's SuperNode."""
     return SUPERNODE_PREFIX + hospital
+
+
+def superexec_name(hospital: str) -> str:
+    """The service name of the SuperExec that starts a hospital's apps."""
+    return SUPEREXEC_PREFIX + hospital
 
 
 def python_check(code: str) -> Health:
@@ -228,7 +242,8 @@ def deploy(layout: Layout, plan: Plan, coordinator: str) -> Service:
 
 
 def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
-    """One-shot: every demo hospital onboarded and the coordinator's keystore in place (idempotent)."""
+    """One-shot: every demo hospital onboarded, the coordinator's keystore in place and the demo's app
+    approved on chain (idempotent)."""
     sites = tuple(Mount(hospital_volume(name), f"/data/hospitals/{name}") for name in hospitals)
     return Service(
         "onboard",
@@ -244,6 +259,7 @@ def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[st
             *(f"--hospital={name}" for name in hospitals),
             f"--coordinator-dir={layout.path(COORDINATOR)}",
             f"--coordinator-dev-account={plan.coordinator_key}",
+            f"--app-dir={APP_DIR}",
         ),
         mounts=(Mount("deployment", DEPLOYMENT.target, read_only=True), *sites, COORDINATOR),
         depends_on=(Dependency("deploy", "service_completed_successfully"),),
@@ -325,28 +341,56 @@ def node_settings(layout: Layout, demo: DemoConsortium, hospital: str) -> NodeSe
     )
 
 
-def supernode(
-    layout: Layout, plan: Plan, name: str, node_config: str, mounts: tuple[Mount, ...] = ()
-) -> Service:
-    """One hospital's ``flower-supernode``, configured through ``--node-config``."""
+def supernode(layout: Layout, plan: Plan, name: str, node_config: str) -> Service:
+    """One hospital's ``flower-supernode``, configured through ``--node-config``; it runs no app itself
+    (``--isolation=process``) and serves its tasks only to the holder of the hospital's secret."""
     service = supernode_name(name)
-    _, port = layout.listen(service, CLIENTAPPIO_PORT)
+    host, port = layout.listen(service, CLIENTAPPIO_PORT)
+    site = site_mount(name)
+    secret = layout.path(site, NODE_SECRET)
     return Service(
         service,
         (
             "flower-supernode",
             "--insecure",
             f"--superlink={layout.address('superlink', plan.superlink_port)}",
+            "--isolation=process",
+            f"--host={host}",
             f"--port={port}",
+            f"--superexec-auth-secret-file={secret}",
             f"--node-config={node_config}",
         ),
-        environment=SUPEREXEC_POLL,
-        mounts=mounts,
+        mounts=(site,),
         depends_on=(
             Dependency("onboard", "service_completed_successfully"),
             Dependency("superlink", "service_healthy"),
         ),
+        creates_secret=secret,
     )
+
+
+def hospital_superexec(layout: Layout, name: str, node_config: str) -> Service:
+    """The SuperExec that starts a hospital's ClientApps (``bcfl-superexec``): only those of an app the
+    consortium approved on chain, read through the same node config as the SuperNode's."""
+    site = site_mount(name)
+    return Service(
+        superexec_name(name),
+        (
+            "bcfl-superexec",
+            "--insecure",
+            f"--runtime-api-address={layout.address(supernode_name(name), CLIENTAPPIO_PORT)}",
+            f"--superexec-auth-secret-file={layout.path(site, NODE_SECRET)}",
+            f"--node-config={node_config}",
+        ),
+        environment=SUPEREXEC_POLL,
+        mounts=(site,),
+        depends_on=(Dependency(supernode_name(name), "service_started"),),
+    )
+
+
+def hospital_services(layout: Layout, plan: Plan, name: str, node_config: str) -> tuple[Service, Service]:
+    """A hospital's SuperNode and its SuperExec, both given ``node_config``."""
+    return supernode(layout, plan, name, node_config), hospital_superexec(layout, name, node_config)
 
 
 def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
@@ -359,7 +403,7 @@ def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str
             "-m",
             "bcfl.cli.demo_submit",
             f"--superlink={layout.address('superlink', plan.superlink_port)}",
-            "--app-dir=/app",
+            f"--app-dir={APP_DIR}",
             f"--rounds={plan.rounds}",
             f"--min-nodes={len(hospitals)}",
             f"--run-config={run_config}",
@@ -367,7 +411,7 @@ def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str
         environment={"FLWR_HOME": "/tmp/flwr-home"},
         depends_on=(
             Dependency("coordinator", "service_started"),
-            *(Dependency(supernode_name(name), "service_started") for name in hospitals),
+            *(Dependency(superexec_name(name), "service_started") for name in hospitals),
         ),
         restart="no",
     )
@@ -377,12 +421,8 @@ def consortium_services(
     layout: Layout, demo: DemoConsortium, hospitals: list[str], plan: Plan, coordinator_address: str
 ) -> tuple[Service, ...]:
     """Every service of the demo consortium, in start order."""
-    nodes = tuple(
-        supernode(
-            layout, plan, name, node_settings(layout, demo, name).node_config_arg(), (site_mount(name),)
-        )
-        for name in hospitals
-    )
+    configs = {name: node_settings(layout, demo, name).node_config_arg() for name in hospitals}
+    nodes = tuple(s for name in hospitals for s in hospital_services(layout, plan, name, configs[name]))
     return (
         chain(layout),
         deploy(layout, plan, coordinator_address),

@@ -1,5 +1,7 @@
-"""Attacks through the real stack: Anvil, flower-superlink, one flower-supernode per heart centre and
-``flwr run`` of the test-only attack App (``tests/attack_app``), whose coordinator is the product's.
+"""Attacks through the real stack: Anvil, flower-superlink, one flower-supernode (with the bcfl-superexec
+that starts its apps) per heart centre and ``flwr run`` of the test-only attack App
+(``tests/attack_app``, which this test's consortium approves on chain), whose coordinator is the
+product's.
 
 Hungary sends a boosted update (``scale``) and va-long-beach sends the global model back
 (``free-ride``); both sign with their own valid member keys. Everything below is read from the chain,
@@ -66,7 +68,10 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationR
         )
     try:
         assert ENABLE_VAR not in run.flower.env
-        run.flower.start_supernode(MISCONFIGURED, {ATTACK_KEY: "scale"}, {})
+        run.approve_app(ATTACK_APP)  # the consortium of this test approves the test-only App
+        # Its SuperExec reads the chain from the node config, like every hospital's.
+        chain = {"rpc-url": run.node.rpc_url, "manifest": str(run.manifest_path)}
+        run.flower.start_supernode(MISCONFIGURED, {**chain, ATTACK_KEY: "scale"}, {})
         # min-nodes stays 4 (the hospitals); every node connected when a round starts is sampled.
         superlink_log = run.run_dir / "logs" / "superlink.log"
         deadline = time.monotonic() + 300
@@ -253,7 +258,7 @@ def test_payout_and_reputation_invariants_every_round(attacked: Attacked) -> Non
 
 def test_the_attacker_keeps_its_state_across_rounds(federation: FederationRun, attacked: Attacked) -> None:
     """Context.state persists on the SuperNode between messages of a run (what ``replay`` needs)."""
-    log = (federation.run_dir / "logs" / f"supernode-{BOOSTER}.log").read_text()
+    log = (federation.run_dir / "logs" / f"superexec-{BOOSTER}.log").read_text()
     for n in range(2, ROUNDS + 1):
         member = attacked.ids[BOOSTER]
         assert f"by member {member} in round {n} (state holds this node's update of round 1)" in log
@@ -296,5 +301,5 @@ def test_a_supernode_asked_to_attack_without_the_environment_switch_refuses(
             f"member {m}" for m in attacked.ids.values()
         )
         assert len(attacked.consortium.ledger.updates(round_number=n)) == len(HOSPITALS)
-    log = (federation.run_dir / "logs" / f"supernode-{MISCONFIGURED}.log").read_text()
+    log = (federation.run_dir / "logs" / f"superexec-{MISCONFIGURED}.log").read_text()
     assert "AttackGateError" in log and "TEST ATTACK" not in log

@@ -1,24 +1,30 @@
-"""The federation through the real stack: Anvil, flower-superlink, one flower-supernode per hospital
-(separate processes with their own data and keystores) and ``flwr run``."""
+"""The federation through the real stack: Anvil, flower-superlink, per hospital a flower-supernode and
+the bcfl-superexec that starts its apps (separate processes with their own data and keystores), and
+``flwr run``. Hospitals run only apps approved on chain: the product App (onboarding approves it),
+the test-only fault App (approved below), never the rogue App."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bcfl.apps import app_hash, hash_text
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.eip712 import EvaluationReport, recover_evaluation_signer
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
+from bcfl.paths import REPO_ROOT
 from coordinator.rounds.assessment import recompute_scores
 from coordinator.rounds.audit import recompute_round
 
 FAULT_APP = Path(__file__).parent / "fault_app"
+ROGUE_APP = Path(__file__).parent / "rogue_app"
 HOSPITALS = ["cleveland", "hungary", "va-long-beach"]
 FORGER = "va-long-beach"  # its SuperNode runs with the test-only forging flag (used by the fault app only)
 
@@ -31,6 +37,7 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationR
         node_config_extras={FORGER: {"test-forge-signature": "true"}},
     )
     try:
+        run.approve_app(FAULT_APP)
         yield run
     finally:
         run.stop()
@@ -44,6 +51,17 @@ def flwr_run(run: FederationRun, rounds: int, app_dir: Path | None = None) -> No
     code = run.flwr_run(rounds, app_dir) if app_dir else run.flwr_run(rounds)
     log = (run.run_dir / "logs" / "flwr-run.log").read_text()
     assert code == 0, log[-4000:]
+
+
+def round_statuses(consortium: Consortium) -> list[str]:
+    """Every round's status on chain, in order."""
+    ledger = consortium.ledger
+    return [ledger.get_round(n).status.name for n in range(1, ledger.round_count() + 1)]
+
+
+def superexec_log(run: FederationRun, hospital: str) -> str:
+    """The log of the SuperExec that starts ``hospital``'s apps (and of those apps)."""
+    return (run.run_dir / "logs" / f"superexec-{hospital}.log").read_text()
 
 
 def process_tree(pid: int) -> list[int]:
@@ -78,7 +96,12 @@ def test_the_coordinators_settings_and_every_password_reach_only_the_coordinator
     passwords.append((federation.run_dir / "coordinator" / "keystore.password").read_text().strip())
     assert all(len(p) >= 16 for p in passwords)
     names = {p.name for p in federation.flower.processes}
-    assert names == {"superlink", "coordinator", *(f"supernode-{h}" for h in HOSPITALS)}
+    assert names == {
+        "superlink",
+        "coordinator",
+        *(f"supernode-{h}" for h in HOSPITALS),
+        *(f"superexec-{h}" for h in HOSPITALS),
+    }
     for managed in federation.flower.processes:
         assert managed.process.poll() is None, managed.name
         tree = process_tree(managed.process.pid)
@@ -102,6 +125,10 @@ def test_the_coordinators_settings_and_every_password_reach_only_the_coordinator
 
 def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: FederationRun) -> None:
     flwr_run(federation, rounds=2)
+    # The app hash onboarding approved (computed from the folder) is the one each SuperNode received.
+    approved = f"app {hash_text(app_hash(REPO_ROOT))} is approved on chain: starting task"
+    for hospital in HOSPITALS:
+        assert approved in superexec_log(federation, hospital), hospital
     consortium: Consortium = federation.consortium()
     store = ModelStore(federation.run_dir / "models")
     rounds = journal(federation)
@@ -195,7 +222,7 @@ def test_hospitals_refuse_a_model_the_ledger_does_not_show(federation: Federatio
     assert len(record["rejected"]) == len(HOSPITALS)
     assert all("refused" in r["reason"] for r in record["rejected"]), record["rejected"]
     for hospital in federation.hospitals:
-        log = (federation.run_dir / "logs" / f"supernode-{hospital.name}.log").read_text()
+        log = (federation.run_dir / "logs" / f"superexec-{hospital.name}.log").read_text()
         assert "refusing to train" in log or "refused" in log
 
 
@@ -238,3 +265,35 @@ def test_a_run_without_federated_evaluation_still_finalizes_and_pays(federation:
     paid = consortium.distributor.payments(round_number=chain_round)
     assert sorted(p.member_id for p in paid) == list(final.participants)
     assert 0 < sum(p.amount for p in paid) <= consortium.distributor.budget_of(chain_round)
+
+
+def test_an_app_the_consortium_did_not_approve_runs_at_no_hospital(federation: FederationRun) -> None:
+    """Last in this module: the rogue run's refused tasks stay pending on the SuperNodes."""
+    consortium = federation.consortium()
+    rogue = app_hash(ROGUE_APP)
+    assert not consortium.ledger.is_app_approved(rogue)
+    rounds_before = round_statuses(consortium)
+    process = federation.flwr_process(1, ROGUE_APP)
+    refusal = "is not approved by the consortium on chain"
+    try:
+        deadline = time.monotonic() + 120
+        while not all(f"app {hash_text(rogue)} {refusal}" in superexec_log(federation, h) for h in HOSPITALS):
+            assert time.monotonic() < deadline, {h: superexec_log(federation, h)[-2000:] for h in HOSPITALS}
+            assert process.poll() in (None, 0), (federation.run_dir / "logs" / "flwr-run.log").read_text()
+            time.sleep(0.5)
+        assert process.wait(timeout=300) == 0  # the rogue ServerApp waited for replies in vain
+    finally:
+        if process.poll() is None:
+            process.kill()
+    streamed = (federation.run_dir / "logs" / "flwr-run.log").read_text()
+    assert f"ROGUE SERVERAPP: {len(HOSPITALS)} nodes asked, 0 replies" in streamed, streamed[-3000:]
+    for hospital in federation.hospitals:
+        log = superexec_log(federation, hospital.name)
+        refused = [line for line in log.splitlines() if "refusing task" in line and hash_text(rogue) in line]
+        assert refused and all(refusal in line for line in refused), hospital.name
+        # No process of it started: nothing launched for it, and its ClientApp left no trace.
+        assert f"app {hash_text(rogue)} is approved" not in log
+        assert "ROGUE-CLIENTAPP-RAN" not in log
+        assert not (hospital.data.parent / "ROGUE-CLIENTAPP-RAN").exists()
+    # No round was opened or finalized for it.
+    assert round_statuses(consortium) == rounds_before

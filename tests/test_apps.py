@@ -1,0 +1,92 @@
+"""An app's hash as ``flwr run`` sends it, and ``bcfl app hash|status|approve`` against a real Anvil.
+
+That each hospital's SuperNode receives exactly this hash is checked through the real stack in
+tests/federation/test_federation.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bcfl.apps import AppBundleError, app_hash, hash_text, resolve_app
+from bcfl.chain.anvil import AnvilNode
+from bcfl.chain.consortium import Consortium
+from bcfl.cli.main import app
+
+ROGUE_APP = Path(__file__).parent / "federation" / "rogue_app"
+runner = CliRunner()
+
+
+def test_the_hash_is_that_of_the_bundle_flwr_builds_and_changes_with_one_byte(tmp_path: Path) -> None:
+    copy = shutil.copytree(ROGUE_APP, tmp_path / "rogue-app")  # `flwr build` wants a hyphenated name
+    out = tmp_path / "out"
+    out.mkdir()
+    flwr = Path(sys.executable).parent / "flwr"
+    built = subprocess.run([str(flwr), "build", "--app", str(copy)], cwd=out, capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (fab,) = out.glob("*.fab")
+    digest = app_hash(ROGUE_APP)
+    assert hashlib.sha256(fab.read_bytes()).digest() == digest  # the folder's name and place do not count
+    assert app_hash(copy) == app_hash(ROGUE_APP) == digest
+    source = copy / "rogue_app.py"
+    source.write_bytes(source.read_bytes().replace(b"ROGUE-CLIENTAPP-RAN", b"ROGUE-CLIENTAPP-RAM"))
+    assert app_hash(copy) != digest
+
+
+def test_an_app_is_named_by_its_folder_or_its_hash(tmp_path: Path) -> None:
+    digest = app_hash(ROGUE_APP)
+    assert hash_text(digest) == "0x" + digest.hex()
+    assert resolve_app(str(ROGUE_APP)) == digest
+    assert resolve_app(hash_text(digest)) == resolve_app(digest.hex()) == digest
+    with pytest.raises(AppBundleError, match=r"has no pyproject\.toml"):
+        resolve_app(str(tmp_path))
+    with pytest.raises(AppBundleError, match="neither a Flower App folder nor an app hash"):
+        resolve_app("0x1234")
+
+
+def test_cli_hashes_checks_and_approves_an_app_once(
+    anvil: AnvilNode, consortium: Consortium, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "deployment.json"
+    consortium.manifest.save(manifest)
+    chain = ["--rpc-url", anvil.rpc_url, "--manifest", str(manifest)]
+    digest = hash_text(app_hash(ROGUE_APP))
+
+    hashed = runner.invoke(app, ["app", "hash", str(ROGUE_APP)])
+    assert hashed.exit_code == 0 and hashed.output.strip() == digest
+    status = runner.invoke(app, ["app", "status", str(ROGUE_APP), *chain, "--format", "json"])
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.output) == {"app": str(ROGUE_APP), "hash": digest, "approved": False}
+    assert "NOT approved" in runner.invoke(app, ["app", "status", digest, *chain]).output
+
+    approve = ["app", "approve", str(ROGUE_APP), *chain, "--dev-account", "0", "--format", "json"]
+    first = runner.invoke(app, approve)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output[first.output.index("{") :])["changed"] is True
+    assert consortium.ledger.is_app_approved(bytes.fromhex(digest[2:]))
+    again = runner.invoke(app, ["app", "approve", digest, *chain, "--dev-account", "0"])
+    assert again.exit_code == 0 and f"app {digest}: approved (already)" in again.output
+    assert f"app {digest}: approved" in runner.invoke(app, ["app", "status", digest, *chain]).output
+
+
+def test_cli_refuses_in_one_line(anvil: AnvilNode, consortium: Consortium, tmp_path: Path) -> None:
+    manifest = tmp_path / "deployment.json"
+    consortium.manifest.save(manifest)
+    chain = ["--rpc-url", anvil.rpc_url, "--manifest", str(manifest)]
+    for args in (
+        ["app", "hash", str(tmp_path)],
+        ["app", "status", "nonsense", *chain],
+        ["app", "approve", "0x" + "ab" * 32, *chain, "--dev-account", "9"],  # not the admin
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        lines = [line for line in result.output.splitlines() if "PUBLIC dev key" not in line]
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.output
