@@ -161,12 +161,14 @@ def test_forged_or_misdirected_evaluations_are_rejected(
     unsigned = evaluation(consortium, actors)
     del unsigned["proof"]
     cases["malformed evaluation"] = unsigned
-    for junk in (b"\x00" * 64, b"\xff" * 64):  # recover to no key at all: refused, never raised
+    # Junk that recovers to no key at all, and an s in the upper half (the contract's EIP-2 rule):
+    # refused, never raised.
+    for reason, junk in (("cannot be recovered", b"\x00" * 64), ("in the upper half", b"\xff" * 64)):
         garbled = evaluation(consortium, actors)
         proof = garbled["proof"]
         assert isinstance(proof, ConfigRecord)
         proof["signature"] = junk
-        cases[f"cannot be recovered ({junk[:1].hex()})"] = garbled
+        cases[f"{reason} ({junk[:1].hex()})"] = garbled
     cases["non-finite"] = evaluation(consortium, actors, {**EVALUATION, "loss": float("nan")})
     empty = {**EVALUATION, "num-examples": 0}
     cases["claims 0 examples"] = evaluation(consortium, actors, empty, signed_metrics=empty)
@@ -179,8 +181,10 @@ def test_forged_or_misdirected_evaluations_are_rejected(
 def test_an_unrecoverable_update_signature_is_refused_not_raised(
     consortium: Consortium, actors: Actors
 ) -> None:
-    result = check(consortium, reply(consortium, actors, signature=b"\xff" * 64))
+    result = check(consortium, reply(consortium, actors, signature=b"\x00" * 64))
     assert isinstance(result, Rejection) and "cannot be recovered" in result.reason
+    high_s = check(consortium, reply(consortium, actors, signature=b"\xff" * 64))
+    assert isinstance(high_s, Rejection) and "in the upper half" in high_s.reason
 
 
 def test_a_member_s_second_evaluation_is_left_out(
