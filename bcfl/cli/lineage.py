@@ -78,7 +78,7 @@ def start(
         ledger = connect(rpc_url, manifest).ledger
         ledger.start_lineage(account, parse_bytes32(model_hash, "model hash"), reason)
         head = ledger.lineage_head()
-    console.print(f"lineage {head.lineage} starts from 0x{head.model_hash.hex()}")
+    console.print(f"lineage {head.lineage} starts from 0x{head.model_hash.hex()}", soft_wrap=True)
 
 
 def approve(
@@ -99,7 +99,7 @@ def approve(
         consortium.registry.approve_decision(account, decision)
         approvals = consortium.registry.decision_approvals(decision)
         _enabled, quorum = consortium.registry.governance()
-    console.print(f"lineage decision 0x{decision.hex()}: {approvals} of {quorum} approvals")
+    console.print(f"lineage decision 0x{decision.hex()}: {approvals} of {quorum} approvals", soft_wrap=True)
 
 
 def _table(data: dict[str, Any]) -> Table:

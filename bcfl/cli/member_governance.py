@@ -1,4 +1,6 @@
-"""``bcfl member governance``: admin approval or k-of-n member approval of new hospitals."""
+"""``bcfl member governance``: admin approval or k-of-n member approval of new hospitals and of
+consortium decisions. The admin switches governance on; once it is on, only the members change it:
+each runs the same command, and the approval that reaches the quorum also carries the change out."""
 
 from __future__ import annotations
 
@@ -30,10 +32,19 @@ def governance(
     key_env: KeyEnvOpt = None,
     dev_account: DevAccountOpt = None,
 ) -> None:
-    """Set how membership requests are approved (admin)."""
+    """Set how requests and decisions are approved (the admin; in governance mode, the members)."""
     with clean_errors():
-        admin = resolve_account(keystore, password_file, key_env, dev_account)
+        account = resolve_account(keystore, password_file, key_env, dev_account)
         registry = connect(rpc_url, manifest).registry
-        registry.set_governance(admin, quorum > 0, quorum)
+        on, needed = registry.governance()
+        if on:
+            decision = registry.governance_decision(quorum > 0, quorum)
+            if not registry.is_decided(decision):
+                registry.approve_decision(account, decision)
+            if not registry.is_decided(decision):
+                approvals = registry.decision_approvals(decision)
+                console.print(f"approved: {approvals} of {needed} member approvals for this change")
+                return
+        registry.set_governance(account, quorum > 0, quorum)
         enabled, current = registry.governance()
     console.print(f"governance: {f'{current} member approvals' if enabled else 'admin approval'}")
