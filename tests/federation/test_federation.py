@@ -15,7 +15,9 @@ import pytest
 
 from bcfl.apps import app_hash, hash_text
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.devkeys import dev_account
 from bcfl.chain.eip712 import EvaluationReport, recover_evaluation_signer
+from bcfl.chain.ledger import SkipReason
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
@@ -211,6 +213,30 @@ def test_a_forged_signature_is_excluded_and_recorded(federation: FederationRun) 
     (left_out,) = record["evaluation"]["rejected"]
     assert left_out["signer"] == forger.address and "signature" in left_out["reason"]
     assert sorted(record["evaluation"]["per_member"]) == [f"member {m}" for m in honest]
+
+
+def test_a_member_suspended_between_check_and_registration_is_skipped_and_the_round_goes_on(
+    federation: FederationRun,
+) -> None:
+    consortium = federation.consortium()
+    honest = sorted(h.member_id for h in federation.hospitals if h.name != FORGER)
+    suspended, kept = honest[0], honest[1:]
+    try:
+        code = federation.flwr_run(1, FAULT_APP, extra_config=["suspend-first=true", "min-valid-updates=1"])
+        log = (federation.run_dir / "logs" / "flwr-run.log").read_text()
+        assert code == 0, log[-4000:]
+        chain_round = consortium.ledger.round_count()
+        assert consortium.ledger.get_round(chain_round).status.name == "FINALIZED"  # no crash, no abort
+        assert [u.member_id for u in consortium.ledger.updates(round_number=chain_round)] == kept
+        (final,) = consortium.ledger.finalized_rounds(round_number=chain_round)
+        assert list(final.participants) == kept
+        skipped = consortium.ledger.events("UpdateSkipped", filters={"round": chain_round})
+        assert [e.args["reason"] for e in skipped] == [SkipReason.UNAUTHORIZED_SIGNER]
+        suspended_key = next(h.address for h in federation.hospitals if h.member_id == suspended)
+        reasons = {r["signer"]: r["reason"] for r in journal(federation)[chain_round]["rejected"]}
+        assert reasons[suspended_key] == "skipped on chain: unauthorized signer", reasons
+    finally:
+        consortium.registry.reinstate(dev_account(federation.admin_key), suspended)
 
 
 def test_hospitals_refuse_a_model_the_ledger_does_not_show(federation: FederationRun) -> None:

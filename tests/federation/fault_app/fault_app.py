@@ -1,4 +1,5 @@
-"""TEST ONLY: the real apps with injected faults (a tampering or crashing coordinator, a forging hospital)."""
+"""TEST ONLY: the real apps with injected faults (a tampering or crashing coordinator, a forging hospital,
+a member suspended between the coordinator's check and the registration)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
+from bcfl.chain.devkeys import dev_account
 from bcfl.models.records import from_record, to_record
+from coordinator.rounds.state import RoundState
 from coordinator.server_app import run_federation
 from coordinator.strategy import LedgerStrategy
+from coordinator.verification import Rejection, VerifiedUpdate
 from hospital_node import client_app as real_client
 
 server_app = ServerApp()
@@ -41,9 +45,36 @@ class CrashingStrategy(LedgerStrategy):
         raise RuntimeError("TEST: the coordinator stops mid-round, after registering the updates")
 
 
+class SuspendingStrategy(LedgerStrategy):
+    """After the coordinator's off-chain check of the round's updates and before it registers them,
+    the admin (Anvil's PUBLIC dev key 0: test chains only) suspends the first verified member, so
+    its update stops verifying on chain."""
+
+    def aggregate_train(
+        self, server_round: int, replies: Iterable[Message]
+    ) -> tuple[ArrayRecord | None, MetricRecord | None]:
+        register = self.service.register
+
+        def suspend_then_register(
+            state: RoundState, checked: Iterable[VerifiedUpdate | Rejection], *, verify_s: float = 0.0
+        ) -> RoundState:
+            checked = list(checked)
+            first = min(c.member_id for c in checked if isinstance(c, VerifiedUpdate))
+            self.service.consortium.registry.suspend(dev_account(0), first, "TEST: suspended mid-round")
+            return register(state, checked, verify_s=verify_s)
+
+        self.service.register = suspend_then_register  # type: ignore[method-assign]
+        try:
+            return super().aggregate_train(server_round, replies)
+        finally:
+            self.service.register = register  # type: ignore[method-assign]
+
+
 @server_app.main()
 def main(grid: Grid, context: Context) -> None:
-    if bool(context.run_config.get("crash", False)):
+    if bool(context.run_config.get("suspend-first", False)):
+        run_federation(grid, context, SuspendingStrategy)
+    elif bool(context.run_config.get("crash", False)):
         run_federation(grid, context, CrashingStrategy)
     elif bool(context.run_config.get("tamper", False)):
         run_federation(grid, context, TamperingStrategy)
