@@ -55,7 +55,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         uint256 round = _openRound();
         address hospital = vm.addr(KEY_A);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 1, hospital, _updateHash(KEY_A, round), _examples(KEY_A));
+        emit RoundLedger.UpdateRegistered(round, 1, _updateHash(KEY_A, round), _examples(KEY_A));
         vm.prank(hospital);
         ledger.registerUpdates(round, _one(_signed(KEY_A, round)));
         assertTrue(ledger.hasSubmitted(round, 1));
@@ -129,7 +129,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
 
         _expectSkipped(round, 0, address(0), UPDATE, RoundLedger.SkipReason.EmptyValue);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 1, vm.addr(KEY_A), good.updateHash, good.numExamples);
+        emit RoundLedger.UpdateRegistered(round, 1, good.updateHash, good.numExamples);
         _expectSkipped(round, 2, address(0), bytes32(0), RoundLedger.SkipReason.EmptyValue);
         RoundLedger.SignedUpdate[] memory batch = new RoundLedger.SignedUpdate[](3);
         (batch[0], batch[1], batch[2]) = (noExamples, good, noHash);
@@ -271,7 +271,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
 
         RoundLedger.SignedUpdate memory fresh = _signed(newKey, round);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 2, vm.addr(newKey), _updateHash(newKey, round), _examples(newKey));
+        emit RoundLedger.UpdateRegistered(round, 2, _updateHash(newKey, round), _examples(newKey));
         _register(round, _one(fresh));
         assertEq(ledger.getRound(round).updateCount, 3);
     }
@@ -362,7 +362,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         RoundLedger.SignedUpdate memory first = _signed(KEY_A, round);
         RoundLedger.SignedUpdate memory second = _sign(ledger, KEY_A, round, _globalHash(round), UPDATE, 7);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 1, vm.addr(KEY_A), first.updateHash, first.numExamples);
+        emit RoundLedger.UpdateRegistered(round, 1, first.updateHash, first.numExamples);
         _expectSkipped(round, 1, vm.addr(KEY_A), UPDATE, RoundLedger.SkipReason.DuplicateUpdate);
         _register(round, _two(first, second));
         // The identical entry twice is caught the same way.
