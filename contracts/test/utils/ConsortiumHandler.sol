@@ -93,6 +93,8 @@ contract ConsortiumHandler {
     mapping(uint256 round => mapping(uint64 memberId => bool)) public ghostParticipant;
     /// @notice Members paid for a round they were no participant of, or were excluded before: must stay 0.
     uint256 public ghostPaidOutsiders;
+    /// @notice Rounds paid after one of their participants was scored in a later round (for inspection).
+    uint256 public ghostLatePayments;
     /// @notice The model lineage `lineage` started from.
     mapping(uint256 lineage => bytes32) public ghostLineageModel;
     /// @notice The lineage head: model, round that produced it (0 at a lineage start), lineage.
@@ -610,10 +612,13 @@ contract ConsortiumHandler {
     }
 
     function _recordPaid(uint256 round, uint64[] memory ids, uint256[] memory amounts, uint256 total) private {
+        bool late;
         for (uint256 i = 0; i < ids.length; ++i) {
             ghostRewardOf[ids[i]] += amounts[i];
             if (!ghostParticipant[round][ids[i]] || ghostExcludedWhenFinalized[round][ids[i]]) ++ghostPaidOutsiders;
+            if (_ghostLastRound[ids[i]] > round) late = true;
         }
+        if (late) ++ghostLatePayments;
         uint256 window = block.number / _windowBlocks;
         _lastWindowMinted = (window == _lastWindow ? _lastWindowMinted : 0) + total;
         _lastWindow = window;
