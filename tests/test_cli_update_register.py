@@ -23,7 +23,7 @@ from bcfl.learning.task import build_model, get_arrays
 from bcfl.models.canonical import model_hash
 from hospital_node.client_app import LocalUpdate, sign_and_keep
 from hospital_node.node import HospitalNode, load_node
-from tests.chain.helpers import GENESIS, TEST_APP, deploy_ready, h
+from tests.chain.helpers import GENESIS, TEST_APP, audited_signers, deploy_ready, h
 from tests.conftest import Actors
 
 runner = CliRunner()
@@ -120,6 +120,9 @@ def test_a_hospital_left_out_registers_its_own_update(
     }
     (registered,) = ledger.updates(round_number=round_number, member_id=members[0])
     assert registered.update_hash == signed.update.update_hash
+    # The event names no signer; the signature in the transaction's input is the hospital's own.
+    assert ledger.registered_signatures(registered.tx_hash) == [signed]
+    assert audited_signers(consortium, [registered]) == [hospital.address]
     assert registered.num_examples == proof.num_examples and registered.tx_hash == result["tx_hash"]
     tx = consortium.client.w3.eth.get_transaction(HexStr(str(result["tx_hash"])))
     assert tx["from"] == hospital.address  # the hospital's own key sent it, not the coordinator's

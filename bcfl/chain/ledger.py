@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from web3.types import TxReceipt
 
 from bcfl.chain.binding import ContractBinding
-from bcfl.chain.eip712 import LedgerDomain, SignedModelUpdate
+from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate
 
 
 class RoundStatus(IntEnum):
@@ -130,6 +131,50 @@ class Ledger(ContractBinding):
         """Register signed updates in one transaction; an entry that does not verify is skipped with an
         ``UpdateSkipped`` event (see :meth:`skipped_in`). Anyone may send it: the signatures authorize."""
         return self._transact(sender, "registerUpdates", round_number, [u.contract_tuple() for u in updates])
+
+    def registered_signatures(self, tx_hash: str) -> list[SignedModelUpdate]:
+        """Every entry of the registration transaction ``tx_hash`` (a direct ``registerUpdates`` call to
+        this ledger), rebuilt from its input as the contract verified it: the signed update over the
+        round and the round's global model, in batch order (skipped entries included, at the index their
+        ``UpdateSkipped`` event names).
+
+        ``UpdateRegistered`` carries no signer: an auditor recovers each entry's signer with
+        :func:`bcfl.chain.eip712.recover_signer` under :meth:`domain` and compares it with the member's key
+        at that block (the registry's ``MemberActivated`` and ``SignerRotated`` events). ValueError, in one
+        line, for a transaction that is not such a call, or that reverted (it registered nothing)."""
+        w3 = self.client.w3
+        tx = self.client.retrying("eth_getTransactionByHash", lambda: w3.eth.get_transaction(HexStr(tx_hash)))
+        if str(tx.get("to") or "").lower() != self.address.lower():
+            raise ValueError(
+                f"transaction {tx_hash} is not sent to the RoundLedger {self.address}: "
+                "pass the hash of a registerUpdates transaction to this ledger"
+            )
+        try:
+            function, args = self.contract.decode_function_input(tx["input"])
+        except ValueError:
+            function, args = None, {}
+        if function is None or function.fn_name != "registerUpdates":
+            raise ValueError(
+                f"transaction {tx_hash} does not call registerUpdates: "
+                "pass the hash of a registration transaction (see RegisteredUpdate.tx_hash)"
+            )
+        receipt = self.client.retrying(
+            "eth_getTransactionReceipt", lambda: w3.eth.get_transaction_receipt(HexStr(tx_hash))
+        )
+        if receipt["status"] != 1:
+            raise ValueError(
+                f"transaction {tx_hash} reverted and registered nothing: "
+                "pass the hash of a registration that succeeded (see RegisteredUpdate.tx_hash)"
+            )
+        record = self.get_round(args["round"])
+        return [
+            SignedModelUpdate(
+                ModelUpdate(record.round, record.global_model_hash, u["updateHash"], u["numExamples"]),
+                u["r"],
+                u["vs"],
+            )
+            for u in args["updates"]
+        ]
 
     def skipped_in(self, receipt: TxReceipt) -> list[SkippedUpdate]:
         """The entries a registration transaction skipped."""

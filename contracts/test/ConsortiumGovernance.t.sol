@@ -389,22 +389,111 @@ contract ConsortiumGovernanceTest is ConsortiumFixture {
         registry.governanceTransferAdmin(NEW_ADMIN);
     }
 
-    /// @dev Documents a limit of the recovery: until the new admin accepts, the current admin key (a thief
-    /// holding it, say) can cancel the transfer the members started, and their decision is spent.
-    function test_GovernanceTransferAdmin_CurrentAdminCanStillCancel() public {
-        _enableGovernance(1);
-        _approveDecision(_keys(KEY_A), registry.adminTransferDecision(NEW_ADMIN));
+    /// @dev A thief holds the admin key while the members recover: in governance mode the key can neither
+    /// cancel the members' transfer, nor start its own, nor change (or roll back) the delay, nor renounce the
+    /// role to leave the consortium without an admin; the recovered admin accepts after the delay.
+    function test_GovernanceTransferAdmin_StolenAdminKeyCannotBlockRecovery() public {
+        address thief = ADMIN;
+        _enableGovernance(2);
+        _approveDecision(_keys(KEY_A, KEY_B), registry.adminTransferDecision(NEW_ADMIN));
+        vm.warp(10_000);
         registry.governanceTransferAdmin(NEW_ADMIN);
-        vm.prank(ADMIN);
+        uint48 schedule = 10_000 + ADMIN_DELAY;
+
+        vm.startPrank(thief);
+        vm.expectRevert(ConsortiumRegistry.ConsortiumRegistryGovernanceOn.selector);
         registry.cancelDefaultAdminTransfer();
-        (address pendingAdmin,) = registry.pendingDefaultAdmin();
-        assertEq(pendingAdmin, address(0));
-        vm.warp(block.timestamp + ADMIN_DELAY + 1);
+        vm.expectRevert(ConsortiumRegistry.ConsortiumRegistryGovernanceOn.selector);
+        registry.beginDefaultAdminTransfer(thief);
+        vm.expectRevert(ConsortiumRegistry.ConsortiumRegistryGovernanceOn.selector);
+        registry.beginDefaultAdminTransfer(address(0));
+        vm.expectRevert(ConsortiumRegistry.ConsortiumRegistryGovernanceOn.selector);
+        registry.changeDefaultAdminDelay(30 days);
+        vm.expectRevert(ConsortiumRegistry.ConsortiumRegistryGovernanceOn.selector);
+        registry.rollbackDefaultAdminDelay();
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, NEW_ADMIN)
+            abi.encodeWithSelector(
+                IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminDelay.selector, schedule
+            )
+        );
+        registry.renounceRole(ADMIN_ROLE, thief);
+        vm.stopPrank();
+
+        (address pendingAdmin, uint48 pendingSchedule) = registry.pendingDefaultAdmin();
+        assertEq(pendingAdmin, NEW_ADMIN);
+        assertEq(pendingSchedule, schedule);
+        assertEq(registry.defaultAdminDelay(), ADMIN_DELAY);
+        (uint48 pendingDelay,) = registry.pendingDefaultAdminDelay();
+        assertEq(pendingDelay, 0, "no delay change pending");
+
+        vm.warp(schedule);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminDelay.selector, schedule
+            )
         );
         vm.prank(NEW_ADMIN);
         registry.acceptDefaultAdminTransfer();
+        vm.warp(schedule + 1);
+        vm.prank(NEW_ADMIN);
+        registry.acceptDefaultAdminTransfer();
+        assertEq(registry.defaultAdmin(), NEW_ADMIN);
+        assertFalse(registry.hasRole(ADMIN_ROLE, thief));
+    }
+
+    /// @dev With governance off the admin keeps the whole default-admin toolset: change the delay and roll
+    /// the change back, start a transfer and cancel it.
+    function test_AdminTransfer_AdminToolsWithGovernanceOff() public {
+        vm.startPrank(ADMIN);
+        registry.changeDefaultAdminDelay(1 days);
+        (uint48 newDelay, uint48 effect) = registry.pendingDefaultAdminDelay();
+        assertEq(newDelay, 1 days);
+        assertGt(effect, 0);
+        registry.rollbackDefaultAdminDelay();
+        (newDelay, effect) = registry.pendingDefaultAdminDelay();
+        assertEq(newDelay, 0);
+        assertEq(effect, 0);
+        registry.beginDefaultAdminTransfer(NEW_ADMIN);
+        (address pendingAdmin,) = registry.pendingDefaultAdmin();
+        assertEq(pendingAdmin, NEW_ADMIN);
+        registry.cancelDefaultAdminTransfer();
+        (pendingAdmin,) = registry.pendingDefaultAdmin();
+        assertEq(pendingAdmin, address(0));
+        vm.stopPrank();
+        assertEq(registry.defaultAdminDelay(), ADMIN_DELAY);
         assertEq(registry.defaultAdmin(), ADMIN);
+    }
+
+    /// @dev Registry decisions are counted per subject too: a quorum change and an admin transfer approved
+    /// together are both carried out without new approvals, and neither can be replayed.
+    function test_Decisions_PendingOnesSurviveEachOther() public {
+        _enableGovernance(2);
+        bytes32 quorum = registry.governanceDecision(true, 1);
+        bytes32 transfer = registry.adminTransferDecision(NEW_ADMIN);
+        _approveDecision(_keys(KEY_A, KEY_B), transfer);
+        _approveDecision(_keys(KEY_B, KEY_C), quorum);
+
+        registry.setGovernance(true, 1);
+        (bool enabled, uint16 current) = _governance();
+        assertTrue(enabled);
+        assertEq(current, 1);
+        assertEq(registry.adminTransferDecision(NEW_ADMIN), transfer, "the transfer decision is untouched");
+        bytes32 nextQuorum = registry.governanceDecision(true, 1);
+        assertNotEq(nextQuorum, quorum);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryDecisionNotApproved.selector, nextQuorum)
+        );
+        registry.setGovernance(true, 1);
+
+        registry.governanceTransferAdmin(NEW_ADMIN);
+        (address pendingAdmin,) = registry.pendingDefaultAdmin();
+        assertEq(pendingAdmin, NEW_ADMIN);
+        bytes32 nextTransfer = registry.adminTransferDecision(NEW_ADMIN);
+        assertNotEq(nextTransfer, transfer);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryDecisionNotApproved.selector, nextTransfer)
+        );
+        registry.governanceTransferAdmin(NEW_ADMIN);
+        assertEq(registry.governanceDecision(true, 1), nextQuorum, "nor did the transfer revive the quorum one");
     }
 }

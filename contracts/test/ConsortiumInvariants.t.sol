@@ -157,9 +157,12 @@ contract ConsortiumInvariantTest is ConsortiumFixture {
                 assertTrue(ledger.hasSubmitted(round, id), "a participant submitted");
                 assertFalse(handler.ghostExcludedWhenFinalized(round, id), "a participant excluded before its round");
             }
+            (bool paid,) = distributor.payoutOf(round);
+            if (paid) assertEq(uint8(r.status), uint8(RoundLedger.RoundStatus.Finalized), "paid rounds are finalized");
             assertEq(counted, r.participantCount, "participant count");
             if (r.status != RoundLedger.RoundStatus.Finalized) assertEq(counted, 0, "no participants while open");
         }
+        assertEq(handler.ghostPaidOutsiders(), 0, "a member paid for a round it was no participant of, or excluded");
     }
 
     // ---------------------------------------------------------------- lineage

@@ -735,7 +735,7 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         _register(round, _one(byThief));
         assertFalse(ledger.hasSubmitted(round, id));
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, id, fresh, _updateHash(KEY_NEW, round), _examples(KEY_NEW));
+        emit RoundLedger.UpdateRegistered(round, id, _updateHash(KEY_NEW, round), _examples(KEY_NEW));
         _register(round, _one(byHospital));
         assertTrue(ledger.hasSubmitted(round, id));
 

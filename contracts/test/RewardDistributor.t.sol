@@ -6,7 +6,6 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ConsortiumAccess} from "../src/ConsortiumAccess.sol";
 import {CONSORTIUM_COORDINATOR_ROLE, ConsortiumRegistry} from "../src/ConsortiumRegistry.sol";
-import {IExclusionOracle} from "../src/IExclusionOracle.sol";
 import {ReputationLedger} from "../src/ReputationLedger.sol";
 import {RewardDistributor} from "../src/RewardDistributor.sol";
 import {RewardToken} from "../src/RewardToken.sol";
@@ -44,15 +43,7 @@ contract RewardDistributorTest is ConsortiumFixture {
         returns (RewardDistributor)
     {
         return new RewardDistributor(
-            registry,
-            ledger,
-            IExclusionOracle(address(reputation)),
-            TOKEN_NAME,
-            TOKEN_SYMBOL,
-            budget,
-            minParticipants,
-            windowBlocks,
-            limit
+            registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, budget, minParticipants, windowBlocks, limit
         );
     }
 
@@ -125,15 +116,7 @@ contract RewardDistributorTest is ConsortiumFixture {
     /// @dev Each distributor mints only its own token.
     function test_Token_AnotherDistributorCannotMint() public {
         RewardDistributor other = new RewardDistributor(
-            registry,
-            ledger,
-            IExclusionOracle(address(reputation)),
-            "Other",
-            "OTH",
-            ROUND_BUDGET,
-            MIN_PARTICIPANTS,
-            MINT_WINDOW_BLOCKS,
-            MINT_LIMIT
+            registry, ledger, "Other", "OTH", ROUND_BUDGET, MIN_PARTICIPANTS, MINT_WINDOW_BLOCKS, MINT_LIMIT
         );
         RewardToken otherToken = other.token();
         assertNotEq(address(otherToken), address(token));
@@ -197,31 +180,9 @@ contract RewardDistributorTest is ConsortiumFixture {
 
     function test_Constructor_RevertsOnBadArguments() public {
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(
-            ConsortiumRegistry(address(0)),
-            ledger,
-            IExclusionOracle(address(reputation)),
-            TOKEN_NAME,
-            TOKEN_SYMBOL,
-            1,
-            1,
-            1,
-            1
-        );
+        new RewardDistributor(ConsortiumRegistry(address(0)), ledger, TOKEN_NAME, TOKEN_SYMBOL, 1, 1, 1, 1);
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(
-            registry,
-            RoundLedger(address(0)),
-            IExclusionOracle(address(reputation)),
-            TOKEN_NAME,
-            TOKEN_SYMBOL,
-            1,
-            1,
-            1,
-            1
-        );
-        vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RewardDistributor(registry, ledger, IExclusionOracle(address(0)), TOKEN_NAME, TOKEN_SYMBOL, 1, 1, 1, 1);
+        new RewardDistributor(registry, RoundLedger(address(0)), TOKEN_NAME, TOKEN_SYMBOL, 1, 1, 1, 1);
         // No minting rule parameter may be zero.
         vm.expectRevert(RewardDistributor.RewardDistributorInvalidParameter.selector);
         _newDistributor(1, 0, 1, 1);
@@ -477,11 +438,8 @@ contract RewardDistributorTest is ConsortiumFixture {
     /// @dev Before any round is opened, a change applies from round 1; the initial budget stays on
     /// record for round 0.
     function test_SetRoundBudget_BeforeTheFirstRound() public {
-        (RoundLedger freshLedger, ReputationLedger freshReputation) =
-            _deployLedgers(registry, INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
-        RewardDistributor fresh = new RewardDistributor(
-            registry, freshLedger, IExclusionOracle(address(freshReputation)), TOKEN_NAME, TOKEN_SYMBOL, 10, 1, 1, 1
-        );
+        (RoundLedger freshLedger,) = _deployLedgers(registry, INITIAL_REPUTATION, SMOOTHING, EXCLUSION_THRESHOLD);
+        RewardDistributor fresh = new RewardDistributor(registry, freshLedger, TOKEN_NAME, TOKEN_SYMBOL, 10, 1, 1, 1);
         vm.expectEmit(true, true, true, true, address(fresh));
         emit RewardDistributor.RoundBudgetSet(1, 20);
         vm.prank(ADMIN);

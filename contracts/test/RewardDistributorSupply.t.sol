@@ -4,11 +4,13 @@ pragma solidity 0.8.30;
 import {ConsortiumRegistry} from "../src/ConsortiumRegistry.sol";
 import {ReputationLedger} from "../src/ReputationLedger.sol";
 import {RewardDistributor} from "../src/RewardDistributor.sol";
+import {RoundLedger} from "../src/RoundLedger.sol";
 import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
 
 /// @title RewardDistributorSupplyTest
 /// @notice What bounds the supply whatever the coordinator's key does: a paid round needs
-/// `minParticipants` finalized participants, no member excluded before the round is paid, and at most
+/// `minParticipants` finalized participants, only participants are paid (and the round ledger admits no
+/// member excluded before the round as one), and at most
 /// `mintLimit` tokens are minted per window of `mintWindowBlocks` blocks (block.number / windowBlocks).
 contract RewardDistributorSupplyTest is ConsortiumFixture {
     uint64 private constant MIN = 2;
@@ -148,7 +150,7 @@ contract RewardDistributorSupplyTest is ConsortiumFixture {
         assertEq(token.totalSupply(), ROUND_BUDGET);
     }
 
-    // ---------------------------------------------------------------- exclusion at payment
+    // ---------------------------------------------------------------- exclusion and late payment
 
     /// @dev A member whose own score in a round drops it below the threshold is still paid for that round.
     function test_PayRound_PaysTheRoundThatDroppedAMember() public {
@@ -164,39 +166,76 @@ contract RewardDistributorSupplyTest is ConsortiumFixture {
         assertEq(token.balanceOf(vm.addr(KEY_B)), 1 ether);
     }
 
-    /// @dev Raising the threshold between finalization and payment excludes a participant from payment.
-    function test_PayRound_RefusesMemberExcludedBeforeTheRound() public {
+    /// @dev A member excluded before a round is no participant of it: finalize refuses it, so payRound has
+    /// no way to pay it, and says why.
+    function test_PayRound_ExcludedMemberIsNoParticipantAndCannotBePaid() public {
+        for (uint256 i = 0; i < 2; ++i) {
+            uint256 scored = _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
+            vm.prank(COORDINATOR);
+            reputation.recordScores(scored, _ids(1, 2), _scores(9_000, 0)); // B: 3,500 then 2,450
+        }
+        assertTrue(reputation.isExcluded(2));
+        uint256 round = _openRound();
+        _submit(round, _keys(KEY_A, KEY_B));
+        assertTrue(ledger.hasSubmitted(round, 2), "an excluded member may still submit");
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerParticipantExcluded.selector, round, 2));
+        _finalize(round, _ids(1, 2));
+        // With a minimum of two participants the round cannot be paid at all; with one, only member 1.
+        _finalize(round, _ids(1));
+        _deployDistributor(1, WINDOW, LIMIT);
+        assertFalse(ledger.isParticipant(round, 2));
+        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorNotParticipant.selector, round, 2));
+        _pay(round, _ids(1, 2), _amounts(1 ether, 1 ether));
+        vm.expectRevert(abi.encodeWithSelector(RewardDistributor.RewardDistributorNotParticipant.selector, round, 2));
+        _pay(round, _ids(2), _amounts(1 ether));
+        _pay(round, _ids(1), _amounts(1 ether));
+        assertEq(token.balanceOf(vm.addr(KEY_A)), 1 ether);
+        assertEq(token.balanceOf(vm.addr(KEY_B)), 0);
+    }
+
+    /// @dev Participation is settled when the round is finalized: raising the threshold afterwards does not
+    /// take a participant's payment back (it excludes the member from the rounds that follow).
+    function test_PayRound_ParticipationIsSettledAtFinalization() public {
         uint256 first = _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
         vm.prank(COORDINATOR);
         reputation.recordScores(first, _ids(2), _scores(0)); // 3,500
         uint256 round = _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
         vm.prank(ADMIN);
         reputation.setParameters(INITIAL_REPUTATION, SMOOTHING, 4_000);
-        vm.expectRevert(
-            abi.encodeWithSelector(RewardDistributor.RewardDistributorParticipantExcluded.selector, round, 2)
-        );
+        assertTrue(reputation.isExcludedBefore(round, 2), "excluded before the round by today's threshold");
         _pay(round, _ids(1, 2), _amounts(1 ether, 1 ether));
-        // Member 1 (never scored) is still paid; member 2 is left out.
-        vm.expectRevert(
-            abi.encodeWithSelector(RewardDistributor.RewardDistributorParticipantExcluded.selector, round, 2)
-        );
-        _pay(round, _ids(2), _amounts(1 ether));
-        _pay(round, _ids(1), _amounts(1 ether));
-        assertEq(token.balanceOf(vm.addr(KEY_B)), 0);
+        assertEq(token.balanceOf(vm.addr(KEY_B)), 1 ether);
+        uint256 next = _openRound();
+        _submit(next, _keys(KEY_A, KEY_B));
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerParticipantExcluded.selector, next, 2));
+        _finalize(next, _ids(1, 2));
     }
 
-    /// @dev Documents a limit: a round is paid on the reputation before it, which is unknown once a later
-    /// round has been scored, so a round left unpaid (say, refused by the mint limit) can no longer be paid
-    /// after its participants are scored in the next round.
-    function test_PayRound_LateAfterALaterScoreReverts() public {
+    /// @dev The bug the review found: a round left unpaid (say, refused by the mint limit) whose participants
+    /// were then scored in a later round can still be paid, since payment no longer asks for the reputation
+    /// before the round (unknown once a later round is scored); it relies on participation alone.
+    function test_PayRound_LateAfterALaterScoreSucceeds() public {
+        vm.roll(100); // window 10
         uint256 round = _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
+        uint256 filler = _completeRound(_keys(KEY_A, KEY_B), _ids(1, 2));
+        _pay(filler, _ids(1, 2), _amounts(ROUND_BUDGET / 2, ROUND_BUDGET / 2));
+        _expectMintLimit(10, ROUND_BUDGET + ROUND_BUDGET);
+        _pay(round, _ids(1, 2), _amounts(ROUND_BUDGET / 2, ROUND_BUDGET / 2));
+
+        // Both participants are scored in a later round before the payment is retried.
         uint256 next = _openRound();
-        _submit(next, _keys(KEY_A));
+        _submit(next, _keys(KEY_A, KEY_B));
         vm.prank(COORDINATOR);
-        reputation.recordScores(next, _ids(1), _scores(5_000));
+        reputation.recordScores(next, _ids(1, 2), _scores(5_000, 1_000));
         vm.expectRevert(abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, round, 1));
-        _pay(round, _ids(1, 2), _amounts(1 ether, 1 ether));
-        // Members not scored since are still payable.
-        _pay(round, _ids(2), _amounts(1 ether));
+        reputation.isExcludedBefore(round, 1);
+
+        vm.roll(110); // window 11
+        _pay(round, _ids(1, 2), _amounts(ROUND_BUDGET / 2, ROUND_BUDGET / 2));
+        (bool paid, uint256 total) = distributor.payoutOf(round);
+        assertTrue(paid);
+        assertEq(total, ROUND_BUDGET);
+        assertEq(token.balanceOf(vm.addr(KEY_A)), ROUND_BUDGET);
+        assertEq(token.balanceOf(vm.addr(KEY_B)), ROUND_BUDGET);
     }
 }

@@ -81,9 +81,9 @@ contract RoundLedgerTest is ConsortiumFixture {
         RoundLedger.SignedUpdate memory ua = _sign(ledger, KEY_A, 1, GENESIS, UPDATE, EXAMPLES);
         RoundLedger.SignedUpdate memory ub = _sign(ledger, KEY_B, 1, GENESIS, keccak256("update b"), 99);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(1, 1, vm.addr(KEY_A), UPDATE, EXAMPLES);
+        emit RoundLedger.UpdateRegistered(1, 1, UPDATE, EXAMPLES);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(1, 2, vm.addr(KEY_B), keccak256("update b"), 99);
+        emit RoundLedger.UpdateRegistered(1, 2, keccak256("update b"), 99);
         _register(1, _two(ua, ub));
         // A later batch in the same round adds to the count.
         RoundLedger.SignedUpdate memory uc = _sign(ledger, KEY_C, 1, GENESIS, keccak256("update c"), 5);

@@ -13,11 +13,14 @@ import {Vm} from "./utils/Vm.sol";
 /// is warm when a test makes it.
 /// @dev Two figures per batch size: the call's own execution gas ({Vm.lastCallGas}), and the transaction's
 /// gas (21,000 + calldata under EIP-7623, Prague: 4 gas a token with a floor of 10 a token, a token per zero
-/// byte and four per non-zero byte, + execution). The ceiling is on the transaction's gas per update; run
-/// with `-vv` to see the figures.
+/// byte and four per non-zero byte, + execution). The goal (12,000) and the ceiling (15,000) are on the
+/// transaction's gas per update in a batch of 100; run with `-vv` to see the figures.
 contract RoundLedgerGasTest is ConsortiumFixture {
     uint256 private constant MEMBERS = 100;
-    /// @dev The ceiling per update; the goal is 12,000.
+    /// @dev The goal per update in a batch of 100, which the contract meets (11,914 at the time of writing;
+    /// 13,410 before the assembly digest, the bitmap word kept across the batch and 100,000 optimizer runs).
+    uint256 private constant GOAL = 12_000;
+    /// @dev The earlier ceiling per update, kept as a coarser guard.
     uint256 private constant CEILING = 15_000;
 
     RoundLedger.SignedUpdate[] private _batch;
@@ -67,7 +70,8 @@ contract RoundLedgerGasTest is ConsortiumFixture {
 
     function test_Gas_RegisterUpdates_Batch100() public {
         uint256 perUpdate = _report(100);
-        assertLe(perUpdate, CEILING, "transaction gas per signed update, batch of 100, cold");
+        assertLe(perUpdate, CEILING, "transaction gas per signed update, batch of 100, cold: ceiling");
+        assertLe(perUpdate, GOAL, "transaction gas per signed update, batch of 100, cold: goal");
     }
 
     function test_Gas_RegisterUpdates_Batch10() public {

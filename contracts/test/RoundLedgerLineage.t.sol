@@ -333,17 +333,14 @@ contract RoundLedgerLineageTest is ConsortiumFixture {
         ledger.approveApp(OTHER_APP);
         assertTrue(ledger.isAppApproved(OTHER_APP));
 
-        // The revoke id was computed before the approval consumed the nonce: it is stale now.
-        bytes32 current = ledger.appDecision(APP, false);
-        assertNotEq(current, revoke);
-        _approveDecision(_keys(KEY_A, KEY_B), revoke);
-        vm.expectRevert(abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, current));
-        ledger.revokeApp(APP);
+        // The revoke id computed before the approval was carried out still holds: decisions are counted per
+        // subject, and approving another app is another subject.
+        assertEq(ledger.appDecision(APP, false), revoke);
         // An approval to approve is no approval to revoke.
         _approveDecision(_keys(KEY_B, KEY_C), ledger.appDecision(APP, true));
-        vm.expectRevert(abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, current));
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, revoke));
         ledger.revokeApp(APP);
-        _approveDecision(_keys(KEY_A, KEY_C), current);
+        _approveDecision(_keys(KEY_A, KEY_C), revoke);
         vm.expectEmit(true, true, true, true, address(ledger));
         emit RoundLedger.AppRevoked(APP, address(this));
         ledger.revokeApp(APP);
@@ -351,8 +348,51 @@ contract RoundLedgerLineageTest is ConsortiumFixture {
 
         // Replaying the revoke does nothing: the next id is unapproved.
         bytes32 next = ledger.appDecision(APP, false);
+        assertNotEq(next, revoke);
         vm.expectRevert(abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, next));
         ledger.revokeApp(APP);
+        // The approval of APP the members gave meanwhile is still pending, and brings it back.
+        ledger.approveApp(APP);
+        assertTrue(ledger.isAppApproved(APP));
+    }
+
+    /// @dev Two decisions pending at once (approve an app, start a lineage) are both carried out, one after
+    /// the other and in either order, without the members approving again; a decision carried out cannot be
+    /// replayed, whether right away or after the other one.
+    function test_Decisions_PendingOnesSurviveEachOther() public {
+        _enableGovernance(2);
+        bytes32 app = ledger.appDecision(OTHER_APP, true);
+        bytes32 lineage = ledger.lineageDecision(FRESH, "restart");
+        _approveDecision(_keys(KEY_A, KEY_B), app);
+        _approveDecision(_keys(KEY_B, KEY_C), lineage);
+
+        vm.prank(STRANGER);
+        ledger.startLineage(FRESH, "restart");
+        _assertHead(FRESH, 0, 2);
+        assertEq(ledger.appDecision(OTHER_APP, true), app, "the app decision is untouched by the lineage one");
+        bytes32 nextLineage = ledger.lineageDecision(FRESH, "restart");
+        assertNotEq(nextLineage, lineage);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, nextLineage)
+        );
+        ledger.startLineage(FRESH, "restart");
+
+        vm.prank(STRANGER);
+        ledger.approveApp(OTHER_APP);
+        assertTrue(ledger.isAppApproved(OTHER_APP));
+        bytes32 nextApp = ledger.appDecision(OTHER_APP, true);
+        assertNotEq(nextApp, app);
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, nextApp));
+        ledger.approveApp(OTHER_APP);
+        // Carrying out the app decision did not revive the lineage one either.
+        assertEq(ledger.lineageDecision(FRESH, "restart"), nextLineage);
+        vm.expectRevert(
+            abi.encodeWithSelector(ConsortiumAccess.ConsortiumAccessDecisionNotApproved.selector, nextLineage)
+        );
+        ledger.startLineage(FRESH, "restart");
+        _assertHead(FRESH, 0, 2);
+        assertEq(_openRound(), 1);
+        assertEq(ledger.getRound(1).globalModelHash, FRESH);
     }
 
     /// @dev Leaving governance (by a decision) gives the admin its say back.

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {ConsortiumRegistry} from "../src/ConsortiumRegistry.sol";
 import {RoundLedger} from "../src/RoundLedger.sol";
 import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
 import {Vm} from "./utils/Vm.sol";
+import {console} from "./utils/Console.sol";
 
 /// @title RoundLedgerRegistrationTest
 /// @notice {RoundLedger.registerUpdates}: anyone may submit hospitals' signed updates while a round is
@@ -14,6 +16,12 @@ import {Vm} from "./utils/Vm.sol";
 contract RoundLedgerRegistrationTest is ConsortiumFixture {
     bytes32 private constant UPDATE = keccak256("update");
     uint64 private constant EXAMPLES = 1_234;
+    /// @dev Order of secp256k1, and the largest `s` the ledger accepts (n / 2, the low-s rule).
+    uint256 private constant N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+
+    /// @notice What one gas-limited registration did, reported by {attemptWithGas} as its revert.
+    error Attempt(bool succeeded, bool registered, uint256 updateCount);
 
     function setUp() public override {
         super.setUp();
@@ -55,7 +63,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         uint256 round = _openRound();
         address hospital = vm.addr(KEY_A);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 1, hospital, _updateHash(KEY_A, round), _examples(KEY_A));
+        emit RoundLedger.UpdateRegistered(round, 1, _updateHash(KEY_A, round), _examples(KEY_A));
         vm.prank(hospital);
         ledger.registerUpdates(round, _one(_signed(KEY_A, round)));
         assertTrue(ledger.hasSubmitted(round, 1));
@@ -129,7 +137,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
 
         _expectSkipped(round, 0, address(0), UPDATE, RoundLedger.SkipReason.EmptyValue);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 1, vm.addr(KEY_A), good.updateHash, good.numExamples);
+        emit RoundLedger.UpdateRegistered(round, 1, good.updateHash, good.numExamples);
         _expectSkipped(round, 2, address(0), bytes32(0), RoundLedger.SkipReason.EmptyValue);
         RoundLedger.SignedUpdate[] memory batch = new RoundLedger.SignedUpdate[](3);
         (batch[0], batch[1], batch[2]) = (noExamples, good, noHash);
@@ -271,7 +279,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
 
         RoundLedger.SignedUpdate memory fresh = _signed(newKey, round);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 2, vm.addr(newKey), _updateHash(newKey, round), _examples(newKey));
+        emit RoundLedger.UpdateRegistered(round, 2, _updateHash(newKey, round), _examples(newKey));
         _register(round, _one(fresh));
         assertEq(ledger.getRound(round).updateCount, 3);
     }
@@ -362,7 +370,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         RoundLedger.SignedUpdate memory first = _signed(KEY_A, round);
         RoundLedger.SignedUpdate memory second = _sign(ledger, KEY_A, round, _globalHash(round), UPDATE, 7);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 1, vm.addr(KEY_A), first.updateHash, first.numExamples);
+        emit RoundLedger.UpdateRegistered(round, 1, first.updateHash, first.numExamples);
         _expectSkipped(round, 1, vm.addr(KEY_A), UPDATE, RoundLedger.SkipReason.DuplicateUpdate);
         _register(round, _two(first, second));
         // The identical entry twice is caught the same way.
@@ -474,5 +482,180 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         for (uint256 who = 0; who < 3; ++who) {
             assertEq(ledger.hasSubmitted(round, uint64(who + 1)), seen[who]);
         }
+    }
+
+    // ---------------------------------------------------------------- the low-s rule
+
+    /// @dev The boundary of the low-s rule: `s` = n / 2 goes on to ecrecover (here it recovers some key that
+    /// is no member's), `s` = n / 2 + 1 recovers no one in the ledger although the precompile would take it.
+    function test_RegisterUpdates_LowSBoundary() public {
+        assertEq(HALF_N, N / 2);
+        uint256 round = _openRound();
+        bytes32 digest = ledger.updateDigest(round, _globalHash(round), UPDATE, EXAMPLES);
+        (, bytes32 r,) = vm.sign(KEY_A, digest); // a valid r: the x of a point on the curve
+        for (uint256 v = 0; v < 2; ++v) {
+            RoundLedger.SignedUpdate memory atHalf = RoundLedger.SignedUpdate({
+                updateHash: UPDATE, numExamples: EXAMPLES, r: r, vs: bytes32(HALF_N | v << 255)
+            });
+            address recovered = _recover(digest, atHalf);
+            assertTrue(recovered != address(0), "s = n / 2 recovers a key");
+            _expectSkippedAlone(round, atHalf, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
+
+            RoundLedger.SignedUpdate memory above = atHalf;
+            above.vs = bytes32((HALF_N + 1) | v << 255);
+            assertTrue(_recover(digest, above) != address(0), "the precompile takes s = n / 2 + 1");
+            _expectSkippedAlone(round, above, address(0), RoundLedger.SkipReason.UnauthorizedSigner);
+        }
+    }
+
+    // ---------------------------------------------------------------- bitmap words
+
+    /// @dev Member ids 1 to 255 share the round's first bitmap word, 256 and up the second. A batch that goes
+    /// back and forth between the words registers each member once, skips duplicates in either word, and
+    /// leaves both words stored: a later batch sees its duplicates, and finalization its participants.
+    function test_RegisterUpdates_BatchSpanningTwoBitmapWords() public {
+        for (uint64 id = 4; id <= 260; ++id) {
+            assertEq(_join(0x50000 + id, "Hospital"), id);
+        }
+        uint256 round = _openRound();
+        RoundLedger.SignedUpdate[] memory batch = new RoundLedger.SignedUpdate[](8);
+        batch[0] = _signed(KEY_A, round); // member 1, word 0
+        batch[1] = _signed(0x50000 + 256, round); // word 1
+        batch[2] = _signed(KEY_B, round); // member 2, word 0
+        batch[3] = _signed(0x50000 + 257, round); // word 1
+        batch[4] = batch[0]; // duplicate in word 0
+        batch[5] = batch[1]; // duplicate in word 1
+        batch[6] = _signed(0x50000 + 255, round); // the last bit of word 0
+        batch[7] = _signed(0x50000 + 258, round);
+        vm.recordLogs();
+        _expectSkipped(round, 4, vm.addr(KEY_A), batch[4].updateHash, RoundLedger.SkipReason.DuplicateUpdate);
+        _expectSkipped(round, 5, vm.addr(0x50000 + 256), batch[5].updateHash, RoundLedger.SkipReason.DuplicateUpdate);
+        _register(round, batch);
+        (uint256 registered, uint256 skipped) = _countOutcomes(vm.getRecordedLogs());
+        assertEq(registered, 6);
+        assertEq(skipped, 2);
+        assertEq(ledger.getRound(round).updateCount, 6);
+        uint64[6] memory submitted = [uint64(1), 2, 255, 256, 257, 258];
+        for (uint256 i = 0; i < 6; ++i) {
+            assertTrue(ledger.hasSubmitted(round, submitted[i]), "submitted");
+        }
+        assertFalse(ledger.hasSubmitted(round, 3));
+        assertFalse(ledger.hasSubmitted(round, 254));
+        assertFalse(ledger.hasSubmitted(round, 259));
+
+        // A second batch: a duplicate in word 1, then new members in word 1 and word 0.
+        vm.recordLogs();
+        _expectSkipped(round, 0, vm.addr(0x50000 + 257), batch[3].updateHash, RoundLedger.SkipReason.DuplicateUpdate);
+        _register(round, _three(batch[3], _signed(0x50000 + 259, round), _signed(KEY_C, round)));
+        (registered, skipped) = _countOutcomes(vm.getRecordedLogs());
+        assertEq(registered, 2);
+        assertEq(skipped, 1);
+        assertEq(ledger.getRound(round).updateCount, 8);
+        assertTrue(ledger.hasSubmitted(round, 3));
+        assertTrue(ledger.hasSubmitted(round, 259));
+        assertFalse(ledger.hasSubmitted(round, 260));
+
+        // Finalization reads both words: 260 (word 1) never submitted, the other nine did.
+        uint64[] memory participants = new uint64[](9);
+        (participants[0], participants[1], participants[2], participants[3]) = (1, 2, 3, 255);
+        (participants[4], participants[5], participants[6], participants[7]) = (256, 257, 258, 259);
+        participants[8] = 260;
+        vm.expectRevert(abi.encodeWithSelector(RoundLedger.RoundLedgerNotSubmitted.selector, round, 260));
+        _finalize(round, participants);
+        assembly ("memory-safe") {
+            mstore(participants, 8)
+        }
+        _finalize(round, participants);
+        assertEq(ledger.getRound(round).participantCount, 8);
+        assertTrue(ledger.isParticipant(round, 255));
+        assertTrue(ledger.isParticipant(round, 259));
+        assertFalse(ledger.isParticipant(round, 260));
+    }
+
+    function _three(
+        RoundLedger.SignedUpdate memory u,
+        RoundLedger.SignedUpdate memory w,
+        RoundLedger.SignedUpdate memory x
+    ) private pure returns (RoundLedger.SignedUpdate[] memory out) {
+        out = new RoundLedger.SignedUpdate[](3);
+        (out[0], out[1], out[2]) = (u, w, x);
+    }
+
+    // ---------------------------------------------------------------- the member lookup
+
+    /// @dev The registry lookup is a bare static call: should it fail, the whole batch reverts (no data)
+    /// rather than skip the entry as an unknown signer. The registry's lookup itself never reverts: it fails
+    /// only when starved of gas ({test_RegisterUpdates_TooLittleGasRevertsRatherThanSkips} gets there, for a
+    /// few gas limits only); a mocked revert stands for any failure here.
+    function test_RegisterUpdates_RevertsWholeBatchWhenTheMemberLookupFails() public {
+        uint256 round = _openRound();
+        RoundLedger.SignedUpdate[] memory batch = _two(_signed(KEY_A, round), _signed(KEY_B, round));
+        vm.mockCallRevert(
+            address(registry), abi.encodeWithSelector(ConsortiumRegistry.activeMemberIdOf.selector), "registry down"
+        );
+        vm.expectRevert(bytes(""));
+        _register(round, batch);
+        vm.clearMockedCalls();
+        assertEq(ledger.getRound(round).updateCount, 0);
+        assertFalse(ledger.hasSubmitted(round, 1));
+        _register(round, batch);
+        assertEq(ledger.getRound(round).updateCount, 2);
+    }
+
+    /// @dev Register A's update for `round` with exactly `gasLimit` gas, then revert with what happened
+    /// ({Attempt}), so that nothing stays: each attempt starts from the same state.
+    function attemptWithGas(uint256 round, bytes calldata data, uint256 gasLimit) external {
+        (bool ok,) = address(ledger).call{gas: gasLimit}(data);
+        revert Attempt(ok, ledger.hasSubmitted(round, 1), ledger.getRound(round).updateCount);
+    }
+
+    function _attempt(uint256 round, bytes memory data, uint256 gasLimit)
+        private
+        returns (bool succeeded, bool registered, uint256 count)
+    {
+        try this.attemptWithGas(round, data, gasLimit) {
+            revert("attemptWithGas always reverts");
+        } catch (bytes memory reason) {
+            assertTrue(bytes4(reason) == Attempt.selector, "the attempt's report");
+            assembly ("memory-safe") {
+                // Skip the selector: the three words after it are the error's arguments.
+                mstore(add(reason, 4), sub(mload(reason), 4))
+                reason := add(reason, 4)
+            }
+            (succeeded, registered, count) = abi.decode(reason, (bool, bool, uint256));
+        }
+    }
+
+    /// @dev Whatever gas a relayer gives the call, a good entry is registered or the whole call reverts: a
+    /// sub-call starved of gas (the ecrecover precompile, whose failure reads as "no signer", or the registry
+    /// lookup) leaves the ledger 1/64 of the gas, too little to go on and record a skip. Finds the least gas
+    /// that succeeds (about 36,000 here), then tries every 5th gas limit below it, which goes through the
+    /// windows where either sub-call starves.
+    function test_RegisterUpdates_TooLittleGasRevertsRatherThanSkips() public {
+        uint256 round = _openRound();
+        bytes memory data = abi.encodeCall(RoundLedger.registerUpdates, (round, _one(_signed(KEY_A, round))));
+        (uint256 low, uint256 high) = (0, 1_000_000);
+        (bool ok, bool registered,) = _attempt(round, data, high);
+        assertTrue(ok && registered, "enough gas registers the update");
+        while (high - low > 1) {
+            uint256 middle = (low + high) / 2;
+            (ok,,) = _attempt(round, data, middle);
+            if (ok) high = middle;
+            else low = middle;
+        }
+        uint256 count;
+        console.log("least gas for one update", high);
+        for (uint256 gasLimit = 0; gasLimit < high; gasLimit += 5) {
+            (ok, registered, count) = _attempt(round, data, gasLimit);
+            if (ok) {
+                assertTrue(registered, "a call that succeeds registered the good entry");
+                assertEq(count, 1);
+            } else {
+                assertFalse(registered);
+                assertEq(count, 0);
+            }
+        }
+        (ok, registered, count) = _attempt(round, data, high);
+        assertTrue(ok && registered && count == 1, "the least gas that succeeds registers");
     }
 }

@@ -16,8 +16,9 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.devkeys import dev_account
-from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate, sign_update
+from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate, recover_signer, sign_update
 from bcfl.chain.events import ChainEvent
+from bcfl.chain.ledger import RegisteredUpdate
 
 #: A funded dev account no test gives a role to: it pays for fresh keys, so the session client's
 #: cached nonces of the role accounts never go stale behind its back.
@@ -222,3 +223,48 @@ def receipt_block(receipt: TxReceipt) -> int:
     """The block a receipt's transaction was mined in."""
     block: int = receipt["blockNumber"]
     return block
+
+
+def recovered_signers(consortium: Consortium, registered: Sequence[RegisteredUpdate]) -> list[str]:
+    """The key that signed each registered update, found as an auditor finds it (``UpdateRegistered``
+    names no signer): the registration transaction's input decoded (``Ledger.registered_signatures``),
+    the entries with the update's round, hash and example count recovered under the ledger's domain;
+    AssertionError unless they recover to exactly one key."""
+    domain = consortium.ledger.domain()
+    entries: dict[str, list[SignedModelUpdate]] = {}
+    found: list[str] = []
+    for u in registered:
+        if u.tx_hash not in entries:
+            entries[u.tx_hash] = consortium.ledger.registered_signatures(u.tx_hash)
+        keys = {
+            recover_signer(domain, e)
+            for e in entries[u.tx_hash]
+            if (e.update.round, e.update.update_hash, e.update.num_examples)
+            == (u.round, u.update_hash, u.num_examples)
+        }
+        assert len(keys) == 1, f"update {u.update_hash.hex()} recovers to {sorted(keys)} in {u.tx_hash}"
+        found.append(keys.pop())
+    return found
+
+
+def signer_at(consortium: Consortium, member_id: int, block: int) -> str:
+    """The member's key as the registry's events have it at the end of ``block`` (``MemberActivated``,
+    then each ``SignerRotated``): what an auditor compares a recovered signer with."""
+    signer = ""
+    for event in consortium.registry.membership_history(member_id, to_block=block):
+        if event.name == "MemberActivated":
+            signer = event.args["signer"]
+        elif event.name == "SignerRotated":
+            signer = event.args["newSigner"]
+    assert signer, f"member {member_id} was not active at block {block}"
+    return signer
+
+
+def audited_signers(consortium: Consortium, registered: Sequence[RegisteredUpdate]) -> list[str]:
+    """:func:`recovered_signers`, each checked against the member's key at its registration block."""
+    signers = recovered_signers(consortium, registered)
+    for u, signer in zip(registered, signers, strict=True):
+        assert signer == signer_at(consortium, u.member_id, u.block_number), (
+            f"update of member {u.member_id} in {u.tx_hash} was signed by {signer}, not the member's key"
+        )
+    return signers

@@ -36,6 +36,7 @@ from tests.chain.helpers import (
     GENESIS,
     TEST_APP,
     admit,
+    audited_signers,
     fresh_account,
     funded_accounts,
     global_hash_of,
@@ -44,6 +45,7 @@ from tests.chain.helpers import (
     prepare_rounds,
     random_hash,
     receipt_block,
+    recovered_signers,
     run_round,
     sign,
     submit,
@@ -277,10 +279,14 @@ def test_anyone_may_register_a_signed_update(
     assert w3.eth.get_transaction(mine["transactionHash"])["from"] == actors.hospitals[0].address
     assert w3.eth.get_transaction(theirs["transactionHash"])["from"] == actors.outsider.address
     registered = ledger.updates(round_number=round_number)
-    assert [(u.member_id, u.signer, u.update_hash) for u in registered] == [
-        (members[0], actors.hospitals[0].address, own.update.update_hash),
-        (members[1], actors.hospitals[1].address, relayed.update.update_hash),
+    assert [(u.member_id, u.update_hash) for u in registered] == [
+        (members[0], own.update.update_hash),
+        (members[1], relayed.update.update_hash),
     ]
+    # The event names no signer: the signatures in the transactions' input recover to the members' keys.
+    signers = audited_signers(consortium, registered)
+    assert signers == [actors.hospitals[0].address, actors.hospitals[1].address]
+    assert signers == [consortium.registry.signer_of(u.member_id) for u in registered]
     assert [u.tx_hash for u in registered] == [r["transactionHash"].to_0x_hex() for r in (mine, theirs)]
     assert ledger.get_round(round_number).update_count == 2
     # Whoever sends it, the update counts for the member who signed it, once.
@@ -525,6 +531,47 @@ def test_a_bad_entry_is_skipped_and_the_rest_registered(
     ]  # fmt: skip
 
 
+def test_registered_signatures_rebuild_a_batch_for_an_audit(
+    consortium: Consortium, actors: Actors, members: list[int]
+) -> None:
+    """``UpdateRegistered`` names no signer: an auditor rebuilds the batch from the transaction's input,
+    every entry in order (skipped ones at the index ``UpdateSkipped`` names), each recovering to the key
+    the contract saw; any other transaction is refused in one line."""
+    ledger = consortium.ledger
+    domain = ledger.domain()
+    round_number = open_round(consortium, actors)
+    first, second = (good_update(consortium, k, round_number) for k in actors.hospitals[:2])
+    foreign = good_update(consortium, actors.outsider, round_number)
+    batch = [first, foreign, first, second]
+    receipt = ledger.register_updates(actors.outsider, round_number, batch)
+    tx_hash = receipt["transactionHash"].to_0x_hex()
+
+    entries = ledger.registered_signatures(tx_hash)
+    assert entries == batch
+    assert [(s.index, s.signer) for s in ledger.skipped_in(receipt)] == [
+        (1, recover_signer(domain, entries[1])),
+        (2, recover_signer(domain, entries[2])),
+    ]
+    registered = ledger.updates(round_number=round_number)
+    assert [u.member_id for u in registered] == members[:2]
+    assert audited_signers(consortium, registered) == [k.address for k in actors.hospitals[:2]]
+
+    finalized = ledger.finalize_round(actors.coordinator, round_number, h("a"), h("m"), members[:2], [1, 1])
+    with pytest.raises(ValueError, match="does not call registerUpdates"):
+        ledger.registered_signatures(finalized["transactionHash"].to_0x_hex())
+    elsewhere = consortium.registry.grant_coordinator(actors.admin, actors.outsider.address)
+    with pytest.raises(ValueError, match="is not sent to the RoundLedger"):
+        ledger.registered_signatures(elsewhere["transactionHash"].to_0x_hex())
+    # A registration mined with a fixed gas limit (no simulation first) that reverted registered nothing.
+    call = ledger.contract.functions.registerUpdates(round_number, [second.contract_tuple()])
+    with pytest.raises(errors.RoundLedgerRoundNotOpen):
+        consortium.client.transact(call, actors.outsider, gas=200_000)
+    (reverted,) = consortium.client.w3.eth.get_block("latest")["transactions"]
+    assert isinstance(reverted, bytes)
+    with pytest.raises(ValueError, match="reverted and registered nothing"):
+        ledger.registered_signatures(reverted.to_0x_hex())
+
+
 def test_duplicate_updates(consortium: Consortium, actors: Actors, members: list[int]) -> None:
     ledger = consortium.ledger
     round_number = open_round(consortium, actors)
@@ -566,7 +613,10 @@ def test_a_rotated_member_cannot_submit_twice(
     assert skipped(consortium, actors.coordinator, round_number, [by_new]) == [
         (0, new_key.address, by_new.update.update_hash, SkipReason.DUPLICATE_UPDATE)
     ]
-    assert [u.signer for u in ledger.updates(member_id=members[0])] == [actors.hospitals[0].address]
+    # The update registered before the rotation was signed by the key of its day, not today's.
+    registered = ledger.updates(member_id=members[0])
+    assert audited_signers(consortium, registered) == [actors.hospitals[0].address]
+    assert consortium.registry.signer_of(members[0]) == new_key.address
 
 
 def test_empty_values(consortium: Consortium, actors: Actors, members: list[int]) -> None:
@@ -707,7 +757,8 @@ def test_after_key_rotation_only_the_new_key_signs(
     by_new = good_update(consortium, new_key, round_number, "new")
     assert skipped(consortium, actors.coordinator, round_number, [by_new]) == []
     (registered,) = ledger.updates(round_number=round_number)
-    assert (registered.member_id, registered.signer) == (members[0], new_key.address)
+    assert registered.member_id == members[0]
+    assert audited_signers(consortium, [registered]) == [new_key.address]
     assert registered.update_hash == by_new.update.update_hash
 
 
@@ -745,7 +796,8 @@ def test_python_eip712_agrees_with_the_contract(
         assert from_compact(update, signed.signature) == signed
         assert len(signed.signature) == 64
 
-    # And the contract recovers the same signers from the same signatures.
+    # And the contract recovers the same signers from the same signatures: each update counts for the
+    # member whose key Python recovers from the registration transaction's input.
     round_number = open_round(consortium, actors)
     global_hash = global_hash_of(consortium, round_number)
     signed_updates = [
@@ -754,8 +806,12 @@ def test_python_eip712_agrees_with_the_contract(
     ]
     ledger.register_updates(actors.coordinator, round_number, signed_updates)
     registered = ledger.updates(round_number=round_number)
-    assert [u.signer for u in registered] == [recover_signer(domain, s) for s in signed_updates]
-    assert [u.signer for u in registered] == [k.address for k in actors.hospitals[:3]]
+    assert [u.member_id for u in registered] == members[:3]
+    assert ledger.registered_signatures(registered[0].tx_hash) == signed_updates
+    addresses = [k.address for k in actors.hospitals[:3]]
+    assert recovered_signers(consortium, registered) == [recover_signer(domain, s) for s in signed_updates]
+    assert recovered_signers(consortium, registered) == addresses
+    assert [consortium.registry.signer_of(m) for m in members[:3]] == addresses
 
 
 def test_from_compact_rejects_a_wrong_length() -> None:
@@ -814,7 +870,8 @@ def test_events_carry_exactly_what_was_registered(
     assert as_tuples(from_block=blocks[2], to_block=blocks[2]) == expected[2]
     assert as_tuples(from_block=blocks[3] + 1) == []
 
-    signers = {u.member_id: u.signer for u in ledger.updates()}
+    everyone = ledger.updates()
+    signers = dict(zip((u.member_id for u in everyone), audited_signers(consortium, everyone), strict=True))
     assert signers == {m: k.address for m, k in zip(members, keys, strict=True)}
     for update in ledger.updates(round_number=3):
         assert update.block_number == blocks[3]

@@ -469,20 +469,36 @@ def test_a_round_below_the_minimum_participants_is_not_paid(
 def test_a_member_excluded_before_the_round_is_not_paid(
     consortium: Consortium, actors: Actors, members: list[int]
 ) -> None:
-    """The distributor checks exclusion again at payment: after the admin raised the threshold above a
-    participant's reputation before the round, that participant is not paid for it."""
-    reputation, distributor = consortium.reputation, consortium.distributor
+    """An excluded member is never paid: the ledger refuses it as a participant of a round it is excluded
+    from, and the distributor pays participants only (``NotParticipant``). Participation is settled at
+    finalization, so a round is paid on it even after the threshold rose above a participant's reputation
+    before the round, and after its participants were scored in a later round (when what stood before the
+    round is no longer known)."""
+    reputation, distributor, ledger = consortium.reputation, consortium.distributor, consortium.ledger
+    token = consortium.token
     first = all_submit(consortium, actors, members)
-    reputation.record_scores(actors.coordinator, first, members, [9_000, 9_000, 3_000])  # -> 4_000
+    reputation.record_scores(actors.coordinator, first, members, [4_000, 9_000, 0])  # 4,500 7,000 2,500
     second = all_submit(consortium, actors, members)
-    assert consortium.ledger.is_participant(second, members[2])
-    reputation.set_parameters(actors.admin, INITIAL, SMOOTHING, 4_500)
-    assert reputation.reputation_before(second, members[2]) == 4_000
-    with pytest.raises(errors.RewardDistributorParticipantExcluded) as exc:
+    excluded_member = members[2]
+    assert ledger.has_submitted(second, excluded_member)
+    assert not ledger.is_participant(second, excluded_member)
+    with pytest.raises(errors.RewardDistributorNotParticipant) as exc:
         distributor.pay_round(actors.coordinator, second, members, [1, 1, 1])
-    assert exc.value.args_by_name == {"round": second, "memberId": members[2]}
+    assert exc.value.args_by_name == {"round": second, "memberId": excluded_member}
     distributor.pay_round(actors.coordinator, second, members[:2], [1, 1])
-    assert consortium.token.balance_of(actors.hospitals[2].address) == 0
+
+    third = all_submit(consortium, actors, members)
+    assert [ledger.is_participant(third, m) for m in members] == [True, True, False]
+    reputation.set_parameters(actors.admin, INITIAL, SMOOTHING, INITIAL)
+    assert reputation.is_excluded_before(third, members[0])  # 4,500 < 5,000 now
+    fourth = all_submit(consortium, actors, members)
+    assert [ledger.is_participant(fourth, m) for m in members] == [False, True, False]
+    reputation.record_scores(actors.coordinator, fourth, members[:2], [9_000, 9_000])
+    with pytest.raises(errors.ReputationLedgerAlreadyRecorded):
+        reputation.reputation_before(third, members[0])
+    distributor.pay_round(actors.coordinator, third, members[:2], [5, 5])
+    assert distributor.payout_of(third) == (True, 10)
+    assert [token.balance_of(k.address) for k in actors.hospitals[:3]] == [6, 6, 0]
 
 
 def test_minting_is_limited_per_block_window(client: ChainClient, actors: Actors) -> None:

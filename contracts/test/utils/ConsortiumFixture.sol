@@ -93,18 +93,10 @@ abstract contract ConsortiumFixture is Test {
         assertEq(address(reputation_), predicted, "reputation ledger at the predicted address");
     }
 
-    /// @dev Replace {distributor} (and {token}) with one on {ledger} and {reputation} with this minting rule.
+    /// @dev Replace {distributor} (and {token}) with one on {ledger} with this minting rule.
     function _deployDistributor(uint64 minParticipants, uint64 windowBlocks, uint256 mintLimit) internal {
         distributor = new RewardDistributor(
-            registry,
-            ledger,
-            IExclusionOracle(address(reputation)),
-            TOKEN_NAME,
-            TOKEN_SYMBOL,
-            ROUND_BUDGET,
-            minParticipants,
-            windowBlocks,
-            mintLimit
+            registry, ledger, TOKEN_NAME, TOKEN_SYMBOL, ROUND_BUDGET, minParticipants, windowBlocks, mintLimit
         );
         // The distributor creates the token and is its only minter: no role to grant.
         token = distributor.token();

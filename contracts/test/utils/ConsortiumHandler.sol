@@ -11,11 +11,12 @@ import {Vm} from "./Vm.sol";
 /// @title ConsortiumHandler
 /// @notice Drives the whole consortium for the invariant fuzzer: rounds (opened from the lineage head,
 /// sometimes from another model or with an unapproved app), batches mixing good and bad signed updates,
-/// finalizations (sometimes with an excluded member), scores, payouts (sometimes over budget, over the
-/// mint limit, for too few participants or an excluded member), budget and reputation changes,
-/// suspensions, key rotations, new lineages, app approvals and governance switched on and off, with the
-/// decisions approved by the members' quorum while it is on. Blocks advance so that payouts spread over
-/// several mint windows.
+/// finalizations (sometimes with an excluded member), scores, payouts of any finalized round, late ones
+/// included (sometimes over budget, over the mint limit, for too few participants or to a member that is
+/// no participant, such as an excluded one), budget and reputation changes, suspensions, key rotations,
+/// new lineages, app approvals and governance switched on and off, with the decisions approved by the
+/// members' quorum while it is on (and the admin's key refused an admin transfer then). Blocks advance so
+/// that payouts spread over several mint windows.
 /// @dev Every call goes through {_call}, which knows the exact revert (selector and arguments) the ghost
 /// model predicts, or none: an unexpected revert, a missing one or a different one reverts the handler,
 /// which `fail_on_revert = true` turns into a failed run. Inputs are bounded so that every action does
@@ -88,6 +89,12 @@ contract ConsortiumHandler {
 
     /// @notice Whether `memberId` was excluded before `round` (ghost model) when `round` was finalized with it.
     mapping(uint256 round => mapping(uint64 memberId => bool)) public ghostExcludedWhenFinalized;
+    /// @notice Whether `round` was finalized with `memberId` among its participants (ghost model).
+    mapping(uint256 round => mapping(uint64 memberId => bool)) public ghostParticipant;
+    /// @notice Members paid for a round they were no participant of, or were excluded before: must stay 0.
+    uint256 public ghostPaidOutsiders;
+    /// @notice Rounds paid after one of their participants was scored in a later round (for inspection).
+    uint256 public ghostLatePayments;
     /// @notice The model lineage `lineage` started from.
     mapping(uint256 lineage => bytes32) public ghostLineageModel;
     /// @notice The lineage head: model, round that produced it (0 at a lineage start), lineage.
@@ -303,6 +310,7 @@ contract ConsortiumHandler {
         if (!_call("finalize", _coordinator, address(_ledger), data, expected)) return;
         for (uint256 i = 0; i < count; ++i) {
             ghostExcludedWhenFinalized[round][participants[i]] = _excludedBefore(round, participants[i]);
+            ghostParticipant[round][participants[i]] = true;
         }
         (ghostHead, ghostHeadRound) = (aggregate, round);
         ++calls[this.finalizeRound.selector];
@@ -394,7 +402,8 @@ contract ConsortiumHandler {
     }
 
     /// @notice Switch governance on (the admin, with a quorum within the active members) or off (the
-    /// members' decision); one time in four, the admin tries to switch it off alone and must be refused.
+    /// members' decision); one time in four, the admin tries to switch it off alone and must be refused,
+    /// and one time in four it tries to start or cancel an admin transfer or change the delay, refused too.
     function toggleGovernance(uint256 seed) external atBlock {
         uint64 active = _registry.activeMemberCount();
         if (!ghostGovernance) {
@@ -406,6 +415,18 @@ contract ConsortiumHandler {
             if (!_call("governance on", _admin, address(_registry), data, expected)) return;
             (ghostGovernance, ghostQuorum) = (true, quorum);
             ++calls[this.toggleGovernance.selector];
+            return;
+        }
+        if (seed % 4 == 1) {
+            // The admin's key alone moves nothing about the admin role in governance mode.
+            bytes memory on = abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryGovernanceOn.selector);
+            address registry_ = address(_registry);
+            _call(
+                "admin transfer", _admin, registry_, abi.encodeCall(_registry.beginDefaultAdminTransfer, (_admin)), on
+            );
+            _call("admin cancel", _admin, registry_, abi.encodeCall(_registry.cancelDefaultAdminTransfer, ()), on);
+            _call("admin delay", _admin, registry_, abi.encodeCall(_registry.changeDefaultAdminDelay, (0)), on);
+            _call("admin rollback", _admin, registry_, abi.encodeCall(_registry.rollbackDefaultAdminDelay, ()), on);
             return;
         }
         bytes32 off = _registry.governanceDecision(false, 0);
@@ -508,7 +529,9 @@ contract ConsortiumHandler {
         uint256 budget = ghostBudgetOfRound[round];
         // Mostly all participants, so that payouts add up to most of the budget and the mint limit bites.
         mask = mask % 4 == 0 ? mask >> 2 : type(uint256).max;
-        (uint64[] memory ids, uint256[] memory amounts, uint256 total) = _payouts(round, mask, seed, budget);
+        // One time in eight, a member that is no participant (left out, or excluded before the round) too.
+        (uint64[] memory ids, uint256[] memory amounts, uint256 total, uint64 outsider) =
+            _payouts(round, mask, seed, budget, seed % 8 == 1);
         if (ids.length != 0 && seed % 8 >= 4) {
             // Half the time the whole budget, so that two payouts in one window pass the mint limit.
             amounts[ids.length - 1] += budget - total;
@@ -519,24 +542,31 @@ contract ConsortiumHandler {
             amounts[ids.length - 1] += budget - total + 1;
             total = budget + 1;
         }
-        bytes memory expected = _expectedPayRevert(round, ids, total, budget);
+        bytes memory expected = _expectedPayRevert(round, outsider, total, budget);
         bytes memory data = abi.encodeCall(RewardDistributor.payRound, (round, ids, amounts));
         if (!_call("pay", _coordinator, address(_distributor), data, expected)) return;
         _recordPaid(round, ids, amounts, total);
         ++calls[this.payRound.selector];
     }
 
-    function _payouts(uint256 round, uint256 mask, uint256 seed, uint256 budget)
+    /// @dev The masked participants with random amounts within `budget`; with `addOutsider`, also the first
+    /// member that is no participant (`outsider`, 0 if every member is one), in id order.
+    function _payouts(uint256 round, uint256 mask, uint256 seed, uint256 budget, bool addOutsider)
         private
         view
-        returns (uint64[] memory ids, uint256[] memory amounts, uint256 total)
+        returns (uint64[] memory ids, uint256[] memory amounts, uint256 total, uint64 outsider)
     {
         ids = new uint64[](MEMBERS);
         amounts = new uint256[](MEMBERS);
         uint256 count;
         for (uint256 i = 0; i < MEMBERS; ++i) {
             uint64 id = uint64(i + 1);
-            if ((mask >> i) & 1 == 0 || !_ledger.isParticipant(round, id)) continue;
+            bool participant = _ledger.isParticipant(round, id);
+            if (addOutsider && !participant && outsider == 0) {
+                outsider = id;
+            } else if ((mask >> i) & 1 == 0 || !participant) {
+                continue;
+            }
             uint256 amount = uint256(keccak256(abi.encode("amount", seed, i))) % (budget - total + 1);
             if ((seed >> (8 * i)) & 7 == 0) amount = 0;
             total += amount;
@@ -549,8 +579,11 @@ contract ConsortiumHandler {
         }
     }
 
-    /// @dev The revert {RewardDistributor.payRound} must give, in the order it checks, or none.
-    function _expectedPayRevert(uint256 round, uint64[] memory ids, uint256 total, uint256 budget)
+    /// @dev The revert {RewardDistributor.payRound} must give, in the order it checks, or none. Payment
+    /// does not depend on reputation: a round paid late, after its participants were scored again, goes
+    /// through; the only member refused is one that is no participant (`outsider`), which the ghost model
+    /// knows from the finalization.
+    function _expectedPayRevert(uint256 round, uint64 outsider, uint256 total, uint256 budget)
         private
         view
         returns (bytes memory)
@@ -561,16 +594,8 @@ contract ConsortiumHandler {
                 RewardDistributor.RewardDistributorTooFewParticipants.selector, round, participants, _minParticipants
             );
         }
-        for (uint256 i = 0; i < ids.length; ++i) {
-            if (_ghostLastRound[ids[i]] > round) {
-                return abi.encodeWithSelector(ReputationLedger.ReputationLedgerAlreadyRecorded.selector, round, ids[i]);
-            }
-            if (_excludedBefore(round, ids[i])) {
-                return
-                    abi.encodeWithSelector(
-                        RewardDistributor.RewardDistributorParticipantExcluded.selector, round, ids[i]
-                    );
-            }
+        if (outsider != 0) {
+            return abi.encodeWithSelector(RewardDistributor.RewardDistributorNotParticipant.selector, round, outsider);
         }
         if (total > budget) {
             return
@@ -587,9 +612,13 @@ contract ConsortiumHandler {
     }
 
     function _recordPaid(uint256 round, uint64[] memory ids, uint256[] memory amounts, uint256 total) private {
+        bool late;
         for (uint256 i = 0; i < ids.length; ++i) {
             ghostRewardOf[ids[i]] += amounts[i];
+            if (!ghostParticipant[round][ids[i]] || ghostExcludedWhenFinalized[round][ids[i]]) ++ghostPaidOutsiders;
+            if (_ghostLastRound[ids[i]] > round) late = true;
         }
+        if (late) ++ghostLatePayments;
         uint256 window = block.number / _windowBlocks;
         _lastWindowMinted = (window == _lastWindow ? _lastWindowMinted : 0) + total;
         _lastWindow = window;

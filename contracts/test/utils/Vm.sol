@@ -55,6 +55,11 @@ interface Vm {
     /// @notice Current nonce of `account`.
     function getNonce(address account) external view returns (uint64 nonce);
 
+    /// @notice Make every call to `callee` whose calldata starts with `data` revert with `revertData`.
+    function mockCallRevert(address callee, bytes calldata data, bytes calldata revertData) external;
+    /// @notice Remove every mocked call.
+    function clearMockedCalls() external;
+
     /// @notice Discard the current fuzz input unless `condition` holds.
     function assume(bool condition) external pure;
 
