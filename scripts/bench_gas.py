@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from bcfl.build.compile import SETTINGS
 from bcfl.build.solc import SOLC_VERSION
 from bcfl.chain.anvil import AnvilNode
 from bcfl.chain.client import ChainClient
@@ -43,7 +44,8 @@ def render(report: GasReport, anvil_version: str) -> str:
         "",
         "Command: `make bench` (`python -m scripts.bench_gas`), run "
         f"{time.strftime('%Y-%m-%d', time.gmtime())} "
-        f"on a fresh Anvil ({anvil_version}), solc {SOLC_VERSION}, optimizer 200 runs, EVM prague. Gas is "
+        f"on a fresh Anvil ({anvil_version}), solc {SOLC_VERSION}, optimizer "
+        f"{SETTINGS['optimizer']['runs']:,} runs, EVM {SETTINGS['evmVersion']}. Gas is "
         "deterministic for the same code and inputs, so one run suffices.",
         "",
         "### Deployment",
@@ -62,8 +64,8 @@ def render(report: GasReport, anvil_version: str) -> str:
         "### Gas per registered, signature-checked update, and per round",
         "",
         f"Before: the same measurement at commit {BEFORE_COMMIT}, without the integrity rules (lineage, "
-        "approved app, exclusion and minting limits enforced on chain, skipped entries). The openRound of "
-        "every round is counted as the first one's.",
+        "approved app, exclusion and minting limits enforced on chain, skipped entries). A round is its "
+        "openRound, registerUpdates, recordScores, finalizeRound and payRound.",
         "",
         "| batch size | gas per update | before | vs single | gas per round | before |",
         "|---:|---:|---:|---:|---:|---:|",
