@@ -18,6 +18,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from flwr.cli.build import build_fab_from_disk
 
+from bcfl.chain.consortium import Consortium
 from bcfl.chain.exceptions import ChainError
 from bcfl.chain.ledger import Ledger
 
@@ -64,3 +65,21 @@ def approve_app(ledger: Ledger, admin: LocalAccount, digest: bytes) -> bool:
     ledger.approve_app(admin, digest)
     logger.info("approved app %s on chain", hash_text(digest))
     return True
+
+
+def approve_or_vote(consortium: Consortium, account: LocalAccount, digest: bytes) -> tuple[bool, str]:
+    """Approve an app as the admin, or, in governance mode, add ``account``'s member approval to the
+    decision and carry it out once it has the quorum; whether it is approved now, and what happened."""
+    ledger, registry = consortium.ledger, consortium.registry
+    if ledger.is_app_approved(digest):
+        return True, "already"
+    enabled, quorum = registry.governance()
+    if enabled:
+        decision = ledger.app_decision(digest, True)
+        if not registry.is_decided(decision):
+            registry.approve_decision(account, decision)
+        if not registry.is_decided(decision):
+            return False, f"{registry.decision_approvals(decision)} of {quorum} member approvals"
+    ledger.approve_app(account, digest)
+    logger.info("approved app %s on chain", hash_text(digest))
+    return True, "approved now"

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from bcfl.apps import AppBundleError, app_hash, hash_text, resolve_app
 from bcfl.chain.anvil import AnvilNode
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.devkeys import dev_account
 from bcfl.cli.main import app
 
 ROGUE_APP = Path(__file__).parent / "federation" / "rogue_app"
@@ -70,7 +71,7 @@ def test_cli_hashes_checks_and_approves_an_app_once(
     approve = ["app", "approve", str(ROGUE_APP), *chain, "--dev-account", "0", "--format", "json"]
     first = runner.invoke(app, approve)
     assert first.exit_code == 0, first.output
-    assert json.loads(first.output[first.output.index("{") :])["changed"] is True
+    assert json.loads(first.output[first.output.index("{") :])["outcome"] == "approved now"
     assert consortium.ledger.is_app_approved(bytes.fromhex(digest[2:]))
     again = runner.invoke(app, ["app", "approve", digest, *chain, "--dev-account", "0"])
     assert again.exit_code == 0 and f"app {digest}: approved (already)" in again.output
@@ -90,3 +91,21 @@ def test_cli_refuses_in_one_line(anvil: AnvilNode, consortium: Consortium, tmp_p
         assert result.exit_code == 1, (args, result.output)
         lines = [line for line in result.output.splitlines() if "PUBLIC dev key" not in line]
         assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+
+
+def test_in_governance_mode_the_members_approve_an_app(
+    anvil: AnvilNode, consortium: Consortium, members: list[int], tmp_path: Path
+) -> None:
+    manifest = tmp_path / "deployment.json"
+    consortium.manifest.save(manifest)
+    chain = ["--rpc-url", anvil.rpc_url, "--manifest", str(manifest)]
+    consortium.registry.set_governance(dev_account(0), True, 2)
+    digest = hash_text(app_hash(ROGUE_APP))
+    alone = runner.invoke(app, ["app", "approve", digest, *chain, "--dev-account", "0"])  # the admin
+    assert alone.exit_code == 1 and "ConsortiumRegistryNotActiveMember" in alone.output, alone.output
+    first = runner.invoke(app, ["app", "approve", digest, *chain, "--dev-account", "2"])  # hospital 1
+    assert first.exit_code == 0 and "not approved yet (1 of 2 member approvals)" in first.output, first.output
+    assert not consortium.ledger.is_app_approved(bytes.fromhex(digest[2:]))
+    second = runner.invoke(app, ["app", "approve", digest, *chain, "--dev-account", "3"])  # hospital 2
+    assert second.exit_code == 0 and f"app {digest}: approved (approved now)" in second.output, second.output
+    assert consortium.ledger.is_app_approved(bytes.fromhex(digest[2:]))

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bcfl.apps import app_hash, approve_app, hash_text, resolve_app
+from bcfl.apps import app_hash, approve_or_vote, hash_text, resolve_app
 from bcfl.cli.common import (
     DevAccountOpt,
     Format,
@@ -60,17 +60,19 @@ def approve(
     dev_account: DevAccountOpt = None,
     fmt: Format = OutputFormat.table,
 ) -> None:
-    """Approve APP on chain (admin), so hospitals' SuperExecs start it; nothing to do if it already is."""
+    """Approve APP on chain so hospitals' SuperExecs start it: the admin; in governance mode each member
+    runs it, and the approval that reaches the quorum carries it out. Nothing to do if it already is."""
     with clean_errors():
         digest = resolve_app(app)
         account = resolve_account(keystore, password_file, key_env, dev_account)
-        changed = approve_app(connect(rpc_url, manifest).ledger, account, digest)
-    emit({"app": app, "hash": hash_text(digest), "approved": True, "changed": changed}, fmt, _line)
+        approved, what = approve_or_vote(connect(rpc_url, manifest), account, digest)
+    emit({"app": app, "hash": hash_text(digest), "approved": approved, "outcome": what}, fmt, _line)
 
 
 def _line(result: dict[str, Any]) -> str:
+    outcome = result.get("outcome")
     if not result["approved"]:
+        if outcome:
+            return f"app {result['hash']}: not approved yet ({outcome})"
         return f"app {result['hash']}: NOT approved (hospitals refuse it; an admin runs `bcfl app approve`)"
-    changed = result.get("changed")
-    done = "" if changed is None else " (approved now)" if changed else " (already)"
-    return f"app {result['hash']}: approved{done}"
+    return f"app {result['hash']}: approved" + (f" ({outcome})" if outcome else "")
