@@ -35,6 +35,7 @@ HOSPITAL_FILES = {
     "keystore.password",
     "deployment.json",
     "superexec.secret",
+    "proofs",  # the node's signed proof of every update it sent (bcfl update register reads them)
 }
 pytestmark = pytest.mark.compose
 
