@@ -202,8 +202,8 @@ def render(
     lines = [
         "## Robustness: poisoning hospitals and free riders",
         "",
-        f"Command: `make bench` (`python -m scripts.bench_robustness`), run {today}, 2-core CPU, seeds"
-        f" {', '.join(map(str, seeds))},",
+        f"Command: `python -m scripts.bench_robustness --seeds {len(seeds)}` (`make bench` runs 3 seeds), "
+        f"run {today}, 2-core CPU, seeds {', '.join(map(str, seeds))},",
         f"{seconds / 60:.0f} minutes. Every round runs through the coordinator's own round service on a",
         "real Anvil, a fresh consortium per scenario (reputation initial 5,000, smoothing 5,000,",
         "exclusion below 3,000): hospitals sign their updates with their keys, the coordinator verifies,",
