@@ -186,11 +186,22 @@ def test_deploy_sets_the_reputation_parameters(anvil: AnvilNode, client: ChainCl
         "2500",
         "--exclusion-threshold",
         "6000",
+        "--min-participants",
+        "3",
+        "--mint-window-blocks",
+        "50",
+        "--mint-limit",
+        "7",
+        "--admin-delay",
+        "3600",
         "--out",
         str(out_path),
     )
     assert code == 0, out
     manifest = DeploymentManifest.load(out_path)
+    consortium = Consortium.connect(client, manifest)
+    assert consortium.distributor.minting_rule() == (3, 50, 7)
+    assert consortium.registry.admin_delay() == 3_600
     parameters = manifest.parameters
     assert (parameters.initial_reputation, parameters.smoothing, parameters.exclusion_threshold) == (
         6_000,

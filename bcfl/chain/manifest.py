@@ -41,12 +41,10 @@ class DeploymentParameters(BaseModel):
     )
     token_name: str
     token_symbol: str
-    admin_delay_s: int = Field(
-        default=86_400, ge=0, lt=2**48, description="seconds before a new admin may accept the role"
-    )
-    min_participants: int = Field(default=2, ge=1, description="fewest participants a paid round needs")
-    mint_window_blocks: int = Field(default=100, ge=1, description="blocks in one minting window")
-    mint_limit: int = Field(default=10_000 * 10**18, ge=1, description="most tokens minted in one window")
+    admin_delay_s: int = Field(ge=0, lt=2**48, description="seconds before a new admin may accept the role")
+    min_participants: int = Field(ge=1, description="fewest participants a paid round needs")
+    mint_window_blocks: int = Field(ge=1, description="blocks in one minting window")
+    mint_limit: int = Field(ge=1, description="most tokens minted in one window")
 
     @model_validator(mode="after")
     def _new_members_start_included(self) -> DeploymentParameters:

@@ -139,6 +139,11 @@ class Registry(ContractBinding):
         """Step 1 of an admin transfer; ``new_admin`` accepts after the delay."""
         return self._transact(admin, "beginDefaultAdminTransfer", new_admin)
 
+    def admin_delay(self) -> int:
+        """Seconds a new admin waits after a transfer starts before it may accept."""
+        value: int = self._call("defaultAdminDelay")
+        return value
+
     def accept_admin_transfer(self, new_admin: LocalAccount) -> TxReceipt:
         """Step 2 of an admin transfer, by the new admin once the delay has passed."""
         return self._transact(new_admin, "acceptDefaultAdminTransfer")

@@ -49,6 +49,18 @@ def deploy(
         int,
         typer.Option(help="Reputation (bps) below which a member's updates are not aggregated; 0: never."),
     ] = DEFAULT_PARAMETERS.exclusion_threshold,
+    admin_delay: Annotated[
+        int, typer.Option(help="Seconds between the start of an admin transfer and its acceptance.")
+    ] = DEFAULT_PARAMETERS.admin_delay_s,
+    min_participants: Annotated[int, typer.Option(help="Fewest participants of a paid round.")] = (
+        DEFAULT_PARAMETERS.min_participants
+    ),
+    mint_window_blocks: Annotated[int, typer.Option(help="Blocks in one minting window.")] = (
+        DEFAULT_PARAMETERS.mint_window_blocks
+    ),
+    mint_limit: Annotated[int, typer.Option(help="Most reward tokens (base units) minted per window.")] = (
+        DEFAULT_PARAMETERS.mint_limit
+    ),
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,
@@ -75,6 +87,10 @@ def deploy(
                 exclusion_threshold=exclusion_threshold,
                 token_name=DEFAULT_PARAMETERS.token_name,
                 token_symbol=DEFAULT_PARAMETERS.token_symbol,
+                admin_delay_s=admin_delay,
+                min_participants=min_participants,
+                mint_window_blocks=mint_window_blocks,
+                mint_limit=mint_limit,
             )
         except ValidationError as exc:
             problems = "; ".join(
