@@ -58,11 +58,12 @@ def resolve_app(value: str) -> bytes:
     raise AppBundleError(f"{value!r} is neither a Flower App folder nor an app hash (64 hex digits)")
 
 
-def approve_app(ledger: Ledger, admin: LocalAccount, digest: bytes) -> bool:
-    """Approve an app on chain unless it already is; True when this call approved it."""
+def approve_app(ledger: Ledger, sender: LocalAccount, digest: bytes) -> bool:
+    """Approve an app on chain unless it already is (the admin, or anyone once the members decided);
+    True when this call approved it."""
     if ledger.is_app_approved(digest):
         return False
-    ledger.approve_app(admin, digest)
+    ledger.approve_app(sender, digest)
     logger.info("approved app %s on chain", hash_text(digest))
     return True
 
@@ -71,15 +72,9 @@ def approve_or_vote(consortium: Consortium, account: LocalAccount, digest: bytes
     """Approve an app as the admin, or, in governance mode, add ``account``'s member approval to the
     decision and carry it out once it has the quorum; whether it is approved now, and what happened."""
     ledger, registry = consortium.ledger, consortium.registry
-    if ledger.is_app_approved(digest):
-        return True, "already"
     enabled, quorum = registry.governance()
-    if enabled:
+    if enabled and not ledger.is_app_approved(digest):
         decision = ledger.app_decision(digest, True)
-        if not registry.is_decided(decision):
-            registry.approve_decision(account, decision)
-        if not registry.is_decided(decision):
+        if not registry.support(account, decision):
             return False, f"{registry.decision_approvals(decision)} of {quorum} member approvals"
-    ledger.approve_app(account, digest)
-    logger.info("approved app %s on chain", hash_text(digest))
-    return True, "approved now"
+    return True, "approved now" if approve_app(ledger, account, digest) else "already"

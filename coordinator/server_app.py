@@ -10,8 +10,7 @@ from flwr.serverapp import Grid, ServerApp
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.manifest import DeploymentManifest
-from bcfl.learning.data.loader import load_schema, shared_schema_path
-from bcfl.learning.task import build_model, get_arrays
+from bcfl.learning.initial import fresh_model
 from bcfl.models.records import to_record
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import DEFAULT_AGGREGATION, check_aggregation
@@ -48,10 +47,9 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrat
     run = context.run_config
     settings = load_settings()
     consortium = Consortium.connect(ChainClient(settings.rpc_url), DeploymentManifest.load(settings.manifest))
-    schema = load_schema(shared_schema_path(str(run["schema-name"])))
     seed = int(run["seed"])
     store = ModelStore(settings.run_dir / "models")
-    initial = resume_point(consortium, store) or get_arrays(build_model(schema.model_spec(), seed=seed))
+    initial = resume_point(consortium, store) or fresh_model(str(run["schema-name"]), seed)
     aggregation = check_aggregation(str(run.get("aggregation", DEFAULT_AGGREGATION)))
     min_nodes = int(run["min-nodes"])
     fraction_evaluate = float(run.get("fraction-evaluate", 1.0))

@@ -29,6 +29,11 @@ class SkipReason(IntEnum):
     UNAUTHORIZED_SIGNER = 1
     DUPLICATE_UPDATE = 2
 
+    @property
+    def text(self) -> str:
+        """The reason in words ("unauthorized signer")."""
+        return self.name.lower().replace("_", " ")
+
 
 @dataclass(frozen=True)
 class RoundRecord:

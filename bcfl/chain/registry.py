@@ -111,6 +111,12 @@ class Registry(ContractBinding):
         """Approve a consortium decision as an active member (governance mode)."""
         return self._transact(member, "approveDecision", decision)
 
+    def support(self, member: LocalAccount, decision: bytes) -> bool:
+        """Add ``member``'s approval of ``decision`` unless it has the quorum already; whether it has now."""
+        if not self.is_decided(decision):
+            self.approve_decision(member, decision)
+        return self.is_decided(decision)
+
     def governance_decision(self, enabled: bool, quorum: int) -> bytes:
         """The decision id that lets the next ``setGovernance(enabled, quorum)`` through."""
         decision: bytes = self._call("governanceDecision", enabled, quorum)

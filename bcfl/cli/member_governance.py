@@ -39,9 +39,7 @@ def governance(
         on, needed = registry.governance()
         if on:
             decision = registry.governance_decision(quorum > 0, quorum)
-            if not registry.is_decided(decision):
-                registry.approve_decision(account, decision)
-            if not registry.is_decided(decision):
+            if not registry.support(account, decision):
                 approvals = registry.decision_approvals(decision)
                 console.print(f"approved: {approvals} of {needed} member approvals for this change")
                 return

@@ -16,7 +16,7 @@ import typer
 from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.eip712 import ModelUpdate, SignedModelUpdate, recover_signer, to_compact
+from bcfl.chain.eip712 import ModelUpdate, from_compact, recover_signer, to_compact
 from bcfl.chain.exceptions import ChainError, UpdateProofError
 from bcfl.chain.ledger import RoundStatus
 from bcfl.chain.proof import UpdateProof, load_proof
@@ -81,9 +81,8 @@ def register_update(consortium: Consortium, sender: LocalAccount, claim: Claim) 
     if claim.num_examples <= 0 or not any(claim.update_hash):
         raise ChainError("an update needs a non-zero hash and at least one example")
     try:
-        compact = to_compact(claim.signature)
         update = ModelUpdate(claim.round, record.global_model_hash, claim.update_hash, claim.num_examples)
-        signed = SignedModelUpdate(update, compact[:32], compact[32:])
+        signed = from_compact(update, to_compact(claim.signature))
         signer = recover_signer(ledger.domain(), signed)
     except ValueError as exc:
         raise ChainError(f"the signature is not usable: {exc}") from None
@@ -112,8 +111,9 @@ def register_update(consortium: Consortium, sender: LocalAccount, claim: Claim) 
     receipt = ledger.register_updates(sender, claim.round, [signed])
     skipped = ledger.skipped_in(receipt)
     if skipped:
-        reason = skipped[0].reason.name.lower().replace("_", " ")
-        raise ChainError(f"the RoundLedger skipped the update ({reason}) in tx {skipped[0].tx_hash}")
+        raise ChainError(
+            f"the RoundLedger skipped the update ({skipped[0].reason.text}) in tx {skipped[0].tx_hash}"
+        )
     return {**result, "tx_hash": receipt["transactionHash"].to_0x_hex(), "already_registered": False}
 
 

@@ -10,8 +10,7 @@ import tomllib
 from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
-from bcfl.learning.data.loader import load_schema, shared_schema_path
-from bcfl.learning.task import build_model, get_arrays
+from bcfl.learning.initial import fresh_model
 from bcfl.models.canonical import model_hash
 from bcfl.paths import REPO_ROOT
 
@@ -25,19 +24,13 @@ def app_default(key: str) -> str | int | float | bool:
     return value
 
 
-def fresh_model_hash(schema_name: str, seed: int) -> bytes:
-    """Hash of the model a ServerApp builds for ``schema_name`` and ``seed`` before any round."""
-    schema = load_schema(shared_schema_path(schema_name))
-    return model_hash(get_arrays(build_model(schema.model_spec(), seed=seed)))
-
-
 def start_demo_lineage(consortium: Consortium, admin: LocalAccount, schema_name: str) -> bytes | None:
     """Start the consortium's first lineage from the demo's fresh model (the admin approves it); the
     model hash, or None when a lineage exists already (a later run continues it)."""
     if consortium.ledger.lineage_head().lineage != 0:
         return None
     seed = int(app_default("seed"))
-    start = fresh_model_hash(schema_name, seed)
+    start = model_hash(fresh_model(schema_name, seed))  # the model the ServerApp starts from
     consortium.ledger.start_lineage(admin, start, f"demo: fresh {schema_name} model, seed {seed}")
     logger.info("started the consortium's lineage from model 0x%s", start.hex())
     return start

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flwr.app import Message
+from flwr.serverapp.strategy.strategy_utils import aggregate_metricrecords
 
-from bcfl.models.records import get_float, metric_record
 from coordinator.aggregation import Candidate
 from coordinator.verification import VerifiedUpdate
 
@@ -25,23 +25,7 @@ def candidates(included: Iterable[VerifiedUpdate], weights: Mapping[int, int]) -
 
 
 def train_metrics(replies: Sequence[Message]) -> dict[str, Any] | None:
-    """The examples-weighted mean of the participants' training metrics (as Flower's FedAvg gives
-    it: every metric but the weight, lists element by element)."""
-    records = [metric_record(r.content, "metrics") for r in replies]
-    if not records:
+    """The examples-weighted mean of the participants' training metrics, as Flower's FedAvg gives it."""
+    if not replies:
         return None
-    total = sum(get_float(m, WEIGHT_KEY) for m in records)
-    result: dict[str, Any] = {}
-    for metrics in records:
-        factor = get_float(metrics, WEIGHT_KEY) / total
-        for key, value in metrics.items():
-            if key == WEIGHT_KEY:
-                continue
-            scaled = [v * factor for v in value] if isinstance(value, list) else value * factor
-            if key not in result:
-                result[key] = scaled
-            elif isinstance(scaled, list):
-                result[key] = [a + b for a, b in zip(result[key], scaled, strict=True)]
-            else:
-                result[key] += scaled
-    return result
+    return dict(aggregate_metricrecords([r.content for r in replies], WEIGHT_KEY))

@@ -125,7 +125,7 @@ class RoundService:
             record["register_tx"] = receipt["transactionHash"].to_0x_hex()
         if skipped:
             for update, skip in skipped:
-                reason = f"skipped on chain: {skip.reason.name.lower().replace('_', ' ')}"
+                reason = f"skipped on chain: {skip.reason.text}"
                 logger.warning("round %d: node %d's update was %s", chain_round, update.node_id, reason)
                 rejected.append(Rejection(update.node_id, reason, update.signer))
             left_out = {update.member_id for update, _ in skipped}
