@@ -111,13 +111,13 @@ def clean_errors() -> Iterator[None]:
 def emit(data: Any, fmt: OutputFormat, render: Callable[[Any], Table | str]) -> None:
     """Print ``data`` as JSON or through ``render`` (a rich table or a line)."""
     if fmt is OutputFormat.json:
-        typer.echo(json.dumps(data, indent=2, default=_json_default))
+        typer.echo(json.dumps(data, indent=2, default=json_default))
     else:
         rendered = render(data)
         console.print(rendered, soft_wrap=isinstance(rendered, str))  # a line stays one line (hashes)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, Enum):
