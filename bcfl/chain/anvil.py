@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import socket
@@ -31,11 +32,31 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def check_state_file(path: Path) -> None:
+    """Refuse, in one line, a path that is not an Anvil state file (``--state``/``--dump-state``)."""
+    try:
+        with path.open("rb") as file:
+            state = json.load(file)
+    except FileNotFoundError:
+        raise AnvilError(f"no state file at {path}: give the chain/state.json a run left") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise AnvilError(
+            f"{path} is not an Anvil state file ({type(exc).__name__}): give the chain/state.json a run left"
+        ) from None
+    if not isinstance(state, dict) or not {"block", "accounts"} <= state.keys():
+        raise AnvilError(
+            f"{path} is not an Anvil state file (no block and accounts): give the chain/state.json a run left"
+        )
+
+
 class AnvilNode:
     """An Anvil process on a free loopback port, optionally persisting its state to a file.
 
     With ``state_path``, Anvil loads the file at start (when present), saves it every
     ``state_interval_s`` seconds and once more when stopped, so a restarted node keeps its history.
+    With ``load_state`` instead, Anvil starts from a saved state file and never writes it (Anvil's
+    ``--load-state``): the way to reopen a finished run's chain, which is evidence. What happens on
+    such a node is lost when it stops.
     """
 
     def __init__(
@@ -45,6 +66,7 @@ class AnvilNode:
         port: int | None = None,
         chain_id: int = 31337,
         state_path: Path | None = None,
+        load_state: Path | None = None,
         state_interval_s: int = 1,
         block_time_s: float | None = None,
         log_path: Path | None = None,
@@ -53,7 +75,10 @@ class AnvilNode:
         self.host = host
         self.port = port or free_port(host)
         self.chain_id = chain_id
+        if state_path is not None and load_state is not None:
+            raise AnvilError("give a state file to keep (state_path) or one to read (load_state), not both")
         self.state_path = state_path
+        self.load_state = load_state
         self.state_interval_s = state_interval_s
         self.block_time_s = block_time_s
         self.log_path = log_path
@@ -83,6 +108,8 @@ class AnvilNode:
         ]
         if self.state_path is not None:
             cmd += ["--state", str(self.state_path), "--state-interval", str(self.state_interval_s)]
+        if self.load_state is not None:
+            cmd += ["--load-state", str(self.load_state)]
         if self.block_time_s is not None:
             cmd += ["--block-time", str(self.block_time_s)]
         return cmd
@@ -94,6 +121,8 @@ class AnvilNode:
             raise AnvilError(f"anvil not found at {binary}: run `make setup` (npm ci) first")
         if self.state_path is not None:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.load_state is not None:
+            check_state_file(self.load_state)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.startup_timeout_s
