@@ -8,6 +8,7 @@ import typer
 
 from bcfl.cli import (
     app_approval,
+    audit_record,
     chain_deploy,
     chain_start,
     chain_status,
@@ -43,6 +44,11 @@ app.add_typer(lineage_app, name="lineage")
 app.add_typer(node_app, name="node")
 app.add_typer(app_app, name="app")
 app.add_typer(update_app, name="update")
+audit_app = typer.Typer(
+    help="Audit a run from the chain and its record: read-only, nothing is ever written.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
 
 app.command("demo")(demo.demo)
 chain_app.command("start")(chain_start.start)
@@ -62,6 +68,7 @@ app_app.command("hash")(app_approval.app_hash_command)
 app_app.command("status")(app_approval.status)
 app_app.command("approve")(app_approval.approve)
 update_app.command("register")(update_register.register)
+audit_app.command("record")(audit_record.record)
 app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
 app.command("demo-submit", hidden=True)(demo_submit.submit)
 
