@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -42,9 +43,15 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> No
         u["hospital"]: int(u["paid"]) for u in round_1["updates"]
     }
     assert (run_dir / "models").is_dir() and (run_dir / "logs" / "superlink.log").exists()
-    # The saved chain state alone lets an auditor check the run later.
+    # The run's record got its checksums once the chain had stopped; they verify clean.
+    record = CliRunner().invoke(app, ["audit", "record", str(run_dir)])
+    assert record.exit_code == 0 and "files match record.sha256" in record.output, record.output
+    listed = (run_dir / "record.sha256").read_text()
+    assert "  chain/state.json\n" in listed and "  rounds.json\n" in listed and "  models/" in listed
+    # The saved chain state alone lets an auditor check the run later, loaded read-only: the
+    # evidence is never written (tests/chain/test_read_only_state.py), so the record stays clean.
     manifest = DeploymentManifest.load(run_dir / "deployment.json")
-    with AnvilNode(state_path=run_dir / "chain" / "state.json") as node:
+    with AnvilNode(load_state=run_dir / "chain" / "state.json", log_path=tmp_path / "audit.log") as node:
         consortium = Consortium.connect(ChainClient(node.rpc_url), manifest)
         on_chain = consortium.ledger.updates(round_number=1)
         assert {"0x" + u.update_hash.hex() for u in on_chain} == {
@@ -54,6 +61,19 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> No
             "0x" + consortium.ledger.get_round(1).aggregated_model_hash.hex()
             == round_1["aggregated_model_hash"]
         )
+    assert CliRunner().invoke(app, ["audit", "record", str(run_dir)]).exit_code == 0
+    # A model file altered or the journal deleted (in a copy of the run) is detected and named.
+    tampered = tmp_path / "tampered"
+    shutil.copytree(run_dir, tampered, symlinks=True)
+    model = next(p for p in sorted((tampered / "models").rglob("*")) if p.is_file())
+    model.write_bytes(model.read_bytes() + b"\0")
+    (tampered / "rounds.json").unlink()
+    found = CliRunner().invoke(app, ["audit", "record", str(tampered), "--format", "json"])
+    assert found.exit_code == 1, found.output
+    assert json.loads(found.stdout)["check"]["problems"] == [
+        f"changed: {model.relative_to(tampered).as_posix()} (its SHA-256 differs from record.sha256)",
+        "missing: rounds.json (listed in record.sha256)",
+    ]
     # Re-running needs no clean-up.
     again = CliRunner().invoke(app, [*args[:5], "--runs-dir", str(runs), "--rounds", "1"])
     assert again.exit_code == 0, again.output

@@ -111,7 +111,8 @@ def demo(
             )
             raise typer.Exit(1)
         console.print(
-            f"run directory: [bold]{run_dir}[/] (deployment.json, chain/state.json, models/, logs/)"
+            f"run directory: [bold]{run_dir}[/] (deployment.json, chain/state.json, models/, logs/; "
+            "record.sha256 once stopped)"
         )
         if keep_running:
             console.print("consortium still running; press Ctrl-C to stop")
@@ -122,7 +123,10 @@ def demo(
     finally:
         if run is not None:
             run.stop()
-    console.print(f"stopped; audit later with: bcfl chain start --state {run_dir / 'chain' / 'state.json'}")
+    console.print(
+        f"stopped; check the record with `bcfl audit record {run_dir}`, and audit the chain read-only "
+        f"with `bcfl chain start --load-state {run_dir / 'chain' / 'state.json'}`"
+    )
 
 
 def _in_use(port: int) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bcfl.apps import app_hash, approve_app
+from bcfl.audit.record import write_record
 from bcfl.chain.anvil import AnvilNode, free_port
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
@@ -59,6 +60,7 @@ class FederationRun:
     demo: DemoConsortium = HEART
     #: The admin's Anvil dev-account index (PUBLIC key: demo only).
     admin_key: int = DEMO_ADMIN_INDEX
+    _recorded: bool = field(default=False, init=False, repr=False)
 
     @property
     def manifest_path(self) -> Path:
@@ -109,9 +111,13 @@ class FederationRun:
                 process.kill()
 
     def stop(self) -> None:
-        """Stop every process; the chain saves its state in the run directory."""
+        """Stop every process; the chain saves its state in the run directory, and then the run's
+        record gets its checksums (``record.sha256``, bcfl.audit.record)."""
         self.flower.stop()
         self.node.stop()
+        if not self._recorded:  # once: a later call must not bless files changed since
+            write_record(self.run_dir)
+            self._recorded = True
 
 
 def start_federation(
