@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from bcfl.cli.demo import _print_summary
+from bcfl.cli.demo_summary import print_summary
 from bcfl.text import markup_escaped, plain, printable
 from coordinator.verification import REASON_LIMIT, Rejection
 
@@ -51,7 +51,7 @@ def test_demo_summary_prints_hostile_names_and_reasons() -> None:
         ],
         "hospitals": [{"name": hostile, "member_id": 1, "reputation": 5000, "balance": 10**18}],
     }
-    _print_summary(summary, console)
+    print_summary(summary, console)
     text = console.export_text()
     assert "[/bold]\\u001b[31m\\u202eEvil" in text and "\x1b" not in text and "\u202e" not in text
     assert "the hospital replied: [/] \\u001b[2J" in text and "balance ([b]BCFL)" in text

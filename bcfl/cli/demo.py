@@ -6,21 +6,19 @@ import json
 import socket
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
 from bcfl.chain.ledger import RoundStatus
 from bcfl.cli.common import clean_errors, console, stop_on_sigterm
+from bcfl.cli.demo_summary import print_summary
 from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.rundir import new_run_dir
 from bcfl.demo.settings import DemoSettingsError, load_demo_settings
 from bcfl.demo.summary import build_summary
-from bcfl.text import markup_escaped, plain
 
 
 def demo(
@@ -102,7 +100,7 @@ def demo(
             summary = build_summary(run_dir, run.hospitals, run.consortium())
             finalized = _finalized_on_chain(run)
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        _print_summary(summary)
+        print_summary(summary, console)
         # `flwr run --stream` exits 0 even when the ServerApp failed: the chain says how it ended.
         if code != 0 or finalized < wanted:
             console.print(
@@ -163,71 +161,3 @@ def _finalized(journal: Path) -> int:
         return sum(1 for r in json.loads(journal.read_text()) if "finalize_tx" in r)
     except (OSError, ValueError):
         return 0
-
-
-def _print_summary(summary: dict[str, Any], out: Console = console) -> None:
-    rounds = Table(
-        "round", "accuracy", "AUROC", "global model", "participants", title="global model per round"
-    )
-    hospitals = Table(
-        "round", "hospital", "examples", "update hash", "signature", "score", "reputation", "aggregated",
-        "paid", title="signed updates, scores and payouts on chain",
-    )  # fmt: skip
-    decimals = int(summary["token"]["decimals"])
-    for record in summary["rounds"]:
-        accuracy, auroc = record["accuracy"], record["auroc"]
-        rounds.add_row(
-            str(record["round"]),
-            f"{accuracy:.3f}" if accuracy is not None else "-",
-            f"{auroc:.3f}" if auroc is not None else "-",
-            _short(record["aggregated_model_hash"]),
-            str(len(record["updates"])),
-        )
-        for update in record["updates"]:
-            hospitals.add_row(
-                str(record["round"]),
-                plain(update["hospital"]),
-                str(update["examples"]),
-                _short(update["update_hash"]),
-                "valid" if update["signature_valid"] else "INVALID",
-                _bps(update["score"]),
-                _bps(update["reputation"]),
-                "yes" if update["aggregated"] else "EXCLUDED",
-                _tokens(int(update["paid"]), decimals),
-            )
-        for rejection in record["rejected"]:
-            hospitals.add_row(
-                str(record["round"]),
-                plain(f"node {rejection['node_id']}"),
-                "-",
-                "-",
-                "rejected",
-                plain(rejection["reason"]),
-                "-",
-                "-",
-                "-",
-            )
-    symbol = markup_escaped(summary["token"]["symbol"], 11)
-    balances = Table("hospital", "member", "reputation", f"balance ({symbol})", title="now")
-    for hospital in summary["hospitals"]:
-        balances.add_row(
-            plain(hospital["name"]),
-            str(hospital["member_id"]),
-            _bps(hospital["reputation"]),
-            _tokens(int(hospital["balance"]), decimals),
-        )
-    out.print(rounds)
-    out.print(hospitals)
-    out.print(balances)
-
-
-def _short(value: str | None) -> str:
-    return f"{value[:10]}…{value[-4:]}" if value else "-"
-
-
-def _bps(value: int | None) -> str:
-    return f"{value / 100:.1f}%" if value is not None else "-"
-
-
-def _tokens(amount: int, decimals: int) -> str:
-    return f"{amount / 10**decimals:,.2f}"
