@@ -38,6 +38,11 @@ def text(value: object, limit: int = TEXT_LIMIT) -> Html:
     return Html(html.escape(printable(value, limit), quote=True))
 
 
+def lines(value: str) -> Html:
+    """Untrusted multi-line text (a JSON document) for a ``<pre>``: each line escaped."""
+    return Html("\n".join(text(line) for line in value.splitlines()))
+
+
 def _cell(value: object) -> Html:
     return value if isinstance(value, Html) else text(value)
 
@@ -125,7 +130,10 @@ def _round(r: RoundView, report: AuditReport, names: dict[int, str]) -> Html:
         ),
     ]
     if r.config is not None:
-        parts += [tag("h4", "Config document"), tag("pre", json.dumps(r.config, indent=2, sort_keys=True))]
+        parts += [
+            tag("h4", "Config document"),
+            tag("pre", lines(json.dumps(r.config, indent=2, sort_keys=True))),
+        ]
     update_rows = [
         (
             who(u.member_id),
