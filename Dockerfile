@@ -23,7 +23,8 @@ RUN python3 -m venv .venv \
  && .venv/bin/python -m pip install -q --disable-pip-version-check "pip==25.3" \
  && .venv/bin/python -m pip install -q --no-deps --find-links /wheels -r requirements.lock
 COPY . .
-RUN .venv/bin/python -m pip install -q --no-deps -e . && touch .venv/.installed node_modules/.installed
+RUN .venv/bin/python -m pip install -q --no-deps -e . && touch .venv/.installed node_modules/.installed \
+ && make audit-assets
 
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1
 CMD ["bcfl", "--help"]

@@ -9,13 +9,14 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 FORGE ?= $(or $(BCFL_FORGE),$(CURDIR)/node_modules/.bin/forge)
 PIP_VERSION := 25.3
+AUDIT_ASSETS := bcfl/audit/assets/uPlot.iife.min.js bcfl/audit/assets/uPlot.min.css
 
-.PHONY: help setup contracts contracts-check demo test test-contracts coverage-contracts test-python test-compose compose-file bench lint lock clean
+.PHONY: help setup audit-assets contracts contracts-check demo test test-contracts coverage-contracts test-python test-compose compose-file bench lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: $(PY_STAMP) $(NPM_STAMP) ## Install the pinned Python venv and npm tools (anvil, forge, solc)
+setup: $(PY_STAMP) $(NPM_STAMP) $(AUDIT_ASSETS) ## Install the pinned Python venv and npm tools (anvil, forge, solc)
 
 $(PY_STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,14 @@ $(PY_STAMP): requirements.lock pyproject.toml
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The audit report inlines its chart library (uPlot, pinned in package.json) so that the HTML opens
+# offline: copied from node_modules into the package (generated, gitignored; not in the Flower FAB).
+audit-assets: $(AUDIT_ASSETS) ## Copy the audit report's chart library (uPlot) into bcfl/audit/assets
+
+bcfl/audit/assets/%: $(NPM_STAMP)
+	@mkdir -p $(dir $@)
+	cp node_modules/uplot/dist/$* $@
 
 contracts: setup ## Recompile contracts; rewrites generated artifacts only when they changed
 	$(BIN)/python scripts/compile_contracts.py

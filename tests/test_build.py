@@ -113,6 +113,7 @@ def test_the_app_bundle_holds_the_product_and_no_test_apps(repo_root: Path, tmp_
     assert "bcfl/learning/schemas/uci_heart_disease.json" in names
     assert "bcfl/chain/artifacts/RoundLedger.json" in names
     assert not [n for n in names if "attack" in n or n.startswith(("tests/", "benchmarks/"))]
+    assert not [n for n in names if n.startswith("bcfl/audit/assets/")]  # the report charts: not the apps
 
 
 def test_the_installed_package_holds_no_attack_or_benchmark_code(repo_root: Path, tmp_path: Path) -> None:
@@ -133,3 +134,4 @@ def test_the_installed_package_holds_no_attack_or_benchmark_code(repo_root: Path
     assert top == {"bcfl", "coordinator", "hospital_node", "dashboard"}
     assert "coordinator/rounds/service.py" in names and "hospital_node/client_app.py" in names
     assert not [n for n in names if "attack" in n or "bench" in n or n.startswith("tests/")]
+    assert {"bcfl/audit/assets/uPlot.iife.min.js", "bcfl/audit/assets/uPlot.min.css"} <= set(names)
