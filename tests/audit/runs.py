@@ -33,14 +33,18 @@ class Run:
         return AuditContext.load(ScanSource(self.consortium), self.store if with_store else None)
 
 
-def evaluations(service: RoundService, state: RoundState, actors: Actors, members: list[int]) -> dict[str, Any]:
+def evaluations(
+    service: RoundService, state: RoundState, actors: Actors, members: list[int]
+) -> dict[str, Any]:
     """Each hospital's signed evaluation of the round's aggregate, as the coordinator records them."""
     assert state.aggregate is not None
     domain = service.domain()
     per_member = {}
     for index, (account, member_id) in enumerate(zip(actors.hospitals[:3], members, strict=True)):
         metrics: dict[str, float | int] = {"accuracy": 0.7 + index / 100, "num-examples": 20 + index}
-        report = EvaluationReport(state.chain_round, state.aggregate.model_hash, document_hash(metrics), 20 + index)
+        report = EvaluationReport(
+            state.chain_round, state.aggregate.model_hash, document_hash(metrics), 20 + index
+        )
         signature = sign_evaluation(account, domain, report)
         per_member[f"member {member_id}"] = {
             "metrics": metrics,
@@ -55,10 +59,14 @@ def trained_round(
 ) -> RoundState:
     """Round ``server_round`` opened and trained (registered, scored, aggregated), not finalized."""
     state = service.open(server_round, global_arrays, CONFIG)
-    return service.train(state, signed_updates(service, state, actors.hospitals[:3], members, seed=10 * server_round))
+    return service.train(
+        state, signed_updates(service, state, actors.hospitals[:3], members, seed=10 * server_round)
+    )
 
 
-def honest_run(consortium: Consortium, actors: Actors, members: list[int], run_dir: Path, rounds: int = 3) -> Run:
+def honest_run(
+    consortium: Consortium, actors: Actors, members: list[int], run_dir: Path, rounds: int = 3
+) -> Run:
     """``rounds`` honest rounds, each finalized with signed evaluations and paid."""
     service = service_in(consortium, actors, run_dir)
     arrays: Any = GLOBAL

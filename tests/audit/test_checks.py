@@ -17,11 +17,15 @@ def test_an_honest_run_audits_clean(run: Run) -> None:
     assert [r.round for r in report.rounds] == [1, 2, 3]
     assert all(r.status == "paid" and len(r.updates) == 3 for r in report.rounds)
     assert all(u.signature_valid for r in report.rounds for u in r.updates)
-    assert all(len(r.evaluations) == 3 and all(e.signature_valid for e in r.evaluations) for r in report.rounds)
+    assert all(
+        len(r.evaluations) == 3 and all(e.signature_valid for e in r.evaluations) for r in report.rounds
+    )
     assert report.rounds[1].global_model_hash == report.rounds[0].aggregated_model_hash
     assert report.rounds[0].config is not None and report.rounds[0].config["learning"]["seed"] == 0
     paid = {p.member_id: int(p.amount) for p in report.rounds[0].payouts}
     assert sorted(paid) == run.members and sum(paid.values()) == int(report.rounds[0].total_paid or 0)
     without = build_report(run.audit(with_store=False))
     assert without.clean and len(without.checks) == 6
-    assert without.not_run == tuple(f"{n}: no model store given" for n in ("store-files", "recompute", "evaluations"))
+    assert without.not_run == tuple(
+        f"{n}: no model store given" for n in ("store-files", "recompute", "evaluations")
+    )
