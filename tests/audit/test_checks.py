@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bcfl.audit.context import AuditContext
 from bcfl.audit.report import build_report
-from tests.audit.runs import Run
+from bcfl.audit.source import ScanSource
+from bcfl.chain.consortium import Consortium
+from bcfl.models.store import ModelStore
+from tests.audit.runs import Run, evaluations, trained_round
+from tests.conftest import Actors
+from tests.coordinator.test_round_service import GLOBAL, service_in
 
 
 def test_an_honest_run_audits_clean(run: Run) -> None:
@@ -28,4 +36,22 @@ def test_an_honest_run_audits_clean(run: Run) -> None:
     assert without.clean and len(without.checks) == 6
     assert without.not_run == tuple(
         f"{n}: no model store given" for n in ("store-files", "recompute", "evaluations")
+    )
+
+
+def test_a_forged_evaluation_in_the_metrics_record_is_named(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    service = service_in(consortium, actors, tmp_path)
+    state = trained_round(service, actors, members, 1, GLOBAL)
+    document = evaluations(service, state, actors, members)
+    forged = document["per_member"][f"member {members[1]}"]
+    forged["metrics"] = {**forged["metrics"], "accuracy": 0.99}  # the coordinator improved its number
+    service.close(state, document)
+    report = build_report(AuditContext.load(ScanSource(consortium), ModelStore(tmp_path / "models")))
+    failed = {c.name: c.problems for c in report.checks if not c.ok}
+    assert list(failed) == ["evaluations"]
+    (problem,) = failed["evaluations"]
+    assert problem.startswith(
+        f"round {state.chain_round}: evaluation of member {members[1]}: the signature recovers to"
     )
