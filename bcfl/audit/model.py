@@ -169,6 +169,8 @@ class AuditReport(Record):
     rounds: tuple[RoundView, ...]
     members: tuple[MemberView, ...]
     checks: tuple[CheckResult, ...]
+    not_run: tuple[str, ...] = ()
+    """Checks left out, each with why ("store-files: no model store given")."""
 
     @property
     def clean(self) -> bool:
@@ -177,6 +179,7 @@ class AuditReport(Record):
     @property
     def verdict(self) -> str:
         failed = [c.name for c in self.checks if not c.ok]
+        left_out = f"; not run: {'; '.join(self.not_run)}" if self.not_run else ""
         if not failed:
-            return f"clean: all {len(self.checks)} checks passed"
-        return f"FAILED: {len(failed)} of {len(self.checks)} checks failed ({', '.join(failed)})"
+            return f"clean: all {len(self.checks)} checks passed{left_out}"
+        return f"FAILED: {len(failed)} of {len(self.checks)} checks failed ({', '.join(failed)}){left_out}"

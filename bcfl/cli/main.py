@@ -8,7 +8,12 @@ import typer
 
 from bcfl.cli import (
     app_approval,
+    audit_member,
+    audit_recompute,
     audit_record,
+    audit_report,
+    audit_round,
+    audit_verify_model,
     chain_deploy,
     chain_start,
     chain_status,
@@ -45,7 +50,8 @@ app.add_typer(node_app, name="node")
 app.add_typer(app_app, name="app")
 app.add_typer(update_app, name="update")
 audit_app = typer.Typer(
-    help="Audit a run from the chain and its record: read-only, nothing is ever written.",
+    help="Audit a run from the chain, its model store and its record: rounds, members, provenance, "
+    "checks. Read-only: the evidence is never written.",
     no_args_is_help=True,
 )
 app.add_typer(audit_app, name="audit")
@@ -64,6 +70,11 @@ for action in member_admin.ACTIONS:
 member_app.command("list")(member_list.list_members)
 member_app.command("governance")(member_governance.governance)
 node_app.command("check")(node_check.check)
+audit_app.command("round")(audit_round.show_round)
+audit_app.command("member")(audit_member.show_member)
+audit_app.command("verify-model")(audit_verify_model.verify_model)
+audit_app.command("recompute")(audit_recompute.recompute)
+audit_app.command("report")(audit_report.report)
 app_app.command("hash")(app_approval.app_hash_command)
 app_app.command("status")(app_approval.status)
 app_app.command("approve")(app_approval.approve)

@@ -256,6 +256,7 @@ class RoundService:
             dict(evaluation) if evaluation is not None else finalization.evaluation_document(None, (), ())
         )
         record["evaluation"] = document
+        self.store.put_document(document)  # the metrics record, beside the models, for auditors
         started = time.perf_counter()
         metrics_hash, receipt = finalization.finalize(
             self.consortium.ledger,

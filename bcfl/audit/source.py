@@ -1,0 +1,95 @@
+"""Where an audit reads the chain from: the consortium's events, the signed entries of each
+registration transaction (events do not carry signatures), and the little that only the chain's
+current state answers (token balances, current reputations).
+
+:class:`ScanSource` reads everything over JSON-RPC (a full rescan); the event index is another
+:class:`AuditSource`, so switching to it is one adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.eip712 import SignedModelUpdate
+from bcfl.index.records import IndexedEvent
+from bcfl.index.scan import scan_events
+
+
+class AuditSource(Protocol):
+    """What an audit needs from the chain."""
+
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def registry_address(self) -> str: ...
+
+    @property
+    def ledger_address(self) -> str: ...
+
+    def events(self) -> Sequence[IndexedEvent]:
+        """Every consortium event, from any address, in chain order."""
+        ...
+
+    def registrations(self, tx_hash: str) -> Sequence[SignedModelUpdate]:
+        """The entries of registration transaction ``tx_hash`` in batch order (skipped ones
+        included); ValueError, in one line, if it is no direct ``registerUpdates`` call."""
+        ...
+
+    def balance_of(self, account: str) -> int:
+        """The reward token balance of ``account`` now (base units)."""
+        ...
+
+    def reputation_of(self, member_id: int) -> int:
+        """The reputation ledger's current reputation of ``member_id`` (bps)."""
+        ...
+
+    def token(self) -> tuple[str, int]:
+        """The reward token's symbol and decimals."""
+        ...
+
+
+class ScanSource:
+    """An :class:`AuditSource` over a connected consortium: events by a full ``eth_getLogs`` rescan
+    (once, then kept), signatures from each registration transaction's input (cached)."""
+
+    def __init__(self, consortium: Consortium) -> None:
+        self.consortium = consortium
+        self._events: list[IndexedEvent] | None = None
+        self._registrations: dict[str, list[SignedModelUpdate]] = {}
+        self._token: tuple[str, int] | None = None
+
+    @property
+    def chain_id(self) -> int:
+        return self.consortium.client.chain_id
+
+    @property
+    def registry_address(self) -> str:
+        return self.consortium.registry.address
+
+    @property
+    def ledger_address(self) -> str:
+        return self.consortium.ledger.address
+
+    def events(self) -> Sequence[IndexedEvent]:
+        if self._events is None:
+            self._events = scan_events(self.consortium.client, self.consortium.manifest)
+        return self._events
+
+    def registrations(self, tx_hash: str) -> Sequence[SignedModelUpdate]:
+        if tx_hash not in self._registrations:
+            self._registrations[tx_hash] = self.consortium.ledger.registered_signatures(tx_hash)
+        return self._registrations[tx_hash]
+
+    def balance_of(self, account: str) -> int:
+        return self.consortium.token.balance_of(account)
+
+    def reputation_of(self, member_id: int) -> int:
+        return self.consortium.reputation.reputation_of(member_id)
+
+    def token(self) -> tuple[str, int]:
+        if self._token is None:
+            self._token = (self.consortium.token.symbol(), self.consortium.token.decimals())
+        return self._token

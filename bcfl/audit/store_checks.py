@@ -1,0 +1,153 @@
+"""The checks that need the model store: its files are what their names say, and each round's
+aggregated model and contribution scores recompute from it exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+
+from bcfl.audit.context import AuditContext
+from bcfl.audit.history import RoundHistory
+from bcfl.audit.model import CheckResult
+from bcfl.audit.weights import round_weights
+from bcfl.models.canonical import hash_bytes
+from bcfl.models.store import DOCUMENT_SUFFIX, SUFFIX, ModelStore, ModelStoreError
+from coordinator.aggregation import Candidate
+from coordinator.rounds.audit import recompute as recompute_aggregate
+from coordinator.scoring import DEFAULT_RULE, flat_delta, score_round
+
+
+def _bytes(value: object) -> bytes:
+    return bytes.fromhex(str(value).removeprefix("0x"))
+
+
+def _named(context: AuditContext) -> list[tuple[str, str, str]]:
+    """(what, hash, suffix) of every file the chain names that the store must hold."""
+    named = []
+    for number, chain_round in sorted(context.history.rounds.items()):
+        named.append((f"round {number}'s global model", chain_round.global_hash, SUFFIX))
+        named.append(
+            (f"round {number}'s config document", str(chain_round.opened.args["configHash"]), DOCUMENT_SUFFIX)
+        )
+        named += [
+            (f"round {number} member {e.args['memberId']}'s update", str(e.args["updateHash"]), SUFFIX)
+            for e in chain_round.updates
+        ]
+        if chain_round.finalized is not None:
+            named.append((f"round {number}'s aggregated model", str(chain_round.aggregated_hash), SUFFIX))
+            named.append(
+                (
+                    f"round {number}'s metrics record",
+                    str(chain_round.finalized.args["metricsHash"]),
+                    DOCUMENT_SUFFIX,
+                )
+            )
+    return named
+
+
+def store_files(context: AuditContext) -> CheckResult:
+    store = context.store
+    assert store is not None
+    problems = []
+    for path in sorted(store.root.iterdir()):
+        if path.suffix not in (SUFFIX, DOCUMENT_SUFFIX) or not path.name.startswith("0x"):
+            continue
+        if "0x" + hash_bytes(path.read_bytes()).hex() != path.name.removesuffix(path.suffix).lower():
+            problems.append(f"{path.name}: the file does not hash to its name (altered)")
+    for what, digest, suffix in _named(context):
+        if not (store.root / f"{digest.lower()}{suffix}").exists():
+            problems.append(f"{what} {digest}: missing from the store")
+    return CheckResult(
+        name="store-files",
+        ok=not problems,
+        problems=tuple(dict.fromkeys(problems)),
+        proves="the store holds every model and document the chain names, each file the bytes whose "
+        "hash is its name",
+    )
+
+
+def recompute(context: AuditContext, rounds: Collection[int] | None = None) -> CheckResult:
+    """Each finalized round's scores and aggregated model recomputed from the store, the round's
+    config document and the on-chain examples, scores and reputations."""
+    store = context.store
+    assert store is not None
+    problems = []
+    for number, chain_round in sorted(context.history.rounds.items()):
+        if chain_round.finalized is None or (rounds is not None and number not in rounds):
+            continue
+        try:
+            problems += _recompute_round(context, store, chain_round)
+        except ModelStoreError as exc:
+            problems.append(f"round {number}: cannot recompute: {exc}")
+    return CheckResult(
+        name="recompute",
+        ok=not problems,
+        problems=tuple(problems),
+        proves="each round's contribution scores, aggregation weights and aggregated model follow "
+        "exactly from the stored updates, its config document and the on-chain records",
+    )
+
+
+def _recompute_round(context: AuditContext, store: ModelStore, chain_round: RoundHistory) -> list[str]:
+    history = context.history
+    number = chain_round.number
+    global_arrays = store.get(_bytes(chain_round.global_hash))
+    updates = {int(e.args["memberId"]): e for e in chain_round.updates}
+    arrays = {m: store.get(_bytes(e.args["updateHash"])) for m, e in updates.items()}
+    problems = []
+    if chain_round.scores:
+        earlier = {
+            str(e.args["updateHash"]).lower()
+            for n, r in history.rounds.items()
+            if n < number
+            for e in r.updates
+        }
+        replayed = [m for m, e in updates.items() if str(e.args["updateHash"]).lower() in earlier]
+        scores = score_round(
+            global_arrays,
+            arrays,
+            previous=_previous_deltas(context, store, number, sorted(updates)),
+            replayed=replayed,
+            rule=DEFAULT_RULE,
+        )
+        for event in chain_round.scores:
+            member_id = int(event.args["memberId"])
+            found = scores.get(member_id)
+            if found is None or found.score_bps != int(event.args["contribution"]):
+                problems.append(
+                    f"round {number} member {member_id}: score {event.args['contribution']} on chain, "
+                    f"{found.score_bps if found else 'none'} recomputed"
+                )
+    weights = round_weights(history, number)
+    participants = chain_round.weights
+    candidates = [
+        Candidate(m, arrays[m], int(updates[m].args["numExamples"]), weights.get(m, 0))
+        for m in participants
+        if m in arrays
+    ]
+    result = recompute_aggregate(
+        store.get_document(_bytes(chain_round.opened.args["configHash"])),
+        global_arrays,
+        candidates,
+        participants,
+        _bytes(chain_round.aggregated_hash),
+    )
+    problems += [f"round {number}: {m}" for m in result.mismatches]
+    return problems
+
+
+def _previous_deltas(
+    context: AuditContext, store: ModelStore, number: int, members: list[int]
+) -> dict[int, np.ndarray]:
+    """As the coordinator scores: each member's delta in round ``number - 1``, where the store has it."""
+    previous = context.history.rounds.get(number - 1)
+    if previous is None or _bytes(previous.global_hash) not in store:
+        return {}
+    global_arrays = store.get(_bytes(previous.global_hash))
+    deltas = {}
+    for event in previous.updates:
+        member_id, digest = int(event.args["memberId"]), _bytes(event.args["updateHash"])
+        if member_id in members and digest in store:
+            deltas[member_id] = flat_delta(global_arrays, store.get(digest))
+    return deltas

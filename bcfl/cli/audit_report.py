@@ -1,0 +1,56 @@
+"""``bcfl audit report``: the chain-of-custody report of a run or a range of rounds, as JSON
+(complete; the HTML and PROV-JSON renderings are made from the same report), ending with its
+verdict and every check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from bcfl.audit.report import build_report
+from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
+from bcfl.cli.audit_context import StoreOpt, audit_errors, checks_table, finish, load_audit
+from bcfl.cli.common import ManifestPath, RpcUrl
+from bcfl.cli.settings import DEFAULTS
+
+FromOpt = Annotated[int | None, typer.Option("--from", help="First round (default: the first).", min=1)]
+ToOpt = Annotated[int | None, typer.Option("--to", help="Last round (default: the last).", min=1)]
+
+
+def report(
+    manifest: ManifestPath,
+    rpc_url: RpcUrl = DEFAULTS.rpc_url,
+    store: StoreOpt = None,
+    from_round: FromOpt = None,
+    to_round: ToOpt = None,
+    fmt: AuditFormatOpt = AuditFormat.table,
+) -> None:
+    """The run's chain-of-custody report with its verdict (JSON holds every record)."""
+    with audit_errors():
+        context = load_audit(rpc_url, manifest, store)
+        built = build_report(context, from_round, to_round)
+    data = {**built.model_dump(mode="json"), "verdict": built.verdict, "clean": built.clean}
+    emit_audit(data, fmt, render_report, report_rows)
+    finish(built.checks)
+
+
+def render_report(data: Mapping[str, Any]) -> list[Table | str]:
+    return [
+        f"[bold]Audit[/] of rounds {data['from_round']} to {data['to_round']} on chain {data['chain_id']}",
+        f"registry {data['registry']}",
+        checks_table(data["checks"], data["not_run"]),
+        f"[bold]verdict:[/] {data['verdict']}",
+    ]
+
+
+def report_rows(data: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+    return [
+        {"check": c["name"], "ok": c["ok"], "problems": c["problems"], "proves": c["proves"]}
+        for c in data["checks"]
+    ] + [
+        {"check": line.partition(": ")[0], "ok": "", "problems": [line.partition(": ")[2]], "proves": ""}
+        for line in data["not_run"]
+    ]

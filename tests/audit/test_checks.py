@@ -1,0 +1,57 @@
+"""The audit's checks on a real run: clean on an honest history, and each made to fail and named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bcfl.audit.context import AuditContext
+from bcfl.audit.report import build_report
+from bcfl.audit.source import ScanSource
+from bcfl.chain.consortium import Consortium
+from bcfl.models.store import ModelStore
+from tests.audit.runs import Run, evaluations, trained_round
+from tests.conftest import Actors
+from tests.coordinator.test_round_service import GLOBAL, service_in
+
+
+def test_an_honest_run_audits_clean(run: Run) -> None:
+    report = build_report(run.audit())
+    assert [c.name for c in report.checks] == [
+        "signatures", "one-update-per-member", "lineage", "payouts", "reputation-replay",
+        "manifest-addresses", "store-files", "recompute", "evaluations",
+    ]  # fmt: skip
+    assert report.clean, [c.problems for c in report.checks if not c.ok]
+    assert report.verdict == "clean: all 9 checks passed" and report.not_run == ()
+    assert [r.round for r in report.rounds] == [1, 2, 3]
+    assert all(r.status == "paid" and len(r.updates) == 3 for r in report.rounds)
+    assert all(u.signature_valid for r in report.rounds for u in r.updates)
+    assert all(
+        len(r.evaluations) == 3 and all(e.signature_valid for e in r.evaluations) for r in report.rounds
+    )
+    assert report.rounds[1].global_model_hash == report.rounds[0].aggregated_model_hash
+    assert report.rounds[0].config is not None and report.rounds[0].config["learning"]["seed"] == 0
+    paid = {p.member_id: int(p.amount) for p in report.rounds[0].payouts}
+    assert sorted(paid) == run.members and sum(paid.values()) == int(report.rounds[0].total_paid or 0)
+    without = build_report(run.audit(with_store=False))
+    assert without.clean and len(without.checks) == 6
+    assert without.not_run == tuple(
+        f"{n}: no model store given" for n in ("store-files", "recompute", "evaluations")
+    )
+
+
+def test_a_forged_evaluation_in_the_metrics_record_is_named(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    service = service_in(consortium, actors, tmp_path)
+    state = trained_round(service, actors, members, 1, GLOBAL)
+    document = evaluations(service, state, actors, members)
+    forged = document["per_member"][f"member {members[1]}"]
+    forged["metrics"] = {**forged["metrics"], "accuracy": 0.99}  # the coordinator improved its number
+    service.close(state, document)
+    report = build_report(AuditContext.load(ScanSource(consortium), ModelStore(tmp_path / "models")))
+    failed = {c.name: c.problems for c in report.checks if not c.ok}
+    assert list(failed) == ["evaluations"]
+    (problem,) = failed["evaluations"]
+    assert problem.startswith(
+        f"round {state.chain_round}: evaluation of member {members[1]}: the signature recovers to"
+    )
