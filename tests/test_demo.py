@@ -69,7 +69,7 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> No
     model.write_bytes(model.read_bytes() + b"\0")
     (tampered / "rounds.json").unlink()
     found = CliRunner().invoke(app, ["audit", "record", str(tampered), "--format", "json"])
-    assert found.exit_code == 1, found.output
+    assert found.exit_code == 2, found.output
     assert json.loads(found.stdout)["check"]["problems"] == [
         f"changed: {model.relative_to(tampered).as_posix()} (its SHA-256 differs from record.sha256)",
         "missing: rounds.json (listed in record.sha256)",

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bcfl.audit.record import RECORD_FILE, RecordError, compare_record, record_check
 from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
+from bcfl.cli.audit_context import CHECKS_FAILED
 from bcfl.cli.common import err_console
 from bcfl.text import markup_escaped, plain
 
@@ -19,13 +20,13 @@ def record(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run-id>) holding record.sha256.")],
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
-    """Check every file of a run's record against its checksums; exit 1 if any changed, went missing
-    or was added."""
+    """Check every file of a run's record against its checksums; exit 2 (like every failed audit
+    check) if any changed, went missing or was added, 1 if the record cannot be read."""
     try:
         files = compare_record(run_dir)
     except RecordError as exc:
         err_console.print(f"[bold red]error:[/] {markup_escaped(exc, limit=400)}")
-        raise typer.Exit(2) from None
+        raise typer.Exit(1) from None
     check = record_check(files)
     data = {
         "run_dir": str(run_dir),
@@ -35,7 +36,7 @@ def record(
     }
     emit_audit(data, fmt, _render, lambda d: d["files"])
     if not check.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(CHECKS_FAILED)
 
 
 def _render(data: dict[str, Any]) -> list[Table | str]:

@@ -73,24 +73,24 @@ def test_the_command_exits_1_and_names_the_file(run_dir: Path) -> None:
     assert clean.exit_code == 0 and "all 6 files match record.sha256" in clean.output
     (run_dir / "deployment.json").write_text('{"chain_id": 1}')
     table = CliRunner().invoke(app, ["audit", "record", str(run_dir)])
-    assert table.exit_code == 1 and "deployment.json" in table.output and "CHANGED" in table.output
+    assert table.exit_code == 2 and "deployment.json" in table.output and "CHANGED" in table.output
     as_json = CliRunner().invoke(app, ["audit", "record", str(run_dir), "--format", "json"])
     data = json.loads(as_json.stdout)
-    assert as_json.exit_code == 1 and data["check"]["problems"] == [
+    assert as_json.exit_code == 2 and data["check"]["problems"] == [
         "changed: deployment.json (its SHA-256 differs from record.sha256)"
     ]
     as_csv = CliRunner().invoke(app, ["audit", "record", str(run_dir), "--format", "csv"])
-    assert as_csv.exit_code == 1
+    assert as_csv.exit_code == 2
     assert as_csv.stdout.splitlines()[0] == "file,status" and "deployment.json,changed" in as_csv.stdout
 
 
 def test_no_run_or_no_manifest_is_refused_in_one_line(run_dir: Path, tmp_path: Path) -> None:
     missing = CliRunner().invoke(app, ["audit", "record", str(tmp_path / "nowhere")])
-    assert missing.exit_code == 2 and "no run directory at" in missing.output
+    assert missing.exit_code == 1 and "no run directory at" in missing.output
     assert len(missing.output.strip().splitlines()) == 1
     (run_dir / RECORD_FILE).unlink()
     unrecorded = CliRunner().invoke(app, ["audit", "record", str(run_dir)])
-    assert unrecorded.exit_code == 2 and f"no {RECORD_FILE} in" in unrecorded.output
+    assert unrecorded.exit_code == 1 and f"no {RECORD_FILE} in" in unrecorded.output
     assert len(unrecorded.output.strip().splitlines()) == 1
     assert not (run_dir / RECORD_FILE).exists()
 
