@@ -4,20 +4,32 @@ verdict and every check."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from bcfl.audit.report import build_report
+from bcfl.audit.report_files import report_json, write_report
 from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
 from bcfl.cli.audit_context import StoreOpt, audit_errors, checks_table, finish, load_audit
-from bcfl.cli.common import ManifestPath, RpcUrl
+from bcfl.cli.common import ManifestPath, RpcUrl, err_console
 from bcfl.cli.settings import DEFAULTS
 
 FromOpt = Annotated[int | None, typer.Option("--from", help="First round (default: the first).", min=1)]
 ToOpt = Annotated[int | None, typer.Option("--to", help="Last round (default: the last).", min=1)]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Also write report.html (self-contained, to read and file), report.json and "
+        "provenance.json (W3C PROV-JSON) into this directory.",
+        file_okay=False,
+    ),
+]
 
 
 def report(
@@ -26,14 +38,18 @@ def report(
     store: StoreOpt = None,
     from_round: FromOpt = None,
     to_round: ToOpt = None,
+    out: OutOpt = None,
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
-    """The run's chain-of-custody report with its verdict (JSON holds every record)."""
+    """The run's chain-of-custody report with its verdict (JSON holds every record); with --out, also
+    as an HTML page, JSON and PROV-JSON files."""
     with audit_errors():
         context = load_audit(rpc_url, manifest, store)
         built = build_report(context, from_round, to_round)
-    data = {**built.model_dump(mode="json"), "verdict": built.verdict, "clean": built.clean}
-    emit_audit(data, fmt, render_report, report_rows)
+        written = write_report(built, out) if out is not None else None
+    emit_audit(json.loads(report_json(built)), fmt, render_report, report_rows)
+    if written is not None:
+        err_console.print(f"report written: {written.html}, {written.json}, {written.provenance}")
     finish(built.checks)
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from prov.model import ProvDocument
 from typer.testing import CliRunner
 
 from bcfl.chain.consortium import Consortium
@@ -41,10 +42,17 @@ def audit(run: Run, cwd: Path, *args: str, fresh: bool = False) -> subprocess.Co
 
 
 def test_the_report_from_a_fresh_directory_is_clean(run: Run, tmp_path: Path) -> None:
-    done = audit(run, tmp_path, "report", "--format", "json", fresh=True)
+    done = audit(run, tmp_path, "report", "--format", "json", "--out", "filed", fresh=True)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["clean"] and report["verdict"] == "clean: all 9 checks passed"
+    # The files to file: the same report as JSON, a page with its verdict, the lineage as PROV-JSON.
+    filed = tmp_path / "filed"
+    assert json.loads((filed / "report.json").read_text()) == report
+    assert report["verdict"] in (filed / "report.html").read_text()
+    lineage = ProvDocument.deserialize(content=(filed / "provenance.json").read_text(), format="json")
+    rounds = [r for r in lineage.get_records() if r.get_type().localpart == "Activity"]
+    assert len(rounds) == len(report["rounds"])
     table = audit(run, tmp_path, "round", "2")
     assert table.returncode == 0, table.stderr
     assert all(len(line) <= 80 for line in table.stdout.splitlines()), table.stdout
