@@ -137,3 +137,12 @@ def participant(consortium: Consortium, chain_round: int, member_id: int) -> Abs
     field = Field(word, 0, 32)
     bits = current | (1 << (member_id & 0xFF))
     return with_storage(consortium.client, consortium.ledger.address, field, bits)
+
+
+def reputation_before(consortium: Consortium, member_id: int, reputation: int) -> AbstractContextManager[int]:
+    """The reputation ledger's record of ``member_id`` showing ``reputation`` before its last scored
+    round (what the ledger judges that round's exclusion on)."""
+    slot, _, type_id = variable("ReputationLedger", "_records")
+    previous = member("ReputationLedger", type_id, "previous")
+    field = Field(entry_slot(slot, member_id) + previous.slot, previous.offset, previous.size)
+    return with_storage(consortium.client, consortium.reputation.address, field, reputation)

@@ -5,6 +5,7 @@ check that proves it, and ``bcfl audit report`` exits 2."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,16 @@ from bcfl.audit.model import AuditReport
 from bcfl.audit.report import build_report
 from bcfl.audit.source import ScanSource
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.errors import RewardDistributorNotParticipant, RoundLedgerNotOnLineage
+from bcfl.chain.errors import (
+    RewardDistributorNotParticipant,
+    RoundLedgerNotOnLineage,
+    RoundLedgerParticipantExcluded,
+)
 from bcfl.models.canonical import model_hash
 from coordinator.incentives import split_budget
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import RoundState
-from tests.audit.crafting import lineage_head, participant, signer_active
+from tests.audit.crafting import lineage_head, participant, reputation_before, signer_active
 from tests.audit.runs import Run, evaluations, trained_round
 from tests.audit.test_commands import audit
 from tests.chain.helpers import TEST_APP, h
@@ -49,6 +54,20 @@ def named_by_the_command(run: Run, cwd: Path, check: str, problem: str) -> None:
     done = audit(run, cwd, "report")
     assert done.returncode == 2, done.stderr
     assert f"check failed: {check}: {problem}" in done.stderr
+
+
+def excluded_in_round_two(
+    service: RoundService, actors: Actors, members: list[int]
+) -> tuple[RoundState, int]:
+    """Round 1, where the third member free-rides, scores 0 and falls below the exclusion
+    threshold, closed; round 2 trained (its aggregate leaves that member out); and the member."""
+    state = service.open(1, GLOBAL, CONFIG)
+    free_rider = signed_updates(service, state, actors.hospitals[:3], members, seed=10, scales=(1, 1, 1e-4))
+    first = closed(service, service.train(state, free_rider), actors, members)
+    assert first.aggregate is not None
+    state = trained_round(service, actors, members, 2, first.aggregate.arrays)
+    assert state.assessment is not None and state.assessment.excluded == [members[2]]
+    return state, members[2]
 
 
 def test_an_update_signed_by_a_suspended_members_key_is_named(
@@ -89,15 +108,9 @@ def test_a_payout_to_an_excluded_member_is_named(
 ) -> None:
     run = Run(consortium, tmp_path / "run", members)
     service = service_in(consortium, actors, run.run_dir)
-    # Round 1: the third member free-rides, scores 0, and falls below the exclusion threshold.
-    state = service.open(1, GLOBAL, CONFIG)
-    free_rider = signed_updates(service, state, actors.hospitals[:3], members, seed=10, scales=(1, 1, 1e-4))
-    first = closed(service, service.train(state, free_rider), actors, members)
-    assert first.aggregate is not None
-    excluded = members[2]
-    # Round 2: finalized without it (the ledger refuses it as a participant), then paid with it.
-    state = trained_round(service, actors, members, 2, first.aggregate.arrays)
-    assert state.assessment is not None and state.assessment.excluded == [excluded]
+    state, excluded = excluded_in_round_two(service, actors, members)
+    # Finalized without it (the ledger refuses it as a participant), then paid with it.
+    assert state.assessment is not None
     honest = state.assessment.weights
     service.finalize(state, evaluations(service, state, actors, members))
     weights = {**honest, excluded: min(honest.values())}  # its share, as if it were in good standing
@@ -118,6 +131,39 @@ def test_a_payout_to_an_excluded_member_is_named(
     assert all(not p.startswith("round 1") for p in failed["payouts"])
     assert {p.member_id for p in report.rounds[1].payouts} == set(members)
     named_by_the_command(run, tmp_path / "audit", "payouts", f"round 2 member {excluded}: paid")
+
+
+def test_an_excluded_member_finalized_as_a_participant_is_named(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """Not paid, but aggregated: the round's participants break the ledger's rule, named from the
+    events alone (and, with the store, the aggregate no longer recomputes)."""
+    run = Run(consortium, tmp_path / "run", members)
+    service = service_in(consortium, actors, run.run_dir)
+    state, excluded = excluded_in_round_two(service, actors, members)
+    assert state.aggregate is not None
+    document = evaluations(service, state, actors, members)
+    metrics = service.store.put_document(document)
+    weights = {**state.aggregate.weights, excluded: 1}
+    ids = sorted(weights)
+    finalize = (state.aggregate.model_hash, metrics, ids, [weights[m] for m in ids])
+    with pytest.raises(RoundLedgerParticipantExcluded):  # what the ledger says without crafting
+        consortium.ledger.finalize_round(actors.coordinator, 2, *finalize)
+    with reputation_before(consortium, excluded, 5_000) as was:
+        consortium.ledger.finalize_round(actors.coordinator, 2, *finalize)
+    assert was == 2_500 and consortium.reputation.reputation_before(2, excluded) == 2_500  # restored
+    service.pay(dataclasses.replace(state, finalized=True))
+    assert {p.member_id for p in consortium.distributor.payments(round_number=2)} == set(members[:2])
+
+    problem = (
+        f"round 2 member {excluded}: finalized as a participant while excluded "
+        "(reputation 2500 before the round, below the threshold 3000)"
+    )
+    chain_only = build_report(run.audit(with_store=False))
+    assert {c.name: c.problems for c in chain_only.checks if not c.ok} == {"payouts": (problem,)}
+    _, failed = failed_checks(run)
+    assert list(failed) == ["payouts", "recompute"] and failed["payouts"] == (problem,)
+    named_by_the_command(run, tmp_path / "audit", "payouts", problem)
 
 
 def test_a_round_opened_off_the_lineage_is_named(
