@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from bcfl.audit.context import AuditContext
 from bcfl.audit.evaluations import round_evaluations
-from bcfl.audit.history import DECLARED_BY, position
+from bcfl.audit.history import DECLARED_BY, History, RoundHistory, position
 from bcfl.audit.model import CheckResult
 from bcfl.audit.views import excluded_before
 from bcfl.audit.weights import round_weights
@@ -95,6 +95,11 @@ def payouts(context: AuditContext) -> CheckResult:
     problems = []
     for number, chain_round in sorted(history.rounds.items()):
         where = f"round {number}"
+        problems += [
+            f"{where} member {m}: finalized as a participant while excluded (reputation {before} "
+            f"before the round, below the threshold {threshold})"
+            for m, before, threshold in _excluded_participants(history, chain_round)
+        ]
         if not chain_round.payouts and chain_round.paid is None:
             continue
         if chain_round.paid is None:
@@ -143,9 +148,21 @@ def payouts(context: AuditContext) -> CheckResult:
         name="payouts",
         ok=not problems,
         problems=tuple(problems),
-        proves="each round paid within its budget, only participants in good standing, each "
-        "budget x w_i // sum(w) by the published examples, scores and reputations",
+        proves="each round finalized and paid only participants in good standing, within its budget, "
+        "each budget x w_i // sum(w) by the published examples, scores and reputations",
     )
+
+
+def _excluded_participants(history: History, chain_round: RoundHistory) -> list[tuple[int, int, int]]:
+    """(member, reputation before the round, threshold) of each finalized participant that was
+    excluded: below the threshold in force at finalization, as the ledger judges (and refuses) it."""
+    if chain_round.finalized is None:
+        return []
+    threshold = int(history.parameters_at(position(chain_round.finalized))["exclusionThreshold"])
+    before = {int(e.args["memberId"]): int(e.args["previous"]) for e in chain_round.scores}
+    return [
+        (m, before[m], threshold) for m in sorted(chain_round.weights) if before.get(m, threshold) < threshold
+    ]
 
 
 def reputation_replay(context: AuditContext) -> CheckResult:
