@@ -58,3 +58,4 @@ def test_the_summary_is_readable_at_80_columns() -> None:
         "--store runs/20250101-000000/models --rpc-url http://127.0.0.1:8545" in joined
     )
     assert "bcfl chain start --load-state runs/20250101-000000/chain/state.json" in joined
+    assert "leave --rpc-url out" in joined

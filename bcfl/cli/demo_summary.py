@@ -28,16 +28,15 @@ def summary_parts(summary: Mapping[str, Any]) -> list[Table | str]:
 def again_lines(summary: Mapping[str, Any]) -> list[str]:
     """How to print the summary again: while the chain runs, and later from its saved state."""
     run_dir = summary["run_dir"]
-    audit = f"bcfl audit report --manifest {run_dir}/deployment.json --store {run_dir}/models"
     return [
-        f"summary.json in the run directory holds the whole report (--format json); print it again "
-        f"with `{audit} --rpc-url {summary['rpc_url']}` while the chain runs, or later, once "
-        f"`bcfl chain start --load-state {run_dir}/chain/state.json` has reopened the chain read-only, "
-        f"with `{audit}`",
+        f"print this summary again (summary.json holds it whole) with `bcfl audit report --manifest "
+        f"{run_dir}/deployment.json --store {run_dir}/models --rpc-url {summary['rpc_url']}`; once the "
+        f"chain has stopped, reopen it read-only first (`bcfl chain start --load-state "
+        f"{run_dir}/chain/state.json`) and leave --rpc-url out",
     ]
 
 
 def print_summary(summary: Mapping[str, Any], out: Console) -> None:
     print_parts(summary_parts(summary), out)
     for line in again_lines(summary):
-        out.print(markup_escaped(line, 600))
+        out.print(markup_escaped(line, 4000))
