@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bcfl.chain.anvil import AnvilNode
-from bcfl.chain.client import ChainClient
-from bcfl.chain.consortium import Consortium
-from bcfl.chain.manifest import DeploymentManifest
 from bcfl.cli.main import app
 from bcfl.models.store import ModelStore
+
+#: The installed command, as an auditor runs it.
+BCFL = str(Path(sys.executable).parent / "bcfl")
 
 
 @pytest.fixture(autouse=True)
@@ -27,40 +29,55 @@ def free_ports(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    args = ["demo", "--rounds", "1", "--hospitals", "cleveland,hungary", "--runs-dir", str(runs)]
-    result = CliRunner().invoke(app, args)
+    args = ["demo", "--rounds", "2", "--hospitals", "cleveland,hungary", "--runs-dir", str(runs)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    assert "PUBLIC dev keys" in result.output and "scores and payouts on chain" in result.output
+    # The closing summary is the audit's report of the run, whole in an 80-column terminal.
+    assert "PUBLIC dev keys" in result.output and "verdict: clean: all 9 checks passed" in result.output
+    closing = result.stdout[result.stdout.index("Audit of rounds 1 to 2") :]
+    assert all(len(line) <= 80 for line in closing.splitlines()) and "…" not in closing, closing
     run_dir = (runs / "latest").resolve()
     summary = json.loads((run_dir / "summary.json").read_text())
-    (round_1,) = summary["rounds"]
-    assert sorted(u["hospital"] for u in round_1["updates"]) == ["cleveland", "hungary"]
-    assert all(u["signature_valid"] for u in round_1["updates"]) and round_1["accuracy"] > 0.5
-    # Scores, reputations and payouts come from the chain; both honest hospitals were paid.
-    assert all(u["score"] is not None and u["reputation"] is not None for u in round_1["updates"])
-    assert all(u["aggregated"] and int(u["paid"]) > 0 for u in round_1["updates"])
-    assert {h["name"]: int(h["balance"]) for h in summary["hospitals"]} == {
-        u["hospital"]: int(u["paid"]) for u in round_1["updates"]
+    assert summary["clean"] and summary["run_dir"] == str(run_dir)
+    round_1, round_2 = summary["rounds"]
+    assert round_2["global_model_hash"] == round_1["aggregated_model_hash"]  # the lineage goes on
+    for record in (round_1, round_2):
+        assert record["status"] == "paid" and record["aggregate_metrics"]["accuracy"] > 0.5
+        assert sorted(u["member_name"] for u in record["updates"]) == ["cleveland", "hungary"]
+        assert all(u["signature_valid"] for u in record["updates"]) and not record["excluded"]
+        # Both honest hospitals were scored, aggregated and paid.
+        assert len(record["scores"]) == len(record["participants"]) == len(record["payouts"]) == 2
+        assert all(int(p["amount"]) > 0 for p in record["payouts"])
+    assert {m["name"]: m["balance"] for m in summary["members"]} == {
+        m["name"]: m["paid_total"] for m in summary["members"]
     }
+    assert sorted(h["name"] for h in summary["hospitals"]) == ["cleveland", "hungary"]
     assert (run_dir / "models").is_dir() and (run_dir / "logs" / "superlink.log").exists()
     # The run's record got its checksums once the chain had stopped; they verify clean.
     record = CliRunner().invoke(app, ["audit", "record", str(run_dir)])
     assert record.exit_code == 0 and "files match record.sha256" in record.output, record.output
     listed = (run_dir / "record.sha256").read_text()
     assert "  chain/state.json\n" in listed and "  rounds.json\n" in listed and "  models/" in listed
-    # The saved chain state alone lets an auditor check the run later, loaded read-only: the
-    # evidence is never written (tests/chain/test_read_only_state.py), so the record stays clean.
-    manifest = DeploymentManifest.load(run_dir / "deployment.json")
+    # Later, an auditor holding only the manifest and a copy of the store prints the same report
+    # from a fresh process, against the saved chain state loaded read-only (the evidence is never
+    # written: tests/chain/test_read_only_state.py, so the record stays clean).
+    auditor = tmp_path / "auditor"
+    auditor.mkdir()
+    shutil.copy(run_dir / "deployment.json", auditor / "deployment.json")
+    shutil.copytree(run_dir / "models", auditor / "models")
     with AnvilNode(load_state=run_dir / "chain" / "state.json", log_path=tmp_path / "audit.log") as node:
-        consortium = Consortium.connect(ChainClient(node.rpc_url), manifest)
-        on_chain = consortium.ledger.updates(round_number=1)
-        assert {"0x" + u.update_hash.hex() for u in on_chain} == {
-            u["update_hash"] for u in round_1["updates"]
-        }
-        assert (
-            "0x" + consortium.ledger.get_round(1).aggregated_model_hash.hex()
-            == round_1["aggregated_model_hash"]
-        )
+        reopened = subprocess.run(
+            [BCFL, "audit", "report", "--format", "json", "--manifest", "deployment.json",
+             "--store", "models", "--rpc-url", node.rpc_url],
+            cwd=auditor, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert reopened.returncode == 0, reopened.stderr
+    report = json.loads(reopened.stdout)
+    assert report["clean"] and report["verdict"] == summary["verdict"]
+    assert [len(r["updates"]) for r in report["rounds"]] == [len(r["updates"]) for r in summary["rounds"]]
+    assert [r["aggregated_model_hash"] for r in report["rounds"]] == [
+        r["aggregated_model_hash"] for r in summary["rounds"]
+    ]
     assert CliRunner().invoke(app, ["audit", "record", str(run_dir)]).exit_code == 0
     # A model file altered or the journal deleted (in a copy of the run) is detected and named.
     tampered = tmp_path / "tampered"
@@ -112,7 +129,7 @@ def test_imaging_demo_trains_a_cnn_on_png_jpeg_and_dicom_sites(tmp_path: Path) -
     rounds = json.loads((run_dir / "summary.json").read_text())["rounds"]
     assert len(rounds) == 2
     for record in rounds:
-        assert sorted(u["hospital"] for u in record["updates"]) == ["hillcrest", "lakeside", "riverside"]
+        assert sorted(u["member_name"] for u in record["updates"]) == ["hillcrest", "lakeside", "riverside"]
         assert all(u["signature_valid"] for u in record["updates"])
     last = rounds[-1]
     # The global model is the schema's CNN, stored under the hash the ledger finalized.
@@ -125,4 +142,5 @@ def test_imaging_demo_trains_a_cnn_on_png_jpeg_and_dicom_sites(tmp_path: Path) -
         for line in (site / "images" / "labels.csv").read_text().splitlines()[1:]
     ]
     majority = max(labels.count(c) for c in set(labels)) / len(labels)
-    assert last["accuracy"] > majority + 0.1, (last["accuracy"], majority)
+    accuracy = last["aggregate_metrics"]["accuracy"]
+    assert accuracy > majority + 0.1, (accuracy, majority)

@@ -7,6 +7,7 @@ from rich.console import Console
 from bcfl.cli.demo_summary import print_summary
 from bcfl.text import markup_escaped, plain, printable
 from coordinator.verification import REASON_LIMIT, Rejection
+from tests.audit.report_fixture import sample_report
 
 
 def test_printable_escapes_control_and_format_characters_and_shortens() -> None:
@@ -26,35 +27,21 @@ def test_rich_output_shows_markup_as_text() -> None:
 def test_demo_summary_prints_hostile_names_and_reasons() -> None:
     console = Console(record=True, width=300)
     hostile = "[/bold]\x1b[31m\u202eEvil"
+    report = sample_report()
+    member = report.members[0].model_copy(update={"name": hostile})
+    report = report.model_copy(update={"members": (member, *report.members[1:]), "token_symbol": "[b]BCFL"})
     summary = {
-        "token": {"decimals": 18, "symbol": "[b]BCFL"},
-        "rounds": [
-            {
-                "round": 1,
-                "accuracy": 0.8,
-                "auroc": None,
-                "aggregated_model_hash": "0x" + "ab" * 32,
-                "updates": [
-                    {
-                        "hospital": hostile,
-                        "examples": 10,
-                        "update_hash": "0x" + "cd" * 32,
-                        "signature_valid": True,
-                        "score": 5000,
-                        "reputation": 5000,
-                        "aggregated": True,
-                        "paid": 10**18,
-                    }
-                ],
-                "rejected": [{"node_id": 7, "reason": "the hospital replied: [/] \x1b[2J"}],
-            }
-        ],
-        "hospitals": [{"name": hostile, "member_id": 1, "reputation": 5000, "balance": 10**18}],
+        **report.model_dump(mode="json"),
+        "verdict": report.verdict,
+        "clean": report.clean,
+        "run_dir": "runs/x",
+        "rpc_url": "http://127.0.0.1:8545",
+        "rejected": [{"round": 1, "node_id": 7, "reason": "the hospital replied: [/] \x1b[2J"}],
     }
     print_summary(summary, console)
     text = console.export_text()
     assert "[/bold]\\u001b[31m\\u202eEvil" in text and "\x1b" not in text and "\u202e" not in text
-    assert "the hospital replied: [/] \\u001b[2J" in text and "balance ([b]BCFL)" in text
+    assert "the hospital replied: [/] \\u001b[2J" in text and "amounts in [b]BCFL" in text
 
 
 def test_a_rejection_keeps_the_hospital_s_words_printable() -> None:

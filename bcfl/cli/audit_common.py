@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from bcfl.cli.common import console, json_default
@@ -39,10 +40,14 @@ def emit_audit(
         typer.echo(to_csv(rows(data)), nl=False)
     else:
         rendered = render(data)
-        for part in (
-            rendered if isinstance(rendered, Sequence) and not isinstance(rendered, str) else [rendered]
-        ):
-            console.print(part, soft_wrap=isinstance(part, str))
+        print_parts([rendered] if isinstance(rendered, Table | str) else rendered)
+
+
+def print_parts(parts: Sequence[Table | str], out: Console = console) -> None:
+    """Rendered parts in order: tables fitted to the terminal, lines as they are (a line holding a
+    whole hash is never folded)."""
+    for part in parts:
+        out.print(part, soft_wrap=isinstance(part, str))
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -46,13 +46,10 @@ def show_member(
 def render_member(data: Mapping[str, Any]) -> list[Table | str]:
     m, token = data["member"], data["token"]
 
-    def money(amount: str) -> str:
-        return tokens(amount, token["decimals"], token["symbol"])
-
     lines: list[Table | str] = [
         f"[bold]Member {m['member_id']}[/] {markup_escaped(m['name'], 40)}: {m['status']}",
         f"key      {m['signer']}",
-        f"paid     {money(m['paid_total'])}, balance {money(m['balance'])}",
+        members_table([m], token),
     ]
     history = Table(title="Membership", title_justify="left")
     history.add_column("block", justify="right", no_wrap=True)
@@ -75,6 +72,26 @@ def render_member(data: Mapping[str, Any]) -> list[Table | str]:
     lines += [f"update {number}: {digest}" for number, digest, _ in m["updates"]]
     lines.append(checks_table(data["checks"], data["not_run"]))
     return lines
+
+
+def members_table(members: Sequence[Mapping[str, Any]], token: Mapping[str, Any]) -> Table:
+    """A row per member, whole at 80 columns: status, updates, reputation after its last scored
+    round, tokens paid to it and its balance now."""
+    table = Table(title=f"Members (amounts in {markup_escaped(token['symbol'], 11)})", title_justify="left")
+    table.add_column("member", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    for column in ("updates", "reputation", "paid", "balance"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for m in members:
+        table.add_row(
+            plain(f"{m['member_id']} {m['name']}", 60),
+            m["status"],
+            str(len(m["updates"])),
+            f"{m['reputation'][-1][1] / 100:.2f}%" if m["reputation"] else "-",
+            tokens(m["paid_total"], token["decimals"], "").strip(),
+            tokens(m["balance"], token["decimals"], "").strip(),
+        )
+    return table
 
 
 def member_rows(data: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:

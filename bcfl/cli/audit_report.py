@@ -1,6 +1,7 @@
-"""``bcfl audit report``: the chain-of-custody report of a run or a range of rounds, as JSON
-(complete; the HTML and PROV-JSON renderings are made from the same report), ending with its
-verdict and every check."""
+"""``bcfl audit report``: the chain-of-custody report of a run or a range of rounds: as a table, the
+run's summary (a row per round and per member) that ``bcfl demo`` closes with; as JSON, complete
+(the HTML and PROV-JSON renderings are made from the same report); ending with its verdict and
+every check."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from bcfl.audit.report import build_report
 from bcfl.audit.report_files import report_json, write_report
 from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
 from bcfl.cli.audit_context import StoreOpt, audit_errors, checks_table, finish, load_audit
+from bcfl.cli.audit_member import members_table
+from bcfl.cli.audit_round import model_lines, rounds_table
 from bcfl.cli.common import ManifestPath, RpcUrl, err_console
 from bcfl.cli.settings import DEFAULTS
 
@@ -54,12 +57,22 @@ def report(
 
 
 def render_report(data: Mapping[str, Any]) -> list[Table | str]:
-    return [
+    """The run's summary, whole at 80 columns: a row per round and per member, each round's models
+    (hashes whole), then the checks and the verdict. ``bcfl demo`` closes with the same."""
+    token = {"symbol": data["token_symbol"], "decimals": data["token_decimals"]}
+    lines: list[Table | str] = [
         f"[bold]Audit[/] of rounds {data['from_round']} to {data['to_round']} on chain {data['chain_id']}",
         f"registry {data['registry']}",
+        rounds_table(data["rounds"], token),
+    ]
+    for r in data["rounds"]:
+        lines += [f"[bold]round {r['round']}[/] models:", *model_lines(r)]
+    lines += [
+        members_table(data["members"], token),
         checks_table(data["checks"], data["not_run"]),
         f"[bold]verdict:[/] {data['verdict']}",
     ]
+    return lines
 
 
 def report_rows(data: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:

@@ -15,7 +15,7 @@ from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
 from bcfl.cli.audit_context import StoreOpt, audit_errors, checks_table, finish, load_audit, tokens
 from bcfl.cli.common import ManifestPath, RpcUrl
 from bcfl.cli.settings import DEFAULTS
-from bcfl.text import plain
+from bcfl.text import markup_escaped, plain
 
 RoundArg = Annotated[int, typer.Argument(help="The chain's round number.", min=1)]
 
@@ -52,12 +52,13 @@ def render_round(data: Mapping[str, Any]) -> list[Table | str]:
     lines: list[Table | str] = [
         f"[bold]Round {r['round']}[/] ({r['status']}), lineage {r['lineage']}, "
         f"parent round {r['parent_round']}",
-        f"global     {r['global_model_hash']}",
+        rounds_table([r], token),
+        *model_lines(r),
         f"config     {r['config_hash']}",
         f"app        {r['app_hash']}",
     ]
     if r["aggregated_model_hash"]:
-        lines += [f"aggregated {r['aggregated_model_hash']}", f"metrics    {r['metrics_hash']}"]
+        lines.append(f"metrics    {r['metrics_hash']}")
     table = Table(title="Updates", title_justify="left")
     for column in ("member", "examples", "score", "reputation", "in", "paid", "sig"):
         table.add_column(
@@ -92,6 +93,41 @@ def render_round(data: Mapping[str, Any]) -> list[Table | str]:
         )
     lines.append(checks_table(data["checks"], data["not_run"]))
     return lines
+
+
+def rounds_table(rounds: Sequence[Mapping[str, Any]], token: Mapping[str, Any]) -> Table:
+    """A row per round, whole at 80 columns: status, the aggregated model's evaluation (the
+    hospitals' signed aggregate), updates, members excluded, and tokens paid."""
+    table = Table(title=f"Rounds (paid in {markup_escaped(token['symbol'], 11)})", title_justify="left")
+    table.add_column("round", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for column in ("accuracy", "AUROC", "updates", "excluded", "paid"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for r in rounds:
+        metrics = r["aggregate_metrics"] or {}
+        table.add_row(
+            str(r["round"]),
+            r["status"],
+            _ratio(metrics.get("accuracy")),
+            _ratio(metrics.get("auroc")),
+            str(len(r["updates"])),
+            str(len(r["excluded"])),
+            tokens(r["total_paid"], token["decimals"], "").strip(),
+        )
+    return table
+
+
+def model_lines(r: Mapping[str, Any]) -> list[str]:
+    """The round's models, hashes whole: the global model it started from and, once finalized, the
+    model it aggregated."""
+    lines = [f"global     {r['global_model_hash']}"]
+    if r["aggregated_model_hash"]:
+        lines.append(f"aggregated {r['aggregated_model_hash']}")
+    return lines
+
+
+def _ratio(value: float | None) -> str:
+    return f"{value:.3f}" if value is not None else "-"
 
 
 def round_rows(data: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:

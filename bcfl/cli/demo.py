@@ -12,6 +12,7 @@ import typer
 from rich.progress import Progress
 
 from bcfl.chain.ledger import RoundStatus
+from bcfl.cli.audit_context import audit_errors
 from bcfl.cli.common import clean_errors, console, stop_on_sigterm
 from bcfl.cli.demo_summary import print_summary
 from bcfl.demo.consortia import CONSORTIA
@@ -19,6 +20,7 @@ from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.rundir import new_run_dir
 from bcfl.demo.settings import DemoSettingsError, load_demo_settings
 from bcfl.demo.summary import build_summary
+from bcfl.text import markup_escaped
 
 
 def demo(
@@ -96,7 +98,7 @@ def demo(
         )
         wanted = rounds or settings.rounds
         code = _train(run, wanted)
-        with clean_errors():
+        with audit_errors():
             summary = build_summary(run_dir, run.hospitals, run.consortium())
             finalized = _finalized_on_chain(run)
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -107,6 +109,10 @@ def demo(
                 f"[bold red]the run failed: flwr run exited {code}, {finalized} of {wanted} rounds "
                 f"finalized on chain; see {run_dir / 'logs'}[/]"
             )
+            raise typer.Exit(1)
+        if not summary["clean"]:
+            verdict = markup_escaped(summary["verdict"], 400)
+            console.print(f"[bold red]the audit of the run failed:[/] {verdict}")
             raise typer.Exit(1)
         console.print(
             f"run directory: [bold]{run_dir}[/] (deployment.json, chain/state.json, models/, logs/; "
@@ -122,8 +128,8 @@ def demo(
         if run is not None:
             run.stop()
     console.print(
-        f"stopped; check the record with `bcfl audit record {run_dir}`, and audit the chain read-only "
-        f"with `bcfl chain start --load-state {run_dir / 'chain' / 'state.json'}`"
+        f"stopped; check the record with `bcfl audit record {run_dir}`, and reopen the chain read-only "
+        f"with `bcfl chain start --load-state {run_dir / 'chain' / 'state.json'}` to audit it"
     )
 
 
