@@ -8,6 +8,8 @@ import typer
 
 from bcfl.cli import (
     app_approval,
+    audit_events,
+    audit_sync,
     chain_deploy,
     chain_start,
     chain_status,
@@ -43,6 +45,11 @@ app.add_typer(lineage_app, name="lineage")
 app.add_typer(node_app, name="node")
 app.add_typer(app_app, name="app")
 app.add_typer(update_app, name="update")
+audit_app = typer.Typer(
+    help="Audit the consortium from the chain alone: its event index, rounds, members and models.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
 
 app.command("demo")(demo.demo)
 chain_app.command("start")(chain_start.start)
@@ -62,6 +69,8 @@ app_app.command("hash")(app_approval.app_hash_command)
 app_app.command("status")(app_approval.status)
 app_app.command("approve")(app_approval.approve)
 update_app.command("register")(update_register.register)
+audit_app.command("sync")(audit_sync.sync)
+audit_app.command("events")(audit_events.events)
 app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
 app.command("demo-submit", hidden=True)(demo_submit.submit)
 

@@ -101,7 +101,7 @@ def database_url(url_or_path: str) -> URL:
         return URL.create("sqlite", database=str(path.resolve()))
     try:
         url = make_url(url_or_path)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise EventIndexError(
             f"{url_or_path!r} is not a database URL: give a file path or e.g. postgresql://user@host/db"
         ) from None
