@@ -110,13 +110,13 @@ def _render(data: list[dict[str, Any]]) -> list[str]:
 
 def _event_lines(e: dict[str, Any]) -> str:
     contract = markup_escaped(e["contract"] or "[outside the manifest]", limit=WIDTH)
-    head = f"[bold]{e['block_number']}.{e['log_index']}[/] {contract} [bold]{markup_escaped(e['event'])}[/]"
+    head = f"[bold]block {e['block_number']} log {e['log_index']}[/] {contract} [bold]{markup_escaped(e['event'])}[/]"
     lines = [head, f"  {e['time']}", f"  tx {e['tx_hash']}"]
     if not e["contract"]:
         lines.append(f"  [red]address {e['address']}[/]")
     for key, value in e["args"].items():
         shown = json.dumps(value) if isinstance(value, list | dict) else str(value)
-        if len(key) + len(shown) + 5 <= WIDTH:
+        if len(key) + len(shown) + 4 <= WIDTH:
             lines.append(f"  {markup_escaped(key)}: {markup_escaped(shown, limit=WIDTH)}")
         else:
             lines.append(f"  {markup_escaped(key)}:")
