@@ -110,7 +110,8 @@ def _render(data: list[dict[str, Any]]) -> list[str]:
 
 def _event_lines(e: dict[str, Any]) -> str:
     contract = markup_escaped(e["contract"] or "[outside the manifest]", limit=WIDTH)
-    head = f"[bold]block {e['block_number']} log {e['log_index']}[/] {contract} [bold]{markup_escaped(e['event'])}[/]"
+    where = f"block {e['block_number']} log {e['log_index']}"
+    head = f"[bold]{where}[/] {contract} [bold]{markup_escaped(e['event'])}[/]"
     lines = [head, f"  {e['time']}", f"  tx {e['tx_hash']}"]
     if not e["contract"]:
         lines.append(f"  [red]address {e['address']}[/]")

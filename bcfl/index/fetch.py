@@ -12,12 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from web3.exceptions import Web3RPCError
 from web3.providers.base import JSONBaseProvider
-from web3.types import LogReceipt, RPCEndpoint
+from web3.types import RPCEndpoint
 
 from bcfl.chain.client import ChainClient
-from bcfl.chain.events import _is_range_limit
+from bcfl.chain.events import is_range_limit
 from bcfl.index.errors import EventIndexError
 
 #: Requests in one JSON-RPC batch.
@@ -33,23 +32,26 @@ class BlockHeader:
     timestamp: int
 
 
-def get_logs(client: ChainClient, topics: list[str], start: int, end: int) -> tuple[list[LogReceipt], int]:
-    """The logs carrying any of ``topics`` from ``start`` up to at most ``end``, and the last block
-    they cover: a window the node refuses as too large is halved until it is accepted."""
+def get_logs(
+    client: ChainClient, topics: list[str], start: int, end: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The raw logs (the node's JSON: hex strings) carrying any of ``topics`` from ``start`` up to at
+    most ``end``, and the last block they cover: a window the node refuses as too large is halved
+    until it is accepted."""
+    provider = client.w3.provider
     while True:
-        try:
-            logs = client.retrying(
-                "eth_getLogs",
-                lambda e=end: client.w3.eth.get_logs(  # type: ignore[misc]
-                    {"fromBlock": start, "toBlock": e, "topics": [topics]}
-                ),
-            )
-            return list(logs), end
-        except Web3RPCError as exc:
-            if end > start and _is_range_limit(exc):
-                end = start + (end - start) // 2
-                continue
-            raise EventIndexError(f"the node refused eth_getLogs for blocks {start}-{end}: {exc}") from exc
+        query = {"fromBlock": hex(start), "toBlock": hex(end), "topics": [topics]}
+        response = client.retrying(
+            "eth_getLogs",
+            lambda q=query: provider.make_request(RPCEndpoint("eth_getLogs"), [q]),  # type: ignore[misc]
+        )
+        if "error" not in response:
+            return list(response["result"]), end
+        message = str(response["error"].get("message", response["error"]))
+        if end > start and is_range_limit(message):
+            end = start + (end - start) // 2
+            continue
+        raise EventIndexError(f"the node refused eth_getLogs for blocks {start}-{end}: {message}")
 
 
 def get_headers(client: ChainClient, numbers: Iterable[int]) -> dict[int, BlockHeader | None]:

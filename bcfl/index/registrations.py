@@ -11,12 +11,15 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from eth_abi import abi
+from eth_abi.exceptions import DecodingError
+from eth_utils.abi import function_abi_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
-from web3 import Web3
 
 from bcfl.chain.artifacts import abi_of
 from bcfl.chain.eip712 import ModelUpdate, SignedModelUpdate
+from bcfl.index.rawlogs import abi_type
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +30,13 @@ REGISTRATION_EVENTS = frozenset({"UpdateRegistered", "UpdateSkipped"})
 class RegistrationDecoder:
     """Decodes the input of registration transactions sent to one RoundLedger."""
 
-    def __init__(self, w3: Web3, ledger_address: str) -> None:
+    def __init__(self, ledger_address: str) -> None:
         self.ledger_address = to_checksum_address(ledger_address)
-        self.contract = w3.eth.contract(address=self.ledger_address, abi=abi_of("RoundLedger"))
+        function = next(e for e in abi_of("RoundLedger") if e.get("name") == "registerUpdates")
+        self.selector = "0x" + function_abi_to_4byte_selector(function).hex()  # type: ignore[arg-type]
+        self.types = [abi_type(i) for i in function["inputs"]]
+        self.names = [i["name"] for i in function["inputs"]]
+        self.entry_fields = [c["name"] for c in function["inputs"][1]["components"]]
 
     def rows(
         self, tx: Mapping[str, Any], block_number: int, global_model_hash: Mapping[int, str]
@@ -41,13 +48,18 @@ class RegistrationDecoder:
         if str(tx.get("to") or "").lower() != self.ledger_address.lower():
             logger.warning("registration %s was not sent to the RoundLedger: no signatures kept", tx_hash)
             return []
+        data = str(tx.get("input") or "0x")
         try:
-            function, args = self.contract.decode_function_input(HexBytes(tx["input"]))
-        except ValueError:
-            function, args = None, {}
-        if function is None or function.fn_name != "registerUpdates":
+            if not data.startswith(self.selector):
+                raise ValueError("another function")
+            decoded = dict(zip(self.names, abi.decode(self.types, bytes.fromhex(data[10:])), strict=True))
+        except (DecodingError, ValueError):
             logger.warning("registration %s is no registerUpdates call: no signatures kept", tx_hash)
             return []
+        args = {
+            "round": decoded["round"],
+            "updates": [dict(zip(self.entry_fields, u, strict=True)) for u in decoded["updates"]],
+        }
         round_number = int(args["round"])
         if round_number not in global_model_hash:
             logger.warning("registration %s: round %d never opened; no signatures", tx_hash, round_number)

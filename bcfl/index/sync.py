@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hexbytes import HexBytes
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from bcfl.chain.client import ChainClient
@@ -25,6 +24,7 @@ from bcfl.index import tables
 from bcfl.index.decoding import EventDecoder
 from bcfl.index.errors import EventIndexError
 from bcfl.index.fetch import BlockHeader, get_headers, get_logs, get_transactions
+from bcfl.index.rawlogs import RawLogDecoder
 from bcfl.index.records import IndexedEvent
 from bcfl.index.registrations import REGISTRATION_EVENTS, RegistrationDecoder
 
@@ -67,8 +67,8 @@ def sync_index(
         last = int(read_meta(conn).get("last_block", floor))
     target = client.block_number() - confirmations
     first = last + 1
-    decoder = EventDecoder.for_manifest(manifest)
-    registrations = RegistrationDecoder(client.w3, manifest.address("RoundLedger"))
+    decoder = RawLogDecoder(EventDecoder.for_manifest(manifest))
+    registrations = RegistrationDecoder(manifest.address("RoundLedger"))
     added, start, size = 0, first, max(1, window)
     while start <= target:
         end, rows = _read_window(client, decoder, start, min(start + size - 1, target))
@@ -87,20 +87,20 @@ class _Window:
     headers: dict[int, BlockHeader]
 
 
-def _read_window(client: ChainClient, decoder: EventDecoder, start: int, end: int) -> tuple[int, _Window]:
+def _read_window(client: ChainClient, decoder: RawLogDecoder, start: int, end: int) -> tuple[int, _Window]:
     for _ in range(WINDOW_TRIES):
         logs, end = get_logs(client, decoder.topics, start, end)
-        numbers = {int(log["blockNumber"]) for log in logs} | {end}
+        numbers = {int(log["blockNumber"], 16) for log in logs} | {end}
         headers = get_headers(client, numbers)
         present = {n: h for n, h in headers.items() if h is not None}
         hashes = {n: h.hash for n, h in present.items()}
         if end in present and all(
-            hashes.get(int(log["blockNumber"])) == HexBytes(log["blockHash"]).to_0x_hex() for log in logs
+            hashes.get(int(log["blockNumber"], 16)) == str(log["blockHash"]).lower() for log in logs
         ):
             events = [
                 event
                 for log in logs
-                if (event := decoder.decode(client.w3, log, present[int(log["blockNumber"])].timestamp))
+                if (event := decoder.decode(log, present[int(log["blockNumber"], 16)].timestamp))
             ]
             return end, _Window(events, present)
         logger.info("blocks %d-%d changed while being read; reading them again", start, end)
