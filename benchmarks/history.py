@@ -77,7 +77,11 @@ def hospital_key(index: int) -> LocalAccount:
 
 
 def start_history(
-    client: ChainClient, admin: LocalAccount, coordinator: LocalAccount, run_dir: Path, hospitals: int = HOSPITALS
+    client: ChainClient,
+    admin: LocalAccount,
+    coordinator: LocalAccount,
+    run_dir: Path,
+    hospitals: int = HOSPITALS,
 ) -> History:
     """Deploy a consortium, admit ``hospitals`` members and start a lineage from the fresh model."""
     started = time.perf_counter()
@@ -126,7 +130,9 @@ def add_rounds(
             arrays = _synthetic_update(state.opened.global_arrays, history.rounds, index)
             examples = 100 + 10 * index
             update = ModelUpdate(state.chain_round, state.opened.global_hash, model_hash(arrays), examples)
-            updates.append(VerifiedUpdate(index + 1, member_id, key.address, sign_update(key, domain, update), arrays))
+            updates.append(
+                VerifiedUpdate(index + 1, member_id, key.address, sign_update(key, domain, update), arrays)
+            )
         state = service.close(service.train(state, updates))
         assert state.aggregate is not None and state.paid, f"round {state.chain_round} was not paid"
         global_arrays = state.aggregate.arrays
