@@ -151,18 +151,17 @@ def _store_registrations(
 def _roll_back_reorganised(engine: Engine, client: ChainClient, floor: int) -> int | None:
     """Delete what lies above the fork point if an indexed block was reorganised; the fork point."""
     b = tables.blocks
+    newest_first = select(b).order_by(b.c.number.desc())
     with engine.connect() as conn:
-        stored = [(int(r.number), str(r.hash)) for r in conn.execute(select(b).order_by(b.c.number.desc()))]
-    if not stored:
-        return None
+        last = conn.execute(newest_first.limit(1)).first()
+    if last is None or _still_there(client, [(int(last.number), str(last.hash))]) == int(last.number):
+        return None  # nothing indexed yet, or the last indexed block is still on the chain
+    with engine.connect() as conn:
+        stored = [(int(r.number), str(r.hash)) for r in conn.execute(newest_first)]
     fork = floor
-    for offset in range(0, len(stored), FORK_BATCH):
-        chunk = stored[offset : offset + FORK_BATCH]
-        chain = get_headers(client, (n for n, _ in chunk))
-        match = next((n for n, h in chunk if (c := chain[n]) is not None and c.hash == h), None)
+    for offset in range(1, len(stored), FORK_BATCH):
+        match = _still_there(client, stored[offset : offset + FORK_BATCH])
         if match is not None:
-            if offset == 0 and match == stored[0][0]:
-                return None  # the last indexed block is still on the chain: nothing was reorganised
             fork = match
             break
     logger.warning("indexed blocks above %d were reorganised: rolling back to block %d", fork, fork)
@@ -172,6 +171,12 @@ def _roll_back_reorganised(engine: Engine, client: ChainClient, floor: int) -> i
         conn.execute(delete(b).where(b.c.number > fork))
         write_meta(conn, {"last_block": str(fork)})
     return fork
+
+
+def _still_there(client: ChainClient, blocks: list[tuple[int, str]]) -> int | None:
+    """The highest of ``blocks`` (number, hash; newest first) the chain still has, or None."""
+    chain = get_headers(client, (n for n, _ in blocks))
+    return next((n for n, h in blocks if (c := chain[n]) is not None and c.hash == h), None)
 
 
 def _event_row(event: IndexedEvent) -> dict[str, Any]:
