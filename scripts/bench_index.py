@@ -59,6 +59,12 @@ def render(results: list[IndexingResult], anvil_version: str) -> str:
         f"| {r.rescan_events_per_s:,.0f} | {r.incremental_events}, {1000 * r.incremental_s:.0f} ms |"
         for r in results
     )
+    lines += [
+        "",
+        "Generating a history takes longer per round as it grows: each round the coordinator's replay "
+        "check reads every update registered so far (`ledger.updates()` in "
+        "coordinator/rounds/assessment.py), so generation is quadratic in the number of rounds.",
+    ]
     return "\n".join(lines)
 
 
