@@ -48,8 +48,7 @@ class EventIndex:
                     write_meta(conn, identity)
         except SQLAlchemyError as exc:
             engine.dispose()
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise EventIndexError(f"cannot open the event index at {where}: {reason}") from None
+            raise EventIndexError(f"cannot open the event index at {where}: {_reason(exc)}") from None
         stored_identity = {key: stored[key] for key in identity if key in stored} if stored else identity
         if stored_identity != identity:
             engine.dispose()
@@ -84,7 +83,13 @@ class EventIndex:
                 f"the chain answers with chain id {client.chain_id}, but the index is for chain "
                 f"{self.manifest.chain_id}: give the RPC URL of the deployment's chain"
             )
-        return sync_index(self.engine, self.manifest, client, confirmations, progress, window)
+        try:
+            return sync_index(self.engine, self.manifest, client, confirmations, progress, window)
+        except SQLAlchemyError as exc:
+            raise EventIndexError(
+                f"the event index at {self.where} refused a write ({_reason(exc)}): is another sync "
+                "running on it? Run the sync again once it is done"
+            ) from None
 
     def last_block(self) -> int:
         """The last indexed block (the block before the deployment block if none yet)."""
@@ -137,6 +142,11 @@ class EventIndex:
         """How many events the index holds."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(tables.events)).scalar_one())
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The database's own words, first line only."""
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _identity(manifest: DeploymentManifest) -> dict[str, str]:
