@@ -79,7 +79,12 @@ def query_events(
 
 
 def _is_range_limit(exc: Web3RPCError) -> bool:
-    text = str(exc).lower()
+    return is_range_limit(str(exc))
+
+
+def is_range_limit(message: str) -> bool:
+    """Whether a node's error message refuses an eth_getLogs range or result as too large."""
+    text = message.lower()
     return any(marker in text for marker in _RANGE_LIMIT_MARKERS)
 
 

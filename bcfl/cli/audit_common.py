@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bcfl.cli.common import console, json_default
+from bcfl.cli.settings import envvar
 
 
 class AuditFormat(StrEnum):
@@ -25,6 +26,14 @@ class AuditFormat(StrEnum):
 
 
 AuditFormatOpt = Annotated[AuditFormat, typer.Option("--format", help="Output format: table, json or csv.")]
+IndexOpt = Annotated[
+    str,
+    typer.Option(
+        "--index",
+        envvar=envvar("audit_index"),
+        help="The event index: a SQLite file, or a postgresql:// URL (`bcfl audit sync` builds it).",
+    ),
+]
 
 
 def emit_audit(

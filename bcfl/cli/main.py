@@ -8,11 +8,13 @@ import typer
 
 from bcfl.cli import (
     app_approval,
+    audit_events,
     audit_member,
     audit_recompute,
     audit_record,
     audit_report,
     audit_round,
+    audit_sync,
     audit_verify_model,
     chain_deploy,
     chain_start,
@@ -79,6 +81,8 @@ app_app.command("hash")(app_approval.app_hash_command)
 app_app.command("status")(app_approval.status)
 app_app.command("approve")(app_approval.approve)
 update_app.command("register")(update_register.register)
+audit_app.command("sync")(audit_sync.sync)
+audit_app.command("events")(audit_events.events)
 audit_app.command("record")(audit_record.record)
 app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
 app.command("demo-submit", hidden=True)(demo_submit.submit)

@@ -25,6 +25,8 @@ class CliSettings(BaseSettings):
     rpc_url: str = "http://127.0.0.1:8545"
     #: The deployment manifest written by ``bcfl chain deploy`` (no default: every command names it).
     manifest: Path | None = None
+    #: The audit's event index: a SQLite file path, or a database URL (``postgresql://…``) to share one.
+    audit_index: str = "bcfl-audit.sqlite"
     #: The SuperLink's address for ``flwr run`` (Flower 1.41 serves all its APIs on this one port).
     superlink: str = "127.0.0.1:9092"
     #: The keystore password when no ``--password-file`` is given (read by bcfl.chain.keystore).
