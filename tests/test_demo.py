@@ -65,10 +65,11 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> No
     auditor.mkdir()
     shutil.copy(run_dir / "deployment.json", auditor / "deployment.json")
     shutil.copytree(run_dir / "models", auditor / "models")
+    shutil.copy(run_dir / "index.sqlite", auditor / "index.sqlite")  # the demo's index, brought up to date
     with AnvilNode(load_state=run_dir / "chain" / "state.json", log_path=tmp_path / "audit.log") as node:
         reopened = subprocess.run(
             [BCFL, "audit", "report", "--format", "json", "--manifest", "deployment.json",
-             "--store", "models", "--rpc-url", node.rpc_url],
+             "--store", "models", "--index", "index.sqlite", "--rpc-url", node.rpc_url],
             cwd=auditor, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     assert reopened.returncode == 0, reopened.stderr

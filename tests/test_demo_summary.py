@@ -25,6 +25,7 @@ def demo_summary() -> dict[str, Any]:
         "clean": report.clean,
         "run_dir": "runs/20250101-000000",
         "rpc_url": "http://127.0.0.1:8545",
+        "index": "runs/20250101-000000/index.sqlite",
         "rejected": [
             {"round": 2, "node_id": 99, "reason": "update signed by a key that is not an active member's"}
         ],
@@ -55,7 +56,8 @@ def test_the_summary_is_readable_at_80_columns() -> None:
     assert f"round 2: node 99 rejected: {REASON}" in joined
     assert (
         "bcfl audit report --manifest runs/20250101-000000/deployment.json "
-        "--store runs/20250101-000000/models --rpc-url http://127.0.0.1:8545" in joined
+        "--store runs/20250101-000000/models --index runs/20250101-000000/index.sqlite "
+        "--rpc-url http://127.0.0.1:8545" in joined
     )
     assert "bcfl chain start --load-state runs/20250101-000000/chain/state.json" in joined
     assert "leave --rpc-url out" in joined

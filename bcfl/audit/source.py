@@ -2,8 +2,8 @@
 registration transaction (events do not carry signatures), and the little that only the chain's
 current state answers (token balances, current reputations).
 
-:class:`ScanSource` reads everything over JSON-RPC (a full rescan); the event index is another
-:class:`AuditSource`, so switching to it is one adapter.
+:class:`ScanSource` reads everything over JSON-RPC (a full rescan); :class:`IndexSource` reads events
+and signatures from the event index (kept up to date by its sync), and the current state over JSON-RPC.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from bcfl.chain.consortium import Consortium
 from bcfl.chain.eip712 import SignedModelUpdate
 from bcfl.index.records import IndexedEvent
 from bcfl.index.scan import scan_events
+from bcfl.index.store import EventIndex
 
 
 class AuditSource(Protocol):
@@ -93,3 +94,25 @@ class ScanSource:
         if self._token is None:
             self._token = (self.consortium.token.symbol(), self.consortium.token.decimals())
         return self._token
+
+
+class IndexSource(ScanSource):
+    """An :class:`AuditSource` over the event index: every event and every registration's signed
+    entries read at once from ``index`` (synced by the caller), the current state from the chain."""
+
+    def __init__(self, consortium: Consortium, index: EventIndex) -> None:
+        super().__init__(consortium)
+        if index.manifest.address("ConsortiumRegistry") != consortium.manifest.address("ConsortiumRegistry"):
+            raise ValueError("the event index belongs to another deployment than the consortium's")
+        self._events = index.events()
+        self._indexed = index.all_registrations()
+        self.last_block = index.last_block()
+
+    def registrations(self, tx_hash: str) -> Sequence[SignedModelUpdate]:
+        entries = self._indexed.get(tx_hash.lower())
+        if not entries:
+            raise ValueError(
+                f"transaction {tx_hash} is no direct registerUpdates call to the RoundLedger "
+                f"{self.ledger_address}, so its input carries no signatures the audit can read"
+            )
+        return entries

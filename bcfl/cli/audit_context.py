@@ -1,5 +1,5 @@
-"""What every ``bcfl audit`` command that reads a run shares: where the chain, the manifest and
-(optionally) the model store are, one-line errors for bad input, the checks' exit code, and token
+"""What every ``bcfl audit`` command that reads a run shares: where the chain, the manifest, the event
+index and (optionally) the model store are, one-line errors for bad input, the checks' exit code, and token
 amounts in whole tokens."""
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ from rich.table import Table
 
 from bcfl.audit.context import AuditContext, AuditError
 from bcfl.audit.model import CheckResult
-from bcfl.audit.source import ScanSource
+from bcfl.audit.source import IndexSource
 from bcfl.chain.exceptions import ChainError
+from bcfl.cli.audit_sync import sync_progress
 from bcfl.cli.common import connect, err_console
+from bcfl.index.errors import EventIndexError
+from bcfl.index.store import EventIndex
 from bcfl.models.store import ModelStore, ModelStoreError
 from bcfl.text import markup_escaped, plain
 
@@ -40,16 +43,21 @@ def audit_errors() -> Iterator[None]:
     model) as one line and exit code 1, never a traceback."""
     try:
         yield
-    except (ChainError, AuditError, ModelStoreError) as exc:
+    except (ChainError, AuditError, ModelStoreError, EventIndexError) as exc:
         err_console.print(f"[bold red]error:[/] {markup_escaped(exc, limit=400)}")
         raise typer.Exit(1) from None
 
 
-def load_audit(rpc_url: str, manifest: Path, store: Path | None) -> AuditContext:
-    """The consortium's history from the chain (checked against the manifest), with the store."""
+def load_audit(rpc_url: str, manifest: Path, store: Path | None, index: str) -> AuditContext:
+    """The consortium's history from the event index at ``index``, first brought up to the chain's
+    head (the manifest checked against the chain), with the model store if given."""
     if store is not None and not store.is_dir():
         raise AuditError(f"no model store at {store}: give the run's models directory, or leave --store out")
-    source = ScanSource(connect(rpc_url, manifest))
+    consortium = connect(rpc_url, manifest)
+    with EventIndex.open(index, consortium.manifest) as events:
+        with sync_progress() as progress:
+            events.sync(consortium.client, progress=progress)
+        source = IndexSource(consortium, events)
     return AuditContext.load(source, ModelStore(store) if store is not None else None)
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bcfl.audit.report import run_checks
 from bcfl.audit.views import member_view
-from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
+from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
 from bcfl.cli.audit_context import StoreOpt, audit_errors, checks_table, finish, load_audit, tokens
 from bcfl.cli.common import ManifestPath, RpcUrl
 from bcfl.cli.settings import DEFAULTS
@@ -24,12 +24,13 @@ def show_member(
     member_id: MemberArg,
     manifest: ManifestPath,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
+    index: IndexOpt = DEFAULTS.audit_index,
     store: StoreOpt = None,
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
     """One member: membership history, every update, reputation curve, payouts and balance."""
     with audit_errors():
-        context = load_audit(rpc_url, manifest, store)
+        context = load_audit(rpc_url, manifest, store, index)
         view = member_view(context, member_id)
         checks, not_run = run_checks(context)
         symbol, decimals = context.source.token()

@@ -14,7 +14,7 @@ from rich.table import Table
 from bcfl.audit.context import AuditError
 from bcfl.audit.store_checks import recompute as recompute_check
 from bcfl.audit.views import round_of
-from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
+from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
 from bcfl.cli.audit_context import audit_errors, checks_table, finish, load_audit
 from bcfl.cli.common import ManifestPath, RpcUrl
 from bcfl.cli.settings import DEFAULTS
@@ -31,12 +31,13 @@ def recompute(
     manifest: ManifestPath,
     store: RequiredStoreOpt,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
+    index: IndexOpt = DEFAULTS.audit_index,
     chain_round: RoundOpt = None,
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
     """Recompute scores and aggregated models from the store and compare them with the chain."""
     with audit_errors():
-        context = load_audit(rpc_url, manifest, store)
+        context = load_audit(rpc_url, manifest, store, index)
         if chain_round is not None:
             round_of(context.history, chain_round)
         rounds = [

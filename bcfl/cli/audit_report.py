@@ -15,7 +15,7 @@ from rich.table import Table
 
 from bcfl.audit.report import build_report
 from bcfl.audit.report_files import report_json, write_report
-from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
+from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
 from bcfl.cli.audit_context import StoreOpt, audit_errors, checks_table, finish, load_audit
 from bcfl.cli.audit_member import members_table
 from bcfl.cli.audit_round import model_lines, rounds_table
@@ -38,6 +38,7 @@ OutOpt = Annotated[
 def report(
     manifest: ManifestPath,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
+    index: IndexOpt = DEFAULTS.audit_index,
     store: StoreOpt = None,
     from_round: FromOpt = None,
     to_round: ToOpt = None,
@@ -47,7 +48,7 @@ def report(
     """The run's chain-of-custody report with its verdict (JSON holds every record); with --out, also
     as an HTML page, JSON and PROV-JSON files."""
     with audit_errors():
-        context = load_audit(rpc_url, manifest, store)
+        context = load_audit(rpc_url, manifest, store, index)
         built = build_report(context, from_round, to_round)
         written = write_report(built, out) if out is not None else None
     emit_audit(json.loads(report_json(built)), fmt, render_report, report_rows)

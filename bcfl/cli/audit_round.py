@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bcfl.audit.report import run_checks
 from bcfl.audit.views import round_view
-from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
+from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
 from bcfl.cli.audit_context import StoreOpt, audit_errors, checks_table, finish, load_audit, tokens
 from bcfl.cli.common import ManifestPath, RpcUrl
 from bcfl.cli.settings import DEFAULTS
@@ -24,13 +24,14 @@ def show_round(
     number: RoundArg,
     manifest: ManifestPath,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
+    index: IndexOpt = DEFAULTS.audit_index,
     store: StoreOpt = None,
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
     """One round: its models, config, updates (signatures checked against the membership at that
     block), scores, reputations, exclusions, weights, evaluations and payouts; then the checks."""
     with audit_errors():
-        context = load_audit(rpc_url, manifest, store)
+        context = load_audit(rpc_url, manifest, store, index)
         view = round_view(context, number)
         checks, not_run = run_checks(context, [number])
         symbol, decimals = context.source.token()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +47,24 @@ def sync_index(
         }
 
 
+@contextmanager
+def sync_progress() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over the blocks a sync indexes (on stderr, gone when done): yields the sync's
+    ``progress(done, total)`` callback."""
+    with Progress(
+        TextColumn("indexing blocks"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    ) as bar:
+        task = bar.add_task("sync", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def sync(
     manifest: ManifestPath,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
@@ -54,27 +73,8 @@ def sync(
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
     """Build or update the event index: every consortium event up to the chain's head."""
-    with (
-        clean_errors(),
-        Progress(
-            TextColumn("indexing blocks"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        ) as bar,
-    ):
-        task = bar.add_task("sync", total=None)
-        data = sync_index(
-            rpc_url,
-            manifest,
-            index,
-            confirmations,
-            lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    with clean_errors(), sync_progress() as progress:
+        data = sync_index(rpc_url, manifest, index, confirmations, progress)
     emit_audit(data, fmt, _summary, lambda d: [d])
 
 

@@ -16,7 +16,7 @@ from bcfl.audit.context import AuditContext, AuditError
 from bcfl.audit.model import CheckResult
 from bcfl.audit.report import run_checks
 from bcfl.audit.views import lineage_back, lineage_views, locate, round_view
-from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, emit_audit
+from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
 from bcfl.cli.audit_context import (
     CHECKS_FAILED,
     StoreOpt,
@@ -111,13 +111,14 @@ def verify_model(
     file_or_hash: ModelArg,
     manifest: ManifestPath,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
+    index: IndexOpt = DEFAULTS.audit_index,
     store: StoreOpt = None,
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
     """Where the chain registered a model, and its lineage back to the start, with the checks."""
     with audit_errors():
         digest = hash_of(file_or_hash)
-        context = load_audit(rpc_url, manifest, store)
+        context = load_audit(rpc_url, manifest, store, index)
         try:
             data = provenance(context, digest)
         except LookupError as exc:

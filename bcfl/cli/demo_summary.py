@@ -30,7 +30,8 @@ def again_lines(summary: Mapping[str, Any]) -> list[str]:
     run_dir = summary["run_dir"]
     return [
         f"print this summary again (summary.json holds it whole) with `bcfl audit report --manifest "
-        f"{run_dir}/deployment.json --store {run_dir}/models --rpc-url {summary['rpc_url']}`; once the "
+        f"{run_dir}/deployment.json --store {run_dir}/models --index {summary['index']} --rpc-url "
+        f"{summary['rpc_url']}`; once the "
         f"chain has stopped, reopen it read-only first (`bcfl chain start --load-state "
         f"{run_dir}/chain/state.json`) and leave --rpc-url out",
     ]

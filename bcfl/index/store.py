@@ -138,6 +138,16 @@ class EventIndex:
         with self.engine.connect() as conn:
             return [signed_update(row._mapping) for row in conn.execute(query)]
 
+    def all_registrations(self) -> dict[str, list[SignedModelUpdate]]:
+        """Every indexed registration transaction's entries, by transaction hash (lower case), each in
+        batch order: one query, for an audit that reads them all."""
+        r = tables.registrations
+        found: dict[str, list[SignedModelUpdate]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(r).order_by(r.c.tx_hash, r.c.position)):
+                found.setdefault(row.tx_hash, []).append(signed_update(row._mapping))
+        return found
+
     def count(self) -> int:
         """How many events the index holds."""
         with self.engine.connect() as conn:

@@ -33,10 +33,12 @@ def audit(run: Run, cwd: Path, *args: str, fresh: bool = False) -> subprocess.Co
     rpc = run.consortium.client.rpc_url
     if fresh:
         return subprocess.run(
-            [BCFL, "audit", *args, "--manifest", "deployment.json", "--rpc-url", rpc, "--store", "models"],
+            [BCFL, "audit", *args, "--manifest", "deployment.json", "--rpc-url", rpc, "--store", "models",
+             "--index", "index.sqlite"],
             cwd=cwd, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "80"},
         )  # fmt: skip
-    argv = ["audit", *args, "--manifest", str(manifest), "--rpc-url", rpc, "--store", str(cwd / "models")]
+    argv = ["audit", *args, "--manifest", str(manifest), "--rpc-url", rpc, "--store", str(cwd / "models"),
+            "--index", str(cwd / "index.sqlite")]  # fmt: skip
     result = CliRunner().invoke(app, argv, env={"COLUMNS": "80"})
     return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, result.stderr)
 
