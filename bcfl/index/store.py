@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, func, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
 from bcfl.chain.client import ChainClient
@@ -106,9 +106,14 @@ class EventIndex:
         from_block: int | None = None,
         to_block: int | None = None,
         tx_hash: str | None = None,
+        after: tuple[int, int] | None = None,
+        before: tuple[int, int] | None = None,
+        limit: int | None = None,
     ) -> list[IndexedEvent]:
         """Indexed events matching every filter given, in chain order. ``contract`` is a manifest name,
-        or ``""`` for events from addresses outside the manifest."""
+        or ``""`` for events from addresses outside the manifest. ``after`` and ``before`` are
+        ``(block_number, log_index)`` cursors (exclusive); with ``before``, the ``limit`` events just
+        before it (still returned in chain order), else the first ``limit``."""
         e = tables.events
         conditions = [
             column == value
@@ -125,9 +130,18 @@ class EventIndex:
             conditions.append(e.c.block_number >= from_block)
         if to_block is not None:
             conditions.append(e.c.block_number <= to_block)
-        query = select(e).where(and_(True, *conditions)).order_by(e.c.block_number, e.c.log_index)
+        if after is not None:
+            conditions.append(tuple_(e.c.block_number, e.c.log_index) > tuple_(*after))
+        if before is not None:
+            conditions.append(tuple_(e.c.block_number, e.c.log_index) < tuple_(*before))
+        query = select(e).where(and_(True, *conditions))
+        if before is not None:
+            query = query.order_by(e.c.block_number.desc(), e.c.log_index.desc()).limit(limit)
+        else:
+            query = query.order_by(e.c.block_number, e.c.log_index).limit(limit)
         with self.engine.connect() as conn:
-            return [_event(row._mapping) for row in conn.execute(query)]
+            found = [_event(row._mapping) for row in conn.execute(query)]
+        return found[::-1] if before is not None else found
 
     def registrations(self, tx_hash: str) -> list[SignedModelUpdate]:
         """The entries of registration transaction ``tx_hash`` in batch order (skipped ones included),

@@ -12,7 +12,7 @@ from bcfl.chain.anvil import AnvilNode
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.index.errors import EventIndexError
-from bcfl.index.records import OUTSIDE_MANIFEST
+from bcfl.index.records import OUTSIDE_MANIFEST, IndexedEvent
 from bcfl.index.store import EventIndex
 from tests.chain.helpers import deploy_ready, mine_blocks, run_round
 from tests.conftest import Actors
@@ -144,3 +144,33 @@ def test_an_index_refuses_another_deployment(
         EventIndex.open("mysql://nowhere/db", consortium.manifest)
     with pytest.raises(EventIndexError, match="does not exist"):
         EventIndex.open(str(tmp_path / "missing" / "index.sqlite"), consortium.manifest)
+
+
+def test_cursors_page_through_every_event_once_forwards_and_backwards(
+    tmp_path: Path, client: ChainClient, consortium: Consortium, members: list[int], actors: Actors
+) -> None:
+    run_round(consortium, actors.coordinator, dict(zip(members, actors.hospitals, strict=False)))
+    with EventIndex.open(str(tmp_path / "index.sqlite"), consortium.manifest) as index:
+        index.sync(client)
+        every = index.events()
+        assert len(every) > 7
+        forwards: list[IndexedEvent] = []
+        cursor: tuple[int, int] | None = None
+        while page := index.events(after=cursor, limit=7):
+            assert len(page) <= 7
+            forwards += page
+            cursor = (page[-1].block_number, page[-1].log_index)
+        assert forwards == every
+        backwards: list[IndexedEvent] = []
+        cursor = (every[-1].block_number, every[-1].log_index + 1)
+        while page := index.events(before=cursor, limit=5):
+            backwards = page + backwards
+            cursor = (page[0].block_number, page[0].log_index)
+        assert backwards == every
+        opened = index.events(name="RoundOpened")[-1]
+        newest = index.events(contract="RoundLedger", before=(10**12, 0), limit=2)
+        assert newest == [e for e in every if e.contract == "RoundLedger"][-2:]
+        assert (
+            index.events(after=(opened.block_number, opened.log_index), limit=1)[0]
+            == every[every.index(opened) + 1]
+        )
