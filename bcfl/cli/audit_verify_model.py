@@ -4,7 +4,6 @@ scores and payouts; then the checks."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,10 +11,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from bcfl.audit.context import AuditContext, AuditError
+from bcfl.audit.context import AuditError
 from bcfl.audit.model import CheckResult
+from bcfl.audit.provenance import HASH, NotRegisteredError, file_hash, lineage_rounds, provenance
 from bcfl.audit.report import run_checks
-from bcfl.audit.views import lineage_back, lineage_views, locate, round_view
 from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
 from bcfl.cli.audit_context import (
     CHECKS_FAILED,
@@ -28,11 +27,9 @@ from bcfl.cli.audit_context import (
 )
 from bcfl.cli.common import ManifestPath, RpcUrl, err_console
 from bcfl.cli.settings import DEFAULTS
-from bcfl.models.canonical import CanonicalFormatError, from_bytes, model_hash
 from bcfl.text import markup_escaped, plain
 
 ModelArg = Annotated[str, typer.Argument(help="A model file (.bcfl) or its 0x-hex hash.")]
-HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
 def hash_of(file_or_hash: str) -> str:
@@ -46,65 +43,7 @@ def hash_of(file_or_hash: str) -> str:
         raise AuditError(
             f"cannot read {path}: {exc.strerror}; give a model file or a 0x-hex model hash"
         ) from None
-    try:
-        return "0x" + model_hash(from_bytes(blob)).hex()
-    except CanonicalFormatError as exc:
-        raise AuditError(
-            f"{path} is not a model file ({exc}): give a .bcfl model from the run's store"
-        ) from None
-
-
-def provenance(context: AuditContext, digest: str) -> dict[str, Any]:
-    """Where ``digest`` was registered and its lineage (newest round first), with the checks."""
-    history = context.history
-    locations = locate(history, digest)
-    if not locations:
-        raise LookupError(f"model {digest} was never registered on this chain: its provenance is unknown")
-    last = max(
-        (loc for loc in locations if loc.round is not None), key=lambda loc: loc.round or 0, default=None
-    )
-    if last is None:
-        rounds: list[int] = []
-    elif last.role == "global":
-        rounds = lineage_back(history, history.rounds[last.round or 0].parent)
-    else:
-        rounds = lineage_back(history, last.round or 0)
-    views = [round_view(context, n) for n in rounds]
-    lineage_number = (
-        views[-1].lineage
-        if views
-        else next((s.lineage for s in lineage_views(history) if s.model_hash.lower() == digest), None)
-    )
-    start = next((s for s in lineage_views(history) if s.lineage == lineage_number), None)
-    checks, not_run = run_checks(context, rounds)
-    symbol, decimals = context.source.token()
-    return {
-        "model_hash": digest,
-        "locations": [loc.model_dump(mode="json") for loc in locations],
-        "lineage_start": start.model_dump(mode="json") if start else None,
-        "rounds": [
-            {
-                "round": v.round,
-                "global_model_hash": v.global_model_hash,
-                "aggregated_model_hash": v.aggregated_model_hash,
-                "hospitals": [
-                    {
-                        "member_id": u.member_id,
-                        "name": u.member_name,
-                        "signature_valid": u.signature_valid,
-                        "aggregated": any(p.member_id == u.member_id for p in v.participants),
-                        "score": next((s.contribution for s in v.scores if s.member_id == u.member_id), None),
-                        "paid": next((p.amount for p in v.payouts if p.member_id == u.member_id), "0"),
-                    }
-                    for u in v.updates
-                ],
-            }
-            for v in views
-        ],
-        "token": {"symbol": symbol, "decimals": decimals},
-        "checks": [c.model_dump(mode="json") for c in checks],
-        "not_run": list(not_run),
-    }
+    return file_hash(blob, str(path))
 
 
 def verify_model(
@@ -120,8 +59,9 @@ def verify_model(
         digest = hash_of(file_or_hash)
         context = load_audit(rpc_url, manifest, store, index)
         try:
-            data = provenance(context, digest)
-        except LookupError as exc:
+            checks, not_run = run_checks(context, lineage_rounds(context, digest))
+            data = provenance(context, digest, checks, not_run)
+        except NotRegisteredError as exc:
             err_console.print(f"[bold red]not registered:[/] {markup_escaped(exc, 300)}")
             raise typer.Exit(CHECKS_FAILED) from None
     emit_audit(data, fmt, render_provenance, provenance_rows)
