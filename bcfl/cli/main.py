@@ -19,6 +19,7 @@ from bcfl.cli import (
     chain_deploy,
     chain_start,
     chain_status,
+    dashboard,
     demo,
     demo_onboard,
     demo_submit,
@@ -59,6 +60,7 @@ audit_app = typer.Typer(
 app.add_typer(audit_app, name="audit")
 
 app.command("demo")(demo.demo)
+app.command("dashboard")(dashboard.dashboard)
 chain_app.command("start")(chain_start.start)
 chain_app.command("deploy")(chain_deploy.deploy)
 chain_app.command("status")(chain_status.status)

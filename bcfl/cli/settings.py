@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bcfl import defaults
 from bcfl.chain.keystore import PASSWORD_ENV
 
 ENV_PREFIX = "BCFL_"
@@ -22,13 +23,13 @@ class CliSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True)
 
     #: JSON-RPC URL of the chain.
-    rpc_url: str = "http://127.0.0.1:8545"
+    rpc_url: str = defaults.RPC_URL
     #: The deployment manifest written by ``bcfl chain deploy`` (no default: every command names it).
     manifest: Path | None = None
     #: The audit's event index: a SQLite file path, or a database URL (``postgresql://…``) to share one.
-    audit_index: str = "bcfl-audit.sqlite"
+    audit_index: str = defaults.AUDIT_INDEX
     #: The SuperLink's address for ``flwr run`` (Flower 1.41 serves all its APIs on this one port).
-    superlink: str = "127.0.0.1:9092"
+    superlink: str = defaults.SUPERLINK
     #: The keystore password when no ``--password-file`` is given (read by bcfl.chain.keystore).
     keystore_password: str | None = Field(default=None, validation_alias=PASSWORD_ENV, repr=False)
 

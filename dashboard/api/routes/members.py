@@ -1,0 +1,43 @@
+"""The consortium's members: a summary each, and one member's whole record."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
+
+from bcfl.audit.model import MemberView
+from dashboard.api.deps import SnapshotDep, WatcherDep
+from dashboard.api.schemas import MemberSummary
+
+router = APIRouter(prefix="/members", tags=["members"])
+
+
+@router.get("")
+def list_members(snapshot: SnapshotDep, watcher: WatcherDep) -> list[MemberSummary]:
+    """Every member: status, key, reputation, updates, tokens paid and held, and its node's status."""
+    nodes = watcher.nodes()
+    return [
+        MemberSummary(
+            member_id=m.member_id,
+            name=m.name,
+            status=m.status,
+            signer=m.signer,
+            reputation=m.reputation[-1][1] if m.reputation else None,
+            updates=len(m.updates),
+            paid_total=m.paid_total,
+            balance=m.balance,
+            node=nodes.get(m.member_id, "unknown"),
+        )
+        for m in snapshot.members.values()
+    ]
+
+
+@router.get("/{member_id}", responses={404: {"description": "No such member"}})
+def get_member(member_id: Annotated[int, Path(ge=0, le=2**63 - 1)], snapshot: SnapshotDep) -> MemberView:
+    """Membership history, every update, reputation curve, payouts and balance."""
+    member = snapshot.members.get(member_id)
+    if member is None:
+        known = ", ".join(map(str, snapshot.members)) or "none"
+        raise HTTPException(404, f"no member {member_id} in this consortium (members: {known})")
+    return member

@@ -1,0 +1,130 @@
+"""The API's own response shapes (the rounds' and members' details are the audit's records,
+bcfl.audit.model). Integers that can exceed JavaScript's exact range (token amounts) are strings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bcfl.audit.model import CheckResult, LineageView, ModelLocation
+from dashboard.events import EventOut
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ChainOut(Out):
+    reachable: bool
+    error: str | None
+    head_block: int | None
+    checked_at: float
+
+
+class StatusOut(Out):
+    chain_id: int
+    registry: str
+    token_symbol: str | None
+    token_decimals: int | None
+    chain: ChainOut
+    indexed_block: int
+    snapshot_block: int | None
+    verdict: str | None
+    clean: bool | None
+
+
+class MemberSummary(Out):
+    member_id: int
+    name: str
+    status: str
+    signer: str
+    reputation: int | None
+    updates: int
+    paid_total: str
+    balance: str
+    node: Literal["online", "offline", "unknown"]
+
+
+class RoundSummary(Out):
+    round: int
+    status: str
+    lineage: int
+    parent_round: int
+    global_model_hash: str
+    aggregated_model_hash: str | None
+    opened_at: int
+    updates: int
+    excluded: list[int]
+    participants: int
+    accuracy: float | None
+    auroc: float | None
+    total_paid: str | None
+
+
+class ChecksOut(Out):
+    block: int
+    verdict: str
+    clean: bool
+    checks: list[CheckResult]
+    not_run: list[str]
+
+
+class EventPage(Out):
+    events: list[EventOut]
+    #: Pass as ``after`` for the next page (None: no event after this page yet).
+    next: str | None
+    #: Pass as ``before`` for the previous page (None: nothing before).
+    previous: str | None
+
+
+class Series(Out):
+    label: str
+    member_id: int | None
+    values: list[float | None]
+
+
+class ChartsOut(Out):
+    """Every chart's data, x values being the rounds."""
+
+    rounds: list[int]
+    metrics: dict[str, list[Series]]
+    reputation: list[Series]
+    threshold_bps: int
+    scores: list[Series]
+    excluded: dict[int, list[int]]
+    payouts: list[Series]
+    token_symbol: str
+
+
+class HospitalInRound(Out):
+    member_id: int
+    name: str
+    signature_valid: bool
+    aggregated: bool
+    score: int | None
+    paid: str
+
+
+class LineageRound(Out):
+    round: int
+    global_model_hash: str
+    aggregated_model_hash: str | None
+    hospitals: list[HospitalInRound]
+
+
+class TokenOut(Out):
+    symbol: str
+    decimals: int
+
+
+class ProvenanceOut(Out):
+    """Where the chain registered a model, and its lineage newest round first."""
+
+    model_hash: str
+    locations: list[ModelLocation]
+    lineage_start: LineageView | None
+    rounds: list[LineageRound]
+    token: TokenOut
+    checks: list[CheckResult]
+    not_run: list[str]

@@ -1,0 +1,61 @@
+"""The dashboard's FastAPI app: the JSON API under ``/api/v1`` (its OpenAPI schema at
+``/api/v1/openapi.json``), health at ``/healthz`` and ``/readyz``, Prometheus metrics at ``/metrics``,
+and the page (static files, served by the app: nothing comes from another origin)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from dashboard.api.main import api_router
+from dashboard.api.routes import health
+from dashboard.feed import Feed
+from dashboard.security import SecurityHeaders
+from dashboard.settings import DashboardSettings
+from dashboard.watcher import LedgerWatcher
+
+API_PREFIX = "/api/v1"
+
+
+def web_dir() -> Path:
+    return Path(str(resources.files("dashboard") / "web"))
+
+
+def create_app(settings: DashboardSettings, *, watch: bool = True) -> FastAPI:
+    """The app over ``settings``' ledger; ``watch`` starts the watcher thread with the app (tests
+    may drive :meth:`LedgerWatcher.step` themselves instead)."""
+    watcher = LedgerWatcher(settings, Feed())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if watch:
+            watcher.start()
+        try:
+            yield
+        finally:
+            watcher.stop()
+
+    app = FastAPI(
+        title="BCFL consortium dashboard",
+        summary="The consortium's ledger and learning, read only: members, rounds, events, provenance.",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN: the page allows no other origin
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.watcher = watcher
+    app.add_middleware(SecurityHeaders)
+    app.include_router(health.router)
+    app.include_router(api_router, prefix=API_PREFIX)
+    Instrumentator(excluded_handlers=["/metrics", f"{API_PREFIX}/stream"]).instrument(app).expose(
+        app, include_in_schema=False
+    )
+    app.mount("/", StaticFiles(directory=web_dir(), html=True), name="web")
+    return app

@@ -1,0 +1,90 @@
+"""What the dashboard serves between two changes of the ledger: the audit's report of the whole
+history, taken once per indexed block and never changed (requests read it without locks).
+
+It is built from the event index (events and signatures) and, while the chain answers, the chain's
+current state (balances, reputations), so it stays whole when the chain later goes down. The costly
+``recompute`` check is run once per finalized round and kept: a finalized round never changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bcfl.audit import checks
+from bcfl.audit.context import AuditContext
+from bcfl.audit.model import AuditReport, CheckResult, MemberView, RoundView
+from bcfl.audit.report import STORE_CHECKS
+from bcfl.audit.store_checks import recompute, store_files
+from bcfl.audit.views import lineage_views, member_view, round_view
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The audit's view of the ledger at ``block`` (the index's last block when it was taken)."""
+
+    block: int
+    taken_at: float
+    context: AuditContext
+    report: AuditReport
+    rounds: Mapping[int, RoundView]
+    members: Mapping[int, MemberView]
+    threshold_bps: int
+
+
+@dataclass
+class RecomputeCache:
+    """The ``recompute`` check's problems per finalized round, by (round, aggregated model hash)."""
+
+    problems: dict[tuple[int, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def check(self, context: AuditContext) -> CheckResult:
+        found: list[str] = []
+        proves = ""
+        for number, chain_round in sorted(context.history.rounds.items()):
+            if chain_round.finalized is None:
+                continue
+            key = (number, chain_round.aggregated_hash or "")
+            if key not in self.problems:
+                result = recompute(context, {number})
+                self.problems[key] = result.problems
+                proves = result.proves
+            found += self.problems[key]
+        if not proves:
+            proves = recompute(context, ()).proves
+        return CheckResult(name="recompute", ok=not found, problems=tuple(found), proves=proves)
+
+
+def take_snapshot(context: AuditContext, block: int, cache: RecomputeCache) -> Snapshot:
+    """Every view and check of ``context``'s history (the store's checks only with a store)."""
+    history = context.history
+    results = [check(context) for check in checks.CHAIN_CHECKS]
+    not_run: tuple[str, ...] = tuple(
+        f"{name}: the dashboard was given no model store" for name in STORE_CHECKS
+    )
+    if context.store is not None:
+        results += [store_files(context), cache.check(context), checks.evaluations(context)]
+        not_run = ()
+    numbers = sorted(history.rounds)
+    rounds = {n: round_view(context, n) for n in numbers}
+    members = {m: member_view(context, m) for m in sorted(history.membership)}
+    symbol, decimals = context.source.token()
+    report = AuditReport(
+        generated_at=int(time.time()),
+        chain_id=context.source.chain_id,
+        registry=context.source.registry_address,
+        from_round=numbers[0] if numbers else 0,
+        to_round=numbers[-1] if numbers else 0,
+        indexed_to_block=block,
+        token_symbol=symbol,
+        token_decimals=decimals,
+        lineages=lineage_views(history),
+        rounds=tuple(rounds.values()),
+        members=tuple(members.values()),
+        checks=tuple(results),
+        not_run=not_run,
+    )
+    end = (block + 1, 0)
+    threshold = int(history.parameters_at(end)["exclusionThreshold"])
+    return Snapshot(block, time.time(), context, report, rounds, members, threshold)

@@ -1,0 +1,141 @@
+"""The dashboard's one writer: a thread that keeps the event index up to the chain, takes a new
+snapshot when the index moved, and tells the live feed. It writes nothing but the index (never the
+chain: it holds no key). While the chain is unreachable it keeps the last snapshot, says so, and
+tries again every poll; when the chain is back it catches up."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from bcfl.audit.context import AuditContext
+from bcfl.audit.source import IndexSource
+from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.exceptions import ChainError
+from bcfl.chain.manifest import DeploymentManifest
+from bcfl.index.errors import EventIndexError
+from bcfl.index.store import EventIndex
+from bcfl.models.store import ModelStore
+from bcfl.text import printable
+from dashboard.events import event_out
+from dashboard.feed import Feed, Message
+from dashboard.settings import DashboardSettings
+from dashboard.snapshot import RecomputeCache, Snapshot, take_snapshot
+
+logger = logging.getLogger(__name__)
+
+NodeState = Literal["online", "offline"]
+#: Seconds a JSON-RPC request may take before the chain counts as unreachable.
+RPC_TIMEOUT_S = 10.0
+#: Events a sync hands to the feed at most; more than that and streams are told to reload.
+FEED_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """What the watcher last learnt of the chain."""
+
+    reachable: bool
+    error: str | None
+    head_block: int | None
+    checked_at: float
+
+
+class LedgerWatcher:
+    """Keeps ``snapshot`` and ``chain`` current; :meth:`step` is one round of work, :meth:`run` loops."""
+
+    def __init__(self, settings: DashboardSettings, feed: Feed) -> None:
+        self.settings = settings
+        self.feed = feed
+        self.manifest = DeploymentManifest.load(settings.manifest)
+        self.index = EventIndex.open(settings.audit_index, self.manifest)
+        self.store = ModelStore(settings.store) if settings.store is not None else None
+        self.snapshot: Snapshot | None = None
+        self.chain = ChainStatus(False, "not asked yet", None, 0.0)
+        self._consortium: Consortium | None = None
+        self._cache = RecomputeCache()
+        self._stale = True
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # -- the loop ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="ledger-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.index.close()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self.step()
+            self._stop.wait(self.settings.poll_s)
+
+    def step(self) -> None:
+        """Sync, then take a snapshot if the index changed since the last one; any failure is
+        recorded (the last snapshot stays), never raised."""
+        try:
+            consortium = self._connect()
+            before = self.index.last_block()
+            result = self.index.sync(consortium.client)
+            self._set_chain(ChainStatus(True, None, result.to_block, time.time()))
+            if result.rolled_back_to is not None:
+                self.feed.publish(Message("reorg", {"rolled_back_to": result.rolled_back_to}))
+            if result.added:
+                self._publish_events(before, result.rolled_back_to)
+            self._stale = self._stale or bool(result.added) or result.rolled_back_to is not None
+            if self._stale or self.snapshot is None:
+                self._take_snapshot(consortium)
+                self._stale = False
+        except (ChainError, EventIndexError, OSError) as exc:
+            self._set_chain(ChainStatus(False, printable(str(exc), 300), None, time.time()))
+        except Exception:  # the thread must live on: a bug is logged, the page keeps its snapshot
+            logger.exception("the dashboard's watcher failed a step")
+            error = "the dashboard failed to read the ledger: see its log"
+            self._set_chain(ChainStatus(self.chain.reachable, error, self.chain.head_block, time.time()))
+
+    def nodes(self) -> dict[int, NodeState]:
+        """Each member's Flower node, ``online`` or ``offline``, where the SuperLink can be asked."""
+        return {}
+
+    # -- parts ---------------------------------------------------------------------------------
+    def _connect(self) -> Consortium:
+        if self._consortium is None:
+            client = ChainClient(self.settings.rpc_url, timeout_s=RPC_TIMEOUT_S, retries=0)
+            self._consortium = Consortium.connect(client, self.manifest)
+        return self._consortium
+
+    def _set_chain(self, status: ChainStatus) -> None:
+        changed = (status.reachable, status.error) != (self.chain.reachable, self.chain.error)
+        self.chain = status
+        if changed:
+            if status.reachable:
+                logger.info("the chain answers again")
+            else:
+                logger.warning("the chain is unreachable: %s", status.error)
+            self.feed.publish(Message("chain", {"reachable": status.reachable, "error": status.error}))
+
+    def _publish_events(self, before: int, rolled_back_to: int | None) -> None:
+        start = (min(before, rolled_back_to) if rolled_back_to is not None else before) + 1
+        fresh = self.index.events(from_block=start, limit=FEED_BATCH + 1)
+        if len(fresh) > FEED_BATCH:
+            self.feed.publish(Message("lagged", {"reason": "many new events at once: reload"}))
+            return
+        for event in fresh:
+            out = event_out(event)
+            self.feed.publish(Message("event", out.model_dump(mode="json"), out.cursor))
+
+    def _take_snapshot(self, consortium: Consortium) -> None:
+        started = time.perf_counter()
+        block = self.index.last_block()
+        context = AuditContext.load(IndexSource(consortium, self.index), self.store)
+        self.snapshot = take_snapshot(context, block, self._cache)
+        logger.info("snapshot at block %d in %.2fs", block, time.perf_counter() - started)
+        self.feed.publish(Message("snapshot", {"block": block}))

@@ -1,0 +1,28 @@
+"""The dashboard's JSON API over a real run on a real Anvil."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.audit.runs import Run
+
+
+def test_the_api_shows_the_runs_members_rounds_and_checks(api: TestClient, run: Run) -> None:
+    status = api.get("/api/v1/status").json()
+    assert status["chain"]["reachable"] and status["clean"], status
+    members = api.get("/api/v1/members").json()
+    assert sorted(m["member_id"] for m in members) == sorted(run.members)
+    rounds = api.get("/api/v1/rounds").json()
+    assert [r["round"] for r in rounds] == [1, 2, 3]
+    one = api.get("/api/v1/rounds/2").json()
+    assert one["global_model_hash"] == rounds[0]["aggregated_model_hash"]
+    checks = api.get("/api/v1/checks").json()
+    assert checks["clean"] and not checks["not_run"]
+    charts = api.get("/api/v1/charts").json()
+    assert charts["rounds"] == [1, 2, 3]
+    events = api.get("/api/v1/events", params={"limit": 5}).json()
+    assert len(events["events"]) == 5
+    prov = api.get(f"/api/v1/models/{rounds[-1]['aggregated_model_hash']}").json()
+    assert [r["round"] for r in prov["rounds"]] == [3, 2, 1]
+    page = api.get("/")
+    assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
