@@ -33,7 +33,7 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> No
     result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     # The closing summary is the audit's report of the run, whole in an 80-column terminal.
-    assert "PUBLIC dev keys" in result.output and "verdict: clean: all 9 checks passed" in result.output
+    assert "PUBLIC dev keys" in result.output and "verdict: clean: all 10 checks passed" in result.output
     closing = result.stdout[result.stdout.index("Audit of rounds 1 to 2") :]
     assert all(len(line) <= 80 for line in closing.splitlines()) and "…" not in closing, closing
     run_dir = (runs / "latest").resolve()

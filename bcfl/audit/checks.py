@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from bcfl.audit.chain_state import chain_state
 from bcfl.audit.context import AuditContext
 from bcfl.audit.evaluations import round_evaluations
 from bcfl.audit.history import DECLARED_BY, History, RoundHistory, position
@@ -249,5 +250,6 @@ CHAIN_CHECKS: tuple[Check, ...] = (
     lineage,
     payouts,
     reputation_replay,
+    chain_state,
     manifest_addresses,
 )

@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from web3.types import BlockIdentifier
+
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.eip712 import SignedModelUpdate
+from bcfl.chain.ledger import RoundRecord
 from bcfl.index.records import IndexedEvent
 from bcfl.index.scan import scan_events
 from bcfl.index.store import EventIndex
@@ -49,6 +52,22 @@ class AuditSource(Protocol):
 
     def token(self) -> tuple[str, int]:
         """The reward token's symbol and decimals."""
+        ...
+
+    def round_count(self) -> int:
+        """The RoundLedger's count of rounds opened."""
+        ...
+
+    def round_record(self, number: int) -> RoundRecord:
+        """The RoundLedger's stored record of round ``number``."""
+        ...
+
+    def payout_of(self, number: int) -> tuple[bool, int]:
+        """The RewardDistributor's record of round ``number``: paid or not, and its total."""
+        ...
+
+    def total_supply(self) -> int:
+        """The reward token's total supply (every token was minted by a payout)."""
         ...
 
 
@@ -95,18 +114,34 @@ class ScanSource:
             self._token = (self.consortium.token.symbol(), self.consortium.token.decimals())
         return self._token
 
+    def round_count(self) -> int:
+        return self.consortium.ledger.round_count()
+
+    def round_record(self, number: int) -> RoundRecord:
+        return self.consortium.ledger.get_round(number)
+
+    def payout_of(self, number: int) -> tuple[bool, int]:
+        return self.consortium.distributor.payout_of(number)
+
+    def total_supply(self) -> int:
+        return self.consortium.token.total_supply()
+
 
 class IndexSource(ScanSource):
     """An :class:`AuditSource` over the event index: every event and every registration's signed
     entries read at once from ``index`` (synced by the caller), the current state from the chain."""
 
     def __init__(self, consortium: Consortium, index: EventIndex) -> None:
-        super().__init__(consortium)
         if index.manifest.address("ConsortiumRegistry") != consortium.manifest.address("ConsortiumRegistry"):
             raise ValueError("the event index belongs to another deployment than the consortium's")
-        self._events = index.events()
-        self._indexed = index.all_registrations()
         self.last_block = index.last_block()
+        # The chain's state as of the last indexed block, which the events describe: the head may
+        # have moved on since the sync (a chain reopened read-only never does: its head is read).
+        client = consortium.client
+        at: BlockIdentifier = "latest" if client.block_number() <= self.last_block else self.last_block
+        super().__init__(Consortium.connect(client.pinned(at), consortium.manifest, verify=False))
+        self._events = index.events(to_block=self.last_block)
+        self._indexed = index.all_registrations()
 
     def registrations(self, tx_hash: str) -> Sequence[SignedModelUpdate]:
         entries = self._indexed.get(tx_hash.lower())

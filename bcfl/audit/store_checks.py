@@ -10,6 +10,7 @@ import numpy as np
 from bcfl.audit.context import AuditContext
 from bcfl.audit.history import RoundHistory
 from bcfl.audit.model import CheckResult
+from bcfl.audit.views import excluded_before
 from bcfl.audit.weights import round_weights
 from bcfl.models.canonical import hash_bytes
 from bcfl.models.store import DOCUMENT_SUFFIX, SUFFIX, ModelStore, ModelStoreError
@@ -119,18 +120,20 @@ def _recompute_round(context: AuditContext, store: ModelStore, chain_round: Roun
                     f"round {number} member {member_id}: score {event.args['contribution']} on chain, "
                     f"{found.score_bps if found else 'none'} recomputed"
                 )
-    weights = round_weights(history, number)
-    participants = chain_round.weights
+    weights = round_weights(history, number, participants_only=False)
+    # Every registered update of a member in good standing is a candidate, as the coordinator's
+    # assessment has it: one left out of the aggregate shows as a weight absent on chain.
+    excluded = set(excluded_before(history, chain_round))
     candidates = [
         Candidate(m, arrays[m], int(updates[m].args["numExamples"]), weights.get(m, 0))
-        for m in participants
-        if m in arrays
+        for m in sorted(updates)
+        if m not in excluded
     ]
     result = recompute_aggregate(
         store.get_document(_bytes(chain_round.opened.args["configHash"])),
         global_arrays,
         candidates,
-        participants,
+        chain_round.weights,
         _bytes(chain_round.aggregated_hash),
     )
     problems += [f"round {number}: {m}" for m in result.mismatches]

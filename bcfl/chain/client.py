@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -71,6 +72,8 @@ class ChainClient:
         self._locks: dict[ChecksumAddress, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._chain_id: int | None = None
+        #: The block view functions read at unless told otherwise (see :meth:`pinned`).
+        self.at_block: BlockIdentifier = "latest"
 
     # -- plumbing -------------------------------------------------------------------------------
     def retrying(self, what: str, fn: Callable[[], T]) -> T:
@@ -108,8 +111,17 @@ class ChainClient:
         return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi_of(name))
 
     # -- calls and transactions -----------------------------------------------------------------
-    def call(self, fn: ContractFunction, block: BlockIdentifier = "latest") -> Any:
-        """Run a view function; a revert becomes its named exception."""
+    def pinned(self, block: BlockIdentifier) -> ChainClient:
+        """A client on the same endpoint whose view calls read the state at ``block`` (an audit reads
+        the chain's state as of the last block it indexed, not a head that moved on since)."""
+        clone = copy.copy(self)
+        clone.at_block = block
+        return clone
+
+    def call(self, fn: ContractFunction, block: BlockIdentifier | None = None) -> Any:
+        """Run a view function (at ``block``, by default the client's :attr:`at_block`); a revert
+        becomes its named exception."""
+        block = self.at_block if block is None else block
         try:
             return self.retrying(f"call {fn.fn_name}", lambda: fn.call(block_identifier=block))
         except ContractLogicError as exc:

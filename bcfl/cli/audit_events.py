@@ -13,6 +13,7 @@ from bcfl.chain.manifest import DeploymentManifest
 from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
 from bcfl.cli.common import ManifestPath, clean_errors
 from bcfl.cli.settings import DEFAULTS
+from bcfl.index.decoding import EventDecoder
 from bcfl.index.errors import EventIndexError
 from bcfl.index.records import OUTSIDE_MANIFEST, IndexedEvent
 from bcfl.index.store import EventIndex
@@ -42,6 +43,9 @@ def list_events(
     if contract not in (None, OUTSIDE, *manifest.contracts):
         names = ", ".join([*manifest.contracts, OUTSIDE])
         raise EventIndexError(f"the manifest has no contract {contract!r}: give one of {names}")
+    known = EventDecoder.for_manifest(manifest).names
+    if event is not None and event not in known:
+        raise EventIndexError(f"the contracts emit no event {event!r}: give one of {', '.join(known)}")
     with EventIndex.open(index_url, manifest) as index:
         found = index.events(
             contract=OUTSIDE_MANIFEST if contract == OUTSIDE else contract,

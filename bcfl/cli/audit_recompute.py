@@ -61,5 +61,10 @@ def render_recompute(data: Mapping[str, Any]) -> list[Table | str]:
 
 
 def recompute_rows(data: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+    """A row per recomputed round: whether it matched, and its problems (one per line)."""
     (check,) = data["checks"]
-    return [{"problem": p} for p in check["problems"]] or [{"problem": ""}]
+    rows = []
+    for number in data["rounds"]:
+        mine = [p for p in check["problems"] if p.startswith(f"round {number}:")]
+        rows.append({"round": number, "matches": not mine, "problems": "\n".join(mine)})
+    return rows

@@ -20,8 +20,10 @@ def record(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run-id>) holding record.sha256.")],
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
-    """Check every file of a run's record against its checksums; exit 2 (like every failed audit
-    check) if any changed, went missing or was added, 1 if the record cannot be read."""
+    """Check every file of a run's record against its checksums (record.sha256).
+
+    Exit 2 (like every failed audit check) if any changed, went missing or was added, 1 if the record
+    cannot be read."""
     try:
         files = compare_record(run_dir)
     except RecordError as exc:

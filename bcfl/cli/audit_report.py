@@ -45,8 +45,9 @@ def report(
     out: OutOpt = None,
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
-    """The run's chain-of-custody report with its verdict (JSON holds every record); with --out, also
-    as an HTML page, JSON and PROV-JSON files."""
+    """The run's chain-of-custody report and its verdict; --out files it as HTML, JSON and PROV.
+
+    JSON output holds every record."""
     with audit_errors():
         context = load_audit(rpc_url, manifest, store, index)
         built = build_report(context, from_round, to_round)

@@ -28,8 +28,9 @@ def show_round(
     store: StoreOpt = None,
     fmt: AuditFormatOpt = AuditFormat.table,
 ) -> None:
-    """One round: its models, config, updates (signatures checked against the membership at that
-    block), scores, reputations, exclusions, weights, evaluations and payouts; then the checks."""
+    """One round: models, config, updates, scores, reputations, weights, evaluations, payouts.
+
+    Each update's signature is checked against the membership at its block; the checks follow."""
     with audit_errors():
         context = load_audit(rpc_url, manifest, store, index)
         view = round_view(context, number)

@@ -50,7 +50,10 @@ def sync_index(
 @contextmanager
 def sync_progress() -> Iterator[Callable[[int, int], None]]:
     """A progress bar over the blocks a sync indexes (on stderr, gone when done): yields the sync's
-    ``progress(done, total)`` callback."""
+    ``progress(done, total)`` callback. Not a terminal: no bar (nor the blank line it would leave)."""
+    if not err_console.is_terminal:
+        yield lambda done, total: None
+        return
     with Progress(
         TextColumn("indexing blocks"),
         BarColumn(),

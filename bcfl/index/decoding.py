@@ -65,6 +65,11 @@ class EventDecoder:
         )
 
     @property
+    def names(self) -> list[str]:
+        """Every known event's name, sorted."""
+        return sorted({name for _, (_, entry) in self.events_by_topic.items() for name in [entry["name"]]})
+
+    @property
     def topics(self) -> list[str]:
         """The topic0 of every known event, for an ``eth_getLogs`` filter."""
         return ["0x" + t.hex() for t in self.events_by_topic]

@@ -17,11 +17,11 @@ from tests.coordinator.test_round_service import GLOBAL, service_in
 def test_an_honest_run_audits_clean(run: Run) -> None:
     report = build_report(run.audit())
     assert [c.name for c in report.checks] == [
-        "signatures", "one-update-per-member", "lineage", "payouts", "reputation-replay",
+        "signatures", "one-update-per-member", "lineage", "payouts", "reputation-replay", "chain-state",
         "manifest-addresses", "store-files", "recompute", "evaluations",
     ]  # fmt: skip
     assert report.clean, [c.problems for c in report.checks if not c.ok]
-    assert report.verdict == "clean: all 9 checks passed" and report.not_run == ()
+    assert report.verdict == "clean: all 10 checks passed" and report.not_run == ()
     assert [r.round for r in report.rounds] == [1, 2, 3]
     assert all(r.status == "paid" and len(r.updates) == 3 for r in report.rounds)
     assert all(u.signature_valid for r in report.rounds for u in r.updates)
@@ -33,7 +33,7 @@ def test_an_honest_run_audits_clean(run: Run) -> None:
     paid = {p.member_id: int(p.amount) for p in report.rounds[0].payouts}
     assert sorted(paid) == run.members and sum(paid.values()) == int(report.rounds[0].total_paid or 0)
     without = build_report(run.audit(with_store=False))
-    assert without.clean and len(without.checks) == 6
+    assert without.clean and len(without.checks) == 7
     assert without.not_run == tuple(
         f"{n}: no model store given" for n in ("store-files", "recompute", "evaluations")
     )

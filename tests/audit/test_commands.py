@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +48,7 @@ def test_the_report_from_a_fresh_directory_is_clean(run: Run, tmp_path: Path) ->
     done = audit(run, tmp_path, "report", "--format", "json", "--out", "filed", fresh=True)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["clean"] and report["verdict"] == "clean: all 9 checks passed"
+    assert report["clean"] and report["verdict"] == "clean: all 10 checks passed"
     # The files to file: the same report as JSON, a page with its verdict, the lineage as PROV-JSON.
     filed = tmp_path / "filed"
     assert json.loads((filed / "report.json").read_text()) == report
@@ -126,3 +127,23 @@ def test_an_event_from_outside_the_manifest_is_named(
     # ReputationParametersSet) must be among those named.
     impostor = f"from {other.address('ReputationLedger')}, outside the manifest"
     assert any(impostor in problem for problem in check["problems"])
+
+
+def test_an_edited_event_index_is_named_by_the_chain_state_check(run: Run, tmp_path: Path) -> None:
+    """The index is not evidence: rows deleted from it (round 2's payouts) would make round 2 look
+    unpaid, but the contracts' own records say otherwise."""
+    assert audit(run, tmp_path, "report").returncode == 0
+    index = tmp_path / "index.sqlite"
+    with sqlite3.connect(index) as db:
+        deleted = db.execute(
+            "DELETE FROM events WHERE round = 2 AND name IN ('RoundPaid', 'RewardPaid')"
+        ).rowcount
+    assert deleted == 4  # RoundPaid and three RewardPaid
+    done = audit(run, tmp_path, "report", "--format", "json")
+    assert done.returncode == 2, done.stderr
+    (check,) = [c for c in json.loads(done.stdout)["checks"] if not c["ok"]]
+    assert check["name"] == "chain-state"
+    assert any(
+        p.startswith("round 2: paid ") and p.endswith("unpaid 0 by the events") for p in check["problems"]
+    )
+    assert any(p.startswith("the token's total supply is ") for p in check["problems"])

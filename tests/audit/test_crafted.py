@@ -5,7 +5,9 @@ check that proves it, and ``bcfl audit report`` exits 2."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,7 @@ from tests.coordinator.test_round_service import CONFIG, GLOBAL, service_in, sig
 
 #: Every check, in report order.
 CHECKS = (
-    "signatures", "one-update-per-member", "lineage", "payouts", "reputation-replay",
+    "signatures", "one-update-per-member", "lineage", "payouts", "reputation-replay", "chain-state",
     "manifest-addresses", "store-files", "recompute", "evaluations",
 )  # fmt: skip
 
@@ -193,3 +195,32 @@ def test_a_round_opened_off_the_lineage_is_named(
         f"but the head was {head} (round 1's aggregate, lineage 1)"
     )
     named_by_the_command(run, tmp_path / "audit", "lineage", "round 2: opened from")
+
+
+def test_a_member_in_good_standing_left_out_of_the_aggregate_is_named(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """The ledger accepts a finalization that leaves out a registered update of a member in good
+    standing (nothing on chain says it had to be in); recomputing the round from the store names it."""
+    run = Run(consortium, tmp_path / "run", members)
+    service = service_in(consortium, actors, run.run_dir)
+    state = trained_round(service, actors, members, 1, GLOBAL)
+    assert state.aggregate is not None and len(state.aggregate.weights) == 3
+    left_out = members[2]
+    weights = {m: w for m, w in state.aggregate.weights.items() if m != left_out}
+    metrics = service.store.put_document(evaluations(service, state, actors, members))
+    ids = sorted(weights)
+    consortium.ledger.finalize_round(
+        actors.coordinator, 1, state.aggregate.model_hash, metrics, ids, [weights[m] for m in ids]
+    )
+    chain_only = build_report(run.audit(with_store=False))
+    assert chain_only.clean  # the events alone cannot tell
+    _, failed = failed_checks(run)
+    assert list(failed) == ["recompute"], failed
+    assert f"round 1: member {left_out}: weight absent on chain" in "\n".join(failed["recompute"])
+    named_by_the_command(run, tmp_path / "audit", "recompute", f"round 1: member {left_out}: weight absent")
+    rows = list(
+        csv.DictReader(io.StringIO(audit(run, tmp_path / "audit", "recompute", "--format", "csv").stdout))
+    )
+    assert [(r["round"], r["matches"]) for r in rows] == [("1", "False")]
+    assert f"round 1: member {left_out}: weight absent" in rows[0]["problems"]

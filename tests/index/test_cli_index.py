@@ -98,3 +98,6 @@ def test_bad_input_is_one_line_and_exit_1(
     assert "no contract 'Nope'" in refused(
         "events", "--manifest", str(manifest), "--index", index, "--contract", "Nope"
     )
+    assert "no event 'Bogus': give one of " in refused(
+        "events", "--manifest", str(manifest), "--index", index, "--event", "Bogus"
+    )
