@@ -22,12 +22,23 @@ class ChainOut(Out):
     checked_at: float
 
 
+class NodesOut(Out):
+    """The SuperLink as last asked for its SuperNodes (``reachable`` None: no SuperLink configured)."""
+
+    reachable: bool | None
+    error: str | None
+    checked_at: float | None
+    #: SuperNodes online at the SuperLink, whoever's they are.
+    online: int
+
+
 class StatusOut(Out):
     chain_id: int
     registry: str
     token_symbol: str | None
     token_decimals: int | None
     chain: ChainOut
+    nodes: NodesOut
     indexed_block: int
     snapshot_block: int | None
     verdict: str | None
@@ -43,6 +54,10 @@ class MemberSummary(Out):
     updates: int
     paid_total: str
     balance: str
+    #: The fingerprint of the member's Flower node key, as the registry holds it (None: none named).
+    node_key_fingerprint: str | None
+    #: Its node as the SuperLink lists it; ``unknown`` without a SuperLink, without a named key, or
+    #: when no SuperNode there has that key.
     node: Literal["online", "offline", "unknown"]
 
 
