@@ -16,6 +16,8 @@ from bcfl.text import printable
 JS_SAFE = 2**53 - 1
 #: A cursor: block number and log index, in ASCII digits (at most 19 and 10 of them).
 CURSOR = re.compile(r"([0-9]{1,19})-([0-9]{1,10})", re.ASCII)
+#: What the API documents: a cursor that always fits the index's columns (18 and 9 digits).
+CURSOR_PATTERN = r"^[0-9]{1,18}-[0-9]{1,9}$"
 #: The index keeps block numbers in a signed 64-bit column and log indices in a 32-bit one.
 MAX_BLOCK = 2**63 - 1
 MAX_LOG_INDEX = 2**31 - 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.coordinator.test_round_service import GLOBAL
 from tests.dashboard.conftest import settings_for
 
 ZERO_HASH = "0x" + "00" * 32
+CURSOR = "^[0-9]{1,18}-[0-9]{1,9}$"
 
 BAD_REQUESTS: list[tuple[str, int, str]] = [
     ("/api/v1/rounds/99", 404, "no round 99 on the chain yet (rounds: 1 to 3)"),
@@ -25,12 +27,11 @@ BAD_REQUESTS: list[tuple[str, int, str]] = [
     ("/api/v1/rounds/99999999999999999999", 422, "path parameter round_number: Input should be less than"),
     ("/api/v1/members/77", 404, "no member 77 in this consortium (members: "),
     ("/api/v1/members/x", 422, "path parameter member_id: Input should be a valid integer"),
-    ("/api/v1/events?after=garbage", 400, "cursor 'garbage' is not <block>-<log index>"),
-    ("/api/v1/events?before=1-", 400, "cursor '1-' is not <block>-<log index>"),
-    ("/api/v1/events?after=99999999999999999999-0", 400, "is not <block>-<log index>"),
-    ("/api/v1/events?after=9999999999999999999-0", 400, "is not <block>-<log index>"),  # above 2**63 - 1
-    ("/api/v1/events?after=%D9%A1-%D9%A2", 400, "is not <block>-<log index>"),  # Arabic-Indic digits
-    ("/api/v1/events?after=%C2%B2-1", 400, "is not <block>-<log index>"),  # a superscript two
+    ("/api/v1/events?after=garbage", 422, f"query parameter after: String should match pattern '{CURSOR}'"),
+    ("/api/v1/events?before=1-", 422, "query parameter before: String should match pattern"),
+    ("/api/v1/events?after=9999999999999999999-0", 422, "query parameter after: String should match"),
+    ("/api/v1/events?after=%D9%A1-%D9%A2", 422, "query parameter after: String should match"),  # Arabic-Indic
+    ("/api/v1/events?after=%C2%B2-1", 422, "query parameter after: String should match"),  # a superscript 2
     ("/api/v1/events?after=1-0&before=9-0", 400, "give after or before, not both"),
     ("/api/v1/events?from_block=9&to_block=2", 400, "from_block 9 is after to_block 2: swap them"),
     (
@@ -41,11 +42,6 @@ BAD_REQUESTS: list[tuple[str, int, str]] = [
     ("/api/v1/events?limit=0", 422, "query parameter limit: Input should be greater than or equal to 1"),
     ("/api/v1/events?limit=501", 422, "query parameter limit: Input should be less than or equal to 500"),
     ("/api/v1/events?round=-3", 422, "query parameter round: Input should be greater than or equal to 0"),
-    (
-        "/api/v1/events?after=" + "1" * 41,
-        422,
-        "query parameter after: String should have at most 40 characters",
-    ),
     ("/api/v1/models/0x1234", 422, "path parameter model_hash: String should match pattern"),
     (f"/api/v1/models/{ZERO_HASH}", 404, f"model {ZERO_HASH} was never registered on this chain"),
     ("/api/v1/no-such-route", 404, "no API route /api/v1/no-such-route: see /api/v1/openapi.json"),
@@ -112,12 +108,12 @@ def test_an_oversize_or_unsized_upload_is_refused_before_it_is_read(api: TestCli
     assert_one_line(oversize.json(), "the upload is over 64 MiB")
     assert "default-src 'self'" in oversize.headers["content-security-policy"]
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         yield b"--x\r\n"
 
     chunked = api.post(
         "/api/v1/models/verify",
-        content=chunks(),  # type: ignore[arg-type]
+        content=chunks(),
         headers={"content-type": "multipart/form-data; boundary=x"},
     )
     assert chunked.status_code == 411
