@@ -3,13 +3,16 @@ tests' run) and the dashboard's app over it, its watcher stepped by the tests.""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -99,3 +102,40 @@ def wait_for(what: str, check: Callable[[], T | None], *, timeout_s: float = 60.
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
         time.sleep(every_s)
+
+
+@dataclass(frozen=True)
+class Sse:
+    """One server-sent event as a client reads it."""
+
+    event: str
+    data: Any
+    id: str | None
+
+
+def sse_messages(response: httpx.Response) -> Iterator[Sse]:
+    """The server-sent events of a streaming response, in order (keep-alive comments skipped)."""
+    fields: dict[str, str] = {}
+    data: list[str] = []
+    for line in response.iter_lines():
+        if line.startswith(":"):
+            continue
+        if line == "":
+            if data or fields:
+                yield Sse(fields.get("event", "message"), json.loads("\n".join(data)), fields.get("id"))
+            fields, data = {}, []
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            data.append(value)
+        else:
+            fields[name] = value
+
+
+def next_message(messages: Iterator[Sse], kind: str, where: Callable[[Sse], bool] = lambda _: True) -> Sse:
+    """The next message of type ``kind`` matching ``where`` (others are skipped)."""
+    for message in messages:
+        if message.event == kind and where(message):
+            return message
+    pytest.fail(f"the stream ended before a {kind} message")

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse, JSONServerSentEvent, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import WatcherDep
@@ -28,7 +28,7 @@ REPLAY = 500
 
 
 def _sse(message: Message) -> ServerSentEvent:
-    return ServerSentEvent(data=message.data, event=message.kind, id=message.id)
+    return JSONServerSentEvent(data=message.data, event=message.kind, id=message.id)
 
 
 def _replay(watcher: LedgerWatcher, last_event_id: str | None) -> list[Message]:
