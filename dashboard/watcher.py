@@ -62,6 +62,7 @@ class LedgerWatcher:
         self._consortium: Consortium | None = None
         self._cache = RecomputeCache()
         self._stale = True
+        self._last_bug: str | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -107,10 +108,14 @@ class LedgerWatcher:
             if self._stale or self.snapshot is None:
                 self._take_snapshot(consortium)
                 self._stale = False
+            self._last_bug = None
         except (ChainError, EventIndexError, OSError) as exc:
             self._set_chain(ChainStatus(False, printable(str(exc), 300), None, time.time()))
-        except Exception:  # the thread must live on: a bug is logged, the page keeps its snapshot
-            logger.exception("the dashboard's watcher failed a step")
+        except Exception as exc:  # the thread must live on: a bug is logged, the page keeps its snapshot
+            bug = f"{type(exc).__name__}: {exc}"
+            if bug != self._last_bug:  # once, not at every poll
+                logger.exception("the dashboard's watcher failed a step")
+                self._last_bug = bug
             error = "the dashboard failed to read the ledger: see its log"
             self._set_chain(ChainStatus(self.chain.reachable, error, self.chain.head_block, time.time()))
 

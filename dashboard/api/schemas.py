@@ -87,9 +87,10 @@ class ChecksOut(Out):
 
 class EventPage(Out):
     events: list[EventOut]
-    #: Pass as ``after`` for the next page (None: no event after this page yet).
+    #: Pass as ``after`` for the events after this page (newer ones; the same cursor again later to
+    #: poll for new events). None when the page is empty and was not asked ``after`` a cursor.
     next: str | None
-    #: Pass as ``before`` for the previous page (None: nothing before).
+    #: Pass as ``before`` for the events before this page (older ones). None when the page is empty.
     previous: str | None
 
 
