@@ -3,15 +3,24 @@ range as strings), with the round and member they concern and a cursor."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from bcfl.index.records import IndexedEvent
+from bcfl.text import printable
 
 #: The largest integer a JavaScript number holds exactly.
 JS_SAFE = 2**53 - 1
+#: A cursor: block number and log index, in ASCII digits (at most 19 and 10 of them).
+CURSOR = re.compile(r"([0-9]{1,19})-([0-9]{1,10})", re.ASCII)
+#: What the API documents: a cursor that always fits the index's columns (18 and 9 digits).
+CURSOR_PATTERN = r"^[0-9]{1,18}-[0-9]{1,9}$"
+#: The index keeps block numbers in a signed 64-bit column and log indices in a 32-bit one.
+MAX_BLOCK = 2**63 - 1
+MAX_LOG_INDEX = 2**31 - 1
 
 
 class EventOut(BaseModel):
@@ -38,11 +47,14 @@ def cursor_of(event: IndexedEvent) -> str:
 
 
 def parse_cursor(text: str) -> tuple[int, int]:
-    """``"<block>-<log index>"`` as a pair; ValueError, in one line, for anything else."""
-    block, sep, log = text.partition("-")
-    if not (sep and block.isdigit() and log.isdigit()) or len(text) > 40:
-        raise ValueError(f"cursor {text[:40]!r} is not <block>-<log index>: pass a cursor the API returned")
-    return int(block), int(log)
+    """``"<block>-<log index>"`` (ASCII digits, each within a 64-bit column) as a pair; ValueError,
+    in one line, for anything else."""
+    found = CURSOR.fullmatch(text)
+    if found is None or int(found[1]) > MAX_BLOCK or int(found[2]) > MAX_LOG_INDEX:
+        raise ValueError(
+            f"cursor {printable(text, 40)!r} is not <block>-<log index>: pass a cursor the API returned"
+        )
+    return int(found[1]), int(found[2])
 
 
 def json_safe(value: Any) -> Any:

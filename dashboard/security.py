@@ -6,6 +6,8 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dashboard.api.errors import API_PREFIX
+
 CSP = "; ".join(
     (
         "default-src 'self'",
@@ -27,6 +29,9 @@ REPORT_CSP = (
     "sandbox allow-scripts"
 )
 
+#: The one response that gets REPORT_CSP.
+REPORT_PATH = f"{API_PREFIX}/report.html"
+
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -47,7 +52,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = REPORT_CSP if str(scope.get("path", "")).endswith("/report.html") else CSP
+        csp = REPORT_CSP if scope.get("path") == REPORT_PATH else CSP
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

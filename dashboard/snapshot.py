@@ -18,6 +18,7 @@ from bcfl.audit.model import AuditReport, CheckResult, MemberView, RoundView
 from bcfl.audit.report import STORE_CHECKS
 from bcfl.audit.store_checks import recompute, store_files
 from bcfl.audit.views import lineage_views, member_view, round_view
+from dashboard.nodes import node_keys
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Snapshot:
     rounds: Mapping[int, RoundView]
     members: Mapping[int, MemberView]
     threshold_bps: int
+    #: Each member's node key fingerprint, for those that named one (see dashboard.nodes).
+    node_keys: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,4 +90,4 @@ def take_snapshot(context: AuditContext, block: int, cache: RecomputeCache) -> S
     )
     end = (block + 1, 0)
     threshold = int(history.parameters_at(end)["exclusionThreshold"])
-    return Snapshot(block, time.time(), context, report, rounds, members, threshold)
+    return Snapshot(block, time.time(), context, report, rounds, members, threshold, node_keys(history))

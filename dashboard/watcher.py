@@ -9,7 +9,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 from bcfl.audit.context import AuditContext
 from bcfl.audit.source import IndexSource
@@ -23,12 +22,12 @@ from bcfl.models.store import ModelStore
 from bcfl.text import printable
 from dashboard.events import event_out
 from dashboard.feed import Feed, Message
+from dashboard.nodes import NodesAnswer, NodeState, SuperLinkNodes, member_states
 from dashboard.settings import DashboardSettings
 from dashboard.snapshot import RecomputeCache, Snapshot, take_snapshot
 
 logger = logging.getLogger(__name__)
 
-NodeState = Literal["online", "offline"]
 #: Seconds a JSON-RPC request may take before the chain counts as unreachable.
 RPC_TIMEOUT_S = 10.0
 #: Events a sync hands to the feed at most; more than that and streams are told to reload.
@@ -56,9 +55,14 @@ class LedgerWatcher:
         self.store = ModelStore(settings.store) if settings.store is not None else None
         self.snapshot: Snapshot | None = None
         self.chain = ChainStatus(False, "not asked yet", None, 0.0)
+        #: The last indexed block, as of the last sync (requests read this, not the database).
+        self.indexed_block = self.index.last_block()
+        self.superlink = SuperLinkNodes(settings.superlink, settings.superlink_root_certificates)
+        self._nodes: dict[int, NodeState] = {}
         self._consortium: Consortium | None = None
         self._cache = RecomputeCache()
         self._stale = True
+        self._last_bug: str | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -71,6 +75,7 @@ class LedgerWatcher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self.superlink.close()
         self.index.close()
 
     def run(self) -> None:
@@ -79,12 +84,21 @@ class LedgerWatcher:
             self._stop.wait(self.settings.poll_s)
 
     def step(self) -> None:
-        """Sync, then take a snapshot if the index changed since the last one; any failure is
-        recorded (the last snapshot stays), never raised."""
+        """Sync, then take a snapshot if the index changed since the last one, then ask the SuperLink
+        for its nodes if it is time; any failure is recorded (the last snapshot stays), never raised."""
+        self._sync()
+        try:
+            if self.superlink.poll():
+                self._update_nodes()
+        except Exception:  # the thread must live on
+            logger.exception("the dashboard's watcher failed to ask the SuperLink")
+
+    def _sync(self) -> None:
         try:
             consortium = self._connect()
             before = self.index.last_block()
             result = self.index.sync(consortium.client)
+            self.indexed_block = self.index.last_block()
             self._set_chain(ChainStatus(True, None, result.to_block, time.time()))
             if result.rolled_back_to is not None:
                 self.feed.publish(Message("reorg", {"rolled_back_to": result.rolled_back_to}))
@@ -94,16 +108,32 @@ class LedgerWatcher:
             if self._stale or self.snapshot is None:
                 self._take_snapshot(consortium)
                 self._stale = False
+            self._last_bug = None
         except (ChainError, EventIndexError, OSError) as exc:
             self._set_chain(ChainStatus(False, printable(str(exc), 300), None, time.time()))
-        except Exception:  # the thread must live on: a bug is logged, the page keeps its snapshot
-            logger.exception("the dashboard's watcher failed a step")
+        except Exception as exc:  # the thread must live on: a bug is logged, the page keeps its snapshot
+            bug = f"{type(exc).__name__}: {exc}"
+            if bug != self._last_bug:  # once, not at every poll
+                logger.exception("the dashboard's watcher failed a step")
+                self._last_bug = bug
             error = "the dashboard failed to read the ledger: see its log"
             self._set_chain(ChainStatus(self.chain.reachable, error, self.chain.head_block, time.time()))
 
     def nodes(self) -> dict[int, NodeState]:
-        """Each member's Flower node, ``online`` or ``offline``, where the SuperLink can be asked."""
-        return {}
+        """Each member's Flower node, ``online`` or ``offline``, where the SuperLink can be asked and
+        lists a node with the member's key (others are ``unknown``; see dashboard.nodes)."""
+        return self._nodes
+
+    @property
+    def nodes_answer(self) -> NodesAnswer:
+        return self.superlink.answer
+
+    def _update_nodes(self) -> None:
+        snapshot = self.snapshot
+        states = member_states(self.superlink.answer, snapshot.node_keys if snapshot else {})
+        if states != self._nodes:
+            self._nodes = states
+            self.feed.publish(Message("nodes", {str(m): state for m, state in sorted(states.items())}))
 
     # -- parts ---------------------------------------------------------------------------------
     def _connect(self) -> Consortium:
@@ -139,3 +169,4 @@ class LedgerWatcher:
         self.snapshot = take_snapshot(context, block, self._cache)
         logger.info("snapshot at block %d in %.2fs", block, time.perf_counter() - started)
         self.feed.publish(Message("snapshot", {"block": block}))
+        self._update_nodes()

@@ -22,12 +22,23 @@ class ChainOut(Out):
     checked_at: float
 
 
+class NodesOut(Out):
+    """The SuperLink as last asked for its SuperNodes (``reachable`` None: no SuperLink configured)."""
+
+    reachable: bool | None
+    error: str | None
+    checked_at: float | None
+    #: SuperNodes online at the SuperLink, whoever's they are.
+    online: int
+
+
 class StatusOut(Out):
     chain_id: int
     registry: str
     token_symbol: str | None
     token_decimals: int | None
     chain: ChainOut
+    nodes: NodesOut
     indexed_block: int
     snapshot_block: int | None
     verdict: str | None
@@ -43,6 +54,10 @@ class MemberSummary(Out):
     updates: int
     paid_total: str
     balance: str
+    #: The fingerprint of the member's Flower node key, as the registry holds it (None: none named).
+    node_key_fingerprint: str | None
+    #: Its node as the SuperLink lists it; ``unknown`` without a SuperLink, without a named key, or
+    #: when no SuperNode there has that key.
     node: Literal["online", "offline", "unknown"]
 
 
@@ -72,9 +87,10 @@ class ChecksOut(Out):
 
 class EventPage(Out):
     events: list[EventOut]
-    #: Pass as ``after`` for the next page (None: no event after this page yet).
+    #: Pass as ``after`` for the events after this page (newer ones; the same cursor again later to
+    #: poll for new events). None when the page is empty and was not asked ``after`` a cursor.
     next: str | None
-    #: Pass as ``before`` for the previous page (None: nothing before).
+    #: Pass as ``before`` for the events before this page (older ones). None when the page is empty.
     previous: str | None
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dashboard.api.deps import SnapshotDep
+from dashboard.api.errors import UNAVAILABLE
 from dashboard.api.schemas import ChartsOut
 from dashboard.charts import charts
 
-router = APIRouter(tags=["charts"])
+router = APIRouter(tags=["charts"], responses=UNAVAILABLE)
 
 
 @router.get("/charts")

@@ -8,9 +8,10 @@ from fastapi.responses import Response
 from bcfl.audit.report_files import report_json
 from bcfl.audit.report_html import render_html
 from dashboard.api.deps import SnapshotDep
+from dashboard.api.errors import UNAVAILABLE
 from dashboard.api.schemas import ChecksOut
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses=UNAVAILABLE)
 
 
 @router.get("/checks")

@@ -7,16 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from dashboard.api.deps import WatcherDep
+from dashboard.api.errors import UNAVAILABLE, problem
 from dashboard.api.schemas import EventPage
-from dashboard.events import cursor_of, event_out, parse_cursor
+from dashboard.events import CURSOR_PATTERN, cursor_of, event_out, parse_cursor
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"], responses=UNAVAILABLE)
 
 BIG = 2**63 - 1
-Cursor = Annotated[str | None, Query(max_length=40, description="A cursor from a previous page.")]
+Cursor = Annotated[
+    str | None,
+    Query(pattern=CURSOR_PATTERN, description="A cursor from a previous page (`<block>-<log index>`)."),
+]
 
 
-@router.get("", responses={400: {"description": "A bad cursor, contract or range"}})
+@router.get("", responses={400: problem("A bad cursor, contract or block range")})
 def list_events(
     watcher: WatcherDep,
     contract: Annotated[

@@ -8,9 +8,10 @@ from fastapi import APIRouter, HTTPException, Path
 
 from bcfl.audit.model import MemberView
 from dashboard.api.deps import SnapshotDep, WatcherDep
+from dashboard.api.errors import UNAVAILABLE, problem
 from dashboard.api.schemas import MemberSummary
 
-router = APIRouter(prefix="/members", tags=["members"])
+router = APIRouter(prefix="/members", tags=["members"], responses=UNAVAILABLE)
 
 
 @router.get("")
@@ -27,13 +28,14 @@ def list_members(snapshot: SnapshotDep, watcher: WatcherDep) -> list[MemberSumma
             updates=len(m.updates),
             paid_total=m.paid_total,
             balance=m.balance,
+            node_key_fingerprint=snapshot.node_keys.get(m.member_id),
             node=nodes.get(m.member_id, "unknown"),
         )
         for m in snapshot.members.values()
     ]
 
 
-@router.get("/{member_id}", responses={404: {"description": "No such member"}})
+@router.get("/{member_id}", responses={404: problem("No such member")})
 def get_member(member_id: Annotated[int, Path(ge=0, le=2**63 - 1)], snapshot: SnapshotDep) -> MemberView:
     """Membership history, every update, reputation curve, payouts and balance."""
     member = snapshot.members.get(member_id)

@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Path, UploadFile
 
 from bcfl.audit.context import AuditError
-from bcfl.audit.provenance import NotRegisteredError, file_hash, provenance
+from bcfl.audit.provenance import NotRegisteredError, file_hash
 from dashboard.api.deps import SnapshotDep
+from dashboard.api.errors import UNAVAILABLE, Responses, problem
 from dashboard.api.schemas import ProvenanceOut
+from dashboard.limits import MAX_UPLOAD_BYTES
+from dashboard.provenance import model_provenance
 from dashboard.snapshot import Snapshot
 
-router = APIRouter(prefix="/models", tags=["models"])
+router = APIRouter(prefix="/models", tags=["models"], responses=UNAVAILABLE)
 
-#: The largest model file the dashboard hashes (the demo's models are a few hundred kB).
-MAX_MODEL_BYTES = 64 * 1024 * 1024
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "The chain never registered the model"}}
+NOT_FOUND: Responses = {404: problem("The chain never registered the model")}
 
 
 def _provenance(snapshot: Snapshot, digest: str) -> ProvenanceOut:
-    report = snapshot.report
     try:
-        return ProvenanceOut.model_validate(
-            provenance(snapshot.context, digest, report.checks, report.not_run)
-        )
+        return model_provenance(snapshot, digest)
     except NotRegisteredError as exc:
         raise HTTPException(404, str(exc)) from None
 
 
 @router.get("/{model_hash}", responses=NOT_FOUND)
-def model_provenance(
+def get_model_provenance(
     model_hash: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The model's 0x hash.")],
     snapshot: SnapshotDep,
 ) -> ProvenanceOut:
@@ -39,15 +37,23 @@ def model_provenance(
     return _provenance(snapshot, model_hash)
 
 
-@router.post("/verify", responses={**NOT_FOUND, 400: {"description": "Not a model file"}})
+@router.post(
+    "/verify",
+    responses={
+        **NOT_FOUND,
+        400: problem("Not a model file"),
+        411: problem("The upload does not say its length"),
+        413: problem(f"The upload is over {MAX_UPLOAD_BYTES // 2**20} MiB"),
+    },
+)
 async def verify_model_file(
     file: Annotated[UploadFile, File(description="A .bcfl model file.")], snapshot: SnapshotDep
 ) -> ProvenanceOut:
     """Hash a model file (kept in memory only) and return its provenance."""
-    blob = await file.read(MAX_MODEL_BYTES + 1)
-    if len(blob) > MAX_MODEL_BYTES:
+    blob = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(blob) > MAX_UPLOAD_BYTES:
         raise HTTPException(
-            413, f"the file is over {MAX_MODEL_BYTES // 2**20} MiB: no model here is that large"
+            413, f"the file is over {MAX_UPLOAD_BYTES // 2**20} MiB: no model here is that large"
         )
     try:
         digest = file_hash(blob, "the file")

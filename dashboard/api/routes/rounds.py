@@ -8,9 +8,10 @@ from fastapi import APIRouter, HTTPException, Path
 
 from bcfl.audit.model import RoundView
 from dashboard.api.deps import SnapshotDep
+from dashboard.api.errors import UNAVAILABLE, problem
 from dashboard.api.schemas import RoundSummary
 
-router = APIRouter(prefix="/rounds", tags=["rounds"])
+router = APIRouter(prefix="/rounds", tags=["rounds"], responses=UNAVAILABLE)
 
 
 @router.get("")
@@ -36,7 +37,7 @@ def list_rounds(snapshot: SnapshotDep) -> list[RoundSummary]:
     ]
 
 
-@router.get("/{round_number}", responses={404: {"description": "No such round"}})
+@router.get("/{round_number}", responses={404: problem("No such round")})
 def get_round(round_number: Annotated[int, Path(ge=0, le=2**63 - 1)], snapshot: SnapshotDep) -> RoundView:
     """The round's models, config, every update with its signature's check, scores, reputation,
     exclusions, weights, signed evaluations and payouts."""
