@@ -248,3 +248,32 @@ def test_the_provenance_box_finds_a_models_lineage_by_hash_and_by_file(
     found: Any = server.get(f"/api/v1/models/{middle}")
     assert len(table_rows(page, "lineage")) == sum(len(r["hospitals"]) for r in found["rounds"])
     assert "file" in (page.page.text_content("#prov-status") or "")
+
+
+def test_the_feed_links_to_a_transactions_events_and_the_events_filter(
+    page: Watched, server: LiveServer
+) -> None:
+    newest = page.page.locator("#feed .feed-item").first
+    cursor = newest.get_attribute("data-cursor") or ""
+    page.page.click(f'#feed .feed-item[data-cursor="{cursor}"] a[href^="#/events?tx="]')
+    page.page.wait_for_selector('main .page[data-page="transaction"]')
+    block = int(cursor.split("-")[0])
+    events: Any = server.get(f"/api/v1/events?from_block={block}&to_block={block}&limit=500")
+    tx = next(e["tx_hash"] for e in events["events"] if e["cursor"] == cursor)
+    rows = table_rows(page, "events")
+    assert [(int(r[0]), int(r[1])) for r in rows] == [
+        (e["block_number"], e["log_index"]) for e in events["events"] if e["tx_hash"] == tx
+    ]
+    page.screenshot("transaction")
+
+    page.route("#/events", "events")
+    page.page.fill("#filter-round", "2")
+    page.page.fill("#filter-contract", "RoundLedger")
+    page.page.click('form.filters button[type="submit"]')
+    page.page.wait_for_selector('main .page[data-page="events"][data-query*="round=2"]')
+    expected: Any = server.get("/api/v1/events?round=2&contract=RoundLedger&limit=100")
+    rows = table_rows(page, "events")
+    assert [(int(r[0]), int(r[1]), r[4]) for r in rows] == [
+        (e["block_number"], e["log_index"], e["name"]) for e in reversed(expected["events"])
+    ]
+    assert rows and {r[3] for r in rows} == {"RoundLedger"}

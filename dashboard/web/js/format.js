@@ -45,6 +45,8 @@ export function clock(seconds) {
   return Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString().slice(11, 19) : "";
 }
 
-export const ratio = (value) => (typeof value === "number" ? value.toFixed(3) : "–");
+/** A metric on screen: whole numbers as they are, others to 4 decimals. */
+export const metric = (value) =>
+  typeof value !== "number" ? "–" : Number.isInteger(value) ? String(value) : value.toFixed(4);
 
-export const orDash = (value) => (value === null || value === undefined || value === "" ? "–" : value);
+export const ratio = (value) => (typeof value === "number" ? value.toFixed(3) : "–");

@@ -5,7 +5,7 @@ import { download, el } from "./dom.js";
 
 /**
  * columns: [{ title, value: row => raw value (CSV), cell?: row => text or node (screen),
- *             num?: true (right-aligned) }]
+ *             num?: true (right-aligned), wide?: true (names: not squeezed), nowrap?: true }]
  */
 export function dataTable({ caption, columns, rows, empty = "Nothing yet.", name = null }) {
   const figure = el("div", { class: "table-block" });
@@ -22,7 +22,7 @@ export function dataTable({ caption, columns, rows, empty = "Nothing yet.", name
         {},
         columns.map((c) => {
           const shown = c.cell ? c.cell(row) : c.value(row);
-          return el("td", { class: c.num ? "num" : null }, shown ?? "–");
+          return el("td", { class: c.num ? "num" : c.wide ? "wide" : c.nowrap ? "nowrap" : null }, shown ?? "–");
         }),
       ),
     );

@@ -67,7 +67,7 @@ export async function eventsPage(query, ctx) {
   const title = tx ? "Transaction" : "Events";
   return el(
     "div",
-    { class: "page", "data-page": tx ? "transaction" : "events" },
+    { class: "page", "data-page": tx ? "transaction" : "events", "data-query": query.toString() },
     el("h2", {}, title),
     tx
       ? el(
@@ -82,12 +82,12 @@ export async function eventsPage(query, ctx) {
       tx ? "Its events" : "Matching events",
       3,
       dataTable({
-        caption: tx ? `Events of transaction ${tx}` : "Contract events, in chain order",
+        caption: tx ? `Events of transaction ${tx}, in log order` : "Contract events, newest first",
         name: "events",
         columns: [
           { title: "block", num: true, value: (e) => e.block_number },
           { title: "log", num: true, value: (e) => e.log_index },
-          { title: "time", value: (e) => when(e.timestamp) },
+          { title: "time", nowrap: true, value: (e) => when(e.timestamp) },
           { title: "contract", value: (e) => e.contract || e.address },
           { title: "event", value: (e) => e.name, cell: (e) => el("strong", {}, e.name) },
           { title: "arguments", value: (e) => JSON.stringify(e.args), cell: (e) => argsSummary(e, 240) },
@@ -97,7 +97,7 @@ export async function eventsPage(query, ctx) {
             cell: (e) => el("span", { class: "links" }, eventLinks(e, ctx.signers, ctx.names)),
           },
         ],
-        rows: events,
+        rows: tx ? events : [...events].reverse(),
         empty: "No event matches.",
       }),
       pager,

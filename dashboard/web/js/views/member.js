@@ -63,7 +63,7 @@ export function memberPage(m, summary, threshold, excludedRounds) {
         name: "history",
         columns: [
           { title: "block", num: true, value: (h) => h.block_number },
-          { title: "time", value: (h) => when(h.timestamp) },
+          { title: "time", nowrap: true, value: (h) => when(h.timestamp) },
           { title: "event", value: (h) => h.event },
           { title: "detail", value: (h) => h.detail },
           { title: "transaction", value: (h) => h.tx_hash, cell: (h) => txLink(h.tx_hash, h.block_number) },

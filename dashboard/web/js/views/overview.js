@@ -16,7 +16,7 @@ export function membersTable(members) {
     empty: "No member yet.",
     columns: [
       { title: "id", num: true, value: (m) => m.member_id, cell: (m) => link(routes.member(m.member_id), `#${m.member_id}`) },
-      { title: "name", value: (m) => m.name, cell: (m) => link(routes.member(m.member_id), m.name) },
+      { title: "name", wide: true, value: (m) => m.name, cell: (m) => link(routes.member(m.member_id), m.name) },
       { title: "status", value: (m) => m.status, cell: (m) => el("span", { class: `tag status-${m.status.replace(/[^a-z]/gi, "")}` }, m.status) },
       {
         title: "node",

@@ -72,7 +72,7 @@ function result(p, names) {
       name: "lineage",
       columns: [
         { title: "round", num: true, value: (h) => h.round, cell: (h) => link(routes.round(h.round), String(h.round)) },
-        { title: "hospital", value: (h) => `#${h.member_id} ${h.name}`, cell: (h) => link(routes.member(h.member_id), `#${h.member_id} ${h.name}`) },
+        { title: "hospital", wide: true, value: (h) => `#${h.member_id} ${h.name}`, cell: (h) => link(routes.member(h.member_id), `#${h.member_id} ${h.name}`) },
         { title: "signature", value: (h) => (h.signature_valid ? "valid" : "INVALID"), cell: (h) => badge(h.signature_valid) },
         { title: "aggregated", value: (h) => (h.aggregated ? "yes" : "no") },
         { title: "score (bps)", num: true, value: (h) => h.score },

@@ -1,7 +1,7 @@
 // A round's page: everything `bcfl audit round N` shows.
 
 import { badge, el, facts, link, routes, section } from "../dom.js";
-import { orDash, ratio, tokens, units, when, tokenSymbol } from "../format.js";
+import { metric, ratio, tokens, units, when, tokenSymbol } from "../format.js";
 import { dataTable } from "../table.js";
 import { checksTable, hashText, memberLink, memberText, modelLink, txLink } from "./common.js";
 
@@ -63,8 +63,8 @@ export function roundPage(r, names, checks, lastRound) {
         caption: `Updates registered in round ${r.round}`,
         name: "updates",
         columns: [
-          { title: "member", value: (u) => memberText(u.member_id, names), cell: (u) => memberLink(u.member_id, names) },
-          { title: "name on the update", value: (u) => u.member_name },
+          { title: "member", wide: true, value: (u) => memberText(u.member_id, names), cell: (u) => memberLink(u.member_id, names) },
+          { title: "name on the update", wide: true, value: (u) => u.member_name },
           { title: "examples", num: true, value: (u) => u.num_examples },
           { title: "signature", value: (u) => (u.signature_valid ? "valid" : "INVALID"), cell: (u) => badge(u.signature_valid) },
           { title: "score (bps)", num: true, value: (u) => scores.get(u.member_id)?.contribution ?? null },
@@ -110,7 +110,7 @@ export function roundPage(r, names, checks, lastRound) {
         caption: `Contribution scores and reputation in round ${r.round}`,
         name: "scores",
         columns: [
-          { title: "member", value: (s) => memberText(s.member_id, names), cell: (s) => memberLink(s.member_id, names) },
+          { title: "member", wide: true, value: (s) => memberText(s.member_id, names), cell: (s) => memberLink(s.member_id, names) },
           { title: "score (bps)", num: true, value: (s) => s.contribution },
           { title: "reputation before (bps)", num: true, value: (s) => s.reputation_before },
           { title: "reputation after (bps)", num: true, value: (s) => s.reputation_after },
@@ -130,7 +130,7 @@ export function roundPage(r, names, checks, lastRound) {
         caption: `Aggregation weights in round ${r.round}`,
         name: "weights",
         columns: [
-          { title: "member", value: (w) => memberText(w.member_id, names), cell: (w) => memberLink(w.member_id, names) },
+          { title: "member", wide: true, value: (w) => memberText(w.member_id, names), cell: (w) => memberLink(w.member_id, names) },
           { title: "weight", num: true, value: (w) => w.weight },
         ],
         rows: r.participants,
@@ -144,9 +144,9 @@ export function roundPage(r, names, checks, lastRound) {
         caption: `Signed evaluations of round ${r.round}'s aggregated model`,
         name: "evaluations",
         columns: [
-          { title: "member", value: (e) => memberText(e.member_id, names), cell: (e) => memberLink(e.member_id, names) },
+          { title: "member", wide: true, value: (e) => memberText(e.member_id, names), cell: (e) => memberLink(e.member_id, names) },
           { title: "signature", value: (e) => (e.signature_valid ? "valid" : "INVALID"), cell: (e) => badge(e.signature_valid) },
-          ...keys.map((key) => ({ title: key, num: true, value: (e) => e.metrics[key] ?? null, cell: (e) => orDash(e.metrics[key]) })),
+          ...keys.map((key) => ({ title: key, num: true, value: (e) => e.metrics[key] ?? null, cell: (e) => metric(e.metrics[key]) })),
           { title: "signer", value: (e) => e.signer, cell: (e) => hashText(e.signer) },
         ],
         rows: r.evaluations,
@@ -160,7 +160,7 @@ export function roundPage(r, names, checks, lastRound) {
         caption: `Payouts of round ${r.round}`,
         name: "payouts",
         columns: [
-          { title: "member", value: (p) => memberText(p.member_id, names), cell: (p) => memberLink(p.member_id, names) },
+          { title: "member", wide: true, value: (p) => memberText(p.member_id, names), cell: (p) => memberLink(p.member_id, names) },
           { title: "account", value: (p) => p.account, cell: (p) => hashText(p.account) },
           { title: `amount (${symbol})`, num: true, value: (p) => units(p.amount, null), cell: (p) => tokens(p.amount) },
         ],
