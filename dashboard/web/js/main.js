@@ -1,6 +1,6 @@
 // The dashboard page: loads the ledger's view from the JSON API, routes between pages by hash
 // (#/, #/rounds/N, #/members/ID, #/events, #/provenance, #/models/0x…), and stays live through the
-// server-sent events of /api/v1/stream.
+// server-sent events of /api/v1/stream (event, snapshot, chain, nodes, reorg, lagged).
 
 import { API, ApiError, get } from "./api.js";
 import { el, facts } from "./dom.js";
@@ -276,6 +276,16 @@ function connect() {
     const chain = dataOf(message);
     if (chain && typeof chain.reachable === "boolean") setChain(chain);
     loadStatus().catch(() => {});
+  });
+  source.addEventListener("nodes", (message) => {
+    // Every member whose Flower node the SuperLink lists, online or offline; the others unknown.
+    const nodes = dataOf(message);
+    if (!nodes || typeof nodes !== "object") {
+      scheduleRefresh();
+      return;
+    }
+    state.members = state.members.map((m) => ({ ...m, node: nodes[String(m.member_id)] || "unknown" }));
+    if (current && current.live) render(false);
   });
   source.addEventListener("reorg", () => {
     reloadFeed();
