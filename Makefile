@@ -10,13 +10,14 @@ NPM_STAMP := node_modules/.installed
 FORGE ?= $(or $(BCFL_FORGE),$(CURDIR)/node_modules/.bin/forge)
 PIP_VERSION := 25.3
 AUDIT_ASSETS := bcfl/audit/assets/uPlot.iife.min.js bcfl/audit/assets/uPlot.min.css
+DASHBOARD_ASSETS := dashboard/web/vendor/uPlot.iife.min.js dashboard/web/vendor/uPlot.min.css
 
-.PHONY: help setup audit-assets contracts contracts-check demo test test-contracts coverage-contracts test-python test-compose compose-file bench lint lock clean
+.PHONY: help setup audit-assets dashboard-assets contracts contracts-check demo test test-contracts coverage-contracts test-python test-compose compose-file bench lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: $(PY_STAMP) $(NPM_STAMP) $(AUDIT_ASSETS) ## Install the pinned Python venv and npm tools (anvil, forge, solc)
+setup: $(PY_STAMP) $(NPM_STAMP) $(AUDIT_ASSETS) $(DASHBOARD_ASSETS) ## Install the pinned Python venv and npm tools (anvil, forge, solc)
 
 $(PY_STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,14 @@ $(NPM_STAMP): package.json package-lock.json
 audit-assets: $(AUDIT_ASSETS) ## Copy the audit report's chart library (uPlot) into bcfl/audit/assets
 
 bcfl/audit/assets/%: $(NPM_STAMP)
+	@mkdir -p $(dir $@)
+	cp node_modules/uplot/dist/$* $@
+
+# The dashboard's page draws its charts with the same library, served by the app itself (its CSP
+# allows no other origin): copied from node_modules (generated, gitignored).
+dashboard-assets: $(DASHBOARD_ASSETS) ## Copy the dashboard page's chart library (uPlot) into dashboard/web/vendor
+
+dashboard/web/vendor/%: $(NPM_STAMP)
 	@mkdir -p $(dir $@)
 	cp node_modules/uplot/dist/$* $@
 

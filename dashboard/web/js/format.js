@@ -1,0 +1,52 @@
+// Formatting: token amounts (decimal strings of base units, beyond JavaScript's exact integers),
+// hashes, times, ratios.
+
+let token = { symbol: "", decimals: 18 };
+
+export function setToken(symbol, decimals) {
+  if (symbol) token = { symbol, decimals: Number.isInteger(decimals) ? decimals : 18 };
+}
+
+export const tokenSymbol = () => token.symbol;
+
+/** `amount` base units in whole tokens, `places` decimals at most (all of them when null). */
+export function units(amount, places = 2) {
+  if (amount === null || amount === undefined || amount === "") return "";
+  let value;
+  try {
+    value = BigInt(amount);
+  } catch {
+    return String(amount);
+  }
+  const negative = value < 0n;
+  if (negative) value = -value;
+  const scale = 10n ** BigInt(token.decimals);
+  const whole = value / scale;
+  let fraction = (value % scale).toString().padStart(token.decimals, "0");
+  if (places !== null) fraction = fraction.slice(0, places);
+  if (places === null) fraction = fraction.replace(/0+$/, "");
+  const head = places === null ? whole.toString() : whole.toLocaleString("en-US");
+  return `${negative ? "-" : ""}${head}${fraction ? "." + fraction : ""}`;
+}
+
+/** A token amount for a table: rounded, the symbol after it. */
+export const tokens = (amount) => (amount === null || amount === undefined ? "–" : `${units(amount)} ${token.symbol}`);
+
+export function shortHash(hash) {
+  return typeof hash === "string" && hash.length > 14 ? `${hash.slice(0, 8)}…${hash.slice(-6)}` : String(hash ?? "");
+}
+
+export function when(seconds) {
+  if (!Number.isFinite(seconds) || seconds <= 0) return "";
+  return new Date(seconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+}
+
+export function clock(seconds) {
+  return Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString().slice(11, 19) : "";
+}
+
+/** A metric on screen: whole numbers as they are, others to 4 decimals. */
+export const metric = (value) =>
+  typeof value !== "number" ? "–" : Number.isInteger(value) ? String(value) : value.toFixed(4);
+
+export const ratio = (value) => (typeof value === "number" ? value.toFixed(3) : "–");
