@@ -24,7 +24,7 @@ RUN python3 -m venv .venv \
  && .venv/bin/python -m pip install -q --no-deps --find-links /wheels -r requirements.lock
 COPY . .
 RUN .venv/bin/python -m pip install -q --no-deps -e . && touch .venv/.installed node_modules/.installed \
- && make audit-assets
+ && make audit-assets dashboard-assets
 
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1
 CMD ["bcfl", "--help"]
