@@ -22,6 +22,11 @@ def test_the_api_shows_the_runs_members_rounds_and_checks(api: TestClient, run: 
     assert charts["rounds"] == [1, 2, 3]
     events = api.get("/api/v1/events", params={"limit": 5}).json()
     assert len(events["events"]) == 5
+    tx = events["events"][-1]["tx_hash"]
+    same_tx = api.get("/api/v1/events", params={"tx": tx, "limit": 500}).json()["events"]
+    assert same_tx and {e["tx_hash"] for e in same_tx} == {tx}
+    every = api.get("/api/v1/events", params={"limit": 500}).json()["events"]
+    assert [e for e in every if e["tx_hash"] == tx] == same_tx
     prov = api.get(f"/api/v1/models/{rounds[-1]['aggregated_model_hash']}").json()
     assert [r["round"] for r in prov["rounds"]] == [3, 2, 1]
     page = api.get("/")

@@ -32,6 +32,9 @@ def list_events(
     member: Annotated[int | None, Query(ge=0, le=BIG)] = None,
     from_block: Annotated[int | None, Query(ge=0, le=BIG)] = None,
     to_block: Annotated[int | None, Query(ge=0, le=BIG)] = None,
+    tx: Annotated[
+        str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$", description="Only this transaction's events.")
+    ] = None,
     after: Cursor = None,
     before: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -60,6 +63,7 @@ def list_events(
         member=member,
         from_block=from_block,
         to_block=to_block,
+        tx_hash=tx,
         after=after_at,
         before=before_at,
         limit=limit,
