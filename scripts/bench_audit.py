@@ -89,15 +89,16 @@ def render(result: AuditResult, generate_s: float, anvil_version: str) -> str:
         "",
         f"Signature recovery ({r.signatures:,} registered updates, in the signatures check): "
         f"{r.signatures_s:.2f} s with libsecp256k1 (coincurve, the backend eth-keys picks when installed), "
-        f"{r.signatures_pure_python_s:.2f} s with eth-keys' pure-Python backend, which it fell back to "
-        f"before coincurve was a dependency ({r.signatures_pure_python_s / r.signatures_s:.0f}x).",
+        f"{r.signatures_pure_python_s:.2f} s (one run) with eth-keys' pure-Python backend, which it fell "
+        f"back to before coincurve was a dependency ({r.signatures_pure_python_s / r.signatures_s:.0f}x).",
         "",
         "### `bcfl audit verify-model HASH --store` and `bcfl audit recompute --store`",
         "",
         f"verify-model of the last round's aggregated model, lineage depth {r.lineage_depth} (the model's "
         "lineage with every round's hospitals, scores and payouts, then the checks over that lineage): "
         f"**{r.verify_s * 1000:,.0f} ms** on a loaded history, **{r.verify_with_load_s * 1000:,.0f} ms** "
-        "with connecting, syncing the up-to-date index and loading. Goal: under "
+        f"with connecting, syncing the up-to-date index and loading; its checks "
+        f"{'all passed' if r.verify_ok else '**FAILED**'}. Goal: under "
         f"{GOAL_VERIFY_S:.0f} s: {_met(r.verify_s, GOAL_VERIFY_S)} on a loaded history, "
         f"{_met(r.verify_with_load_s, GOAL_VERIFY_S)} with the load.",
         "",

@@ -23,7 +23,7 @@ def test_the_audit_benchmark_measures_a_clean_audit_of_every_round(
     assert (result.rounds, result.hospitals) == (ROUNDS, HOSPITALS)
     assert result.verdict.startswith("clean") and "not run" not in result.verdict, result.verdict
     assert result.recompute_ok and result.recomputed_rounds == ROUNDS
-    assert result.lineage_depth == ROUNDS
+    assert result.lineage_depth == ROUNDS and result.verify_ok
     assert result.signatures == ROUNDS * HOSPITALS
     names = [name for name, _ in result.parts]
     assert {"signatures", "recompute", "evaluations", "views", "report.html"} <= set(names)
