@@ -46,7 +46,7 @@ def _part(name: str, seconds: float, bold: bool) -> str:
     return f"| {name} | {mark}{seconds * 1000:,.0f} ms{mark} |"
 
 
-def render(result: AuditResult, generate_s: float, anvil_version: str) -> str:
+def render(result: AuditResult, generate_s: float, anvil_version: str, load: tuple[float, float]) -> str:
     """The markdown section."""
     r = result
     slowest = max(r.parts, key=lambda part: part[1])[0]
@@ -56,12 +56,16 @@ def render(result: AuditResult, generate_s: float, anvil_version: str) -> str:
         "Command: `make bench` (`python -m scripts.bench_audit`), run "
         f"{time.strftime('%Y-%m-%d', time.gmtime())} on {platform.processor() or platform.machine()} "
         f"({os.cpu_count()} cores), Python {platform.python_version()}, a fresh Anvil ({anvil_version}) "
-        "over HTTP JSON-RPC on localhost, the event index in an embedded SQLite file.",
+        "over HTTP JSON-RPC on localhost, the event index in an embedded SQLite file; the machine's "
+        f"1-minute load average was {load[0]:.1f} before the measurements and {load[1]:.1f} after (other "
+        "work on the machine slows every number here alike).",
         "",
         f"The history: {r.rounds} rounds x {r.hospitals} hospitals ({r.events:,} events), synthetic but "
         "real (benchmarks/history.py, as in the event index section), generated in "
-        f"{generate_s:.0f} s. Each number is the fastest of {REPEATS} runs, all in this one run; every "
-        "timing goes through the functions the command runs (benchmarks/auditing.py), with the model store.",
+        f"{generate_s:.0f} s. Each number is the fastest of {REPEATS} runs, all in this one run (the three "
+        "report sources, and verify-model with and without the load, side by side in each repetition); "
+        "every timing goes through the functions the command runs (benchmarks/auditing.py), with the "
+        "model store.",
         "",
         "### `bcfl audit report --store --out DIR`",
         "",
@@ -81,7 +85,8 @@ def render(result: AuditResult, generate_s: float, anvil_version: str) -> str:
         f"The naive rescan takes **{r.rescan_ratio:.1f}x** the up-to-date index's time. Goal: under "
         f"{GOAL_REPORT_S:.0f} s from an up-to-date index: {_met(r.up_to_date.total_s, GOAL_REPORT_S)}.",
         "",
-        f"The report's parts, each timed alone on a freshly loaded history (slowest: **{slowest}**):",
+        f"The report's parts, each timed alone on a freshly loaded history, fastest of {REPEATS} "
+        f"(slowest: **{slowest}**):",
         "",
         "| part | time |",
         "|---|---:|",
@@ -130,19 +135,21 @@ def main() -> int:
         add_rounds(history, dev_account(1), args.rounds, lambda n: progress.advance(task, n))
         generate_s = time.perf_counter() - started
         progress.update(task, description="measuring", total=None)
+        load_before = os.getloadavg()[0]
         result = measure_audit(
             client,
             history,
             Path(scratch) / "audit",
             progress=lambda step: progress.update(task, description=step),
         )
+        load = (load_before, os.getloadavg()[0])
     console.print(
         f"{result.rounds} rounds generated in {generate_s:.0f} s; report {result.from_empty.total_s:.2f} s "
         f"from an empty index, {result.up_to_date.total_s:.2f} s up to date, {result.rescan.total_s:.2f} s "
         f"by rescan ({result.rescan_ratio:.1f}x); verify-model {result.verify_s * 1000:.0f} ms "
         f"({result.verify_with_load_s * 1000:.0f} ms with load); recompute {result.rounds_per_s:.0f} rounds/s"
     )
-    replace_section(args.out, "audit", render(result, generate_s, anvil_version))
+    replace_section(args.out, "audit", render(result, generate_s, anvil_version, load))
     console.print(f"written to {args.out}")
     return 0
 
