@@ -10,6 +10,7 @@ from typing import Any
 
 from bcfl.audit.context import AuditContext, AuditError
 from bcfl.audit.model import CheckResult
+from bcfl.audit.report import run_checks
 from bcfl.audit.views import lineage_back, lineage_views, locate, round_view
 from bcfl.models.canonical import CanonicalFormatError, from_bytes, model_hash
 
@@ -90,3 +91,10 @@ def provenance(
         "checks": [c.model_dump(mode="json") for c in checks],
         "not_run": list(not_run),
     }
+
+
+def verify_model(context: AuditContext, digest: str) -> dict[str, Any]:
+    """What ``bcfl audit verify-model`` shows: the provenance, with every check run over the
+    model's lineage (``recompute`` only over its rounds)."""
+    checks, not_run = run_checks(context, lineage_rounds(context, digest))
+    return provenance(context, digest, checks, not_run)

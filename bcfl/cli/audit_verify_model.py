@@ -13,8 +13,8 @@ from rich.table import Table
 
 from bcfl.audit.context import AuditError
 from bcfl.audit.model import CheckResult
-from bcfl.audit.provenance import HASH, NotRegisteredError, file_hash, lineage_rounds, provenance
-from bcfl.audit.report import run_checks
+from bcfl.audit.provenance import HASH, NotRegisteredError, file_hash
+from bcfl.audit.provenance import verify_model as verify_model_data
 from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
 from bcfl.cli.audit_context import (
     CHECKS_FAILED,
@@ -59,8 +59,7 @@ def verify_model(
         digest = hash_of(file_or_hash)
         context = load_audit(rpc_url, manifest, store, index)
         try:
-            checks, not_run = run_checks(context, lineage_rounds(context, digest))
-            data = provenance(context, digest, checks, not_run)
+            data = verify_model_data(context, digest)
         except NotRegisteredError as exc:
             err_console.print(f"[bold red]not registered:[/] {markup_escaped(exc, 300)}")
             raise typer.Exit(CHECKS_FAILED) from None
