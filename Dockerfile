@@ -23,8 +23,10 @@ RUN python3 -m venv .venv \
  && .venv/bin/python -m pip install -q --disable-pip-version-check "pip==25.3" \
  && .venv/bin/python -m pip install -q --no-deps --find-links /wheels -r requirements.lock
 COPY . .
+# The chart library the audit report inlines and the dashboard's page serves (dashboard/web/vendor),
+# copied from this image's node_modules (.dockerignore keeps the host's copies out).
 RUN .venv/bin/python -m pip install -q --no-deps -e . && touch .venv/.installed node_modules/.installed \
- && make audit-assets dashboard-assets
+ && make audit-assets dashboard-assets && test -s dashboard/web/vendor/uPlot.iife.min.js
 
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1
 CMD ["bcfl", "--help"]

@@ -1,8 +1,9 @@
 """docker-compose.yml for real: the whole demo consortium trains in containers and survives a restart.
 
-A Debian-built image; the chain, deployment, onboarding, SuperLink, coordinator, three hospital
-SuperNodes with their app-checking SuperExecs and the submitted run; then `down` and `up` again: same
-contracts and members, no re-onboarding, and the next run's rounds continue on the chain.
+A Debian-built image; the chain, deployment, onboarding, the dashboard, SuperLink, coordinator, three
+hospital SuperNodes with their app-checking SuperExecs and the submitted run; then `down` and `up`
+again: same contracts and members, no re-onboarding, and the next run's rounds continue on the chain
+(and on the dashboard, whose index resumes).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from bcfl.chain.anvil import free_port
@@ -45,6 +48,7 @@ class Compose:
     command: list[str]
     env: dict[str, str]
     port: int
+    dashboard_port: int
 
     def run(
         self, *args: str, check: bool = True, timeout: float = 900, rounds: int | None = None
@@ -85,6 +89,23 @@ class Compose:
         hospitals = [f"{kind}-{h}" for h in HOSPITALS for kind in ("supernode", "superexec")]
         assert code == 0, self.logs("submit", "coordinator", *hospitals)[-8000:]
 
+    def wait_healthy(self, service: str, timeout_s: float = 180) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if (
+                docker("inspect", "-f", "{{.State.Health.Status}}", self.container(service)).strip()
+                == "healthy"
+            ):
+                return
+            time.sleep(1)
+        raise AssertionError(f"{service} not healthy after {timeout_s}s: {self.logs(service)[-6000:]}")
+
+    def dashboard(self, path: str) -> Any:
+        """A JSON answer of the dashboard, through its port published on the host."""
+        answer = httpx.get(f"http://127.0.0.1:{self.dashboard_port}{path}", timeout=10)
+        assert answer.status_code == 200, (path, answer.text[:2000])
+        return answer.json() if answer.headers["content-type"].startswith("application/json") else answer.text
+
     def read(self, service: str, path: str) -> str:
         return docker("exec", self.container(service), "cat", path)
 
@@ -107,9 +128,14 @@ def compose() -> Iterator[Compose]:
         [str(REPO / "scripts" / "docker-setup.sh")], capture_output=True, text=True, timeout=900
     )
     assert setup.returncode == 0, f"Docker could not be set up (needs root): {setup.stderr}"
-    port = free_port()
-    env = {**os.environ, "BCFL_CHAIN_PORT": str(port), "COMPOSE_PROJECT_NAME": f"bcfltest{os.getpid()}"}
-    runner = Compose(setup.stdout.split(), env, port)
+    port, dashboard_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "BCFL_CHAIN_PORT": str(port),
+        "BCFL_DASHBOARD_PORT": str(dashboard_port),
+        "COMPOSE_PROJECT_NAME": f"bcfltest{os.getpid()}",
+    }
+    runner = Compose(setup.stdout.split(), env, port, dashboard_port)
     built = runner.run("build", "-q", check=False)
     assert built.returncode == 0, built.stderr[-3000:]
     try:
@@ -135,6 +161,24 @@ def assert_rounds_recorded(consortium: Consortium, rounds: range, member_ids: se
         assert set(finalized.participants) == member_ids
 
 
+def assert_dashboard_shows(compose: Compose, rounds: int, timeout_s: float = 180) -> None:
+    """The dashboard is healthy, and serves (on 127.0.0.1 of the host) every round the chain holds,
+    paid, with a clean verdict, the three SuperNodes online at the SuperLink, and its page."""
+    compose.wait_healthy("dashboard")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        listed, status = compose.dashboard("/api/v1/rounds"), compose.dashboard("/api/v1/status")
+        shown = ([(r["round"], r["status"]) for r in listed], status["nodes"]["online"])
+        if shown == ([(n, "paid") for n in range(1, rounds + 1)], len(HOSPITALS)):
+            break
+        assert time.monotonic() < deadline, (shown, status, compose.logs("dashboard")[-4000:])
+        time.sleep(1)
+    assert status["chain"]["reachable"] and status["clean"], status
+    assert status["nodes"]["reachable"] and status["indexed_block"] >= status["snapshot_block"] > 0
+    assert compose.dashboard("/readyz")["status"] == "ready"
+    assert "<html" in compose.dashboard("/")
+
+
 @pytest.mark.timeout(2400)
 def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_path: Path) -> None:
     compose.up_and_train(rounds=2)
@@ -157,6 +201,19 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
     assert second.aggregated_model_hash.hex() in stored
     journal = json.loads(compose.read("coordinator", "/data/coordinator/run/rounds.json"))
     assert [entry["chain_round"] for entry in journal] == [1, 2]
+
+    # The dashboard shows the run; it reads with no key or password, the manifest and the coordinator's
+    # store mounted read-only, and writes only its own index.
+    assert_dashboard_shows(compose, rounds=2)
+    viewer = compose.container("dashboard")
+    env = json.loads(docker("inspect", "-f", "{{json .Config.Env}}", viewer))
+    assert not [v for v in env if "KEY" in v.split("=")[0] or "PASSWORD" in v.split("=")[0]], env
+    mounts = json.loads(docker("inspect", "-f", "{{json .Mounts}}", viewer))
+    assert sorted((m["Destination"], m["RW"]) for m in mounts) == [
+        ("/data/coordinator/run", False),
+        ("/data/dashboard", True),
+        ("/data/deployment", False),
+    ]
 
     # Each hospital's containers hold only its own volume and none of the coordinator's settings.
     passwords = [compose.read("coordinator", "/data/coordinator/keystore.password").strip()]
@@ -192,5 +249,6 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
         (m.member_id, m.signer) for m in members
     ]
     assert_rounds_recorded(again, range(1, 4), member_ids)
+    assert_dashboard_shows(compose, rounds=3)
     journal = json.loads(compose.read("coordinator", "/data/coordinator/run/rounds.json"))
     assert [entry["chain_round"] for entry in journal] == [1, 2, 3]

@@ -7,13 +7,18 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from bcfl.chain.anvil import AnvilNode
+from bcfl.cli import demo as demo_command
 from bcfl.cli.main import app
+from bcfl.demo.federation import FederationRun
 from bcfl.models.store import ModelStore
 
 #: The installed command, as an auditor runs it.
@@ -22,16 +27,21 @@ BCFL = str(Path(sys.executable).parent / "bcfl")
 
 @pytest.fixture(autouse=True)
 def free_ports(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any free ports instead of .env's 8545 and 9092: other test sessions may run beside this one."""
+    """Any free ports instead of .env's 8545, 9092 and 8600: other test sessions may run beside this one."""
     monkeypatch.setenv("BCFL_CHAIN_PORT", "0")
     monkeypatch.setenv("BCFL_SUPERLINK_PORT", "0")
+    monkeypatch.setenv("BCFL_DASHBOARD_PORT", "0")
 
 
-def test_demo_trains_and_leaves_an_auditable_run_directory(tmp_path: Path) -> None:
+def test_demo_trains_and_leaves_an_auditable_run_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runs = tmp_path / "runs"
     args = ["demo", "--rounds", "2", "--hospitals", "cleveland,hungary", "--runs-dir", str(runs)]
+    dashboard = watch_dashboard(monkeypatch)
     result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
+    assert_dashboard_served_the_run(result.output, dashboard, rounds=2)
     # The closing summary is the audit's report of the run, whole in an 80-column terminal.
     assert "PUBLIC dev keys" in result.output and "verdict: clean: all 10 checks passed" in result.output
     closing = result.stdout[result.stdout.index("Audit of rounds 1 to 2") :]
@@ -145,3 +155,52 @@ def test_imaging_demo_trains_a_cnn_on_png_jpeg_and_dicom_sites(tmp_path: Path) -
     majority = max(labels.count(c) for c in set(labels)) / len(labels)
     accuracy = last["aggregate_metrics"]["accuracy"]
     assert accuracy > majority + 0.1, (accuracy, majority)
+
+
+def watch_dashboard(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What the demo's dashboard serves before training, and once the rounds are over (filled in
+    while the demo runs, around its training)."""
+    seen: dict[str, Any] = {}
+    train = demo_command._train
+
+    def watched(run: FederationRun, rounds: int) -> int:
+        assert run.dashboard_url is not None
+        seen["url"] = run.dashboard_url
+        seen["before"] = dashboard_view(run.dashboard_url, rounds=0)
+        code = train(run, rounds)
+        seen["after"] = dashboard_view(run.dashboard_url, rounds=rounds)
+        return code
+
+    monkeypatch.setattr(demo_command, "_train", watched)
+    return seen
+
+
+def dashboard_view(url: str, rounds: int, timeout_s: float = 120) -> dict[str, Any]:
+    """Readiness, status, rounds and page, once the dashboard shows ``rounds`` paid rounds."""
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(base_url=url, timeout=10) as client:
+        while True:
+            listed = client.get("/api/v1/rounds").json()
+            if [r["status"] for r in listed] == ["paid"] * rounds or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        return {
+            "readyz": client.get("/readyz").json(),
+            "status": client.get("/api/v1/status").json(),
+            "rounds": listed,
+            "page": client.get("/").text,
+        }
+
+
+def assert_dashboard_served_the_run(output: str, seen: dict[str, Any], rounds: int) -> None:
+    """Its URL printed before training; ready, its page served, before the first round; the run's
+    rounds once over; stopped with the demo."""
+    assert f"dashboard: {seen['url']}" in output
+    assert output.index("dashboard: http://127.0.0.1:") < output.index("Audit of rounds")
+    before, after = seen["before"], seen["after"]
+    assert before["readyz"]["status"] == "ready" and before["rounds"] == []
+    assert before["status"]["chain"]["reachable"] and "<html" in before["page"]
+    assert [r["round"] for r in after["rounds"]] == list(range(1, rounds + 1))
+    assert after["status"]["clean"] and after["status"]["indexed_block"] > before["status"]["indexed_block"]
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(seen["url"], timeout=5)

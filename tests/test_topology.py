@@ -15,6 +15,7 @@ from bcfl.cli.settings import DEFAULTS, envvar
 from bcfl.demo.compose_file import COMPOSE_FILE, compose_service, compose_text, demo_services
 from bcfl.demo.consortia import CONSORTIA, HEART
 from bcfl.demo.settings import ENV_FILE, DemoSettings, DemoSettingsError, load_demo_settings
+from bcfl.demo.summary import INDEX_FILE
 from bcfl.demo.topology import (
     APP_DIR,
     CLIENTAPPIO_PORT,
@@ -118,7 +119,12 @@ def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Pat
     demo = CONSORTIA[demo_name]
     names = list(demo.hospitals)
     plan = Plan(0, 1, 9092, rounds="1")
-    ports = {"chain": 1001, "superlink": 1002, **{supernode_name(n): 2000 + i for i, n in enumerate(names)}}
+    ports = {
+        "chain": 1001,
+        "superlink": 1002,
+        "dashboard": 1003,
+        **{supernode_name(n): 2000 + i for i, n in enumerate(names)},
+    }
     local = consortium_services(
         LocalLayout(local_folders(tmp_path, names), ports), demo, names, plan, dev_account(1).address
     )
@@ -138,6 +144,50 @@ def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Pat
     superexec = by_name[superexec_name(names[0])]
     assert f"--runtime-api-address=127.0.0.1:{ports[supernode_name(names[0])]}" in superexec.command
     assert superexec.command[-1] == f"--node-config={node_config}"
+    # The dashboard listens on loopback only; its index is the run's one (the demo's summary syncs it
+    # too), and it reads the coordinator's store in the run directory.
+    dashboard = by_name["dashboard"]
+    assert "--host=127.0.0.1" in dashboard.command and "--port=1003" in dashboard.command
+    assert f"--store={tmp_path / 'models'}" in dashboard.command
+    assert dashboard.environment["BCFL_AUDIT_INDEX"] == str(tmp_path / INDEX_FILE)
+    assert dashboard.environment["BCFL_SUPERLINK"] == "127.0.0.1:1002"
+    assert by_name["onboard"].creates_folders == (str(tmp_path / "models"),)
+    assert dashboard.health is not None and "http://127.0.0.1:1003/readyz" in dashboard.health.test[-1]
+
+
+def test_the_dashboard_only_reads_and_is_published_on_loopback_only() -> None:
+    """No key, no password, no coordinator setting: the chain, the manifest and the coordinator's model
+    store (mounted read-only), and its own index in its own volume. Healthy once /readyz answers; it
+    waits for onboarding, which makes the (empty) store it reads."""
+    by_name = {s.name: s for s in SERVICES}
+    dashboard = by_name["dashboard"]
+    assert dashboard.command[:2] == ("bcfl", "dashboard")
+    assert "--host=0.0.0.0" in dashboard.command and "--port=8600" in dashboard.command
+    assert dashboard.environment == {
+        "BCFL_RPC_URL": "http://chain:8545",
+        "BCFL_MANIFEST": "/data/deployment/deployment.json",
+        "BCFL_AUDIT_INDEX": f"/data/dashboard/{INDEX_FILE}",
+        "BCFL_SUPERLINK": f"superlink:{SETTINGS.superlink_port}",
+    }
+    assert not [k for k in dashboard.environment if "KEY" in k or "PASSWORD" in k]
+    writable = [m.volume for m in dashboard.mounts if not m.read_only]
+    assert writable == ["dashboard-index"]
+    assert {m.volume for m in dashboard.mounts} == {"deployment", "coordinator-run", "dashboard-index"}
+    index_holders = [s.name for s in SERVICES if any(m.volume == "dashboard-index" for m in s.mounts)]
+    assert index_holders == ["dashboard"]
+    assert "--store=/data/coordinator/run/models" in dashboard.command
+    assert by_name["onboard"].creates_folders == ("/data/coordinator/run/models",)
+    assert dashboard.published == ("127.0.0.1:${BCFL_DASHBOARD_PORT:?see .env}:8600",)
+    assert dashboard.health is not None and "http://127.0.0.1:8600/readyz" in dashboard.health.test[-1]
+    assert set(dashboard.depends_on) == {
+        Dependency("chain", "service_healthy"),
+        Dependency("onboard", "service_completed_successfully"),
+    }
+    # The one-shot that makes the store runs that step before its program, in the committed file.
+    command = compose_service(by_name["onboard"])["command"]
+    assert command[:2] == ["sh", "-c"] and command[2].startswith(
+        "mkdir -p /data/coordinator/run/models && exec "
+    )
 
 
 def test_node_settings_render_and_parse_back() -> None:
@@ -175,10 +225,11 @@ def test_demo_settings_come_from_the_env_file_and_the_environment_overrides(
 ) -> None:
     text = ENV_FILE.read_text()
     assert "BCFL_CHAIN_PORT=8545" in text and "BCFL_SUPERLINK_PORT=9092" in text
+    assert "BCFL_DASHBOARD_PORT=8600" in text
     for name in DemoSettings.model_fields:
         monkeypatch.delenv(f"BCFL_{name.upper()}", raising=False)
     settings = load_demo_settings()
-    assert (settings.chain_port, settings.superlink_port) == (8545, 9092)
+    assert (settings.chain_port, settings.superlink_port, settings.dashboard_port) == (8545, 9092, 8600)
     assert settings.consortium in CONSORTIA
     assert set(settings.hospital_names) <= set(CONSORTIA[settings.consortium].hospitals)
     monkeypatch.setenv("BCFL_ROUNDS", "7")

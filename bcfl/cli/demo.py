@@ -19,7 +19,7 @@ from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.rundir import new_run_dir
 from bcfl.demo.settings import DemoSettingsError, load_demo_settings
-from bcfl.demo.summary import build_summary
+from bcfl.demo.summary import INDEX_FILE, build_summary
 from bcfl.text import markup_escaped
 
 
@@ -43,10 +43,11 @@ def demo(
     ] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run directories are created.")] = Path("runs"),
     keep_running: Annotated[
-        bool, typer.Option(help="Keep the consortium up after the run, until Ctrl-C.")
+        bool, typer.Option(help="Keep the consortium and its dashboard up after the run, until Ctrl-C.")
     ] = False,
 ) -> None:
-    """Start Anvil, deploy, onboard, run Flower's SuperLink, SuperExec and SuperNodes, and train."""
+    """Start Anvil, deploy, onboard, run the dashboard and Flower's SuperLink, SuperExec and SuperNodes,
+    and train."""
     try:
         settings = load_demo_settings()
     except DemoSettingsError as exc:
@@ -69,6 +70,7 @@ def demo(
     for variable, port in (
         ("BCFL_CHAIN_PORT", settings.chain_port),
         ("BCFL_SUPERLINK_PORT", settings.superlink_port),
+        ("BCFL_DASHBOARD_PORT", settings.dashboard_port),
     ):
         if port and _in_use(port):
             raise typer.BadParameter(
@@ -92,10 +94,13 @@ def demo(
                 superlink_port=settings.superlink_port,
                 admin_key=settings.demo_admin_key,
                 coordinator_key=settings.demo_coordinator_key,
+                dashboard_port=settings.dashboard_port,
             )
         console.print(
             f"consortium up: chain {run.node.rpc_url}, {len(run.hospitals)} hospitals, run in {run_dir}"
         )
+        until = "until Ctrl-C" if keep_running else "until the demo ends (--keep-running: until Ctrl-C)"
+        console.print(f"dashboard: [bold]{run.dashboard_url}[/] (watch the rounds live; it serves {until})")
         wanted = rounds or settings.rounds
         code = _train(run, wanted)
         with audit_errors():
@@ -119,7 +124,7 @@ def demo(
             "record.sha256 once stopped)"
         )
         if keep_running:
-            console.print("consortium still running; press Ctrl-C to stop")
+            console.print(f"consortium and dashboard ({run.dashboard_url}) running; press Ctrl-C to stop")
             while run.node.running:
                 time.sleep(0.5)
     except KeyboardInterrupt:
@@ -128,8 +133,10 @@ def demo(
         if run is not None:
             run.stop()
     console.print(
-        f"stopped; check the record with `bcfl audit record {run_dir}`, and reopen the chain read-only "
-        f"with `bcfl chain start --load-state {run_dir / 'chain' / 'state.json'}` to audit it"
+        f"stopped (the dashboard too); check the record with `bcfl audit record {run_dir}`, and reopen the "
+        f"chain read-only with `bcfl chain start --load-state {run_dir / 'chain' / 'state.json'}` to audit "
+        f"it, or to look at it again with `bcfl dashboard --manifest {run_dir / 'deployment.json'} --store "
+        f"{run_dir / 'models'} --index {run_dir / INDEX_FILE}`"
     )
 
 

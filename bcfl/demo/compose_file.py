@@ -33,8 +33,12 @@ HEADER = """\
 #   chain       Anvil; its state is saved in the `chain-data` volume
 #   deploy      one-shot: deploys the contracts, or reuses the live deployment after a restart
 #   onboard     one-shot: the demo hospitals get their data, their own encrypted key, and an
-#               approved membership; the coordinator gets its keystore; the App in /app (the one
-#               `submit` runs) is approved on chain. What exists is reused.
+#               approved membership; the coordinator gets its keystore (and an empty model store);
+#               the App in /app (the one `submit` runs) is approved on chain. What exists is reused.
+#   dashboard   `bcfl dashboard` at http://127.0.0.1:${BCFL_DASHBOARD_PORT}/ (8600 in .env): members,
+#               rounds, charts, live events, model provenance. Read only: no key, no password; the
+#               manifest and the coordinator's model store mounted read-only; its event index in
+#               its own volume. It asks the SuperLink which SuperNodes are online.
 #   superlink   Flower's SuperLink (isolation "process": it runs no app itself); it creates the
 #               SuperExec shared secret on its first start
 #   coordinator the ServerApp (coordinator.server_app), launched by flower-superexec; it alone holds
@@ -50,7 +54,8 @@ HEADER = """\
 # `down -v` resets the demo.
 # DEMO ONLY: the admin and coordinator are Anvil's PUBLIC dev accounts. Flower traffic is not
 # encrypted (--insecure) and stays on the compose network, and the SuperLink's Control API has no
-# user authentication (see docs/operators.md, "The demo consortium in containers").
+# user authentication (see docs/operators.md, "The demo consortium in containers"). The dashboard has
+# none either (it only reads): it is published on 127.0.0.1 alone (docs/dashboard.md, "Deployment").
 """
 
 
@@ -65,13 +70,14 @@ def demo_services(settings: DemoSettings) -> tuple[Service, ...]:
 def compose_service(service: Service) -> dict[str, Any]:
     """One service as docker compose spells it."""
     command: list[str] = list(service.command)
+    steps: list[str] = []
+    if service.creates_folders:
+        steps.append(shlex.join(["mkdir", "-p", *service.creates_folders]))
     if service.creates_secret is not None:
         secret = service.creates_secret
-        command = [
-            "sh",
-            "-c",
-            f"umask 077 && {{ test -s {secret} || {MAKE_SECRET} > {secret}; }} && exec {shlex.join(command)}",
-        ]
+        steps.append(f"umask 077 && {{ test -s {secret} || {MAKE_SECRET} > {secret}; }}")
+    if steps:
+        command = ["sh", "-c", " && ".join([*steps, f"exec {shlex.join(command)}"])]
     spelled: dict[str, Any] = {"image": IMAGE}
     if service.name == "chain":
         spelled["build"] = "."  # the one service that builds the image every other one runs

@@ -1,8 +1,8 @@
 """A whole consortium on one machine, as the services of bcfl.demo.topology: the chain, deployment
-and onboarding (run here through the same functions as compose's one-shot jobs), then the SuperLink,
-the coordinator's SuperExec and, per hospital, a SuperNode and the SuperExec that starts its approved
-apps, as separate processes, and ``flwr run`` of the Flower App. Used by ``bcfl demo`` and the
-end-to-end tests."""
+and onboarding (run here through the same functions as compose's one-shot jobs), then the dashboard
+(if asked for), the SuperLink, the coordinator's SuperExec and, per hospital, a SuperNode and the
+SuperExec that starts its approved apps, as separate processes, and ``flwr run`` of the Flower App.
+Used by ``bcfl demo`` and the end-to-end tests."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from bcfl.chain.manifest import DeploymentManifest
 from bcfl.demo.consortia import HEART, DemoConsortium
 from bcfl.demo.flower_config import write_flower_config
 from bcfl.demo.onboarding import DemoHospital, onboard_consortium
-from bcfl.demo.processes import BIN, FlowerDeployment, base_env
+from bcfl.demo.processes import BIN, FlowerDeployment, base_env, prepare
 from bcfl.demo.topology import (
     LocalLayout,
     Plan,
@@ -60,6 +60,8 @@ class FederationRun:
     demo: DemoConsortium = HEART
     #: The admin's Anvil dev-account index (PUBLIC key: demo only).
     admin_key: int = DEMO_ADMIN_INDEX
+    #: The dashboard's page, if it was started (``start_federation(dashboard_port=...)``).
+    dashboard_url: str | None = None
     _recorded: bool = field(default=False, init=False, repr=False)
 
     @property
@@ -133,10 +135,12 @@ def start_federation(
     admin_key: int = DEMO_ADMIN_INDEX,
     coordinator_key: int = DEMO_COORDINATOR_INDEX,
     extra_env: Mapping[str, str] | None = None,
+    dashboard_port: int | None = None,
 ) -> FederationRun:
     """Start the consortium's services (bcfl.demo.topology) in their order, up to the SuperNodes.
 
-    Ports of 0 are any free ones. ``node_config_extras`` adds node config keys to the SuperNodes (and
+    Ports of 0 are any free ones; the dashboard starts only if given a port (``bcfl demo`` does; the
+    tests and benchmarks do without). ``node_config_extras`` adds node config keys to the SuperNodes (and
     their SuperExecs) of the hospitals it names, and ``node_env_extras`` environment variables to their
     SuperExecs, which start their apps; ``extra_env`` is added to every process's base environment
     (tests use them, e.g. PYTHONPATH for a test-only App).
@@ -144,6 +148,7 @@ def start_federation(
     ports = {
         "chain": chain_port or free_port(),
         "superlink": superlink_port or free_port(),
+        "dashboard": dashboard_port or free_port(),
         **{supernode_name(name): free_port() for name in hospital_names},
     }
     layout = LocalLayout(local_folders(run_dir, hospital_names), ports)
@@ -176,6 +181,7 @@ def start_federation(
             run_dir / "coordinator",
             bytes(coordinator.key),
         )
+        prepare(services["onboard"])  # what compose's onboard job makes too (the coordinator's store)
         # A hospital's node config extras go to its SuperNode and its SuperExec (the same node config);
         # its environment extras to its SuperExec, whose processes are the hospital's apps.
         for name, extras in (node_config_extras or {}).items():
@@ -187,6 +193,8 @@ def start_federation(
         for service in services.values():
             if service.one_shot or service.name == "chain":  # the chain: started above
                 continue
+            if service.name == "dashboard" and dashboard_port is None:
+                continue
             on_step(f"starting {service.name} ({service.command[0]})")
             flower.start(service, env_of.get(service.name, {}))
         write_flower_config(Path(env["FLWR_HOME"]), layout.address("superlink", plan.superlink_port))
@@ -194,4 +202,7 @@ def start_federation(
         flower.stop()
         node.stop()
         raise
-    return FederationRun(run_dir, node, manifest, list(onboarded.hospitals), flower, env, demo, admin_key)
+    dashboard_url = f"http://127.0.0.1:{ports['dashboard']}/" if dashboard_port is not None else None
+    return FederationRun(
+        run_dir, node, manifest, list(onboarded.hospitals), flower, env, demo, admin_key, dashboard_url
+    )

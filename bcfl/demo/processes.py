@@ -98,8 +98,7 @@ class FlowerDeployment:
         """Start a long-running service: its command, its environment only; waits until healthy."""
         if service.one_shot:
             raise ValueError(f"{service.name} is a one-shot job, not a long-running service")
-        if service.creates_secret is not None:
-            make_secret(Path(service.creates_secret))
+        prepare(service)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{service.name}.log"
         handle = open(log, "ab")  # noqa: SIM115 (closed by ManagedProcess.stop)
@@ -141,6 +140,14 @@ def program(command: tuple[str, ...]) -> list[str]:
         return [sys.executable, *rest]
     local = BIN / head
     return [str(local) if local.exists() else head, *rest]
+
+
+def prepare(service: Service) -> None:
+    """What ``service`` makes before its program starts: its folders, its shared secret."""
+    for folder in service.creates_folders:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    if service.creates_secret is not None:
+        make_secret(Path(service.creates_secret))
 
 
 def make_secret(path: Path) -> None:

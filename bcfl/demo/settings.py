@@ -28,6 +28,8 @@ class DemoSettings(BaseSettings):
     chain_port: int
     #: The SuperLink's one port (0: any free port, launcher only).
     superlink_port: int
+    #: The dashboard's port on the host (0: any free port, launcher only).
+    dashboard_port: int
     rounds: int
     consortium: str
     #: Comma-separated hospital names.

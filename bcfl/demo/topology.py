@@ -10,6 +10,8 @@ both: the SuperLink runs no app (``--isolation process``); the ServerApp runs un
 Each hospital's SuperNode runs no app either (``--isolation=process``): its ``superexec-<hospital>``
 service (``bcfl-superexec``) starts the ClientApps, and only those of an app the consortium approved
 on chain; the two share a secret in the hospital's volume, so no other service can take its tasks.
+The ``dashboard`` (``bcfl dashboard``) only reads: the chain, the manifest and the coordinator's model
+store (read-only mounts), with no key and no password; it writes nothing but its own event index.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Literal, Protocol
 
 from bcfl.demo.consortia import DemoConsortium
 from bcfl.demo.onboarding import KEYSTORE, MANIFEST, PASSWORD_FILE, SCHEMA
+from bcfl.demo.summary import INDEX_FILE
+from dashboard.settings import DEFAULT_PORT as DASHBOARD_PORT
 from hospital_node.settings import NodeSettings
 
 Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
@@ -80,6 +84,8 @@ class Service:
     restart: Literal["no", "on-failure"] = "on-failure"
     #: Where the SuperExec shared secret is created (if missing, mode 0600) before the program starts.
     creates_secret: str | None = None
+    #: Folders made (if missing) before the program starts, for services started after it.
+    creates_folders: tuple[str, ...] = ()
     #: Compose only: the host port it is published on, ``host-port:container-port``.
     published: tuple[str, ...] = ()
 
@@ -155,6 +161,8 @@ def local_folders(run_dir: Path, hospitals: list[str]) -> dict[str, Path]:
         "coordinator": run_dir / "coordinator",
         "coordinator-run": run_dir,
         "superexec-secret": run_dir / "superexec",
+        # The dashboard keeps the run's one event index (the demo's summary syncs it too).
+        "dashboard-index": run_dir,
         **{hospital_volume(name): run_dir / "hospitals" / name for name in hospitals},
     }
 
@@ -195,6 +203,9 @@ COORDINATOR = Mount("coordinator", "/data/coordinator")
 COORDINATOR_RUN = Mount("coordinator-run", "/data/coordinator/run")
 SECRET = Mount("superexec-secret", "/data/superexec")
 CHAIN = Mount("chain-data", "/data/chain")
+DASHBOARD_INDEX = Mount("dashboard-index", "/data/dashboard")
+#: The coordinator's model store, in its run folder.
+MODELS = "models"
 
 
 def chain(layout: Layout) -> Service:
@@ -261,9 +272,46 @@ def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[st
             f"--coordinator-dev-account={plan.coordinator_key}",
             f"--app-dir={APP_DIR}",
         ),
-        mounts=(Mount("deployment", DEPLOYMENT.target, read_only=True), *sites, COORDINATOR),
+        mounts=(Mount("deployment", DEPLOYMENT.target, read_only=True), *sites, COORDINATOR, COORDINATOR_RUN),
         depends_on=(Dependency("deploy", "service_completed_successfully"),),
         restart="no",
+        # The coordinator's (empty) model store, so that the dashboard can read it from the start.
+        creates_folders=(layout.path(COORDINATOR_RUN, MODELS),),
+    )
+
+
+def dashboard(layout: Layout, plan: Plan) -> Service:
+    """``bcfl dashboard``, read only: the chain, the manifest and the coordinator's model store, no key;
+    it keeps its own event index, and asks the SuperLink which SuperNodes are online."""
+    host, port = layout.listen("dashboard", DASHBOARD_PORT)
+    probe = f"import urllib.request as u; u.urlopen('http://127.0.0.1:{port}/readyz', timeout=2)"
+    return Service(
+        "dashboard",
+        (
+            "bcfl",
+            "dashboard",
+            f"--host={host}",
+            f"--port={port}",
+            f"--store={layout.path(COORDINATOR_RUN, MODELS)}",
+        ),
+        environment={
+            "BCFL_RPC_URL": rpc_url(layout),
+            "BCFL_MANIFEST": layout.path(DEPLOYMENT, MANIFEST),
+            "BCFL_AUDIT_INDEX": layout.path(DASHBOARD_INDEX, INDEX_FILE),
+            # The demo's SuperLink serves its Control API without TLS (--insecure), on its one port.
+            "BCFL_SUPERLINK": layout.address("superlink", plan.superlink_port),
+        },
+        mounts=(
+            Mount("deployment", DEPLOYMENT.target, read_only=True),
+            Mount("coordinator-run", COORDINATOR_RUN.target, read_only=True),
+            DASHBOARD_INDEX,
+        ),
+        depends_on=(
+            Dependency("chain", "service_healthy"),
+            Dependency("onboard", "service_completed_successfully"),
+        ),
+        health=python_check(probe),
+        published=(f"127.0.0.1:${{BCFL_DASHBOARD_PORT:?see .env}}:{DASHBOARD_PORT}",),
     )
 
 
@@ -427,6 +475,7 @@ def consortium_services(
         chain(layout),
         deploy(layout, plan, coordinator_address),
         onboard(layout, plan, demo, hospitals),
+        dashboard(layout, plan),
         superlink(layout, plan),
         coordinator(layout, plan),
         *nodes,

@@ -5,7 +5,9 @@ of each last indexed block; when the last one no longer matches the chain, the h
 that still matches is the fork point, and everything above it is deleted (in one transaction) before
 indexing resumes from there. Events are keyed by ``(block_number, log_index)`` and each window is one
 transaction that also moves the last indexed block, so an interrupted sync resumes without gaps or
-double counting.
+double counting. Two syncs of one index at once (the dashboard's watcher and ``bcfl audit report``,
+say) take turns: each window's transaction first takes the index's write lock, then stores only the
+blocks the other has not stored meanwhile.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.manifest import DeploymentManifest
@@ -74,7 +76,9 @@ def sync_index(
         end, rows = _read_window(client, decoder, start, min(start + size - 1, target))
         size = max(1, end - start + 1)  # keep a window the node cut down
         with engine.begin() as conn:
-            added += _store_window(conn, client, registrations, end, rows)
+            stored = _lock_index(conn, floor)
+            if stored < end:  # else another sync stored the whole window meanwhile
+                added += _store_window(conn, client, registrations, end, rows.after(stored))
         if progress is not None:
             progress(end - first + 1, target - first + 1)
         start = end + 1
@@ -85,6 +89,21 @@ def sync_index(
 class _Window:
     events: list[IndexedEvent]
     headers: dict[int, BlockHeader]
+
+    def after(self, block: int) -> _Window:
+        """The part of the window above ``block`` (what another sync has not stored yet)."""
+        return _Window(
+            [e for e in self.events if e.block_number > block],
+            {n: h for n, h in self.headers.items() if n > block},
+        )
+
+
+def _lock_index(conn: Connection, floor: int) -> int:
+    """Take the index's write lock for this transaction (SQLite's database lock, a row lock in
+    PostgreSQL: a concurrent sync waits here until this one commits), then read the last indexed block."""
+    m = tables.meta
+    conn.execute(update(m).where(m.c.key == "schema_version").values(value=m.c.value))
+    return int(read_meta(conn).get("last_block", floor))
 
 
 def _read_window(client: ChainClient, decoder: RawLogDecoder, start: int, end: int) -> tuple[int, _Window]:

@@ -174,3 +174,30 @@ def test_cursors_page_through_every_event_once_forwards_and_backwards(
             index.events(after=(opened.block_number, opened.log_index), limit=1)[0]
             == every[every.index(opened) + 1]
         )
+
+
+def test_two_syncs_of_one_index_at_once_store_every_event_once(
+    tmp_path: Path, client: ChainClient, consortium: Consortium, members: list[int], actors: Actors
+) -> None:
+    """The dashboard's watcher and an audit command may sync one index at the same time. Here the
+    other sync runs between two windows of the first, after the first has read where to start, and
+    stops half-way through its next window: the first stores only the blocks above it."""
+    run_round(consortium, actors.coordinator, dict(zip(members, actors.hospitals, strict=False)))
+    path = str(tmp_path / "index.sqlite")
+    first_block, head = consortium.manifest.deployment_block, client.block_number()
+    window = max(2, (head - first_block + 1) // 3)
+    other_stops_at = first_block + window + window // 2
+    others: list[int] = []
+    manifest = consortium.manifest
+    with EventIndex.open(path, manifest) as one, EventIndex.open(path, manifest) as other:
+
+        def meanwhile(done: int, _total: int) -> None:
+            if done == window:
+                result = other.sync(client, confirmations=client.block_number() - other_stops_at)
+                assert result.to_block == other_stops_at
+                others.append(result.added)
+
+        result = one.sync(client, window=window, progress=meanwhile)
+        assert result.to_block == head == one.last_block() and len(others) == 1
+        assert result.added + others[0] == one.count()
+        assert_matches_rescan(one, client, consortium)
