@@ -128,7 +128,7 @@ def test_demo_rejects_unknown_hospitals(tmp_path: Path) -> None:
 def test_imaging_demo_trains_a_cnn_on_png_jpeg_and_dicom_sites(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     result = CliRunner().invoke(
-        app, ["demo", "--consortium", "ihc", "--rounds", "2", "--runs-dir", str(runs)]
+        app, ["demo", "--consortium", "ihc", "--rounds", "1", "--runs-dir", str(runs)]
     )
     assert result.exit_code == 0, result.output
     run_dir = (runs / "latest").resolve()
@@ -138,7 +138,7 @@ def test_imaging_demo_trains_a_cnn_on_png_jpeg_and_dicom_sites(tmp_path: Path) -
     }
     assert formats == {"riverside": {".png"}, "hillcrest": {".jpg"}, "lakeside": {".dcm"}}
     rounds = json.loads((run_dir / "summary.json").read_text())["rounds"]
-    assert len(rounds) == 2
+    assert len(rounds) == 1  # one round is enough to learn the task (the accuracy check below)
     for record in rounds:
         assert sorted(u["member_name"] for u in record["updates"]) == ["hillcrest", "lakeside", "riverside"]
         assert all(u["signature_valid"] for u in record["updates"])

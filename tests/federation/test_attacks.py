@@ -6,8 +6,9 @@ product's.
 Hungary sends a boosted update (``scale``) and va-long-beach sends the global model back
 (``free-ride``); both sign with their own valid member keys. Everything below is read from the chain,
 with thresholds taken from the chain's own parameters. The in-process simulation of the same
-pipeline (``benchmarks.robustness.simulate``) predicts hungary excluded from round 3 with about 2.5%
-of the tokens, and the free rider excluded from round 2 and paid nothing. A fifth SuperNode asked to
+pipeline (``benchmarks.robustness.simulate``) predicts hungary excluded from round 3 and the free
+rider excluded from round 2 and paid nothing: three rounds show both exclusions (hungary's share of
+the tokens is then its pay of rounds 1 and 2 over three rounds' budgets). A fifth SuperNode asked to
 attack (node config) without the environment switch refuses every message.
 """
 
@@ -44,7 +45,8 @@ HOSPITALS = ["cleveland", "hungary", "switzerland", "va-long-beach"]
 BOOSTER, FREE_RIDER = "hungary", "va-long-beach"
 ATTACKERS = {BOOSTER: "scale", FREE_RIDER: "free-ride"}
 HONEST = [h for h in HOSPITALS if h not in ATTACKERS]
-ROUNDS = 4
+#: Enough to see both attackers excluded: the free rider after round 1, the booster within three rounds.
+ROUNDS = 3
 #: A SuperNode with the node config ``test-attack`` but without BCFL_TEST_ATTACKS in its environment.
 MISCONFIGURED = "misconfigured"
 #: The SuperLink logs each SuperNode that connects.
@@ -172,7 +174,7 @@ def read_chain(run: FederationRun) -> Attacked:
 
 @pytest.fixture(scope="module")
 def attacked(federation: FederationRun) -> Attacked:
-    """Four rounds with hungary scaling its update and va-long-beach free riding."""
+    """Three rounds with hungary scaling its update and va-long-beach free riding."""
     code = federation.flwr_run(
         ROUNDS, ATTACK_APP, extra_config=['aggregation="reputation"', "num-malicious=1"]
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from bcfl.apps import app_hash, hash_text
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.devkeys import dev_account
 from bcfl.chain.eip712 import EvaluationReport, recover_evaluation_signer
-from bcfl.chain.ledger import SkipReason
+from bcfl.chain.ledger import RegisteredUpdate, SkipReason
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
@@ -196,10 +197,59 @@ def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: Fede
     )
 
 
-def test_a_forged_signature_is_excluded_and_recorded(federation: FederationRun) -> None:
-    flwr_run(federation, rounds=1, app_dir=FAULT_APP)
+@dataclass(frozen=True)
+class Resumed:
+    """A round whose coordinator stopped after registering its updates, then finished by a new run,
+    and what the chain showed in between."""
+
+    rounds_before: int
+    chain_round: int
+    status_after_crash: str
+    registered_after_crash: list[RegisteredUpdate]
+    rounds_after_resume: int
+
+
+@pytest.fixture(scope="module")
+def resumed(federation: FederationRun) -> Resumed:
+    """Two runs of the fault App (its forging hospital included): the first one's coordinator dies
+    before finalizing its round; the second finds that round open on chain and finishes it. The
+    second run is also an ordinary round for the forged-signature test: its coordinator checks every
+    reply again and journals the rejections."""
     consortium = federation.consortium()
+    before = consortium.ledger.round_count()
+    federation.flwr_run(1, FAULT_APP, extra_config=["crash=true"])  # its exit code is Flower's business
     chain_round = consortium.ledger.round_count()
+    status = consortium.ledger.get_round(chain_round).status.name
+    registered = consortium.ledger.updates(round_number=chain_round)
+    # A new coordinator run finds the open round and its global model in the store, and finishes it.
+    flwr_run(federation, rounds=1, app_dir=FAULT_APP)
+    return Resumed(before, chain_round, status, registered, consortium.ledger.round_count())
+
+
+def test_a_coordinator_stopped_mid_round_resumes_it_from_chain_and_store(
+    federation: FederationRun, resumed: Resumed
+) -> None:
+    consortium = federation.consortium()
+    chain_round = resumed.chain_round
+    assert chain_round == resumed.rounds_before + 1
+    assert resumed.status_after_crash == "OPEN"  # half-finished
+    honest = sorted(h.member_id for h in federation.hospitals if h.name != FORGER)
+    registered = resumed.registered_after_crash
+    assert sorted(u.member_id for u in registered) == honest
+    # The new coordinator run finished that round: it opened none of its own.
+    assert resumed.rounds_after_resume == chain_round  # resumed, not a new round
+    assert consortium.ledger.get_round(chain_round).status.name == "FINALIZED"
+    again = consortium.ledger.updates(round_number=chain_round)
+    assert again == registered  # nothing registered twice; retrained updates matched the ledger's
+    (final,) = consortium.ledger.finalized_rounds(round_number=chain_round)
+    assert list(final.participants) == honest
+    record = journal(federation)[chain_round]
+    assert sorted(u["member_id"] for u in record["updates"]) == honest
+
+
+def test_a_forged_signature_is_excluded_and_recorded(federation: FederationRun, resumed: Resumed) -> None:
+    consortium = federation.consortium()
+    chain_round = resumed.chain_round  # the fault App's round, as its second run finished it
     record = journal(federation)[chain_round]
     forger = next(h for h in federation.hospitals if h.name == FORGER)
     (rejection,) = record["rejected"]
@@ -251,28 +301,6 @@ def test_hospitals_refuse_a_model_the_ledger_does_not_show(federation: Federatio
     for hospital in federation.hospitals:
         log = (federation.run_dir / "logs" / f"superexec-{hospital.name}.log").read_text()
         assert "refusing to train" in log or "refused" in log
-
-
-def test_a_coordinator_stopped_mid_round_resumes_it_from_chain_and_store(federation: FederationRun) -> None:
-    consortium = federation.consortium()
-    before = consortium.ledger.round_count()
-    federation.flwr_run(1, FAULT_APP, extra_config=["crash=true"])  # its exit code is Flower's business
-    chain_round = consortium.ledger.round_count()
-    assert chain_round == before + 1
-    assert consortium.ledger.get_round(chain_round).status.name == "OPEN"  # half-finished
-    honest = sorted(h.member_id for h in federation.hospitals if h.name != FORGER)
-    registered = consortium.ledger.updates(round_number=chain_round)
-    assert sorted(u.member_id for u in registered) == honest
-    # A new coordinator run finds the open round and its global model in the store, and finishes it.
-    flwr_run(federation, rounds=1, app_dir=FAULT_APP)
-    assert consortium.ledger.round_count() == chain_round  # resumed, not a new round
-    assert consortium.ledger.get_round(chain_round).status.name == "FINALIZED"
-    again = consortium.ledger.updates(round_number=chain_round)
-    assert again == registered  # nothing registered twice; retrained updates matched the ledger's
-    (final,) = consortium.ledger.finalized_rounds(round_number=chain_round)
-    assert list(final.participants) == honest
-    record = journal(federation)[chain_round]
-    assert sorted(u["member_id"] for u in record["updates"]) == honest
 
 
 def test_a_run_without_federated_evaluation_still_finalizes_and_pays(federation: FederationRun) -> None:
