@@ -61,9 +61,9 @@ def render(results: list[IndexingResult], anvil_version: str) -> str:
     )
     lines += [
         "",
-        "Generating a history takes longer per round as it grows: each round the coordinator's replay "
-        "check reads every update registered so far (`ledger.updates()` in "
-        "coordinator/rounds/assessment.py), so generation is quadratic in the number of rounds.",
+        "Generating a history takes about as long per round at its end as at its start: the "
+        "coordinator's replay check keeps the updates registered so far and reads only the blocks "
+        "added since its last round (coordinator/rounds/replay.py), no longer every update each round.",
     ]
     return "\n".join(lines)
 

@@ -73,14 +73,16 @@ def recompute(context: AuditContext, rounds: Collection[int] | None = None) -> C
     config document and the on-chain examples, scores and reputations."""
     store = context.store
     assert store is not None
+    models = _Models(store)
     problems = []
     for number, chain_round in sorted(context.history.rounds.items()):
         if chain_round.finalized is None or (rounds is not None and number not in rounds):
             continue
         try:
-            problems += _recompute_round(context, store, chain_round)
+            problems += _recompute_round(context, store, models, chain_round)
         except ModelStoreError as exc:
             problems.append(f"round {number}: cannot recompute: {exc}")
+        models.next_round()
     return CheckResult(
         name="recompute",
         ok=not problems,
@@ -90,12 +92,36 @@ def recompute(context: AuditContext, rounds: Collection[int] | None = None) -> C
     )
 
 
-def _recompute_round(context: AuditContext, store: ModelStore, chain_round: RoundHistory) -> list[str]:
+class _Models:
+    """The stored models a recompute reads, each read (and its hash checked) once: a round's are kept
+    for the next round, which scores against them as its previous round's."""
+
+    def __init__(self, store: ModelStore) -> None:
+        self.store = store
+        self._previous: dict[bytes, dict[str, np.ndarray]] = {}
+        self._current: dict[bytes, dict[str, np.ndarray]] = {}
+
+    def get(self, digest: bytes) -> dict[str, np.ndarray]:
+        arrays = self._current.get(digest)
+        if arrays is None:
+            arrays = self._previous.get(digest)
+        if arrays is None:
+            arrays = self.store.get(digest)
+        self._current[digest] = arrays
+        return arrays
+
+    def next_round(self) -> None:
+        self._previous, self._current = self._current, {}
+
+
+def _recompute_round(
+    context: AuditContext, store: ModelStore, models: _Models, chain_round: RoundHistory
+) -> list[str]:
     history = context.history
     number = chain_round.number
-    global_arrays = store.get(_bytes(chain_round.global_hash))
+    global_arrays = models.get(_bytes(chain_round.global_hash))
     updates = {int(e.args["memberId"]): e for e in chain_round.updates}
-    arrays = {m: store.get(_bytes(e.args["updateHash"])) for m, e in updates.items()}
+    arrays = {m: models.get(_bytes(e.args["updateHash"])) for m, e in updates.items()}
     problems = []
     if chain_round.scores:
         earlier = {
@@ -108,7 +134,7 @@ def _recompute_round(context: AuditContext, store: ModelStore, chain_round: Roun
         scores = score_round(
             global_arrays,
             arrays,
-            previous=_previous_deltas(context, store, number, sorted(updates)),
+            previous=_previous_deltas(context, store, models, number, sorted(updates)),
             replayed=replayed,
             rule=DEFAULT_RULE,
         )
@@ -141,16 +167,16 @@ def _recompute_round(context: AuditContext, store: ModelStore, chain_round: Roun
 
 
 def _previous_deltas(
-    context: AuditContext, store: ModelStore, number: int, members: list[int]
+    context: AuditContext, store: ModelStore, models: _Models, number: int, members: list[int]
 ) -> dict[int, np.ndarray]:
     """As the coordinator scores: each member's delta in round ``number - 1``, where the store has it."""
     previous = context.history.rounds.get(number - 1)
     if previous is None or _bytes(previous.global_hash) not in store:
         return {}
-    global_arrays = store.get(_bytes(previous.global_hash))
+    global_arrays = models.get(_bytes(previous.global_hash))
     deltas = {}
     for event in previous.updates:
         member_id, digest = int(event.args["memberId"]), _bytes(event.args["updateHash"])
         if member_id in members and digest in store:
-            deltas[member_id] = flat_delta(global_arrays, store.get(digest))
+            deltas[member_id] = flat_delta(global_arrays, models.get(digest))
     return deltas

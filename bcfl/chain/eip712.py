@@ -9,15 +9,18 @@ to the same key, and only the low-``s`` one counts, so a signature is never acce
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
+from eth_abi.abi import encode
 from eth_abi.exceptions import EncodingError
 from eth_account import Account
-from eth_account.messages import encode_typed_data
+from eth_account.messages import SignableMessage
 from eth_account.signers.local import LocalAccount
 from eth_keys.exceptions import BadSignature
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 DOMAIN_NAME = "BCFL RoundLedger"
 DOMAIN_VERSION = "1"
@@ -119,16 +122,50 @@ class EvaluationReport:
 Signed = ModelUpdate | EvaluationReport
 
 
-def _signable(domain: LedgerDomain, message: Signed) -> Any:
-    return encode_typed_data(
-        domain_data=domain.as_dict(),
-        message_types={type(message).__name__: message.FIELDS},
-        message_data=message.message(),
+_DOMAIN_TYPE_HASH = keccak(
+    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+
+
+@lru_cache(maxsize=64)
+def domain_separator(domain: LedgerDomain) -> bytes:
+    """The domain's EIP-712 ``hashStruct``, as OpenZeppelin's ``_domainSeparatorV4`` computes it."""
+    return keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [
+                _DOMAIN_TYPE_HASH,
+                keccak(text=DOMAIN_NAME),
+                keccak(text=DOMAIN_VERSION),
+                domain.chain_id,
+                to_checksum_address(domain.verifying_contract),
+            ],
+        )
     )
 
 
+@lru_cache(maxsize=8)
+def _type_hash(name: str, fields: tuple[tuple[str, str], ...]) -> bytes:
+    return keccak(text=f"{name}({','.join(f'{type_} {field}' for field, type_ in fields)})")
+
+
+def signable_message(domain: LedgerDomain, message: Signed) -> SignableMessage:
+    """The EIP-712 message to sign (what eth-account's ``encode_typed_data`` makes of the domain and
+    ``message``; every field of both types is static, so each encodes as one ABI word). The domain's
+    separator is computed once per domain: an audit recovers every registered update's signer."""
+    fields = tuple((f["name"], f["type"]) for f in message.FIELDS)
+    values = message.message()
+    body = keccak(
+        encode(
+            ["bytes32", *(type_ for _, type_ in fields)],
+            [_type_hash(type(message).__name__, fields), *(values[field] for field, _ in fields)],
+        )
+    )
+    return SignableMessage(b"\x01", domain_separator(domain), body)
+
+
 def _sign_compact(account: LocalAccount, domain: LedgerDomain, message: Signed) -> bytes:
-    signed = account.sign_message(_signable(domain, message))
+    signed = account.sign_message(signable_message(domain, message))
     vs = signed.s | ((signed.v - 27) << 255)
     return signed.r.to_bytes(32, "big") + vs.to_bytes(32, "big")
 
@@ -167,7 +204,7 @@ def _recover(domain: LedgerDomain, message: Signed, signature: bytes) -> Checksu
     require_low_s(s)
     try:
         address: ChecksumAddress = Account.recover_message(
-            _signable(domain, message), vrs=(v, int.from_bytes(signature[:32], "big"), s)
+            signable_message(domain, message), vrs=(v, int.from_bytes(signature[:32], "big"), s)
         )
     except (BadSignature, EncodingError) as exc:
         raise ValueError(f"the signature cannot be recovered: {exc}") from None

@@ -19,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 from bcfl.chain.consortium import Consortium
 from bcfl.models.store import ModelStore
 from coordinator.incentives import good_standing_weights
+from coordinator.rounds.replay import RegisteredUpdates
 from coordinator.scoring import DEFAULT_RULE, Arrays, Contribution, ScoringRule, flat_delta, score_round
 
 logger = logging.getLogger(__name__)
@@ -50,11 +51,6 @@ class Assessment:
         return sorted(m for m, r in self.reputation_before.items() if r < self.exclusion_threshold)
 
 
-def _replayed(consortium: Consortium, chain_round: int, submissions: Mapping[int, Submission]) -> list[int]:
-    earlier = {u.update_hash for u in consortium.ledger.updates() if u.round < chain_round}
-    return [m for m, s in submissions.items() if s.update_hash in earlier]
-
-
 def _previous_deltas(
     consortium: Consortium, store: ModelStore, chain_round: int, members: list[int]
 ) -> dict[int, np.ndarray]:
@@ -78,13 +74,14 @@ def _scores(
     global_arrays: Arrays,
     submissions: Mapping[int, Submission],
     rule: ScoringRule,
+    registered: RegisteredUpdates,
 ) -> dict[int, Contribution]:
     members = sorted(submissions)
     return score_round(
         global_arrays,
         {m: submissions[m].arrays for m in members},
         previous=_previous_deltas(consortium, store, chain_round, members),
-        replayed=_replayed(consortium, chain_round, submissions),
+        replayed=registered.replayed(chain_round, {m: s.update_hash for m, s in submissions.items()}),
         rule=rule,
     )
 
@@ -101,7 +98,8 @@ def recompute_scores(
         u.member_id: Submission(store.get(u.update_hash), u.update_hash, u.num_examples)
         for u in consortium.ledger.updates(round_number=chain_round)
     }
-    return _scores(consortium, store, chain_round, global_arrays, submissions, rule)
+    registered = RegisteredUpdates(consortium.ledger)
+    return _scores(consortium, store, chain_round, global_arrays, submissions, rule, registered)
 
 
 def assess_round(
@@ -112,10 +110,14 @@ def assess_round(
     global_arrays: Arrays,
     submissions: Mapping[int, Submission],
     rule: ScoringRule = DEFAULT_RULE,
+    registered: RegisteredUpdates | None = None,
 ) -> Assessment:
-    """Score ``submissions`` (by member id), record the scores on chain, and weigh the members."""
+    """Score ``submissions`` (by member id), record the scores on chain, and weigh the members.
+    ``registered``: the coordinator's record of the updates registered so far, kept across rounds
+    (by default one read afresh)."""
     members = sorted(submissions)
-    scores = _scores(consortium, store, chain_round, global_arrays, submissions, rule)
+    registered = registered if registered is not None else RegisteredUpdates(consortium.ledger)
+    scores = _scores(consortium, store, chain_round, global_arrays, submissions, rule, registered)
     reputation = consortium.reputation
     already = {c.member_id: c for c in reputation.history(round_number=chain_round)}
     before = {m: already[m].previous if m in already else reputation.reputation_of(m) for m in members}

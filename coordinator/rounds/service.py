@@ -20,6 +20,7 @@ from coordinator.journal import RunJournal, hexed
 from coordinator.rounds import aggregation, finalization, payment, registration
 from coordinator.rounds.assessment import Submission, assess_round, weights_on_chain
 from coordinator.rounds.opening import open_or_resume_round
+from coordinator.rounds.replay import RegisteredUpdates
 from coordinator.rounds.round_config import aggregation_of, round_config_document
 from coordinator.rounds.state import Aggregate, Arrays, OpenedRound, Registration, RoundSettings, RoundState
 from coordinator.scoring import DEFAULT_RULE, ScoringRule
@@ -50,6 +51,8 @@ class RoundService:
         self.journal = journal
         self.settings = settings
         self.rule = rule
+        #: The updates registered so far, read incrementally: the replay rule asks every round.
+        self.registered = RegisteredUpdates(consortium.ledger)
 
     def domain(self) -> LedgerDomain:
         """The EIP-712 domain the hospitals sign updates and evaluations in."""
@@ -183,6 +186,7 @@ class RoundService:
                 for u in updates
             },
             self.rule,
+            self.registered,
         )
         _timed(record, "assess", started)
         record["assessment"] = {

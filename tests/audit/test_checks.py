@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from bcfl.audit.context import AuditContext
 from bcfl.audit.report import build_report
 from bcfl.audit.source import ScanSource
+from bcfl.audit.store_checks import recompute
 from bcfl.chain.consortium import Consortium
 from bcfl.models.store import ModelStore
 from tests.audit.runs import Run, evaluations, trained_round
@@ -55,3 +59,25 @@ def test_a_forged_evaluation_in_the_metrics_record_is_named(
     assert problem.startswith(
         f"round {state.chain_round}: evaluation of member {members[1]}: the signature recovers to"
     )
+
+
+def test_recompute_reads_each_stored_model_once(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each round scores against its previous round's updates: recompute keeps them, not rereads them."""
+    reads: list[bytes] = []
+    get = ModelStore.get
+
+    def counted(store: ModelStore, digest: bytes) -> dict[str, np.ndarray]:
+        reads.append(digest)
+        return get(store, digest)
+
+    monkeypatch.setattr(ModelStore, "get", counted)
+    context = run.audit()
+    assert recompute(context).ok
+    history = context.history
+    needed = {
+        bytes.fromhex(h.removeprefix("0x"))
+        for r in history.rounds.values()
+        for h in (r.global_hash, *(str(e.args["updateHash"]) for e in r.updates))
+    }
+    assert len(history.rounds) == 3 and set(reads) == needed
+    assert len(reads) == len(needed)  # none read twice
