@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,14 +66,23 @@ def render(results: list[DashboardResult], anvil_version: str, args: argparse.Na
             for x in r.routes
         ]
         median, worst = summary(r.event_to_stream_s)
-        built = ", ".join(f"{s:.2f} s" for s in r.server_snapshots_s)
+        first, *later = r.snapshots_s
+        again = statistics.median(later) if later else float("nan")
         lines += [
             "",
             f"Event to stream ({len(r.event_to_stream_s)} membership requests, one second after the "
             f"previous one arrived): median **{median:.2f} s**, max {worst:.2f} s "
             f"(goal < {GOAL_STREAM_S} s). "
-            f"Snapshot (audit context, every view, the checks): {r.snapshot_s:.2f} s timed directly; the "
-            f"dashboard logged {built}.",
+            f"Snapshot (audit context, every view, the checks), as the dashboard logged it: "
+            f"{first:.2f} s from scratch at start, median {again:.2f} s for the later ones "
+            f"({len(later)}; they reuse the rounds already recomputed).",
+            "",
+        ]
+    if results[-1].rounds < ROUNDS[-1]:
+        lines += [
+            f"Not measured here: the {ROUNDS[-1]:,}-round history (about 100,000 events), which the "
+            "goal names; this run stopped at the largest history its time allowed. "
+            "`python -m scripts.bench_dashboard` (its default rounds) measures it.",
             "",
         ]
     return "\n".join(lines)
@@ -114,7 +124,7 @@ def main() -> int:
             median, worst = summary(result.event_to_stream_s)
             console.print(
                 f"{result.events:,} events: worst p95 {result.worst_p95_ms:.1f} ms; event to stream median "
-                f"{median:.2f} s, max {worst:.2f} s; snapshot {result.snapshot_s:.2f} s"
+                f"{median:.2f} s, max {worst:.2f} s; snapshots {result.snapshots_s}"
             )
             for route in result.routes:
                 console.print(

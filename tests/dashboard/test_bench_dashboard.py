@@ -32,8 +32,8 @@ def test_the_dashboard_benchmark_measures_every_route_and_the_stream(
     for route in result.routes:
         assert route.requests == 10
         assert 0 < route.p50_ms <= route.p95_ms <= route.p99_ms <= route.max_ms
-    assert result.snapshot_s > 0
-    assert result.server_snapshots_s and min(result.server_snapshots_s) > 0
+    # the first snapshot, then at least one per membership request (coalesced ones count once)
+    assert len(result.snapshots_s) >= 2 and min(result.snapshots_s) > 0
     assert len(result.event_to_stream_s) == TRIALS
     assert all(0 < s < 60 for s in result.event_to_stream_s)
     assert len(history.consortium.registry.members()) == HOSPITALS + TRIALS
