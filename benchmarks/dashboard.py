@@ -34,6 +34,10 @@ READY_S = 600.0
 EVENT_WAIT_S = 60.0
 #: Seconds of load per route at most (a slow route gets fewer requests).
 ROUTE_BUDGET_S = 20.0
+#: Seconds between an event's arrival and the next trial's transaction.
+GAP_S = 0.3
+#: The dashboard's poll interval in the benchmark.
+READY_POLL_S = 0.5
 SNAPSHOT_LOG = re.compile(r"snapshot at block \d+ in ([0-9.]+)s")
 
 
@@ -83,7 +87,7 @@ def sync_index(history: History, index_url: str) -> int:
 
 
 @contextmanager
-def serve(history: History, index_url: str, log: Path, poll_s: float = 0.5) -> Iterator[str]:
+def serve(history: History, index_url: str, log: Path, poll_s: float = READY_POLL_S) -> Iterator[str]:
     """``bcfl dashboard`` (one uvicorn worker, its watcher polling every ``poll_s``) over the history,
     in its own process; yields its base URL once it is ready."""
     port = free_port()
@@ -223,15 +227,17 @@ async def _stream(base: str) -> AsyncIterator[asyncio.Queue[tuple[float, dict[st
 
 async def event_to_stream(history: History, funder: LocalAccount, base: str, trials: int) -> list[float]:
     """Seconds from sending a membership request to its ``MembershipRequested`` on an open stream,
-    ``trials`` times (a new applicant each time, one second after the previous event arrived)."""
+    ``trials`` times: a new applicant each time, :data:`GAP_S` after the previous event arrived (so
+    while the dashboard builds the snapshot that event started, as during a round's burst of events)."""
     registry = history.consortium.registry
-    client = history.consortium.client
+    applicants = [newcomer(history.rounds * 1_000 + trial) for trial in range(trials)]
+    for applicant in applicants:
+        history.consortium.client.transfer(funder, applicant.address, 10**16)
+    await asyncio.sleep(2 * READY_POLL_S)  # the funding blocks synced (they hold no event)
     seconds = []
     async with _stream(base) as queue:
-        for trial in range(trials):
-            applicant = newcomer(history.rounds * 1_000 + trial)
-            await asyncio.to_thread(client.transfer, funder, applicant.address, 10**16)
-            await asyncio.sleep(1.0)
+        for trial, applicant in enumerate(applicants):
+            await asyncio.sleep(GAP_S)
             while not queue.empty():
                 queue.get_nowait()
             sent = time.perf_counter()
