@@ -11,23 +11,30 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bcfl.audit.context import AuditContext
 from bcfl.audit.model import AuditReport
-from bcfl.audit.report import build_report
+from bcfl.audit.provenance import lineage_rounds, provenance
+from bcfl.audit.report import build_report, run_checks
 from bcfl.audit.report_files import write_report
 from bcfl.audit.signatures import find_signatures
 from bcfl.audit.source import IndexSource, ScanSource
 from bcfl.audit.store_checks import recompute
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
-from bcfl.cli.audit_verify_model import provenance
 from bcfl.index.store import EventIndex
 from benchmarks.audit_parts import report_parts
 from benchmarks.history import History
 
 T = TypeVar("T")
+
+
+def verify_model(context: AuditContext, digest: str) -> dict[str, Any]:
+    """What ``bcfl audit verify-model`` computes: the checks of ``digest``'s lineage, its provenance."""
+    checks, not_run = run_checks(context, lineage_rounds(context, digest))
+    return provenance(context, digest, checks, not_run)
+
 
 #: Timed repetitions of each measurement; the fastest is reported.
 REPEATS = 5
@@ -174,7 +181,7 @@ def measure_audit(
     for _ in range(repeats):
         # On a context loaded beforehand (a context keeps the signatures it has checked), then with the load.
         context = AuditContext.load(source, history.store)
-        verified.append(_timed(lambda c=context: provenance(c, last)))  # type: ignore[misc]
+        verified.append(_timed(lambda c=context: verify_model(c, last)))  # type: ignore[misc]
         with_load.append(_verify_with_load(client, history, index_url, last))
     lineage, verify_s = _fastest(verified)
     progress("recompute")
@@ -223,5 +230,5 @@ def _verify_with_load(client: ChainClient, history: History, index_url: str, dig
     with EventIndex.open(index_url, consortium.manifest) as index:
         index.sync(client)
         source = IndexSource(consortium, index)
-    provenance(AuditContext.load(source, history.store), digest)
+    verify_model(AuditContext.load(source, history.store), digest)
     return time.perf_counter() - started
