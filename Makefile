@@ -82,12 +82,13 @@ test-compose: setup ## docker-compose.yml for real (root: installs and starts Do
 compose-file: setup ## Regenerate docker-compose.yml from bcfl/demo/topology.py and .env
 	$(BIN)/python -m bcfl.demo.compose_file
 
-bench: setup ## Gas, federated-learning, robustness, audit-index and audit benchmarks, written to docs/benchmarks.md
+bench: setup ## Gas, federated-learning, robustness, audit-index, audit and dashboard benchmarks, written to docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_gas --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_federated --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_robustness --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_index --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_audit --out docs/benchmarks.md
+	$(BIN)/python -m scripts.bench_dashboard --out docs/benchmarks.md
 
 lint: setup ## ruff, mypy and the import layers (import-linter)
 	$(BIN)/ruff check .

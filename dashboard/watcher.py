@@ -1,7 +1,9 @@
-"""The dashboard's one writer: a thread that keeps the event index up to the chain, takes a new
-snapshot when the index moved, and tells the live feed. It writes nothing but the index (never the
-chain: it holds no key). While the chain is unreachable it keeps the last snapshot, says so, and
-tries again every poll; when the chain is back it catches up."""
+"""The dashboard's one writer: a thread that keeps the event index up to the chain and tells the live
+feed, and a second one that takes a new snapshot when the index moved (a snapshot of a long history
+takes seconds: syncing and publishing events never wait for one; indexes that move while one is being
+built are coalesced into the next). It writes nothing but the index (never the chain: it holds no
+key). While the chain is unreachable it keeps the last snapshot, says so, and tries again every poll;
+when the chain is back it catches up."""
 
 from __future__ import annotations
 
@@ -61,20 +63,28 @@ class LedgerWatcher:
         self._nodes: dict[int, NodeState] = {}
         self._consortium: Consortium | None = None
         self._cache = RecomputeCache()
-        self._stale = True
-        self._last_bug: str | None = None
+        #: Set when the index moved since the last snapshot (or there is none yet).
+        self._wanted = threading.Event()
+        self._wanted.set()
+        #: The last bug logged by each thread ("sync", "snapshot"), so that each is logged once.
+        self._last_bug: dict[str, str | None] = {}
         self._thread: threading.Thread | None = None
+        self._snapshots: threading.Thread | None = None
         self._stop = threading.Event()
 
     # -- the loop ------------------------------------------------------------------------------
     def start(self) -> None:
+        self._snapshots = threading.Thread(target=self._snapshot_loop, name="ledger-snapshots", daemon=True)
+        self._snapshots.start()
         self._thread = threading.Thread(target=self.run, name="ledger-watcher", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._wanted.set()  # wakes the snapshot thread
+        for thread in (self._thread, self._snapshots):
+            if thread is not None:
+                thread.join(timeout=30)
         self.superlink.close()
         self.index.close()
 
@@ -84,9 +94,12 @@ class LedgerWatcher:
             self._stop.wait(self.settings.poll_s)
 
     def step(self) -> None:
-        """Sync, then take a snapshot if the index changed since the last one, then ask the SuperLink
-        for its nodes if it is time; any failure is recorded (the last snapshot stays), never raised."""
+        """Sync, then ask the SuperLink for its nodes if it is time; without the snapshot thread
+        (:meth:`start` not called: tests step the watcher by hand) also take a snapshot if the index
+        changed since the last one. Any failure is recorded (the last snapshot stays), never raised."""
         self._sync()
+        if self._snapshots is None:
+            self._snapshot_if_wanted()
         try:
             if self.superlink.poll():
                 self._update_nodes()
@@ -104,20 +117,48 @@ class LedgerWatcher:
                 self.feed.publish(Message("reorg", {"rolled_back_to": result.rolled_back_to}))
             if result.added:
                 self._publish_events(before, result.rolled_back_to)
-            self._stale = self._stale or bool(result.added) or result.rolled_back_to is not None
-            if self._stale or self.snapshot is None:
-                self._take_snapshot(consortium)
-                self._stale = False
-            self._last_bug = None
+            if result.added or result.rolled_back_to is not None:
+                self._wanted.set()
+            self._last_bug["sync"] = None
         except (ChainError, EventIndexError, OSError) as exc:
             self._set_chain(ChainStatus(False, printable(str(exc), 300), None, time.time()))
         except Exception as exc:  # the thread must live on: a bug is logged, the page keeps its snapshot
-            bug = f"{type(exc).__name__}: {exc}"
-            if bug != self._last_bug:  # once, not at every poll
-                logger.exception("the dashboard's watcher failed a step")
-                self._last_bug = bug
-            error = "the dashboard failed to read the ledger: see its log"
-            self._set_chain(ChainStatus(self.chain.reachable, error, self.chain.head_block, time.time()))
+            self._bug("sync", exc)
+
+    def _snapshot_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wanted.wait()
+            if self._stop.is_set():
+                return
+            if not self._snapshot_if_wanted():
+                self._stop.wait(self.settings.poll_s)  # then try again
+
+    def _snapshot_if_wanted(self) -> bool:
+        """Take a snapshot if the index moved since the last one; False if that failed (the last
+        snapshot stays, and one is still wanted)."""
+        if not self._wanted.is_set():
+            return True
+        if self._consortium is None or not self.chain.reachable:
+            return False
+        self._wanted.clear()
+        try:
+            self._take_snapshot(self._consortium)
+            self._last_bug["snapshot"] = None
+            return True
+        except (ChainError, EventIndexError, OSError) as exc:
+            logger.warning("the dashboard's snapshot failed: %s", printable(str(exc), 300))
+        except Exception as exc:  # the thread must live on: a bug is logged, the page keeps its snapshot
+            self._bug("snapshot", exc)
+        self._wanted.set()
+        return False
+
+    def _bug(self, where: str, exc: Exception) -> None:
+        bug = f"{type(exc).__name__}: {exc}"
+        if bug != self._last_bug.get(where):  # once, not at every poll
+            logger.exception("the dashboard's watcher failed a step (%s)", where)
+            self._last_bug[where] = bug
+        error = "the dashboard failed to read the ledger: see its log"
+        self._set_chain(ChainStatus(self.chain.reachable, error, self.chain.head_block, time.time()))
 
     def nodes(self) -> dict[int, NodeState]:
         """Each member's Flower node, ``online`` or ``offline``, where the SuperLink can be asked and
