@@ -36,6 +36,7 @@ def test_demo_summary_prints_hostile_names_and_reasons() -> None:
         "clean": report.clean,
         "run_dir": "runs/x",
         "rpc_url": "http://127.0.0.1:8545",
+        "index": "runs/x/index.sqlite",
         "rejected": [{"round": 1, "node_id": 7, "reason": "the hospital replied: [/] \x1b[2J"}],
     }
     print_summary(summary, console)
