@@ -55,8 +55,21 @@ contracts-check: setup ## Fail if the committed artifacts differ from a fresh co
 demo: setup ## Start a chain, deploy the consortium and print where to look
 	$(BIN)/bcfl demo
 
-test: setup lint test-contracts coverage-contracts ## Install, lint, then run the whole suite (compose test included)
-	$(BIN)/python -m pytest -m "compose or not compose"
+# The checks that need no chain (lint, forge's tests and coverage: about a minute and a half on one
+# core) run beside the Python suite, whose first minutes (audit, chain, coordinator tests) leave the
+# second of two cores mostly idle. The suite prints as it runs; the checks' output follows it, from
+# $(CHECKS_LOG). Either failing fails `make test`; stopping it stops both (the checks run in a
+# session of their own, killed as a whole).
+CHECKS_LOG := build/test-checks.log
+test: setup ## Install, then lint and the contract tests beside the whole Python suite (compose test included)
+	@mkdir -p $(dir $(CHECKS_LOG))
+	@setsid $(MAKE) --no-print-directory lint test-contracts coverage-contracts > $(CHECKS_LOG) 2>&1 & \
+	checks=$$!; trap 'kill -- -$$checks 2>/dev/null; exit 130' INT TERM; \
+	$(BIN)/python -m pytest -m "compose or not compose"; suite=$$?; \
+	wait $$checks; checked=$$?; trap - INT TERM; \
+	echo "== make lint test-contracts coverage-contracts, run beside the suite (exit $$checked; $(CHECKS_LOG)):"; \
+	cat $(CHECKS_LOG); \
+	exit $$(( suite != 0 || checked != 0 ))
 
 test-contracts: setup ## Foundry unit, fuzz and invariant tests
 	cd contracts && $(FORGE) test

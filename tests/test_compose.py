@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +49,15 @@ class Compose:
     port: int
     dashboard_port: int
 
+    #: Each service's container, as `ps -q` named it since the last `up` or `down` (every compose
+    #: command is a Python process: asked once, not on every read).
+    containers: dict[str, str] = field(default_factory=dict)
+
     def run(
         self, *args: str, check: bool = True, timeout: float = 900, rounds: int | None = None
     ) -> subprocess.CompletedProcess[str]:
+        if args[0] in ("up", "down"):
+            self.containers.clear()
         env = self.env if rounds is None else {**self.env, "BCFL_ROUNDS": str(rounds)}
         return subprocess.run(
             [*self.command, *args],
@@ -65,21 +70,30 @@ class Compose:
         )
 
     def container(self, service: str) -> str:
-        return self.run("ps", "-q", service).stdout.strip()
+        if service not in self.containers:
+            container = self.run("ps", "-q", service).stdout.strip()
+            assert container, f"{service} has no container: {self.run('ps', check=False).stdout}"
+            self.containers[service] = container
+        return self.containers[service]
 
     def logs(self, *services: str) -> str:
         return self.run("logs", "--no-color", *services, check=False).stdout
 
     def wait_exited(self, service: str, timeout_s: float = 120) -> int:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            state = docker(
-                "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", self.container(service)
-            ).split()
-            if state[0] == "exited":
-                return int(state[1])
-            time.sleep(1)
-        raise AssertionError(f"{service} still running after {timeout_s}s: {self.logs()[-6000:]}")
+        """The exit code of the service's container, once it has exited (`docker wait`, no polling)."""
+        try:
+            waited = subprocess.run(
+                ["docker", "wait", self.container(service)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=timeout_s,
+            )
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"{service} still running after {timeout_s}s: {self.logs()[-6000:]}"
+            ) from None
+        return int(waited.stdout.strip())
 
     def up_and_train(self, rounds: int) -> None:
         """`up -d` with BCFL_ROUNDS=rounds; returns once the submitted run has completed."""
