@@ -3,9 +3,8 @@ reputation with the exclusion threshold, contribution scores, exclusions, and pa
 
 from __future__ import annotations
 
-from bcfl.audit.model import RoundView
+from bcfl.audit.model import AuditReport, RoundView
 from dashboard.api.schemas import ChartsOut, Series
-from dashboard.snapshot import Snapshot
 
 
 def _label(member_id: int, names: dict[int, str]) -> str:
@@ -23,8 +22,8 @@ def _per_member(
     ]
 
 
-def charts(snapshot: Snapshot) -> ChartsOut:
-    report = snapshot.report
+def charts(report: AuditReport, threshold_bps: int) -> ChartsOut:
+    """Every chart's series over ``report``'s rounds; ``threshold_bps`` is the exclusion threshold."""
     rounds = list(report.rounds)
     names = {m.member_id: m.name for m in report.members}
     keys = sorted(
@@ -57,7 +56,7 @@ def charts(snapshot: Snapshot) -> ChartsOut:
         rounds=[r.round for r in rounds],
         metrics=metrics,
         reputation=_per_member(rounds, names, reputation),
-        threshold_bps=snapshot.threshold_bps,
+        threshold_bps=threshold_bps,
         scores=_per_member(rounds, names, scores),
         excluded=excluded,
         payouts=_per_member(rounds, names, paid),

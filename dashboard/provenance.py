@@ -1,61 +1,47 @@
 """A model's provenance from a snapshot: what bcfl.audit.provenance tells ``bcfl audit verify-model``,
-built from the snapshot's round views (taken once per ledger change) so a request reads no file and
-computes no view."""
+a page of its lineage at a time (newest round first), built from what the snapshot rendered once
+(dashboard.rendered) so that a request reads no file and builds no view."""
 
 from __future__ import annotations
 
-from bcfl.audit.model import RoundView
-from bcfl.audit.provenance import lineage_rounds
-from bcfl.audit.views import locate
-from dashboard.api.schemas import HospitalInRound, LineageRound, ProvenanceOut, TokenOut
+from bcfl.audit.provenance import lineage_of
+from dashboard.api.schemas import ProvenanceOut, TokenOut
 from dashboard.snapshot import Snapshot
 
-
-def _lineage_round(view: RoundView) -> LineageRound:
-    scores: dict[int, int] = {}
-    for score in view.scores:
-        scores.setdefault(score.member_id, score.contribution)
-    paid: dict[int, str] = {}
-    for payout in view.payouts:
-        paid.setdefault(payout.member_id, payout.amount)
-    aggregated = {p.member_id for p in view.participants}
-    return LineageRound(
-        round=view.round,
-        global_model_hash=view.global_model_hash,
-        aggregated_model_hash=view.aggregated_model_hash,
-        hospitals=[
-            HospitalInRound(
-                member_id=u.member_id,
-                name=u.member_name,
-                signature_valid=u.signature_valid,
-                aggregated=u.member_id in aggregated,
-                score=scores.get(u.member_id),
-                paid=paid.get(u.member_id, "0"),
-            )
-            for u in view.updates
-        ],
-    )
+#: Lineage rounds per answer by default, and at most (a lineage can be thousands of rounds long).
+DEFAULT_ROUNDS = 100
+MAX_ROUNDS = 1_000
 
 
-def model_provenance(snapshot: Snapshot, digest: str) -> ProvenanceOut:
-    """Where the chain registered ``digest`` and its lineage, newest round first, with the checks;
+def model_provenance(snapshot: Snapshot, digest: str, limit: int, before: int | None) -> bytes:
+    """The JSON of ProvenanceOut for ``digest``: where the chain registered it, and the ``limit``
+    newest rounds of its lineage older than round ``before`` (all if None), with the checks;
     bcfl.audit.provenance.NotRegisteredError if the chain never registered it."""
-    report = snapshot.report
+    report, rendered = snapshot.report, snapshot.rendered
     history = snapshot.context.history
     digest = digest.lower()
-    views = [snapshot.rounds[n] for n in lineage_rounds(snapshot.context, digest)]
-    lineages = report.lineages
+    locations = rendered.locations.get(digest, ())
+    rounds = lineage_of(history, digest, locations)
     lineage = (
-        views[-1].lineage
-        if views
-        else next((s.lineage for s in lineages if s.model_hash.lower() == digest), None)
+        history.rounds[rounds[-1]].lineage
+        if rounds
+        else next((s.lineage for s in report.lineages if s.model_hash.lower() == digest), None)
     )
-    return ProvenanceOut(
+    newer = [n for n in rounds if before is None or n < before]
+    shown, older = newer[:limit], newer[limit:]
+    older_model = history.rounds[older[0]].aggregated_hash if older else None
+    body = ProvenanceOut(
         model_hash=digest,
-        locations=list(locate(history, digest)),
-        lineage_start=next((s for s in lineages if s.lineage == lineage), None),
-        rounds=[_lineage_round(v) for v in views],
+        locations=list(locations),
+        lineage_start=next((s for s in report.lineages if s.lineage == lineage), None),
+        lineage_rounds=len(rounds),
+        rounds=[rendered.lineage[n] for n in shown],
+        older_rounds=len(older),
+        next_before=shown[-1] if older else None,
+        older_model_hash=older_model,
         token=TokenOut(symbol=report.token_symbol, decimals=report.token_decimals),
-        checks=list(report.checks),
+        checks=[],
         not_run=list(report.not_run),
-    )
+    ).model_dump_json(exclude={"checks"})
+    # The checks, serialized once per snapshot, spliced in (they are the same for every model).
+    return body.encode()[:-1] + b',"checks":' + rendered.check_list + b"}"

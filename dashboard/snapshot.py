@@ -19,6 +19,7 @@ from bcfl.audit.report import STORE_CHECKS
 from bcfl.audit.store_checks import recompute, store_files
 from bcfl.audit.views import lineage_views, member_view, round_view
 from dashboard.nodes import node_keys
+from dashboard.rendered import Rendered, render
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Snapshot:
     rounds: Mapping[int, RoundView]
     members: Mapping[int, MemberView]
     threshold_bps: int
+    #: The answers that do not depend on the request, serialized once.
+    rendered: Rendered
     #: Each member's node key fingerprint, for those that named one (see dashboard.nodes).
     node_keys: Mapping[int, str] = field(default_factory=dict)
 
@@ -90,4 +93,7 @@ def take_snapshot(context: AuditContext, block: int, cache: RecomputeCache) -> S
     )
     end = (block + 1, 0)
     threshold = int(history.parameters_at(end)["exclusionThreshold"])
-    return Snapshot(block, time.time(), context, report, rounds, members, threshold, node_keys(history))
+    rendered = render(report, block, threshold, history)
+    return Snapshot(
+        block, time.time(), context, report, rounds, members, threshold, rendered, node_keys(history)
+    )

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bcfl.audit.context import AuditContext, AuditError
-from bcfl.audit.model import CheckResult
+from bcfl.audit.history import History
+from bcfl.audit.model import CheckResult, ModelLocation
 from bcfl.audit.report import run_checks
 from bcfl.audit.views import lineage_back, lineage_views, locate, round_view
 from bcfl.models.canonical import CanonicalFormatError, from_bytes, model_hash
@@ -33,8 +34,11 @@ def file_hash(blob: bytes, name: str) -> str:
 
 def lineage_rounds(context: AuditContext, digest: str) -> list[int]:
     """The rounds that made the model ``digest``, newest first (NotRegisteredError if none did)."""
-    history = context.history
-    locations = locate(history, digest)
+    return lineage_of(context.history, digest, locate(context.history, digest))
+
+
+def lineage_of(history: History, digest: str, locations: Sequence[ModelLocation]) -> list[int]:
+    """:func:`lineage_rounds` from ``digest``'s places on chain, already located."""
     if not locations:
         raise NotRegisteredError(
             f"model {digest} was never registered on this chain: its provenance is unknown"

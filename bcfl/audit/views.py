@@ -3,7 +3,7 @@ built from the events (plus the store's documents when a store is given)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 from bcfl.audit.context import AuditContext, AuditError
@@ -216,53 +216,54 @@ def lineage_views(history: History) -> tuple[LineageView, ...]:
     )
 
 
+def all_locations(history: History) -> Iterator[ModelLocation]:
+    """Every place the chain registered a model (lineage starts, then each round's global model,
+    updates and aggregate), in chain order; hashes lowercase."""
+    for _, e in sorted(history.lineage_starts.items()):
+        yield ModelLocation(
+            model_hash=str(e.args["modelHash"]).lower(),
+            role="lineage-start",
+            round=None,
+            member_id=None,
+            block_number=e.block_number,
+        )
+    for number, chain_round in sorted(history.rounds.items()):
+        yield ModelLocation(
+            model_hash=chain_round.global_hash.lower(),
+            role="global",
+            round=number,
+            member_id=None,
+            block_number=chain_round.opened.block_number,
+        )
+        for e in chain_round.updates:
+            yield ModelLocation(
+                model_hash=str(e.args["updateHash"]).lower(),
+                role="update",
+                round=number,
+                member_id=int(e.args["memberId"]),
+                block_number=e.block_number,
+            )
+        if chain_round.finalized is not None and chain_round.aggregated_hash:
+            yield ModelLocation(
+                model_hash=chain_round.aggregated_hash.lower(),
+                role="aggregated",
+                round=number,
+                member_id=None,
+                block_number=chain_round.finalized.block_number,
+            )
+
+
 def locate(history: History, model_hash: str) -> list[ModelLocation]:
     """Every place the chain registered ``model_hash`` (0x hex), in chain order."""
     wanted = model_hash.lower()
-    found: list[ModelLocation] = []
-    for _, e in sorted(history.lineage_starts.items()):
-        if str(e.args["modelHash"]).lower() == wanted:
-            found.append(
-                ModelLocation(
-                    model_hash=wanted,
-                    role="lineage-start",
-                    round=None,
-                    member_id=None,
-                    block_number=e.block_number,
-                )
-            )
-    for number, chain_round in sorted(history.rounds.items()):
-        if chain_round.global_hash.lower() == wanted:
-            found.append(
-                ModelLocation(
-                    model_hash=wanted,
-                    role="global",
-                    round=number,
-                    member_id=None,
-                    block_number=chain_round.opened.block_number,
-                )
-            )
-        for e in chain_round.updates:
-            if str(e.args["updateHash"]).lower() == wanted:
-                found.append(
-                    ModelLocation(
-                        model_hash=wanted,
-                        role="update",
-                        round=number,
-                        member_id=int(e.args["memberId"]),
-                        block_number=e.block_number,
-                    )
-                )
-        if chain_round.finalized is not None and (chain_round.aggregated_hash or "").lower() == wanted:
-            found.append(
-                ModelLocation(
-                    model_hash=wanted,
-                    role="aggregated",
-                    round=number,
-                    member_id=None,
-                    block_number=chain_round.finalized.block_number,
-                )
-            )
+    return [location for location in all_locations(history) if location.model_hash == wanted]
+
+
+def locations_by_hash(history: History) -> dict[str, list[ModelLocation]]:
+    """:func:`locate` for every model at once: each registered hash (lowercase) to its places."""
+    found: dict[str, list[ModelLocation]] = {}
+    for location in all_locations(history):
+        found.setdefault(location.model_hash, []).append(location)
     return found
 
 

@@ -11,7 +11,7 @@ from dashboard.snapshot import Snapshot
 from dashboard.watcher import LedgerWatcher
 
 
-def get_watcher(request: Request) -> LedgerWatcher:
+async def get_watcher(request: Request) -> LedgerWatcher:
     watcher: LedgerWatcher = request.app.state.watcher
     return watcher
 
@@ -19,7 +19,7 @@ def get_watcher(request: Request) -> LedgerWatcher:
 WatcherDep = Annotated[LedgerWatcher, Depends(get_watcher)]
 
 
-def get_snapshot(watcher: WatcherDep) -> Snapshot:
+async def get_snapshot(watcher: WatcherDep) -> Snapshot:
     snapshot = watcher.snapshot
     if snapshot is None:
         why = watcher.chain.error or "the first read of the ledger is under way"

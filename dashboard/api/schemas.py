@@ -135,12 +135,21 @@ class TokenOut(Out):
 
 
 class ProvenanceOut(Out):
-    """Where the chain registered a model, and its lineage newest round first."""
+    """Where the chain registered a model, and a page of its lineage, newest round first."""
 
     model_hash: str
     locations: list[ModelLocation]
     lineage_start: LineageView | None
+    #: Rounds in the whole lineage, from the model back to the lineage's start.
+    lineage_rounds: int
     rounds: list[LineageRound]
+    #: Lineage rounds older than the last one in ``rounds`` (0: the page reaches the lineage start).
+    older_rounds: int
+    #: Pass as ``before`` for the next (older) page; None on the last page.
+    next_before: int | None
+    #: The aggregated model of the round just older than this page (the one the page's oldest round
+    #: should have started from); None on the last page.
+    older_model_hash: str | None
     token: TokenOut
     checks: list[CheckResult]
     not_run: list[str]

@@ -31,3 +31,20 @@ def test_the_api_shows_the_runs_members_rounds_and_checks(api: TestClient, run: 
     assert [r["round"] for r in prov["rounds"]] == [3, 2, 1]
     page = api.get("/")
     assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_a_long_lineage_comes_a_page_at_a_time(api: TestClient) -> None:
+    rounds = api.get("/api/v1/rounds").json()
+    newest = rounds[-1]["aggregated_model_hash"]
+    whole = api.get(f"/api/v1/models/{newest}").json()
+    assert whole["lineage_rounds"] == 3 and whole["older_rounds"] == 0 and whole["next_before"] is None
+    first = api.get(f"/api/v1/models/{newest}", params={"limit": 1}).json()
+    assert [r["round"] for r in first["rounds"]] == [3]
+    assert (first["older_rounds"], first["next_before"], first["lineage_rounds"]) == (2, 3, 3)
+    # The oldest shown round started from the next page's newest aggregate.
+    assert first["older_model_hash"] == rounds[1]["aggregated_model_hash"]
+    assert first["rounds"][0]["global_model_hash"] == first["older_model_hash"]
+    rest = api.get(f"/api/v1/models/{newest}", params={"before": first["next_before"]}).json()
+    assert [r["round"] for r in rest["rounds"]] == [2, 1] and rest["next_before"] is None
+    assert first["rounds"] + rest["rounds"] == whole["rounds"]
+    assert rest["checks"] == whole["checks"] == api.get("/api/v1/checks").json()["checks"]

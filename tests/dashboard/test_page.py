@@ -14,7 +14,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from playwright.sync_api import Browser, Download
+from playwright.sync_api import Browser, Download, Route
 
 from tests.audit.runs import Run
 from tests.conftest import Actors
@@ -248,6 +248,45 @@ def test_the_provenance_box_finds_a_models_lineage_by_hash_and_by_file(
     found: Any = server.get(f"/api/v1/models/{middle}")
     assert len(table_rows(page, "lineage")) == sum(len(r["hospitals"]) for r in found["rounds"])
     assert "file" in (page.page.text_content("#prov-status") or "")
+
+
+def test_a_long_lineage_loads_older_rounds_on_request(page: Watched, server: LiveServer) -> None:
+    """Pages of one round (the browser's requests for a lineage are given ``limit=1``, as if the
+    lineage were longer than a page): the graph ends in a box for the rounds not loaded, and each
+    click loads the next page, down to the lineage start."""
+    rounds: Any = server.get("/api/v1/rounds")
+    last = rounds[-1]["aggregated_model_hash"]
+
+    def one_round_a_page(route: Route) -> None:
+        joiner = "&" if "?" in route.request.url else "?"
+        route.continue_(url=f"{route.request.url}{joiner}limit=1")
+
+    page.page.route("**/api/v1/models/0x*", one_round_a_page)
+    page.route(f"#/models/{last}", "provenance")
+    page.page.wait_for_selector(f'.provenance-result[data-model="{last}"]', timeout=WAIT_MS)
+    for shown in range(1, len(rounds) + 1):
+        page.page.wait_for_function(
+            "n => document.querySelectorAll('table[data-table=lineage] tbody tr').length"
+            " && new Set([...document.querySelectorAll('table[data-table=lineage] tbody tr')]"
+            ".map(r => r.cells[0].textContent)).size === n",
+            arg=shown,
+            timeout=WAIT_MS,
+        )
+        nodes = lineage_nodes(page)
+        older = len(rounds) - shown
+        button = page.page.locator('button[data-action="older-rounds"]')
+        if older:
+            assert nodes[-1] == "Load them with the button under the graph"
+            assert button.text_content() == f"Show older rounds ({older} not shown)"
+            button.click()
+        else:
+            assert nodes[-1].startswith(rounds[0]["global_model_hash"])
+            assert button.count() == 0
+    # Every edge from a parent model, across the pages, says the round started from it.
+    edges: list[str] = page.page.eval_on_selector_all(
+        "figure.graph svg > text", "ts => ts.map(t => t.textContent)"
+    )
+    assert edges == [f"started round {r['round']}" for r in reversed(rounds)]
 
 
 def test_the_feed_links_to_a_transactions_events_and_the_events_filter(

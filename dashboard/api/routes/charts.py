@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from dashboard.api.deps import SnapshotDep
 from dashboard.api.errors import UNAVAILABLE
 from dashboard.api.schemas import ChartsOut
-from dashboard.charts import charts
 
 router = APIRouter(tags=["charts"], responses=UNAVAILABLE)
 
 
-@router.get("/charts")
-def get_charts(snapshot: SnapshotDep) -> ChartsOut:
+@router.get("/charts", response_model=ChartsOut)
+async def get_charts(snapshot: SnapshotDep) -> Response:
     """Per round: metrics (overall and per hospital), reputation (with the exclusion threshold),
     contribution scores, exclusions, and payouts by hospital."""
-    return charts(snapshot)
+    return Response(snapshot.rendered.charts, media_type="application/json")

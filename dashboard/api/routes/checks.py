@@ -14,17 +14,10 @@ from dashboard.api.schemas import ChecksOut
 router = APIRouter(tags=["audit"], responses=UNAVAILABLE)
 
 
-@router.get("/checks")
-def get_checks(snapshot: SnapshotDep) -> ChecksOut:
+@router.get("/checks", response_model=ChecksOut)
+async def get_checks(snapshot: SnapshotDep) -> Response:
     """Every check's result with what passing proves, the checks not run, and the verdict."""
-    report = snapshot.report
-    return ChecksOut(
-        block=snapshot.block,
-        verdict=report.verdict,
-        clean=report.clean,
-        checks=list(report.checks),
-        not_run=list(report.not_run),
-    )
+    return Response(snapshot.rendered.checks, media_type="application/json")
 
 
 @router.get("/report.json", response_class=Response)

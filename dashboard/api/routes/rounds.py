@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
+from fastapi.responses import Response
 
 from bcfl.audit.model import RoundView
 from dashboard.api.deps import SnapshotDep
@@ -14,27 +15,10 @@ from dashboard.api.schemas import RoundSummary
 router = APIRouter(prefix="/rounds", tags=["rounds"], responses=UNAVAILABLE)
 
 
-@router.get("")
-def list_rounds(snapshot: SnapshotDep) -> list[RoundSummary]:
+@router.get("", response_model=list[RoundSummary])
+async def list_rounds(snapshot: SnapshotDep) -> Response:
     """Every round, oldest first: status, models, updates, exclusions, metrics and tokens paid."""
-    return [
-        RoundSummary(
-            round=r.round,
-            status=r.status,
-            lineage=r.lineage,
-            parent_round=r.parent_round,
-            global_model_hash=r.global_model_hash,
-            aggregated_model_hash=r.aggregated_model_hash,
-            opened_at=r.opened_at,
-            updates=len(r.updates),
-            excluded=list(r.excluded),
-            participants=len(r.participants),
-            accuracy=(r.aggregate_metrics or {}).get("accuracy"),
-            auroc=(r.aggregate_metrics or {}).get("auroc"),
-            total_paid=r.total_paid,
-        )
-        for r in snapshot.rounds.values()
-    ]
+    return Response(snapshot.rendered.rounds, media_type="application/json")
 
 
 @router.get("/{round_number}", responses={404: problem("No such round")})

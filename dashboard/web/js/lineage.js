@@ -76,7 +76,9 @@ export function lineageGraph(p) {
     viewBox: `0 0 ${width} ${height}`,
     "font-family": "sans-serif",
     role: "img",
-    "aria-label": `Lineage of model ${p.model_hash}: ${p.rounds.length} rounds back to the lineage start`,
+    "aria-label": p.older_rounds
+      ? `Lineage of model ${p.model_hash}: its newest ${p.rounds.length} of ${p.lineage_rounds} rounds`
+      : `Lineage of model ${p.model_hash}: ${p.rounds.length} rounds back to the lineage start`,
     class: "lineage-graph",
   });
   const defs = svg("defs", {});
@@ -129,7 +131,13 @@ export function lineageGraph(p) {
     });
     // The edge from the model this round started from (the row below) up to its aggregate.
     const below = p.rounds[i + 1];
-    const parentHash = below ? below.aggregated_model_hash : p.lineage_start ? p.lineage_start.model_hash : null;
+    const parentHash = below
+      ? below.aggregated_model_hash
+      : p.older_rounds
+        ? p.older_model_hash
+        : p.lineage_start
+          ? p.lineage_start.model_hash
+          : null;
     const ok = !!parentHash && parentHash.toLowerCase() === r.global_model_hash.toLowerCase();
     const x = LEFT + MODEL_W / 2;
     root.append(
@@ -143,6 +151,23 @@ export function lineageGraph(p) {
   });
   const start = p.lineage_start;
   const y = modelY(p.rounds.length);
+  if (p.older_rounds) {
+    // A page of a long lineage: the rounds below this one are not loaded (yet).
+    root.append(
+      box(
+        LEFT,
+        y,
+        MODEL_W,
+        [
+          { text: `${p.older_rounds} older round${p.older_rounds === 1 ? "" : "s"} not shown` },
+          { text: p.older_model_hash ? shortHash(p.older_model_hash) : "" },
+          { text: start ? `down to lineage ${start.lineage}'s start` : "" },
+        ],
+        { fill: "#f3f4f6", title: "Load them with the button under the graph" },
+      ),
+    );
+    return root;
+  }
   root.append(
     start
       ? box(

@@ -12,7 +12,23 @@ import { checksTable, hashText, memberLink, memberText, modelLink } from "./comm
 
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 
-function result(p, names) {
+// A lineage can be thousands of rounds long: the API answers a page of it (newest first) and the
+// page loads older ones on request, drawing the graph again with every round loaded so far.
+function olderButton(p, more) {
+  if (p.next_before === null) return null;
+  const button = el(
+    "button",
+    { type: "button", class: "link-button", "data-action": "older-rounds" },
+    `Show older rounds (${p.older_rounds} not shown)`,
+  );
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    more(p);
+  });
+  return button;
+}
+
+function result(p, names, more) {
   const graph = lineageGraph(p);
   const hospitals = p.rounds.flatMap((r) => r.hospitals.map((h) => ({ ...h, round: r.round })));
   const symbol = p.token.symbol;
@@ -26,7 +42,8 @@ function result(p, names) {
       badge(!failed.length, "checks passed", "checks FAILED"),
       ` Model `,
       el("code", { class: "wrap" }, p.model_hash),
-      ` descends from lineage ${p.lineage_start ? p.lineage_start.lineage : "?"} through ${p.rounds.length} round${p.rounds.length === 1 ? "" : "s"}.`,
+      ` descends from lineage ${p.lineage_start ? p.lineage_start.lineage : "?"} through ${p.lineage_rounds} round${p.lineage_rounds === 1 ? "" : "s"}`,
+      p.older_rounds ? ` (the newest ${p.rounds.length} shown).` : ".",
     ),
     dataTable({
       caption: "Where the chain registered this model",
@@ -56,6 +73,7 @@ function result(p, names) {
           { type: "button", class: "link-button", "aria-label": "Download the lineage graph as SVG", onclick: () => download(svgBlob(graph), fileName(`lineage ${p.model_hash}`, "svg")) },
           "SVG",
         ),
+        olderButton(p, more),
       ),
     ),
     p.lineage_start
@@ -143,8 +161,19 @@ export function provenancePage(hash, ctx) {
     output.replaceChildren();
     try {
       const p = await promise;
-      output.replaceChildren(result(p, ctx.names));
+      output.replaceChildren(result(p, ctx.names, more));
       show(status, "done", what.startsWith("file") ? `Found ${what}: model ${p.model_hash}.` : `Found ${what}.`);
+    } catch (error) {
+      show(status, "error", error instanceof ApiError ? error.message : `The lookup failed: ${error.message}`);
+    }
+  }
+  async function more(p) {
+    show(status, "busy", "Loading older rounds…");
+    try {
+      const next = await get(`/models/${p.model_hash}?before=${p.next_before}`);
+      const merged = { ...next, rounds: [...p.rounds, ...next.rounds] };
+      output.replaceChildren(result(merged, ctx.names, more));
+      show(status, "done", `Loaded ${merged.rounds.length} of ${merged.lineage_rounds} rounds.`);
     } catch (error) {
       show(status, "error", error instanceof ApiError ? error.message : `The lookup failed: ${error.message}`);
     }
