@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bcfl.audit import checks
+from bcfl.audit.chain_state import Settled, chain_state
 from bcfl.audit.context import AuditContext
 from bcfl.audit.model import AuditReport, CheckResult, MemberView, RoundView
 from bcfl.audit.report import STORE_CHECKS
-from bcfl.audit.store_checks import recompute, store_files
+from bcfl.audit.signatures import SignatureFinding
+from bcfl.audit.store_checks import RECOMPUTE_PROVES, recompute_rounds, store_files
 from bcfl.audit.views import lineage_views, member_view, round_view
 from dashboard.nodes import node_keys
 from dashboard.rendered import Rendered, render
@@ -43,34 +45,55 @@ class Snapshot:
 class RecomputeCache:
     """The ``recompute`` check's problems per finalized round, by (round, aggregated model hash)."""
 
-    problems: dict[tuple[int, str], tuple[str, ...]] = field(default_factory=dict)
+    problems: dict[tuple[int, str], list[str]] = field(default_factory=dict)
 
     def check(self, context: AuditContext) -> CheckResult:
-        found: list[str] = []
-        proves = ""
-        for number, chain_round in sorted(context.history.rounds.items()):
-            if chain_round.finalized is None:
-                continue
-            key = (number, chain_round.aggregated_hash or "")
-            if key not in self.problems:
-                result = recompute(context, {number})
-                self.problems[key] = result.problems
-                proves = result.proves
-            found += self.problems[key]
-        if not proves:
-            proves = recompute(context, ()).proves
-        return CheckResult(name="recompute", ok=not found, problems=tuple(found), proves=proves)
+        finalized = {
+            (number, chain_round.aggregated_hash or ""): number
+            for number, chain_round in context.history.rounds.items()
+            if chain_round.finalized is not None
+        }
+        missing = {number for key, number in finalized.items() if key not in self.problems}
+        if missing:  # one pass: a round's models are read once and kept for the next
+            for number, problems in recompute_rounds(context, missing).items():
+                self.problems[(number, context.history.rounds[number].aggregated_hash or "")] = problems
+        found = [p for key in sorted(finalized) for p in self.problems.get(key, ())]
+        return CheckResult(name="recompute", ok=not found, problems=tuple(found), proves=RECOMPUTE_PROVES)
 
 
-def take_snapshot(context: AuditContext, block: int, cache: RecomputeCache) -> Snapshot:
+@dataclass
+class Caches:
+    """What one snapshot's checks found that the next can reuse (see each check); emptied when the
+    chain rolls back."""
+
+    recompute: RecomputeCache = field(default_factory=RecomputeCache)
+    #: The chain-state check's problems per paid round.
+    settled: dict[int, tuple[Settled, list[str]]] = field(default_factory=dict)
+    #: The last context's signature findings.
+    signatures: dict[tuple[str, int], SignatureFinding] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.recompute.problems.clear()
+        self.settled.clear()
+        self.signatures.clear()
+
+
+def _check(check: checks.Check, context: AuditContext, caches: Caches) -> CheckResult:
+    if check is chain_state:
+        return chain_state(context, caches.settled)
+    return check(context)
+
+
+def take_snapshot(context: AuditContext, block: int, caches: Caches) -> Snapshot:
     """Every view and check of ``context``'s history (the store's checks only with a store)."""
     history = context.history
-    results = [check(context) for check in checks.CHAIN_CHECKS]
+    results = [_check(check, context, caches) for check in checks.CHAIN_CHECKS]
+    caches.signatures = context.signatures()
     not_run: tuple[str, ...] = tuple(
         f"{name}: the dashboard was given no model store" for name in STORE_CHECKS
     )
     if context.store is not None:
-        results += [store_files(context), cache.check(context), checks.evaluations(context)]
+        results += [store_files(context), caches.recompute.check(context), checks.evaluations(context)]
         not_run = ()
     numbers = sorted(history.rounds)
     rounds = {n: round_view(context, n) for n in numbers}

@@ -26,7 +26,7 @@ from dashboard.events import event_out
 from dashboard.feed import Feed, Message
 from dashboard.nodes import NodesAnswer, NodeState, SuperLinkNodes, member_states
 from dashboard.settings import DashboardSettings
-from dashboard.snapshot import RecomputeCache, Snapshot, take_snapshot
+from dashboard.snapshot import Caches, Snapshot, take_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,9 @@ class LedgerWatcher:
         self.superlink = SuperLinkNodes(settings.superlink, settings.superlink_root_certificates)
         self._nodes: dict[int, NodeState] = {}
         self._consortium: Consortium | None = None
-        self._cache = RecomputeCache()
+        self._caches = Caches()
+        #: Set when the chain rolled back since the last snapshot: its caches are then emptied.
+        self._rolled_back = threading.Event()
         #: Set when the index moved since the last snapshot (or there is none yet).
         self._wanted = threading.Event()
         self._wanted.set()
@@ -114,6 +116,7 @@ class LedgerWatcher:
             self.indexed_block = self.index.last_block()
             self._set_chain(ChainStatus(True, None, result.to_block, time.time()))
             if result.rolled_back_to is not None:
+                self._rolled_back.set()
                 self.feed.publish(Message("reorg", {"rolled_back_to": result.rolled_back_to}))
             if result.added:
                 self._publish_events(before, result.rolled_back_to)
@@ -205,9 +208,13 @@ class LedgerWatcher:
 
     def _take_snapshot(self, consortium: Consortium) -> None:
         started = time.perf_counter()
+        if self._rolled_back.is_set():
+            self._rolled_back.clear()
+            self._caches.clear()
         block = self.index.last_block()
-        context = AuditContext.load(IndexSource(consortium, self.index), self.store)
-        self.snapshot = take_snapshot(context, block, self._cache)
+        source = IndexSource(consortium, self.index)
+        context = AuditContext.load(source, self.store, self._caches.signatures)
+        self.snapshot = take_snapshot(context, block, self._caches)
         logger.info("snapshot at block %d in %.2fs", block, time.perf_counter() - started)
         self.feed.publish(Message("snapshot", {"block": block}))
         self._update_nodes()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bcfl.audit.context import AuditContext
 from bcfl.audit.history import RoundHistory
 from bcfl.audit.model import CheckResult
+from bcfl.audit.source import AuditSource
 from bcfl.chain.ledger import RoundRecord, RoundStatus
 
 
@@ -44,7 +45,44 @@ def _round_problems(number: int, record: RoundRecord, events: RoundHistory | Non
     ]
 
 
-def chain_state(context: AuditContext) -> CheckResult:
+#: A paid round's events, as far as its stored records are checked against them.
+Settled = tuple[object, ...]
+
+
+def settled_key(events: RoundHistory | None) -> Settled | None:
+    """What a paid round's check depends on (None while the round can still change): once paid, the
+    contracts never change its records again."""
+    if events is None or events.paid is None or events.finalized is None:
+        return None
+    return (
+        events.paid.tx_hash,
+        events.paid.log_index,
+        events.finalized.tx_hash,
+        len(events.updates),
+        len(events.skipped),
+        len(events.payouts),
+    )
+
+
+def _round_state(source: AuditSource, number: int, events: RoundHistory | None) -> list[str]:
+    problems = _round_problems(number, source.round_record(number), events)
+    paid, total = source.payout_of(number)
+    told_paid = events is not None and events.paid is not None
+    told_total = int(events.paid.args["total"]) if events is not None and events.paid is not None else 0
+    if (paid, total) != (told_paid, told_total):
+        problems.append(
+            f"round {number}: {'paid' if paid else 'unpaid'} {total} in the RewardDistributor, "
+            f"{'paid' if told_paid else 'unpaid'} {told_total} by the events"
+        )
+    return problems
+
+
+def chain_state(
+    context: AuditContext, settled: dict[int, tuple[Settled, list[str]]] | None = None
+) -> CheckResult:
+    """The contracts' stored records against the events. ``settled``: each paid round's problems
+    found by an earlier check of the same chain (not rolled back since), reused while its events are
+    the same, and filled in with the rounds newly paid."""
     source, history = context.source, context.history
     problems: list[str] = []
     count = source.round_count()
@@ -54,15 +92,15 @@ def chain_state(context: AuditContext) -> CheckResult:
     minted = 0
     for number in range(1, count + 1):
         events = history.rounds.get(number)
-        problems += _round_problems(number, source.round_record(number), events)
-        paid, total = source.payout_of(number)
-        told_paid = events is not None and events.paid is not None
-        told_total = int(events.paid.args["total"]) if events is not None and events.paid is not None else 0
-        if (paid, total) != (told_paid, told_total):
-            problems.append(
-                f"round {number}: {'paid' if paid else 'unpaid'} {total} in the RewardDistributor, "
-                f"{'paid' if told_paid else 'unpaid'} {told_total} by the events"
-            )
+        key = settled_key(events) if settled is not None else None
+        kept = settled.get(number) if settled is not None else None
+        if key is not None and kept is not None and kept[0] == key:
+            problems += kept[1]
+        else:
+            found = _round_state(source, number, events)
+            if settled is not None and key is not None:
+                settled[number] = (key, found)
+            problems += found
         if events is not None:
             minted += sum(int(e.args["amount"]) for e in events.payouts)
     supply = source.total_supply()

@@ -101,6 +101,7 @@ class History:
     orphans: list[IndexedEvent]
     """Round events whose round was never opened (a crafted history)."""
     _timeline: dict[int, tuple[list[Position], list[MemberState]]]
+    _first: dict[str, int] | None = None
 
     @classmethod
     def of(cls, events: Iterable[IndexedEvent]) -> History:
@@ -143,6 +144,16 @@ class History:
         positions, states = timeline
         index = bisect.bisect_left(positions, at) - 1
         return states[index] if index >= 0 else None
+
+    def first_registered(self) -> dict[str, int]:
+        """Each registered update hash (lowercase) to the first round that registered it."""
+        if self._first is None:
+            first: dict[str, int] = {}
+            for number in sorted(self.rounds):
+                for e in self.rounds[number].updates:
+                    first.setdefault(str(e.args["updateHash"]).lower(), number)
+            self._first = first
+        return self._first
 
     def member_name(self, member_id: int) -> str:
         for event in self.membership.get(member_id, ()):

@@ -3,6 +3,7 @@ key it recovers to, judged against the membership at that block (replayed from t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bcfl.audit.history import ACTIVE, History, position
@@ -28,8 +29,15 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def find_signatures(source: AuditSource, history: History) -> dict[tuple[str, int], SignatureFinding]:
-    """A finding for every registered update, by (transaction hash, log index)."""
+def find_signatures(
+    source: AuditSource,
+    history: History,
+    known: Mapping[tuple[str, int], SignatureFinding] | None = None,
+) -> dict[tuple[str, int], SignatureFinding]:
+    """A finding for every registered update, by (transaction hash, log index). ``known``: findings
+    of an earlier look at the same chain (not rolled back since), reused for the transactions whose
+    every registration they judged: a finding depends only on the transaction and the membership at
+    its block."""
     domain = LedgerDomain(source.chain_id, source.ledger_address)
     by_tx: dict[str, list[IndexedEvent]] = {}
     for chain_round in history.rounds.values():
@@ -39,6 +47,9 @@ def find_signatures(source: AuditSource, history: History) -> dict[tuple[str, in
     for tx_hash, events in by_tx.items():
         registered = sorted((e for e in events if e.name == "UpdateRegistered"), key=position)
         if not registered:
+            continue
+        if known is not None and all((tx_hash, e.log_index) in known for e in registered):
+            found.update({(tx_hash, e.log_index): known[(tx_hash, e.log_index)] for e in registered})
             continue
         skipped = {int(e.args["index"]) for e in events if e.name == "UpdateSkipped"}
         try:

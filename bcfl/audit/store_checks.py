@@ -71,25 +71,37 @@ def store_files(context: AuditContext) -> CheckResult:
 def recompute(context: AuditContext, rounds: Collection[int] | None = None) -> CheckResult:
     """Each finalized round's scores and aggregated model recomputed from the store, the round's
     config document and the on-chain examples, scores and reputations."""
+    found = recompute_rounds(context, rounds)
+    return CheckResult(
+        name="recompute",
+        ok=not any(found.values()),
+        problems=tuple(p for number in sorted(found) for p in found[number]),
+        proves=RECOMPUTE_PROVES,
+    )
+
+
+RECOMPUTE_PROVES = (
+    "each round's contribution scores, aggregation weights and aggregated model follow "
+    "exactly from the stored updates, its config document and the on-chain records"
+)
+
+
+def recompute_rounds(context: AuditContext, rounds: Collection[int] | None = None) -> dict[int, list[str]]:
+    """:func:`recompute`'s problems per finalized round (of ``rounds``, or all), in one pass."""
     store = context.store
     assert store is not None
     models = _Models(store)
-    problems = []
+    found: dict[int, list[str]] = {}
+    wanted = set(rounds) if rounds is not None else None
     for number, chain_round in sorted(context.history.rounds.items()):
-        if chain_round.finalized is None or (rounds is not None and number not in rounds):
+        if chain_round.finalized is None or (wanted is not None and number not in wanted):
             continue
         try:
-            problems += _recompute_round(context, store, models, chain_round)
+            found[number] = _recompute_round(context, store, models, chain_round)
         except ModelStoreError as exc:
-            problems.append(f"round {number}: cannot recompute: {exc}")
+            found[number] = [f"round {number}: cannot recompute: {exc}"]
         models.next_round()
-    return CheckResult(
-        name="recompute",
-        ok=not problems,
-        problems=tuple(problems),
-        proves="each round's contribution scores, aggregation weights and aggregated model follow "
-        "exactly from the stored updates, its config document and the on-chain records",
-    )
+    return found
 
 
 class _Models:
@@ -124,13 +136,8 @@ def _recompute_round(
     arrays = {m: models.get(_bytes(e.args["updateHash"])) for m, e in updates.items()}
     problems = []
     if chain_round.scores:
-        earlier = {
-            str(e.args["updateHash"]).lower()
-            for n, r in history.rounds.items()
-            if n < number
-            for e in r.updates
-        }
-        replayed = [m for m, e in updates.items() if str(e.args["updateHash"]).lower() in earlier]
+        first = history.first_registered()
+        replayed = [m for m, e in updates.items() if first[str(e.args["updateHash"]).lower()] < number]
         scores = score_round(
             global_arrays,
             arrays,
