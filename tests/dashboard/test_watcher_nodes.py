@@ -30,8 +30,8 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
 from bcfl.chain.anvil import free_port
+from bcfl.flower.node_keys import key_fingerprints
 from dashboard.app import create_app
-from dashboard.nodes import key_fingerprints
 from tests.audit.runs import Run
 from tests.conftest import Actors
 from tests.dashboard.conftest import live_server, next_message, settings_for, sse_messages, wait_for

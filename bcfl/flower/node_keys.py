@@ -1,0 +1,125 @@
+"""A SuperNode's authentication key pair, and the fingerprint a member publishes on chain.
+
+Flower 1.41's SuperNode signs every Fleet request with its private key (``flower-supernode
+--auth-supernode-private-key``), which must be an unencrypted OpenSSH-format EC key on a NIST curve;
+the SuperLink admits it only once its public key was registered through the Control API
+(bcfl.flower.control). The private key is made here once (P-256, mode 0600) and never overwritten:
+a registered key that is unregistered can never be registered again, so a node that needs a new key
+gets a new file.
+
+A member names its node on chain by ``nodeKeyFingerprint``: the SHA-256 of the key's OpenSSH wire
+blob (what ``ssh-keygen -l -E sha256`` prints, in base64). :func:`key_fingerprints` also gives the
+SHA-256 of the DER SubjectPublicKeyInfo and of the PEM bytes, since a hospital may hash either.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+from bcfl.flower.files import KeyFileError, write_private, write_public
+
+#: The key file in a node's folder; its public OpenSSH line is beside it with ``.pub`` added.
+NODE_KEY = "node.key"
+
+
+@dataclass(frozen=True)
+class NodeKey:
+    """A SuperNode's key pair on disk."""
+
+    private: Path
+    public_key: ec.EllipticCurvePublicKey
+
+    @property
+    def public(self) -> Path:
+        """The OpenSSH public line (``ecdsa-sha2-nistp256 AAAA…``)."""
+        return self.private.with_name(self.private.name + ".pub")
+
+    @property
+    def openssh(self) -> bytes:
+        """The public key as one OpenSSH line (no comment)."""
+        return openssh_line(self.public_key)
+
+    @property
+    def fingerprint(self) -> bytes:
+        """The 32 bytes a member publishes on chain (``nodeKeyFingerprint``)."""
+        return ssh_fingerprint(self.public_key)
+
+    @property
+    def spki_pem(self) -> bytes:
+        """The public key as the Control API's RegisterNode takes it (PEM SubjectPublicKeyInfo)."""
+        return self.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+
+def openssh_line(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    """``ecdsa-sha2-nistpNNN AAAA…``."""
+    return public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+
+
+def ssh_fingerprint(public_key: PublicKeyTypes) -> bytes:
+    """SHA-256 of the key's OpenSSH wire blob (``ssh-keygen -l -E sha256``, as bytes)."""
+    try:
+        line = public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    except ValueError:  # a key type OpenSSH has no form for
+        raise KeyFileError(f"a {type(public_key).__name__} has no OpenSSH form") from None
+    return hashlib.sha256(base64.b64decode(line.split()[1])).digest()
+
+
+def key_fingerprints(pem: bytes) -> frozenset[str]:
+    """Every 0x SHA-256 fingerprint a member may have published for a public key given as PEM (as the
+    SuperLink reports it): of the OpenSSH wire blob, of the DER SubjectPublicKeyInfo and of the PEM."""
+    found = {"0x" + hashlib.sha256(pem).hexdigest()}
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError):
+        return frozenset(found)
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    found.add("0x" + hashlib.sha256(der).hexdigest())
+    with contextlib.suppress(KeyFileError):
+        found.add("0x" + ssh_fingerprint(key).hex())
+    return frozenset(found)
+
+
+def ensure_node_key(path: Path) -> NodeKey:
+    """The node key at ``path``: made (P-256, mode 0600, its ``.pub`` beside it) if missing, else read.
+    An existing key is never overwritten; one Flower cannot use is refused with what to do."""
+    if path.exists():
+        key = load_node_key(path)
+    else:
+        private = ec.generate_private_key(ec.SECP256R1())
+        write_private(
+            path,
+            private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.OpenSSH,
+                serialization.NoEncryption(),
+            ),
+        )
+        key = NodeKey(path, private.public_key())
+    if not key.public.exists() or key.public.read_bytes().split()[:2] != key.openssh.split():
+        write_public(key.public, key.openssh + b"\n")
+    return key
+
+
+def load_node_key(path: Path) -> NodeKey:
+    """A node key as Flower reads it: an unencrypted OpenSSH EC private key."""
+    try:
+        private = serialization.load_ssh_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError, OSError) as exc:
+        raise KeyFileError(
+            f"{path} is not an unencrypted OpenSSH private key ({exc}); move it away to make a new one"
+        ) from None
+    if not isinstance(private, ec.EllipticCurvePrivateKey):
+        raise KeyFileError(
+            f"{path} is not an EC key (Flower needs ECDSA on a NIST curve); move it away to make a new one"
+        )
+    return NodeKey(path, private.public_key())
