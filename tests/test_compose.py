@@ -38,6 +38,9 @@ HOSPITAL_FILES = {
     "keystore.password",
     "deployment.json",
     "superexec.secret",
+    "node.key",  # its SuperNode's authentication key (mode 0600), its fingerprint on chain
+    "node.key.pub",
+    "ca.crt",  # the consortium's CA: the SuperNode checks the Fleet gateway's certificate against it
     "proofs",  # the node's signed proof of every update it sent (bcfl update register reads them)
 }
 pytestmark = pytest.mark.compose
@@ -226,6 +229,7 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
     assert not [v for v in env if "KEY" in v.split("=")[0] or "PASSWORD" in v.split("=")[0]], env
     mounts = json.loads(docker("inspect", "-f", "{{json .Mounts}}", viewer))
     assert sorted((m["Destination"], m["RW"]) for m in mounts) == [
+        ("/data/ca", False),
         ("/data/coordinator/run", False),
         ("/data/dashboard", True),
         ("/data/deployment", False),
@@ -251,6 +255,10 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
     logs = compose.logs()
     assert "member #1" in logs and all(len(p) >= 16 and p not in logs for p in passwords)
 
+    # Each hospital's node key was registered with the SuperLink (over TLS, through its Control API).
+    registered = compose.logs("register-nodes")
+    assert all(f"{h}: node key registered with the SuperLink as node" in registered for h in HOSPITALS)
+
     # Stop and remove the containers, keep the volumes, start again with one more round.
     down = compose.run("down", check=False)
     assert down.returncode == 0, down.stderr
@@ -259,6 +267,8 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
     onboard = compose.logs("onboard")
     assert onboard.count("already onboarded") == len(HOSPITALS) and "keystore already there" in onboard
     assert "already approved on chain" in onboard
+    # The SuperLink's database kept the registrations: the same node ids.
+    assert sorted(compose.logs("register-nodes").splitlines()) == sorted(registered.splitlines())
     again = compose.consortium(tmp_path)
     assert again.manifest.contracts == consortium.manifest.contracts
     assert [(m.member_id, m.signer) for m in again.registry.members()] == [

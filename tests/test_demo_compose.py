@@ -25,6 +25,8 @@ from bcfl.demo.onboarding import (
     onboard_hospital,
     prepare_coordinator_key,
 )
+from bcfl.flower.certs import TlsFiles, certificate_names
+from bcfl.flower.node_keys import load_node_key
 from bcfl.paths import REPO_ROOT
 from tests.conftest import Actors
 
@@ -41,14 +43,21 @@ def test_onboarding_twice_reuses_data_key_and_membership(
         "keystore.json",
         "keystore.password",
         "deployment.json",
+        "node.key",
+        "node.key.pub",
     }
     assert stat.S_IMODE((folder / "keystore.password").stat().st_mode) == 0o600
+    assert stat.S_IMODE((folder / "node.key").stat().st_mode) == 0o600
     assert DeploymentManifest.load(folder / "deployment.json") == consortium.manifest
-    keystore = (folder / "keystore.json").read_text()
+    keystore, node_key = (folder / "keystore.json").read_text(), (folder / "node.key").read_bytes()
+    # The membership request published the fingerprint of the node key its SuperNode authenticates with.
+    fingerprint = load_node_key(first.node_key).fingerprint
+    assert consortium.registry.member(first.member_id).node_key_fingerprint == fingerprint
 
     again = onboard_hospital(consortium, actors.admin, tmp_path, "hungary", HEART)
     assert again.actions == () and (again.member_id, again.address) == (first.member_id, first.address)
     assert (folder / "keystore.json").read_text() == keystore
+    assert (folder / "node.key").read_bytes() == node_key
     assert consortium.registry.member_count() == 1
     member = consortium.registry.member(first.member_id)
     assert member.status is MemberStatus.ACTIVE and member.signer == first.address
@@ -61,9 +70,16 @@ def test_a_pending_request_is_approved_and_a_suspended_member_stops_the_onboardi
     prepare_heart_hospitals(tmp_path, ["cleveland"])
     account = new_keystore(tmp_path / "cleveland")
     consortium.client.transfer(actors.admin, account.address, 10**18)
-    member_id = consortium.registry.request_membership(account, "cleveland")
+    member_id = consortium.registry.request_membership(account, "cleveland")  # no node key named
     site = onboard_hospital(consortium, actors.admin, tmp_path, "cleveland", HEART)
-    assert site.actions == ("approved by the admin",) and site.member_id == member_id
+    assert site.member_id == member_id
+    assert site.actions == (
+        "created its node key",
+        "approved by the admin",
+        "published its node key's fingerprint",
+    )
+    fingerprint = load_node_key(site.node_key).fingerprint
+    assert consortium.registry.member(member_id).node_key_fingerprint == fingerprint
 
     consortium.registry.suspend(actors.admin, member_id, "audit")
     with pytest.raises(OnboardingError, match="suspended"):
@@ -93,6 +109,7 @@ def test_cli_onboards_every_hospital_and_prints_no_secret(
     args = ["--rpc-url", anvil.rpc_url, "--manifest", str(manifest), "--dev-account", "0"]
     args += ["--hospitals-dir", str(tmp_path / "sites"), "--hospital", "hungary", "--hospital", "cleveland"]
     args += ["--coordinator-dir", str(tmp_path / "coordinator")]
+    args += ["--tls-dir", str(tmp_path / "tls"), "--tls-name", "superlink", "--ca-dir", str(tmp_path / "ca")]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "hungary: member #1" in first.output and "cleveland: member #2" in first.output
@@ -107,8 +124,19 @@ def test_cli_onboards_every_hospital_and_prints_no_secret(
         tmp_path / "coordinator",
     ):
         assert (folder / "keystore.password").read_text() not in first.output
+    # The consortium's TLS files: the CA's certificate copied to the coordinator's side and every
+    # hospital; the server certificate's fingerprint printed; no private key printed or copied.
+    tls = TlsFiles(tmp_path / "tls")
+    assert f"(SHA-256 {tls.fingerprint()})" in first.output
+    ca = tls.ca_cert.read_bytes()
+    for folder in (tmp_path / "ca", tmp_path / "sites" / "hungary", tmp_path / "sites" / "cleveland"):
+        assert (folder / "ca.crt").read_bytes() == ca
+    assert [p.name for p in (tmp_path / "ca").iterdir()] == ["ca.crt"]
+    assert "superlink" in certificate_names(tls.server_cert.read_bytes())
+    assert "PRIVATE KEY" not in first.output
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0, second.output
+    assert f"(SHA-256 {tls.fingerprint()})" in second.output  # the same certificate, reused
     assert second.output.count("already onboarded, nothing to do") == 2
     assert "keystore already there" in second.output
     assert f"app {hash_text(digest)} ({REPO_ROOT}): already approved on chain" in second.output

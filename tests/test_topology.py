@@ -19,7 +19,10 @@ from bcfl.demo.summary import INDEX_FILE
 from bcfl.demo.topology import (
     APP_DIR,
     CLIENTAPPIO_PORT,
+    GATEWAY,
+    GATEWAY_PORT,
     NODE_SECRET,
+    REGISTER_NODES,
     SUPEREXEC_POLL,
     ComposeLayout,
     Dependency,
@@ -123,6 +126,7 @@ def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Pat
         "chain": 1001,
         "superlink": 1002,
         "dashboard": 1003,
+        GATEWAY: 1004,
         **{supernode_name(n): 2000 + i for i, n in enumerate(names)},
     }
     local = consortium_services(
@@ -131,7 +135,10 @@ def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Pat
     compose = consortium_services(ComposeLayout(), demo, names, plan, dev_account(1).address)
     for here, there in zip(local, compose, strict=True):
         assert here.name == there.name and here.command[0] == there.command[0]
-        assert [a.split("=")[0] for a in here.command] == [a.split("=")[0] for a in there.command]
+        # The same flags in the same order (a repeatable one, such as onboard's --tls-name, may repeat
+        # another number of times: the launcher's SuperLink and gateway share one host, 127.0.0.1).
+        flags = [list(dict.fromkeys(a.split("=")[0] for a in s.command)) for s in (here, there)]
+        assert flags[0] == flags[1], here.name
         assert set(here.environment) == set(there.environment)
         assert (here.depends_on, here.restart, here.mounts) == (there.depends_on, there.restart, there.mounts)
     by_name = {s.name: s for s in local}
@@ -151,6 +158,12 @@ def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Pat
     assert f"--store={tmp_path / 'models'}" in dashboard.command
     assert dashboard.environment["BCFL_AUDIT_INDEX"] == str(tmp_path / INDEX_FILE)
     assert dashboard.environment["BCFL_SUPERLINK"] == "127.0.0.1:1002"
+    assert dashboard.environment["BCFL_DASHBOARD_SUPERLINK_ROOT_CERTIFICATES"] == str(tmp_path / "ca.crt")
+    # Every Flower service listens on loopback; the SuperNodes dial the gateway, the rest the SuperLink.
+    assert "--host=127.0.0.1" in by_name["superlink"].command
+    assert "--host=127.0.0.1" in by_name[GATEWAY].command and "--port=1004" in by_name[GATEWAY].command
+    assert "--superlink=127.0.0.1:1004" in by_name[supernode_name(names[0])].command
+    assert "--tls-name=127.0.0.1" in by_name["onboard"].command
     assert by_name["onboard"].creates_folders == (str(tmp_path / "models"),)
     assert dashboard.health is not None and "http://127.0.0.1:1003/readyz" in dashboard.health.test[-1]
 
@@ -168,11 +181,17 @@ def test_the_dashboard_only_reads_and_is_published_on_loopback_only() -> None:
         "BCFL_MANIFEST": "/data/deployment/deployment.json",
         "BCFL_AUDIT_INDEX": f"/data/dashboard/{INDEX_FILE}",
         "BCFL_SUPERLINK": f"superlink:{SETTINGS.superlink_port}",
+        "BCFL_DASHBOARD_SUPERLINK_ROOT_CERTIFICATES": "/data/ca/ca.crt",
     }
     assert not [k for k in dashboard.environment if "KEY" in k or "PASSWORD" in k]
     writable = [m.volume for m in dashboard.mounts if not m.read_only]
     assert writable == ["dashboard-index"]
-    assert {m.volume for m in dashboard.mounts} == {"deployment", "coordinator-run", "dashboard-index"}
+    assert {m.volume for m in dashboard.mounts} == {
+        "deployment",
+        "coordinator-run",
+        "dashboard-index",
+        "consortium-ca",
+    }
     index_holders = [s.name for s in SERVICES if any(m.volume == "dashboard-index" for m in s.mounts)]
     assert index_holders == ["dashboard"]
     assert "--store=/data/coordinator/run/models" in dashboard.command
@@ -244,3 +263,72 @@ def test_cli_settings_name_every_variable_once() -> None:
     assert envvar("keystore_password") == "BCFL_KEYSTORE_PASSWORD"
     assert DEFAULTS.rpc_url.endswith(":8545") and DEFAULTS.superlink.endswith(":9092")
     assert HEART.name == "heart"
+
+
+def test_flower_runs_over_tls_with_node_authentication_and_the_control_api_stays_inside() -> None:
+    """The SuperLink: TLS, registered node keys only (kept in its database), never published (its
+    Control API submits runs, unauthenticated). Hospitals' SuperNodes dial the Fleet gateway with the
+    CA and their own node key, from their own volume, once their keys are registered; the coordinator,
+    the dashboard and ``flwr run`` check the SuperLink against the CA; the TLS keys reach only the
+    services that use them."""
+    by_name = {s.name: s for s in SERVICES}
+    link = by_name["superlink"]
+    assert {
+        "--ssl-certfile=/data/tls/server.pem",
+        "--ssl-keyfile=/data/tls/server.key",
+        "--ssl-ca-certfile=/data/tls/ca.crt",
+        "--enable-supernode-auth",
+        "--database=/data/superlink/state.db",
+    } <= set(link.command)
+    assert "--insecure" not in link.command and link.published == ()
+    assert Dependency("onboard", "service_completed_successfully") in link.depends_on
+    gateway = by_name[GATEWAY]
+    assert gateway.command[:2] == ("bcfl", "fleet-gateway") and gateway.published == ()
+    assert f"--superlink=superlink:{SETTINGS.superlink_port}" in gateway.command
+    assert f"--port={GATEWAY_PORT}" in gateway.command
+    # The certificate names the hosts the services dial (loopback is added by bcfl.flower.certs).
+    onboard = by_name["onboard"]
+    assert [a for a in onboard.command if a.startswith("--tls-name=")] == [
+        "--tls-name=superlink",
+        f"--tls-name={GATEWAY}",
+    ]
+    tls_holders = {s.name: [m.read_only for m in s.mounts if m.volume == "tls"] for s in SERVICES}
+    assert {n: ro for n, ro in tls_holders.items() if ro} == {
+        "onboard": [False],
+        "superlink": [True],
+        GATEWAY: [True],
+    }
+    for name in SETTINGS.hospital_names:
+        node = by_name[supernode_name(name)]
+        assert "--insecure" not in node.command
+        assert {
+            "--root-certificates=/data/hospital/ca.crt",
+            "--auth-supernode-private-key=/data/hospital/node.key",
+            f"--superlink={GATEWAY}:{GATEWAY_PORT}",
+        } <= set(node.command)
+        assert Dependency(REGISTER_NODES, "service_completed_successfully") in node.depends_on
+        assert Dependency(GATEWAY, "service_healthy") in node.depends_on
+    register = by_name[REGISTER_NODES]
+    assert register.one_shot and "--root-certificates=/data/ca/ca.crt" in register.command
+    assert all(m.read_only for m in register.mounts)
+    for name in ("coordinator", "submit"):
+        assert "--root-certificates=/data/ca/ca.crt" in by_name[name].command, name
+        assert "--insecure" not in by_name[name].command
+
+
+def test_the_insecure_plan_is_the_old_plain_stack(tmp_path: Path) -> None:
+    names = list(HEART.hospitals)
+    ports = {"chain": 1, "superlink": 2, "dashboard": 3, GATEWAY: 4, **{supernode_name(n): 10 for n in names}}
+    layout = LocalLayout(local_folders(tmp_path, names), ports)
+    plan = Plan(0, 1, 2, rounds="1", secure=False)
+    services = {s.name: s for s in consortium_services(layout, HEART, names, plan, dev_account(1).address)}
+    assert GATEWAY not in services and REGISTER_NODES not in services
+    link = services["superlink"]
+    assert "--insecure" in link.command and "--enable-supernode-auth" not in link.command
+    assert not [a for a in services["onboard"].command if a.startswith("--tls")]
+    for name in names:
+        node = services[supernode_name(name)].command
+        assert "--insecure" in node and "--superlink=127.0.0.1:2" in node
+        assert not [a for a in node if a.startswith(("--root-certificates", "--auth-supernode"))]
+    assert "--insecure" in services["coordinator"].command
+    assert "BCFL_DASHBOARD_SUPERLINK_ROOT_CERTIFICATES" not in services["dashboard"].environment

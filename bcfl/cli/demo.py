@@ -45,6 +45,14 @@ def demo(
     keep_running: Annotated[
         bool, typer.Option(help="Keep the consortium and its dashboard up after the run, until Ctrl-C.")
     ] = False,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="For debugging only: run Flower without TLS and without SuperNode authentication "
+            "(plain HTTP; any process that reaches the SuperLink's port can connect a node).",
+        ),
+    ] = False,
 ) -> None:
     """Start Anvil, deploy, onboard, run the dashboard and Flower's SuperLink, SuperExec and SuperNodes,
     and train."""
@@ -80,6 +88,8 @@ def demo(
         f"[yellow]demo: the admin and coordinator use Anvil's PUBLIC dev keys #{settings.demo_admin_key}"
         f" and #{settings.demo_coordinator_key}; never reuse them[/]"
     )
+    if insecure:
+        console.print("[yellow]--insecure: Flower runs without TLS and without node authentication[/]")
     stop_on_sigterm()
     run_dir = new_run_dir(runs_dir)
     run: FederationRun | None = None
@@ -95,10 +105,17 @@ def demo(
                 admin_key=settings.demo_admin_key,
                 coordinator_key=settings.demo_coordinator_key,
                 dashboard_port=settings.dashboard_port,
+                insecure=insecure,
             )
         console.print(
             f"consortium up: chain {run.node.rpc_url}, {len(run.hospitals)} hospitals, run in {run_dir}"
         )
+        if run.ca_cert is not None:
+            console.print(
+                f"Flower over TLS (CA {run.ca_cert}); only registered node keys are admitted; the "
+                f"SuperLink's Control API is on {run.superlink} (this machine only)",
+                soft_wrap=True,
+            )
         until = "until Ctrl-C" if keep_running else "until the demo ends (--keep-running: until Ctrl-C)"
         console.print(f"dashboard: [bold]{run.dashboard_url}[/] (watch the rounds live; it serves {until})")
         wanted = rounds or settings.rounds

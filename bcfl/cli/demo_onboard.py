@@ -27,6 +27,7 @@ from bcfl.cli.common import (
 from bcfl.cli.settings import DEFAULTS
 from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.onboarding import onboard_consortium
+from bcfl.demo.tls_setup import prepare_tls
 from bcfl.paths import REPO_ROOT
 
 
@@ -49,6 +50,17 @@ def onboard(
     app_dir: Annotated[
         Path, typer.Option(help="The demo's Flower App (what the run submits), approved on chain.")
     ] = REPO_ROOT,
+    tls_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where the consortium's CA and the SuperLink's certificate and keys go (TLS)."),
+    ] = None,
+    tls_name: Annotated[
+        list[str] | None,
+        typer.Option(help="A name or IP the SuperLink or its Fleet gateway is dialed by (repeatable)."),
+    ] = None,
+    ca_dir: Annotated[
+        Path | None, typer.Option(help="Where the CA certificate's public copy goes (with --tls-dir).")
+    ] = None,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
@@ -56,7 +68,7 @@ def onboard(
     dev_account: DevAccountOpt = None,
 ) -> None:
     """Give each demo hospital its data, its own encrypted key and an approved membership, and approve
-    the demo's Flower App on chain.
+    the demo's Flower App on chain; with --tls-dir, make the consortium's TLS files.
 
     The signing key options are the admin's (it funds the new keys and approves). Whatever already
     exists (data, keystore, membership, approvals) is reused, so a restarted stack is not re-onboarded.
@@ -70,6 +82,19 @@ def onboard(
         onboarded = onboard_consortium(
             chain, admin, CONSORTIA[consortium], hospitals_dir, hospital, coordinator_dir, key, app_dir
         )
+        if tls_dir is not None:
+            files = prepare_tls(
+                tls_dir,
+                tls_name or [],
+                ca_dir or tls_dir,
+                [site.folder for site in onboarded.hospitals],
+                consortium,
+            )
+            console.print(
+                f"TLS: CA {files.ca_cert}, SuperLink certificate {files.server_cert} "
+                f"(SHA-256 {files.fingerprint()})",
+                soft_wrap=True,
+            )
         for site in onboarded.hospitals:
             done = "; ".join(site.actions) if site.actions else "already onboarded, nothing to do"
             console.print(

@@ -49,6 +49,10 @@ def submit(
     superlink: Annotated[
         str, typer.Option(envvar=envvar("superlink"), help="The SuperLink's address, host:port.")
     ] = DEFAULTS.superlink,
+    root_certificates: Annotated[
+        Path | None,
+        typer.Option(help="The consortium's CA certificate (TLS); without it, plain HTTP (--insecure demo)."),
+    ] = None,
     app_dir: Annotated[Path, typer.Option(help="The Flower App to run.")] = Path("."),
     run_config: Annotated[
         list[str] | None, typer.Option(help="More run-config overrides, key=value (repeatable).")
@@ -59,7 +63,9 @@ def submit(
     env = dict(os.environ)
     if "FLWR_HOME" not in env:
         env["FLWR_HOME"] = tempfile.mkdtemp(prefix="flwr-home-")
-    write_flower_config(Path(env["FLWR_HOME"]), superlink)
+    if root_certificates is not None and not root_certificates.is_file():
+        raise typer.BadParameter(f"no CA certificate at {root_certificates}")
+    write_flower_config(Path(env["FLWR_HOME"]), superlink, root_certificates)
     config = " ".join([f"num-server-rounds={rounds}", f"min-nodes={min_nodes}", *(run_config or [])])
     command = [str(BIN / "flwr"), "run", str(app_dir), "--stream", "--run-config", config]
     console.print(f"submitting {app_dir.resolve()} to {superlink}: {config}", soft_wrap=True)

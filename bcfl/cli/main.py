@@ -22,7 +22,9 @@ from bcfl.cli import (
     dashboard,
     demo,
     demo_onboard,
+    demo_register_nodes,
     demo_submit,
+    fleet_gateway,
     keys_new,
     lineage,
     member_admin,
@@ -61,6 +63,7 @@ app.add_typer(audit_app, name="audit")
 
 app.command("demo")(demo.demo)
 app.command("dashboard")(dashboard.dashboard)
+app.command("fleet-gateway")(fleet_gateway.fleet_gateway)
 chain_app.command("start")(chain_start.start)
 chain_app.command("deploy")(chain_deploy.deploy)
 chain_app.command("status")(chain_status.status)
@@ -88,6 +91,7 @@ update_app.command("register")(update_register.register)
 audit_app.command("record")(audit_record.record)
 app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
 app.command("demo-submit", hidden=True)(demo_submit.submit)
+app.command("demo-register-nodes", hidden=True)(demo_register_nodes.register_nodes)
 
 
 @app.callback()

@@ -32,29 +32,37 @@ HEADER = """\
 # compose reads. Then `up` starts, in order:
 #   chain       Anvil; its state is saved in the `chain-data` volume
 #   deploy      one-shot: deploys the contracts, or reuses the live deployment after a restart
-#   onboard     one-shot: the demo hospitals get their data, their own encrypted key, and an
-#               approved membership; the coordinator gets its keystore (and an empty model store);
-#               the App in /app (the one `submit` runs) is approved on chain. What exists is reused.
+#   onboard     one-shot: the demo hospitals get their data, their own encrypted key, a Flower node
+#               key (its fingerprint on chain) and an approved membership; the coordinator gets its
+#               keystore (and an empty model store); the App in /app (the one `submit` runs) is
+#               approved on chain; the consortium's CA and the SuperLink's TLS certificate are made
+#               (the `tls` volume) and the CA certificate copied to every party. What exists is reused.
 #   dashboard   `bcfl dashboard` at http://127.0.0.1:${BCFL_DASHBOARD_PORT}/ (8600 in .env): members,
 #               rounds, charts, live events, model provenance. Read only: no key, no password; the
 #               manifest and the coordinator's model store mounted read-only; its event index in
 #               its own volume. It asks the SuperLink which SuperNodes are online.
-#   superlink   Flower's SuperLink (isolation "process": it runs no app itself); it creates the
-#               SuperExec shared secret on its first start
+#   superlink   Flower's SuperLink over TLS, admitting registered node keys only (kept in its
+#               database, in a volume); on the compose network only, never published (its Control
+#               API, which submits runs, has no user authentication); isolation "process": it runs
+#               no app itself; it creates the SuperExec shared secret on its first start
+#   fleet-gateway  `bcfl fleet-gateway`: the SuperLink's Fleet API alone, over TLS; every other
+#               path answers 404. The SuperNodes dial it
+#   register-nodes  one-shot: each hospital's node key registered with the SuperLink (Control API)
 #   coordinator the ServerApp (coordinator.server_app), launched by flower-superexec; it alone holds
 #               the coordinator's key and settings, and keeps its models and journal in a volume
 #   supernode-* one SuperNode per hospital (isolation "process": it runs no app itself), each with
-#               only its own volume (data, key, password file, copy of the public manifest); it
-#               creates the secret it shares with its SuperExec there on its first start
+#               only its own volume (data, key, password file, node key, copies of the public
+#               manifest and CA certificate), authenticated by its node key, over TLS to the gateway;
+#               it creates the secret it shares with its SuperExec there on its first start
 #   superexec-* each hospital's SuperExec (bcfl-superexec, same volume): it starts the ClientApps,
 #               and only those of an app whose hash the consortium approved on chain
 #   submit      one-shot: `flwr run . --stream` of BCFL_ROUNDS rounds; exits 0 only if the run
 #               completed. Every `up` submits one run; rounds continue on the chain.
 # `down` (without -v) keeps every volume, so the next `up` resumes: same contracts, same members.
 # `down -v` resets the demo.
-# DEMO ONLY: the admin and coordinator are Anvil's PUBLIC dev accounts. Flower traffic is not
-# encrypted (--insecure) and stays on the compose network, and the SuperLink's Control API has no
-# user authentication (see docs/operators.md, "The demo consortium in containers"). The dashboard has
+# DEMO ONLY: the admin and coordinator are Anvil's PUBLIC dev accounts. Flower traffic is TLS with
+# SuperNode authentication; the SuperLink's Control API has no user authentication, so it stays on the
+# compose network (see docs/operators.md, "The demo consortium in containers"). The dashboard has
 # none either (it only reads): it is published on 127.0.0.1 alone (docs/dashboard.md, "Deployment").
 """
 

@@ -2,6 +2,10 @@
 and onboarding (run here through the same functions as compose's one-shot jobs), then the dashboard
 (if asked for), the SuperLink, the coordinator's SuperExec and, per hospital, a SuperNode and the
 SuperExec that starts its approved apps, as separate processes, and ``flwr run`` of the Flower App.
+Flower runs over TLS with SuperNode authentication: onboarding also makes the CA, the SuperLink's
+certificate and each hospital's node key (its fingerprint on chain), and each node key is registered
+with the SuperLink before the SuperNodes start; they dial the Fleet gateway. ``insecure=True`` is the
+old plain-HTTP stack without node authentication (debugging only).
 Used by ``bcfl demo`` and the end-to-end tests."""
 
 from __future__ import annotations
@@ -22,9 +26,15 @@ from bcfl.chain.devkeys import dev_account
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.demo.consortia import HEART, DemoConsortium
 from bcfl.demo.flower_config import write_flower_config
+from bcfl.demo.node_registration import register_node_keys
 from bcfl.demo.onboarding import DemoHospital, onboard_consortium
 from bcfl.demo.processes import BIN, FlowerDeployment, base_env, prepare
+from bcfl.demo.tls_setup import prepare_tls
 from bcfl.demo.topology import (
+    CA,
+    GATEWAY,
+    REGISTER_NODES,
+    TLS,
     LocalLayout,
     Plan,
     consortium_services,
@@ -33,7 +43,11 @@ from bcfl.demo.topology import (
     node_settings,
     superexec_name,
     supernode_name,
+    tls_names,
 )
+from bcfl.flower.certs import CA_CERT
+from bcfl.flower.control import ControlClient
+from bcfl.flower.node_keys import load_node_key
 from bcfl.paths import REPO_ROOT
 from hospital_node.settings import node_config_arg
 
@@ -62,6 +76,10 @@ class FederationRun:
     admin_key: int = DEMO_ADMIN_INDEX
     #: The dashboard's page, if it was started (``start_federation(dashboard_port=...)``).
     dashboard_url: str | None = None
+    #: The SuperLink's own address (host:port on loopback): its Control API, which submits runs.
+    superlink: str = ""
+    #: The consortium's CA certificate (None: the ``--insecure`` stack).
+    ca_cert: Path | None = None
     _recorded: bool = field(default=False, init=False, repr=False)
 
     @property
@@ -72,6 +90,10 @@ class FederationRun:
     def consortium(self) -> Consortium:
         """Typed access to the run's contracts."""
         return Consortium.connect(ChainClient(self.node.rpc_url), self.manifest)
+
+    def control(self) -> ControlClient:
+        """The SuperLink's Control API (node registrations)."""
+        return ControlClient(self.superlink, self.ca_cert)
 
     def approve_app(self, app_dir: Path) -> bytes:
         """Approve the Flower App in ``app_dir`` on chain as the admin (tests approve their test-only
@@ -136,6 +158,7 @@ def start_federation(
     coordinator_key: int = DEMO_COORDINATOR_INDEX,
     extra_env: Mapping[str, str] | None = None,
     dashboard_port: int | None = None,
+    insecure: bool = False,
 ) -> FederationRun:
     """Start the consortium's services (bcfl.demo.topology) in their order, up to the SuperNodes.
 
@@ -149,11 +172,12 @@ def start_federation(
         "chain": chain_port or free_port(),
         "superlink": superlink_port or free_port(),
         "dashboard": dashboard_port or free_port(),
+        GATEWAY: free_port(),
         **{supernode_name(name): free_port() for name in hospital_names},
     }
     layout = LocalLayout(local_folders(run_dir, hospital_names), ports)
     # The launcher runs `flwr run` itself (FederationRun.flwr_run), so the plan's rounds are unused.
-    plan = Plan(admin_key, coordinator_key, ports["superlink"], rounds="0")
+    plan = Plan(admin_key, coordinator_key, ports["superlink"], rounds="0", secure=not insecure)
     admin, coordinator = dev_account(admin_key), dev_account(coordinator_key)
     services = {
         s.name: s for s in consortium_services(layout, demo, hospital_names, plan, coordinator.address)
@@ -166,6 +190,8 @@ def start_federation(
     node.start()
     env = {**base_env(run_dir / "flwr-home"), **(extra_env or {})}
     flower = FlowerDeployment(run_dir / "logs", env, layout, plan, ports)
+    superlink = layout.address("superlink", plan.superlink_port)
+    ca_cert: Path | None = None
     try:
         client = ChainClient(node.rpc_url)
         on_step("deploying the contracts")
@@ -182,6 +208,16 @@ def start_federation(
             bytes(coordinator.key),
         )
         prepare(services["onboard"])  # what compose's onboard job makes too (the coordinator's store)
+        if plan.secure:  # what compose's onboard job makes too, with --tls-dir
+            ca_dir = layout.folders[CA.volume]
+            prepare_tls(
+                layout.folders[TLS.volume],
+                tls_names(layout, plan),
+                ca_dir,
+                [h.folder for h in onboarded.hospitals],
+                demo.name,
+            )
+            ca_cert = ca_dir / CA_CERT
         # A hospital's node config extras go to its SuperNode and its SuperExec (the same node config);
         # its environment extras to its SuperExec, whose processes are the hospital's apps.
         for name, extras in (node_config_extras or {}).items():
@@ -191,18 +227,34 @@ def start_federation(
         # The long-running services, in the description's start order (the one-shot `submit` is
         # FederationRun.flwr_run); each with its own environment only.
         for service in services.values():
+            if service.name == REGISTER_NODES:  # compose's one-shot, run here through its function
+                on_step("registering the hospitals' node keys with the SuperLink")
+                keys = {h.name: load_node_key(h.node_key) for h in onboarded.hospitals}
+                with ControlClient(superlink, ca_cert) as control:
+                    register_node_keys(control, keys)
+                continue
             if service.one_shot or service.name == "chain":  # the chain: started above
                 continue
             if service.name == "dashboard" and dashboard_port is None:
                 continue
             on_step(f"starting {service.name} ({service.command[0]})")
             flower.start(service, env_of.get(service.name, {}))
-        write_flower_config(Path(env["FLWR_HOME"]), layout.address("superlink", plan.superlink_port))
+        write_flower_config(Path(env["FLWR_HOME"]), superlink, ca_cert)
     except BaseException:
         flower.stop()
         node.stop()
         raise
     dashboard_url = f"http://127.0.0.1:{ports['dashboard']}/" if dashboard_port is not None else None
     return FederationRun(
-        run_dir, node, manifest, list(onboarded.hospitals), flower, env, demo, admin_key, dashboard_url
+        run_dir,
+        node,
+        manifest,
+        list(onboarded.hospitals),
+        flower,
+        env,
+        demo,
+        admin_key,
+        dashboard_url,
+        superlink,
+        ca_cert,
     )

@@ -1,13 +1,15 @@
 """Onboard the demo hospitals and the coordinator, safe to run again on every start.
 
 Each demo hospital has its own folder (its own Docker volume in compose): its data and schema, its
-encrypted key with the password file beside it, and its copy of the public deployment manifest. A
-real hospital does these steps itself (``bcfl keys new``, ``bcfl member request``) and the admin
-approves (``bcfl member approve``); for the demo, ``bcfl demo``, the test federations and the compose
-file's one-shot ``onboard`` service all run :func:`onboard_consortium`. It also approves the demo's
-Flower App on chain (its hash as ``flwr run`` sends it), since each hospital's SuperExec starts no
-other app (``bcfl app approve`` for a real consortium). What already exists (data, keystore,
-funding, membership, approval, the coordinator's keystore, the app's approval) is reused.
+encrypted key with the password file beside it, its SuperNode's key (bcfl.flower.node_keys: the key
+whose fingerprint its membership request publishes on chain), and its copy of the public deployment
+manifest. A real hospital does these steps itself (``bcfl keys new``, ``bcfl member request``) and
+the admin approves (``bcfl member approve``); for the demo, ``bcfl demo``, the test federations and
+the compose file's one-shot ``onboard`` service all run :func:`onboard_consortium`. It also approves
+the demo's Flower App on chain (its hash as ``flwr run`` sends it), since each hospital's SuperExec
+starts no other app (``bcfl app approve`` for a real consortium). What already exists (data,
+keystore, node key, funding, membership, approval, the coordinator's keystore, the app's approval)
+is reused.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bcfl.chain.keystore import create_keystore, load_keystore, read_password
 from bcfl.chain.registry import MemberStatus
 from bcfl.demo.consortia import DemoConsortium
 from bcfl.demo.lineage import start_demo_lineage
+from bcfl.flower.node_keys import NODE_KEY, ensure_node_key
 from bcfl.paths import REPO_ROOT
 
 logger = logging.getLogger(__name__)
@@ -77,6 +80,11 @@ class DemoHospital:
     def manifest(self) -> Path:
         """The hospital's own copy of the public deployment manifest."""
         return self.folder / MANIFEST
+
+    @property
+    def node_key(self) -> Path:
+        """The private key its SuperNode authenticates with (OpenSSH, mode 0600)."""
+        return self.folder / NODE_KEY
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,10 @@ def onboard_hospital(
     account, created = unlock_or_create(folder)
     if created:
         actions.append("created its key")
+    fresh_node_key = not (folder / NODE_KEY).exists()
+    node_key = ensure_node_key(folder / NODE_KEY)
+    if fresh_node_key:
+        actions.append("created its node key")
     registry = consortium.registry
     member_id = registry.member_id_of(account.address)
     if member_id == 0:
@@ -140,17 +152,22 @@ def onboard_hospital(
         if balance < MIN_BALANCE_WEI:
             consortium.client.transfer(admin, account.address, FUNDING_WEI)
             actions.append("funded its key")
-        member_id = registry.request_membership(account, name, metadata_uri=f"demo:{name}")
+        member_id = registry.request_membership(
+            account, name, node_key.fingerprint, metadata_uri=f"demo:{name}"
+        )
         actions.append(f"requested membership #{member_id}")
-    status = registry.member(member_id).status
-    if status is MemberStatus.PENDING:
+    member = registry.member(member_id)
+    if member.status is MemberStatus.PENDING:
         registry.approve(admin, member_id)
         actions.append("approved by the admin")
-    elif status is not MemberStatus.ACTIVE:
+    elif member.status is not MemberStatus.ACTIVE:
         raise OnboardingError(
-            f"{name}: member #{member_id} is {status.name.lower()}; an admin must resolve it "
+            f"{name}: member #{member_id} is {member.status.name.lower()}; an admin must resolve it "
             "(bcfl member reinstate), or reset the demo (a new run directory; `docker compose down -v`)"
         )
+    if member.node_key_fingerprint != node_key.fingerprint:  # a new node key: its fingerprint on chain
+        registry.update_node_key(account, node_key.fingerprint)
+        actions.append("published its node key's fingerprint")
     # The manifest is public: each site keeps its own copy, refreshed on every start.
     consortium.manifest.save(folder / MANIFEST)
     return DemoHospital(name, member_id, account.address, folder, data, tuple(actions))

@@ -22,8 +22,10 @@ from typing import IO
 
 from bcfl.chain.anvil import free_port
 from bcfl.chain.exceptions import ChainError
+from bcfl.demo.node_registration import register_node_keys
 from bcfl.demo.onboarding import write_secret
 from bcfl.demo.topology import (
+    CA,
     LocalLayout,
     Plan,
     Service,
@@ -32,6 +34,10 @@ from bcfl.demo.topology import (
     shell_line,
     supernode_name,
 )
+from bcfl.flower.certs import CA_CERT
+from bcfl.flower.control import ControlClient
+from bcfl.flower.files import write_public
+from bcfl.flower.node_keys import NODE_KEY, ensure_node_key
 from hospital_node.settings import node_config_arg
 
 logger = logging.getLogger(__name__)
@@ -118,12 +124,22 @@ class FlowerDeployment:
     ) -> tuple[ManagedProcess, ManagedProcess]:
         """One more hospital node named ``name`` (tests use it): its ``flower-supernode`` and its SuperExec
         (with ``extra_env``), both with this node config; its folder is ``hospitals/<name>`` beside the
-        logs, made if missing."""
+        logs, made if missing. Over TLS, the folder gets a node key and the CA certificate, and the key
+        is registered with the SuperLink (as an operator admits a node)."""
         self.ports.setdefault(supernode_name(name), free_port())
         volume = hospital_volume(name)
         if volume not in self.layout.folders:
             self.layout.folders[volume] = self.log_dir.parent / "hospitals" / name
-        self.layout.folders[volume].mkdir(parents=True, exist_ok=True)
+        folder = self.layout.folders[volume]
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.plan.secure:
+            ca_cert = self.layout.folders[CA.volume] / CA_CERT
+            write_public(folder / CA_CERT, ca_cert.read_bytes())
+            key = ensure_node_key(folder / NODE_KEY)
+            with ControlClient(
+                self.layout.address("superlink", self.plan.superlink_port), ca_cert
+            ) as control:
+                register_node_keys(control, {name: key})
         node, superexec = hospital_services(self.layout, self.plan, name, node_config_arg(node_config))
         return self.start(node), self.start(superexec, extra_env)
 

@@ -12,6 +12,15 @@ service (``bcfl-superexec``) starts the ClientApps, and only those of an app the
 on chain; the two share a secret in the hospital's volume, so no other service can take its tasks.
 The ``dashboard`` (``bcfl dashboard``) only reads: the chain, the manifest and the coordinator's model
 store (read-only mounts), with no key and no password; it writes nothing but its own event index.
+
+Flower runs over TLS with SuperNode authentication (bcfl.flower): ``onboard`` makes the consortium's CA
+and the SuperLink's certificate (the ``tls`` volume, mounted only where its keys are used) and each
+hospital's node key, and copies the CA certificate to every party. The SuperLink serves Fleet,
+Control and Runtime on one socket with no user authentication, so it listens on loopback (the
+launcher) or the compose network only, keeps its registrations in a database, and admits only
+registered node keys (``register-nodes``); hospitals' SuperNodes dial the ``fleet-gateway``, which
+forwards the Fleet API alone. A plan with ``secure=False`` is the old ``--insecure`` stack (debugging
+only): no TLS, no node authentication, no gateway.
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ from typing import Literal, Protocol
 from bcfl.demo.consortia import DemoConsortium
 from bcfl.demo.onboarding import KEYSTORE, MANIFEST, PASSWORD_FILE, SCHEMA
 from bcfl.demo.summary import INDEX_FILE
+from bcfl.flower.certs import CA_CERT, SERVER_CERT, SERVER_KEY
+from bcfl.flower.node_keys import NODE_KEY
 from dashboard.settings import DEFAULT_PORT as DASHBOARD_PORT
 from hospital_node.settings import NodeSettings
 
@@ -32,6 +43,12 @@ Condition = Literal["service_started", "service_healthy", "service_completed_suc
 #: Ports inside the compose network (the launcher maps each to a port on 127.0.0.1).
 CHAIN_PORT = 8545
 CLIENTAPPIO_PORT = 9094
+#: The Fleet gateway's port: the one Flower address hospitals dial.
+GATEWAY_PORT = 9443
+GATEWAY = "fleet-gateway"
+REGISTER_NODES = "register-nodes"
+#: The SuperLink's state (its node registrations) in its volume: they survive a restart.
+SUPERLINK_DATABASE = "state.db"
 SUPERNODE_PREFIX = "supernode-"
 SUPEREXEC_PREFIX = "superexec-"
 #: How often a SuperExec (the coordinator's, and each hospital's) asks its SuperLink or SuperNode for
@@ -161,6 +178,10 @@ def local_folders(run_dir: Path, hospitals: list[str]) -> dict[str, Path]:
         "coordinator": run_dir / "coordinator",
         "coordinator-run": run_dir,
         "superexec-secret": run_dir / "superexec",
+        "tls": run_dir / "tls",
+        # The CA certificate's public copy, beside the manifest.
+        "consortium-ca": run_dir,
+        "superlink-state": run_dir / "superlink",
         # The dashboard keeps the run's one event index (the demo's summary syncs it too).
         "dashboard-index": run_dir,
         **{hospital_volume(name): run_dir / "hospitals" / name for name in hospitals},
@@ -176,6 +197,8 @@ class Plan:
     coordinator_key: int
     superlink_port: int
     rounds: str = "${BCFL_ROUNDS:?see .env}"
+    #: TLS and SuperNode authentication; False is the old ``--insecure`` stack (debugging only).
+    secure: bool = True
 
 
 def hospital_volume(name: str) -> str:
@@ -204,6 +227,12 @@ COORDINATOR_RUN = Mount("coordinator-run", "/data/coordinator/run")
 SECRET = Mount("superexec-secret", "/data/superexec")
 CHAIN = Mount("chain-data", "/data/chain")
 DASHBOARD_INDEX = Mount("dashboard-index", "/data/dashboard")
+#: The consortium's CA and the SuperLink's certificate with their private keys.
+TLS = Mount("tls", "/data/tls")
+#: The CA certificate alone (public), for every party that dials the SuperLink.
+CA = Mount("consortium-ca", "/data/ca")
+CA_READ = Mount(CA.volume, CA.target, read_only=True)
+SUPERLINK_STATE = Mount("superlink-state", "/data/superlink")
 #: The coordinator's model store, in its run folder.
 MODELS = "models"
 
@@ -252,10 +281,29 @@ def deploy(layout: Layout, plan: Plan, coordinator: str) -> Service:
     )
 
 
+def tls_names(layout: Layout, plan: Plan) -> tuple[str, ...]:
+    """The names the SuperLink's certificate must carry: the SuperLink's and the gateway's hosts as the
+    other services dial them (loopback is always added, bcfl.flower.certs)."""
+    return tuple(
+        dict.fromkeys(
+            layout.address(name, port).rsplit(":", 1)[0]
+            for name, port in (("superlink", plan.superlink_port), (GATEWAY, GATEWAY_PORT))
+        )
+    )
+
+
 def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
-    """One-shot: every demo hospital onboarded, the coordinator's keystore in place and the demo's app
-    approved on chain (idempotent)."""
+    """One-shot: every demo hospital onboarded (its node key's fingerprint on chain), the coordinator's
+    keystore in place and the demo's app approved on chain (idempotent); with TLS, the consortium's CA
+    and the SuperLink's certificate made, and the CA certificate copied to every party."""
     sites = tuple(Mount(hospital_volume(name), f"/data/hospitals/{name}") for name in hospitals)
+    tls: tuple[str, ...] = ()
+    if plan.secure:
+        tls = (
+            f"--tls-dir={layout.path(TLS)}",
+            *(f"--tls-name={name}" for name in tls_names(layout, plan)),
+            f"--ca-dir={layout.path(CA)}",
+        )
     return Service(
         "onboard",
         (
@@ -271,8 +319,15 @@ def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[st
             f"--coordinator-dir={layout.path(COORDINATOR)}",
             f"--coordinator-dev-account={plan.coordinator_key}",
             f"--app-dir={APP_DIR}",
+            *tls,
         ),
-        mounts=(Mount("deployment", DEPLOYMENT.target, read_only=True), *sites, COORDINATOR, COORDINATOR_RUN),
+        mounts=(
+            Mount("deployment", DEPLOYMENT.target, read_only=True),
+            *sites,
+            COORDINATOR,
+            COORDINATOR_RUN,
+            *((TLS, CA) if plan.secure else ()),
+        ),
         depends_on=(Dependency("deploy", "service_completed_successfully"),),
         restart="no",
         # The coordinator's (empty) model store, so that the dashboard can read it from the start.
@@ -298,13 +353,19 @@ def dashboard(layout: Layout, plan: Plan) -> Service:
             "BCFL_RPC_URL": rpc_url(layout),
             "BCFL_MANIFEST": layout.path(DEPLOYMENT, MANIFEST),
             "BCFL_AUDIT_INDEX": layout.path(DASHBOARD_INDEX, INDEX_FILE),
-            # The demo's SuperLink serves its Control API without TLS (--insecure), on its one port.
+            # The SuperLink's Control API (on its one port): it lists the SuperNodes.
             "BCFL_SUPERLINK": layout.address("superlink", plan.superlink_port),
+            **(
+                {"BCFL_DASHBOARD_SUPERLINK_ROOT_CERTIFICATES": layout.path(CA_READ, CA_CERT)}
+                if plan.secure
+                else {}
+            ),
         },
         mounts=(
             Mount("deployment", DEPLOYMENT.target, read_only=True),
             Mount("coordinator-run", COORDINATOR_RUN.target, read_only=True),
             DASHBOARD_INDEX,
+            *((CA_READ,) if plan.secure else ()),
         ),
         depends_on=(
             Dependency("chain", "service_healthy"),
@@ -316,32 +377,93 @@ def dashboard(layout: Layout, plan: Plan) -> Service:
 
 
 def superlink(layout: Layout, plan: Plan) -> Service:
-    """Flower's SuperLink: Fleet, Control and ServerAppIo APIs on one port; it runs no app itself."""
+    """Flower's SuperLink: Fleet, Control and Runtime APIs on one port, on loopback or the compose
+    network only (hospitals reach Fleet through the gateway); over TLS, admitting registered node keys
+    only, kept in its database; it runs no app itself."""
     host, port = layout.listen("superlink", plan.superlink_port)
+    tls_read = Mount(TLS.volume, TLS.target, read_only=True)
+    security: tuple[str, ...] = ("--insecure",)
+    if plan.secure:
+        security = (
+            f"--ssl-certfile={layout.path(tls_read, SERVER_CERT)}",
+            f"--ssl-keyfile={layout.path(tls_read, SERVER_KEY)}",
+            f"--ssl-ca-certfile={layout.path(tls_read, CA_CERT)}",
+            "--enable-supernode-auth",
+        )
     return Service(
         "superlink",
         (
             "flower-superlink",
-            "--insecure",
+            *security,
+            f"--database={layout.path(SUPERLINK_STATE, SUPERLINK_DATABASE)}",
             "--isolation=process",
             "--disable-runtime-dependency-installation",
             f"--host={host}",
             f"--port={port}",
             f"--superexec-auth-secret-file={layout.path(SECRET, 'secret')}",
         ),
-        mounts=(SECRET,),
+        mounts=(SECRET, SUPERLINK_STATE, *((tls_read,) if plan.secure else ())),
+        depends_on=(Dependency("onboard", "service_completed_successfully"),) if plan.secure else (),
         health=python_check(f"import socket; socket.create_connection(('127.0.0.1', {port}), 2).close()"),
         creates_secret=layout.path(SECRET, "secret"),
+        creates_folders=(layout.path(SUPERLINK_STATE),),
+    )
+
+
+def fleet_gateway(layout: Layout, plan: Plan) -> Service:
+    """``bcfl fleet-gateway``: the SuperLink's Fleet API alone, over TLS with the SuperLink's
+    certificate; every other path answers 404."""
+    host, port = layout.listen(GATEWAY, GATEWAY_PORT)
+    tls_read = Mount(TLS.volume, TLS.target, read_only=True)
+    return Service(
+        GATEWAY,
+        (
+            "bcfl",
+            "fleet-gateway",
+            f"--superlink={layout.address('superlink', plan.superlink_port)}",
+            f"--certfile={layout.path(tls_read, SERVER_CERT)}",
+            f"--keyfile={layout.path(tls_read, SERVER_KEY)}",
+            f"--ca-certfile={layout.path(tls_read, CA_CERT)}",
+            f"--host={host}",
+            f"--port={port}",
+        ),
+        mounts=(tls_read,),
+        depends_on=(Dependency("superlink", "service_healthy"),),
+        health=python_check(f"import socket; socket.create_connection(('127.0.0.1', {port}), 2).close()"),
+    )
+
+
+def register_nodes(layout: Layout, plan: Plan, hospitals: list[str]) -> Service:
+    """One-shot: each demo hospital's node key registered with the SuperLink through its Control API
+    (bcfl.demo.node_registration; what is registered already is kept)."""
+    sites = tuple(
+        Mount(hospital_volume(name), f"/data/hospitals/{name}", read_only=True) for name in hospitals
+    )
+    return Service(
+        REGISTER_NODES,
+        (
+            "python",
+            "-m",
+            "bcfl.cli.demo_register_nodes",
+            f"--superlink={layout.address('superlink', plan.superlink_port)}",
+            f"--root-certificates={layout.path(CA_READ, CA_CERT)}",
+            f"--hospitals-dir={layout.parent(sites[0])}",
+            *(f"--hospital={name}" for name in hospitals),
+        ),
+        mounts=(CA_READ, *sites),
+        depends_on=(Dependency("superlink", "service_healthy"),),
+        restart="no",
     )
 
 
 def coordinator(layout: Layout, plan: Plan) -> Service:
     """The ServerApp, launched by ``flower-superexec``; the only holder of the coordinator's settings."""
+    security = (f"--root-certificates={layout.path(CA_READ, CA_CERT)}",) if plan.secure else ("--insecure",)
     return Service(
         "coordinator",
         (
             "flower-superexec",
-            "--insecure",
+            *security,
             f"--runtime-api-address={layout.address('superlink', plan.superlink_port)}",
             f"--superexec-auth-secret-file={layout.path(SECRET, 'secret')}",
         ),
@@ -358,6 +480,7 @@ def coordinator(layout: Layout, plan: Plan) -> Service:
             COORDINATOR,
             COORDINATOR_RUN,
             Mount("superexec-secret", SECRET.target, read_only=True),
+            *((CA_READ,) if plan.secure else ()),
         ),
         depends_on=(
             Dependency("onboard", "service_completed_successfully"),
@@ -396,12 +519,23 @@ def supernode(layout: Layout, plan: Plan, name: str, node_config: str) -> Servic
     host, port = layout.listen(service, CLIENTAPPIO_PORT)
     site = site_mount(name)
     secret = layout.path(site, NODE_SECRET)
+    link: tuple[str, ...] = ("--insecure", f"--superlink={layout.address('superlink', plan.superlink_port)}")
+    after: tuple[Dependency, ...] = (Dependency("superlink", "service_healthy"),)
+    if plan.secure:
+        link = (
+            f"--root-certificates={layout.path(site, CA_CERT)}",
+            f"--auth-supernode-private-key={layout.path(site, NODE_KEY)}",
+            f"--superlink={layout.address(GATEWAY, GATEWAY_PORT)}",
+        )
+        after = (
+            Dependency(GATEWAY, "service_healthy"),
+            Dependency(REGISTER_NODES, "service_completed_successfully"),
+        )
     return Service(
         service,
         (
             "flower-supernode",
-            "--insecure",
-            f"--superlink={layout.address('superlink', plan.superlink_port)}",
+            *link,
             "--isolation=process",
             f"--host={host}",
             f"--port={port}",
@@ -409,10 +543,7 @@ def supernode(layout: Layout, plan: Plan, name: str, node_config: str) -> Servic
             f"--node-config={node_config}",
         ),
         mounts=(site,),
-        depends_on=(
-            Dependency("onboard", "service_completed_successfully"),
-            Dependency("superlink", "service_healthy"),
-        ),
+        depends_on=(Dependency("onboard", "service_completed_successfully"), *after),
         creates_secret=secret,
     )
 
@@ -444,6 +575,7 @@ def hospital_services(layout: Layout, plan: Plan, name: str, node_config: str) -
 def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
     """One-shot: ``flwr run`` of the Flower App; exits 0 only if the run completed."""
     run_config = " ".join(demo.run_settings())
+    ca = (f"--root-certificates={layout.path(CA_READ, CA_CERT)}",) if plan.secure else ()
     return Service(
         "submit",
         (
@@ -451,12 +583,14 @@ def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str
             "-m",
             "bcfl.cli.demo_submit",
             f"--superlink={layout.address('superlink', plan.superlink_port)}",
+            *ca,
             f"--app-dir={APP_DIR}",
             f"--rounds={plan.rounds}",
             f"--min-nodes={len(hospitals)}",
             f"--run-config={run_config}",
         ),
         environment={"FLWR_HOME": "/tmp/flwr-home"},
+        mounts=(CA_READ,) if plan.secure else (),
         depends_on=(
             Dependency("coordinator", "service_started"),
             *(Dependency(superexec_name(name), "service_started") for name in hospitals),
@@ -471,12 +605,14 @@ def consortium_services(
     """Every service of the demo consortium, in start order."""
     configs = {name: node_settings(layout, demo, name).node_config_arg() for name in hospitals}
     nodes = tuple(s for name in hospitals for s in hospital_services(layout, plan, name, configs[name]))
+    secured = (fleet_gateway(layout, plan), register_nodes(layout, plan, hospitals)) if plan.secure else ()
     return (
         chain(layout),
         deploy(layout, plan, coordinator_address),
         onboard(layout, plan, demo, hospitals),
         dashboard(layout, plan),
         superlink(layout, plan),
+        *secured,
         coordinator(layout, plan),
         *nodes,
         submit(layout, plan, demo, hospitals),

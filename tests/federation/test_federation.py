@@ -20,6 +20,8 @@ from bcfl.chain.devkeys import dev_account
 from bcfl.chain.eip712 import EvaluationReport, recover_evaluation_signer
 from bcfl.chain.ledger import RegisteredUpdate, SkipReason
 from bcfl.demo.federation import FederationRun, start_federation
+from bcfl.demo.topology import GATEWAY
+from bcfl.flower.node_keys import NODE_KEY, load_node_key
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
 from bcfl.paths import REPO_ROOT
@@ -101,6 +103,7 @@ def test_the_coordinators_settings_and_every_password_reach_only_the_coordinator
     names = {p.name for p in federation.flower.processes}
     assert names == {
         "superlink",
+        GATEWAY,
         "coordinator",
         *(f"supernode-{h}" for h in HOSPITALS),
         *(f"superexec-{h}" for h in HOSPITALS),
@@ -124,6 +127,42 @@ def test_the_coordinators_settings_and_every_password_reach_only_the_coordinator
                 assert coordinator_vars == [], managed.name
     coordinator = next(p for p in federation.flower.processes if p.name == "coordinator")
     assert environ(coordinator.process.pid)["BCFL_COORDINATOR_RUN_DIR"] == str(federation.run_dir)
+
+
+def test_every_hospital_connects_over_tls_with_the_node_key_it_published_on_chain(
+    federation: FederationRun,
+) -> None:
+    """The SuperLink (TLS, SuperNode authentication, on loopback) lists one node per hospital, each
+    online with the key whose fingerprint the hospital's membership carries; the SuperNodes dial the
+    Fleet gateway, not the SuperLink."""
+    assert federation.ca_cert is not None and federation.superlink.startswith("127.0.0.1:")
+    consortium = federation.consortium()
+    published = {
+        h.name: consortium.registry.member(h.member_id).node_key_fingerprint for h in federation.hospitals
+    }
+    assert {h.name: load_node_key(h.node_key).fingerprint for h in federation.hospitals} == published
+    deadline = time.monotonic() + 120
+    while True:
+        with federation.control() as control:
+            nodes = control.nodes()
+        statuses = {
+            name: [n.status for n in nodes if n.has_fingerprint(fingerprint)]
+            for name, fingerprint in published.items()
+        }
+        if all(found == ["online"] for found in statuses.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert statuses == {name: ["online"] for name in HOSPITALS} and len(nodes) == len(HOSPITALS)
+    gateway = f"--superlink=127.0.0.1:{federation.flower.ports[GATEWAY]}"
+    for managed in federation.flower.processes:
+        if managed.name.startswith("supernode-"):
+            assert gateway in managed.process.args, managed.name  # type: ignore[operator]
+            hospital = managed.name.removeprefix("supernode-")
+            assert mode(federation.run_dir / "hospitals" / hospital / NODE_KEY) == 0o600
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
 
 
 def test_two_rounds_every_hash_on_chain_matches_the_model_store(federation: FederationRun) -> None:

@@ -1,0 +1,213 @@
+"""The SuperLink over TLS with SuperNode authentication behind the Fleet gateway, as the demo's
+topology starts them (bcfl.demo.topology through the launcher's FlowerDeployment): real
+``flower-superlink``, ``bcfl fleet-gateway`` and ``flower-supernode`` processes, on loopback only.
+
+The gateway forwards the Fleet API (the SuperNodes' signed headers pass through it) and answers 404
+to the Control and Runtime APIs; a node key never registered is refused; a node unregistered while it
+runs is dropped within seconds and its key can never come back; registrations survive a restart."""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from flwr.proto.control_pb2 import ListNodesRequest
+
+from bcfl.chain.anvil import free_port
+from bcfl.demo.node_registration import register_node_keys
+from bcfl.demo.processes import FlowerDeployment, ManagedProcess, base_env
+from bcfl.demo.tls_setup import prepare_tls
+from bcfl.demo.topology import (
+    GATEWAY,
+    LocalLayout,
+    Plan,
+    fleet_gateway,
+    local_folders,
+    superlink,
+    supernode,
+    supernode_name,
+    tls_names,
+)
+from bcfl.flower.certs import CA_CERT
+from bcfl.flower.control import ControlClient, ControlError, RegisteredNode
+from bcfl.flower.node_keys import NODE_KEY, NodeKey, ensure_node_key
+
+NODES = ["admitted", "stranger", "revoked"]
+#: The longest a Flower process may take to connect or to go on a busy machine.
+WAIT_S = 120.0
+PROTOBUF = {"content-type": "application/protobuf", "accept": "application/protobuf"}
+
+
+@dataclass
+class Stack:
+    flower: FlowerDeployment
+    layout: LocalLayout
+    plan: Plan
+    ca: Path
+    keys: dict[str, NodeKey]
+    superlink: ManagedProcess
+
+    @property
+    def superlink_address(self) -> str:
+        return self.layout.address("superlink", self.plan.superlink_port)
+
+    @property
+    def gateway_port(self) -> int:
+        return self.layout.ports[GATEWAY]
+
+    def control(self) -> ControlClient:
+        return ControlClient(self.superlink_address, self.ca)
+
+    def start_node(self, name: str) -> ManagedProcess:
+        return self.flower.start(supernode(self.layout, self.plan, name, f'node-name="{name}"'))
+
+    def node(self, name: str) -> RegisteredNode | None:
+        with self.control() as control:
+            found = [n for n in control.nodes() if n.has_fingerprint(self.keys[name].fingerprint)]
+        return found[0] if found else None
+
+    def log(self, managed: ManagedProcess) -> str:
+        return managed.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    run_dir = tmp_path_factory.mktemp("tls")
+    ports = {
+        "superlink": free_port(),
+        GATEWAY: free_port(),
+        **{supernode_name(n): free_port() for n in NODES},
+    }
+    layout = LocalLayout(local_folders(run_dir, NODES), ports)
+    plan = Plan(0, 1, ports["superlink"], rounds="0")
+    folders = [layout.folders[f"hospital-{n}"] for n in NODES]
+    prepare_tls(
+        layout.folders["tls"], tls_names(layout, plan), layout.folders["consortium-ca"], folders, "test"
+    )
+    keys = {n: ensure_node_key(folder / NODE_KEY) for n, folder in zip(NODES, folders, strict=True)}
+    flower = FlowerDeployment(run_dir / "logs", base_env(run_dir / "flwr-home"), layout, plan, ports)
+    try:
+        link = flower.start(superlink(layout, plan))
+        flower.start(fleet_gateway(layout, plan))
+        yield Stack(flower, layout, plan, layout.folders["consortium-ca"] / CA_CERT, keys, link)
+    finally:
+        flower.stop()
+
+
+def wait_until(what: str, check: Callable[[], object], timeout_s: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"timed out after {timeout_s}s waiting for {what}"
+        time.sleep(0.3)
+
+
+def raw_post(port: int, path: str, ca: Path) -> int:
+    """POST ``path`` exactly as written (no URL normalization), over TLS; the status code."""
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", port, context=ssl.create_default_context(cafile=str(ca)), timeout=30
+    )
+    try:
+        connection.request("POST", path, body=ListNodesRequest().SerializeToString(), headers=PROTOBUF)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_superlink_listens_on_loopback_and_the_gateway_forwards_the_fleet_api_only(stack: Stack) -> None:
+    command = stack.flower.processes[0].process.args
+    assert (
+        isinstance(command, list) and "--host=127.0.0.1" in command and "--enable-supernode-auth" in command
+    )
+    link, gateway = stack.plan.superlink_port, stack.gateway_port
+    # The SuperLink itself serves the Control API to anyone who reaches its port, without credentials.
+    assert raw_post(link, "/v1/control/list-nodes", stack.ca) == 200
+    for path in (
+        "/v1/control/list-nodes",
+        "/v1/control/start-run",
+        "/v1/control/register-node",
+        "/v1/runtime/pull-messages",
+        "/docs",
+        "/health",
+        "/v1/fleet/../control/list-nodes",
+        "/v1/fleet/%2e%2e/control/list-nodes",
+        "/v1/fleet//control/list-nodes",
+        "/v1/fleet/pull-messages?x=/v1/control",
+    ):
+        assert raw_post(gateway, path, stack.ca) == 404, path
+    # A Fleet call goes through to the SuperLink, which checks the node's signature: none here.
+    refused = httpx.post(
+        f"https://127.0.0.1:{gateway}/v1/fleet/pull-messages",
+        headers=PROTOBUF,
+        content=b"",
+        verify=ssl.create_default_context(cafile=str(stack.ca)),
+    )
+    assert refused.status_code == 401 and "Invalid SuperNode authentication" in refused.text
+    # The gateway's certificate is the consortium's: without the CA, no connection.
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        httpx.post(f"https://127.0.0.1:{gateway}/v1/fleet/pull-messages", content=b"")
+
+
+def test_a_registered_node_connects_through_the_gateway_with_its_signed_headers(stack: Stack) -> None:
+    with stack.control() as control:
+        (node_id,) = register_node_keys(control, {"admitted": stack.keys["admitted"]}).values()
+        assert register_node_keys(control, {"admitted": stack.keys["admitted"]}) == {"admitted": node_id}
+    process = stack.start_node("admitted")
+    wait_until("the admitted node online", lambda: (n := stack.node("admitted")) and n.status == "online")
+    assert process.process.poll() is None, stack.log(process)
+    assert "--auth-supernode-private-key" in " ".join(map(str, process.process.args))  # type: ignore[arg-type]
+    assert f"--superlink=127.0.0.1:{stack.gateway_port}" in process.process.args  # type: ignore[operator]
+    # It activated through the gateway: the SuperLink checked its signed headers and accepted them.
+    activated = [
+        line for line in stack.log(stack.superlink).splitlines() if "/v1/fleet/activate-node" in line
+    ]
+    assert any(" 200" in line for line in activated), activated
+
+
+def test_a_node_whose_key_was_never_registered_is_refused(stack: Stack) -> None:
+    process = stack.start_node("stranger")
+    wait_until("the stranger to give up", lambda: process.process.poll() is not None)
+    log = stack.log(process)
+    assert process.process.returncode != 0 and "Failed to activate SuperNode" in log, log[-2000:]
+    assert "No SuperNode found with the given public key" in stack.log(stack.superlink)
+    assert stack.node("stranger") is None
+
+
+def test_a_node_unregistered_while_it_runs_is_dropped_and_its_key_never_comes_back(stack: Stack) -> None:
+    key = stack.keys["revoked"]
+    with stack.control() as control:
+        node_id = register_node_keys(control, {"revoked": key})["revoked"]
+    process = stack.start_node("revoked")
+    wait_until("the node online", lambda: (n := stack.node("revoked")) and n.status == "online")
+    with stack.control() as control:
+        control.unregister(node_id)
+    started = time.monotonic()
+    wait_until("the SuperNode to be dropped", lambda: process.process.poll() is not None, timeout_s=60)
+    assert time.monotonic() - started < 60
+    node = stack.node("revoked")
+    assert node is not None and node.status == "unregistered"
+    with stack.control() as control:
+        with pytest.raises(ControlError, match=r"can never be registered again: move .*node\.key away"):
+            register_node_keys(control, {"revoked": key})
+        with pytest.raises(ControlError, match="refused to register"):
+            control.register(key.spki_pem, "revoked")
+    # The admitted node is still served.
+    admitted = stack.node("admitted")
+    assert admitted is not None and admitted.status == "online"
+
+
+def test_registrations_survive_a_superlink_restart(stack: Stack) -> None:
+    """Last: it restarts the SuperLink (its database keeps the registrations)."""
+    with stack.control() as control:
+        before = {(n.node_id, n.status == "unregistered") for n in control.nodes()}
+    assert before
+    stack.superlink.stop()
+    stack.superlink = stack.flower.start(superlink(stack.layout, stack.plan))
+    with stack.control() as control:
+        after = {(n.node_id, n.status == "unregistered") for n in control.nodes()}
+    assert after == before
