@@ -6,8 +6,8 @@ registry's ``nodeKeyFingerprint`` (``bcfl member request --node-key-fingerprint`
 ``NodeKeyUpdated``): the SHA-256 of the node's public key. So a node maps to a member when the
 fingerprint of its key is the member's: that holds for a SuperNode started with its own key
 (``flower-supernode --auth-supernode-private-key``, the key registered with ``flwr supernode
-register``; Flower allows it over TLS only). A SuperNode started without a key (the demo's
-``--insecure`` nodes) makes up a new key at every start and cannot be told apart from another: its
+register``; Flower allows it over TLS only), as the demo's are. A SuperNode started without a key
+(``bcfl demo --insecure``) makes up a new key at every start and cannot be told apart from another: its
 member's node stays ``unknown``, as does every node while the SuperLink is not configured or does
 not answer.
 

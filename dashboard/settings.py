@@ -38,7 +38,8 @@ class DashboardSettings(BaseSettings):
     #: The run's model store (read only): per-hospital evaluations and the store checks need it.
     store: Path | None = None
     #: The SuperLink's address, to ask which SuperNodes are online (none: their status is unknown):
-    #: ``host:port`` (plain HTTP, as the demo's ``--insecure`` SuperLink) or an ``https://`` URL.
+    #: ``host:port`` (HTTPS with root certificates, else plain HTTP as ``bcfl demo --insecure``'s
+    #: SuperLink) or an ``http(s)://`` URL.
     superlink: str | None = Field(default=None, validation_alias="BCFL_SUPERLINK")
     #: The CA certificate (PEM) the SuperLink's TLS certificate is checked against (TLS if given).
     superlink_root_certificates: Path | None = None
