@@ -8,6 +8,7 @@ runs is dropped within seconds and its key can never come back; registrations su
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import ssl
 import time
@@ -18,8 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 from flwr.proto.control_pb2 import ListNodesRequest
+from typer.testing import CliRunner
 
 from bcfl.chain.anvil import free_port
+from bcfl.cli.main import app
 from bcfl.demo.node_registration import register_node_keys
 from bcfl.demo.processes import FlowerDeployment, ManagedProcess, base_env
 from bcfl.demo.tls_setup import prepare_tls
@@ -34,8 +37,9 @@ from bcfl.demo.topology import (
     supernode_name,
     tls_names,
 )
-from bcfl.flower.certs import CA_CERT
+from bcfl.flower.certs import CA_CERT, ensure_tls
 from bcfl.flower.control import ControlClient, ControlError, RegisteredNode
+from bcfl.flower.gateway import FleetGateway
 from bcfl.flower.node_keys import NODE_KEY, NodeKey, ensure_node_key
 
 NODES = ["admitted", "stranger", "revoked"]
@@ -211,3 +215,31 @@ def test_registrations_survive_a_superlink_restart(stack: Stack) -> None:
     with stack.control() as control:
         after = {(n.node_id, n.status == "unregistered") for n in control.nodes()}
     assert after == before
+
+
+def test_the_gateway_answers_502_when_the_superlink_is_down_and_404_off_the_fleet_api() -> None:
+    gateway = FleetGateway(f"https://127.0.0.1:{free_port()}", verify=True, timeout_s=5)
+
+    async def ask() -> tuple[int, int]:
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            fleet = await client.post("/v1/fleet/pull-messages", content=b"")
+            control = await client.post("/v1/control/list-nodes", content=b"")
+        await gateway.client().aclose()
+        return fleet.status_code, control.status_code
+
+    assert asyncio.run(ask()) == (502, 404)
+
+
+def test_fleet_gateway_refuses_bad_options_in_one_line(tmp_path: Path) -> None:
+    files = ensure_tls(tmp_path / "tls", [])
+    good = ["--certfile", str(files.server_cert), "--keyfile", str(files.server_key)]
+    good += ["--ca-certfile", str(files.ca_cert)]
+    cases = {
+        "no file at": ["--superlink", "127.0.0.1:9092", *good[:-1], str(tmp_path / "missing.crt")],
+        "must be host:port": ["--superlink", "https://127.0.0.1:9092", *good],
+    }
+    for message, args in cases.items():
+        result = CliRunner().invoke(app, ["fleet-gateway", *args])
+        assert result.exit_code != 0 and message in result.output, result.output
+        assert "Traceback" not in result.output
