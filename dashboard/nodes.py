@@ -13,13 +13,12 @@ not answer.
 
 The fingerprint is taken over the key as a hospital may hold it: the DER SubjectPublicKeyInfo
 (``openssl pkey -pubin -outform DER | sha256sum``), the OpenSSH key blob (what ``ssh-keygen -l -E
-sha256`` hashes) or the PEM bytes the SuperLink reports; any of the three matches.
+sha256`` hashes, and what the registry's ``publishNodeKey`` checks) or the PEM bytes the SuperLink
+reports; any of the three matches (:func:`bcfl.chain.fingerprints.public_key_fingerprints`).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import ssl
 import time
@@ -29,11 +28,11 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-from cryptography.hazmat.primitives import serialization
 from flwr.proto.control_pb2 import ListNodesRequest, ListNodesResponse
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 
 from bcfl.audit.history import History
+from bcfl.chain.fingerprints import public_key_fingerprints
 from bcfl.text import printable
 
 logger = logging.getLogger(__name__)
@@ -75,27 +74,6 @@ class NodesAnswer:
 
 
 NOT_ASKED = NodesAnswer(None, "no SuperLink configured (BCFL_SUPERLINK)", None)
-
-
-def key_fingerprints(pem: bytes) -> frozenset[str]:
-    """The 0x SHA-256 fingerprints of a node's public key (PEM, as the SuperLink reports it)."""
-    found = {pem}
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError):
-        key = None
-    if key is not None:
-        found.add(
-            key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        )
-        try:
-            openssh = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-        except ValueError:  # a key type OpenSSH has no form for
-            openssh = b""
-        parts = openssh.split()
-        if len(parts) >= 2:
-            found.add(base64.b64decode(parts[1]))
-    return frozenset("0x" + hashlib.sha256(blob).hexdigest() for blob in found)
 
 
 def node_keys(history: History) -> dict[int, str]:
@@ -193,7 +171,7 @@ class SuperLinkNodes:
                 False, "the SuperLink's answer is not a Control API ListNodes reply", time.time()
             )
         nodes = tuple(
-            SuperNode(int(info.node_id), str(info.status), key_fingerprints(bytes(info.public_key)))
+            SuperNode(int(info.node_id), str(info.status), public_key_fingerprints(bytes(info.public_key)))
             for info in listed.nodes_info
         )
         return NodesAnswer(True, None, time.time(), nodes)
