@@ -6,6 +6,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
@@ -13,8 +15,11 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.eip712 import ModelUpdate, sign_update
+from bcfl.chain.fingerprints import node_key_fingerprint, openssh_key_blob
 
 BATCH_SIZES = (1, 10, 100)
+#: What the admin pins as the SuperLink's endpoint (a typical length).
+SUPERLINK_ENDPOINT = "superlink.consortium.example:9093"
 
 
 @dataclass
@@ -53,16 +58,24 @@ def measure_gas(
     consortium = Consortium.connect(client, manifest)
     hospitals = [Account.create() for _ in range(max(BATCH_SIZES))]
     member_ids: list[int] = []
+    # The first hospital names and publishes a real Flower node key (ECDSA P-384, a 136-byte blob).
+    node_key = ec.generate_private_key(ec.SECP384R1()).public_key()
+    node_key_line = node_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     for index, hospital in enumerate(hospitals):
         client.transfer(admin, hospital.address, 10**17)
         before = client.block_number()
-        member_id = consortium.registry.request_membership(hospital, f"Hospital {index + 1}", os.urandom(32))
+        fingerprint = node_key_fingerprint(node_key_line) if index == 0 else os.urandom(32)
+        member_id = consortium.registry.request_membership(hospital, f"Hospital {index + 1}", fingerprint)
         receipt = consortium.registry.approve(admin, member_id)
         member_ids.append(member_id)
         if index == 0:
             report.operations["requestMembership"] = _gas_of_block(client, before + 1)
             report.operations["approveMembership"] = receipt["gasUsed"]
+            published = consortium.registry.publish_node_key(hospital, openssh_key_blob(node_key_line))
+            report.operations["publishNodeKey (136-byte P-384 key)"] = published["gasUsed"]
         progress("admitting hospitals", 1)
+    pinned = consortium.registry.set_superlink_certificate(admin, os.urandom(32), SUPERLINK_ENDPOINT)
+    report.operations["setSuperLinkCertificate"] = pinned["gasUsed"]
     ledger = consortium.ledger
     domain = ledger.domain()
     app_hash = os.urandom(32)

@@ -11,10 +11,10 @@ register``; Flower allows it over TLS only), as the demo's are. A SuperNode star
 member's node stays ``unknown``, as does every node while the SuperLink is not configured or does
 not answer.
 
-The fingerprint is taken over the key as a hospital may hold it (bcfl.flower.node_keys.key_fingerprints):
-the DER SubjectPublicKeyInfo (``openssl pkey -pubin -outform DER | sha256sum``), the OpenSSH key blob
-(what ``ssh-keygen -l -E sha256`` hashes, and what the demo's hospitals publish) or the PEM bytes the
-SuperLink reports; any of the three matches.
+The fingerprint is taken over the key as a hospital may hold it: the DER SubjectPublicKeyInfo
+(``openssl pkey -pubin -outform DER | sha256sum``), the OpenSSH key blob (what ``ssh-keygen -l -E
+sha256`` hashes, and what the registry's ``publishNodeKey`` checks) or the PEM bytes the SuperLink
+reports; any of the three matches (:func:`bcfl.chain.fingerprints.public_key_fingerprints`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from flwr.proto.control_pb2 import ListNodesRequest, ListNodesResponse
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 
 from bcfl.audit.history import History
-from bcfl.flower.node_keys import key_fingerprints
+from bcfl.chain.fingerprints import public_key_fingerprints
 from bcfl.text import printable
 
 logger = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class SuperLinkNodes:
                 False, "the SuperLink's answer is not a Control API ListNodes reply", time.time()
             )
         nodes = tuple(
-            SuperNode(int(info.node_id), str(info.status), key_fingerprints(bytes(info.public_key)))
+            SuperNode(int(info.node_id), str(info.status), public_key_fingerprints(bytes(info.public_key)))
             for info in listed.nodes_info
         )
         return NodesAnswer(True, None, time.time(), nodes)

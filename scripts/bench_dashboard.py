@@ -50,7 +50,8 @@ def render(results: list[DashboardResult], anvil_version: str, args: argparse.Na
         f"The load comes from the benchmark's process: {args.clients} concurrent asyncio+httpx clients "
         f"send {args.requests} GETs to each route in turn (after {args.clients} warm-up ones; fewer "
         f"where they take more than {ROUTE_BUDGET_S:.0f} s); latency is "
-        f"measured by the client, from sending to the whole body read. Goal: p95 < {GOAL_P95_MS} ms at "
+        "measured by the client, from sending to the whole body read. A model's provenance answers the "
+        f"first page of its lineage (100 rounds). Goal: p95 < {GOAL_P95_MS} ms at "
         "100,000 events.",
         "",
     ]
@@ -77,7 +78,8 @@ def render(results: list[DashboardResult], anvil_version: str, args: argparse.Na
             f"(goal < {GOAL_STREAM_S} s). "
             f"Snapshot (audit context, every view, the checks), as the dashboard logged it: "
             f"{first:.2f} s from scratch at start, median {again:.2f} s for the later ones "
-            f"({len(later)}; they reuse the rounds already recomputed).",
+            f"({len(later)}; they reuse the checks of rounds already paid: chain state, signatures, "
+            "recomputed models).",
             "",
         ]
     if results[-1].rounds < ROUNDS[-1]:

@@ -152,6 +152,8 @@ def compose() -> Iterator[Compose]:
         "BCFL_CHAIN_PORT": str(port),
         "BCFL_DASHBOARD_PORT": str(dashboard_port),
         "COMPOSE_PROJECT_NAME": f"bcfltest{os.getpid()}",
+        # Its own image: a compose test run at the same time (another checkout) builds another.
+        "BCFL_IMAGE": f"bcfl:test{os.getpid()}",
     }
     runner = Compose(setup.stdout.split(), env, port, dashboard_port)
     built = runner.run("build", "-q", check=False)
@@ -160,6 +162,7 @@ def compose() -> Iterator[Compose]:
         yield runner
     finally:
         runner.run("down", "-v", check=False)
+        subprocess.run(["docker", "image", "rm", env["BCFL_IMAGE"]], capture_output=True, check=False)
 
 
 def assert_rounds_recorded(consortium: Consortium, rounds: range, member_ids: set[int]) -> None:

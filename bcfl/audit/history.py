@@ -1,5 +1,6 @@
 """A run's chain history, read from its events alone: the rounds, their updates, scores, payouts,
-the lineages, the reputation parameters and budgets, and each membership's state at any point.
+the lineages, the reputation parameters and budgets, each membership's state at any point, and the
+SuperLink certificates the consortium pinned.
 
 Only events from the manifest's contracts (each from the contract that declares it) enter the
 history: an impostor's event is for the ``manifest-addresses`` check to name, never a fact.
@@ -24,7 +25,7 @@ DECLARED_BY: Mapping[str, str] = {
         (
             "MembershipRequested", "MembershipApproved", "MemberActivated", "MembershipRejected",
             "MemberSuspended", "MemberReinstated", "KeyRotationProposed", "SignerRotated",
-            "NodeKeyUpdated",
+            "NodeKeyUpdated", "NodeKeyPublished", "SuperLinkCertificateSet",
         ),
         "ConsortiumRegistry",
     ),
@@ -98,6 +99,8 @@ class History:
     membership: dict[int, list[IndexedEvent]]
     parameters: list[IndexedEvent]
     budgets: list[IndexedEvent]
+    superlink_certificates: list[IndexedEvent]
+    """Each ``SuperLinkCertificateSet``, in chain order (the last one is pinned)."""
     orphans: list[IndexedEvent]
     """Round events whose round was never opened (a crafted history)."""
     _timeline: dict[int, tuple[list[Position], list[MemberState]]]
@@ -111,12 +114,15 @@ class History:
         membership: dict[int, list[IndexedEvent]] = defaultdict(list)
         parameters: list[IndexedEvent] = []
         budgets: list[IndexedEvent] = []
+        certificates: list[IndexedEvent] = []
         orphans: list[IndexedEvent] = []
         for event in ordered:
             if not event.in_manifest or DECLARED_BY.get(event.name) != event.contract:
                 continue
             args = event.args
-            if event.contract == "ConsortiumRegistry":
+            if event.name == "SuperLinkCertificateSet":
+                certificates.append(event)
+            elif event.contract == "ConsortiumRegistry":
                 membership[int(args["memberId"])].append(event)
             elif event.name == "RoundOpened":
                 rounds[int(args["round"])] = RoundHistory(int(args["round"]), event)
@@ -132,7 +138,9 @@ class History:
                     orphans.append(event)
                     continue
                 _file(chain_round, event)
-        history = cls(ordered, rounds, starts, dict(membership), parameters, budgets, orphans, {})
+        history = cls(
+            ordered, rounds, starts, dict(membership), parameters, budgets, certificates, orphans, {}
+        )
         history._timeline = {m: _timeline(evs) for m, evs in history.membership.items()}
         return history
 

@@ -149,6 +149,7 @@ _DETAIL: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "KeyRotationProposed": lambda a: f"key rotation to {a['newSigner']} proposed by {a['proposedBy']}",
     "SignerRotated": lambda a: f"key rotated from {a['previousSigner']} to {a['newSigner']}",
     "NodeKeyUpdated": lambda a: f"node key {a['nodeKeyFingerprint']}",
+    "NodeKeyPublished": lambda a: f"node key {a['fingerprint']} published",
 }
 
 

@@ -141,6 +141,33 @@ class ConsortiumRegistryGovernanceOn(ContractRevertError):
     arg_types = ()
 
 
+class ConsortiumRegistryInvalidCertificateFingerprint(ContractRevertError):
+    """A certificate fingerprint must not be zero."""
+
+    signature = "ConsortiumRegistryInvalidCertificateFingerprint()"
+    selector = bytes.fromhex("eecbb494")
+    arg_names = ()
+    arg_types = ()
+
+
+class ConsortiumRegistryInvalidEndpoint(ContractRevertError):
+    """A SuperLink endpoint must not be empty nor longer than {MAX_ENDPOINT_LENGTH} bytes."""
+
+    signature = "ConsortiumRegistryInvalidEndpoint(uint256)"
+    selector = bytes.fromhex("95089a05")
+    arg_names = ("length",)
+    arg_types = ("uint256",)
+
+
+class ConsortiumRegistryInvalidNodeKeyLength(ContractRevertError):
+    """A node public key must not be empty nor longer than {MAX_NODE_KEY_LENGTH} bytes."""
+
+    signature = "ConsortiumRegistryInvalidNodeKeyLength(uint256)"
+    selector = bytes.fromhex("fc521ba3")
+    arg_names = ("length",)
+    arg_types = ("uint256",)
+
+
 class ConsortiumRegistryInvalidQuorum(ContractRevertError):
     """The quorum must be at least 1 and at most the number of active members."""
 
@@ -175,6 +202,24 @@ class ConsortiumRegistryNoPendingRotation(ContractRevertError):
     selector = bytes.fromhex("6ea9274f")
     arg_names = ("memberId", "account")
     arg_types = ("uint64", "address")
+
+
+class ConsortiumRegistryNodeKeyInUse(ContractRevertError):
+    """Another member published this node key first (and was not rejected)."""
+
+    signature = "ConsortiumRegistryNodeKeyInUse(bytes32,uint64)"
+    selector = bytes.fromhex("1127c1fc")
+    arg_names = ("fingerprint", "holderId")
+    arg_types = ("bytes32", "uint64")
+
+
+class ConsortiumRegistryNodeKeyMismatch(ContractRevertError):
+    """The node public key's SHA-256 is not the fingerprint the member named."""
+
+    signature = "ConsortiumRegistryNodeKeyMismatch(uint64,bytes32,bytes32)"
+    selector = bytes.fromhex("e73b1443")
+    arg_names = ("memberId", "expected", "actual")
+    arg_types = ("uint64", "bytes32", "bytes32")
 
 
 class ConsortiumRegistryNotActiveMember(ContractRevertError):
@@ -527,10 +572,15 @@ ERRORS_BY_SELECTOR: dict[bytes, type[ContractRevertError]] = {
     ConsortiumRegistryEmptyName.selector: ConsortiumRegistryEmptyName,
     ConsortiumRegistryGovernanceOff.selector: ConsortiumRegistryGovernanceOff,
     ConsortiumRegistryGovernanceOn.selector: ConsortiumRegistryGovernanceOn,
+    ConsortiumRegistryInvalidCertificateFingerprint.selector: ConsortiumRegistryInvalidCertificateFingerprint,
+    ConsortiumRegistryInvalidEndpoint.selector: ConsortiumRegistryInvalidEndpoint,
+    ConsortiumRegistryInvalidNodeKeyLength.selector: ConsortiumRegistryInvalidNodeKeyLength,
     ConsortiumRegistryInvalidQuorum.selector: ConsortiumRegistryInvalidQuorum,
     ConsortiumRegistryInvalidSigner.selector: ConsortiumRegistryInvalidSigner,
     ConsortiumRegistryInvalidStatus.selector: ConsortiumRegistryInvalidStatus,
     ConsortiumRegistryNoPendingRotation.selector: ConsortiumRegistryNoPendingRotation,
+    ConsortiumRegistryNodeKeyInUse.selector: ConsortiumRegistryNodeKeyInUse,
+    ConsortiumRegistryNodeKeyMismatch.selector: ConsortiumRegistryNodeKeyMismatch,
     ConsortiumRegistryNotActiveMember.selector: ConsortiumRegistryNotActiveMember,
     ConsortiumRegistryNotSigner.selector: ConsortiumRegistryNotSigner,
     ConsortiumRegistryRoleKeyConflict.selector: ConsortiumRegistryRoleKeyConflict,

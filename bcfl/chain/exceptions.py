@@ -44,6 +44,10 @@ class ManifestError(ChainError):
     """A deployment manifest is missing, malformed or does not match the chain."""
 
 
+class KeyFormatError(ChainError, ValueError):
+    """A node public key or a certificate is not in a form the registry's fingerprints are taken of."""
+
+
 class UpdateProofError(ChainError):
     """A hospital's update proof file cannot be read, is malformed, or does not fit the deployment."""
 

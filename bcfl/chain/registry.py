@@ -1,4 +1,5 @@
-"""Typed access to the ConsortiumRegistry: membership, governance and roles."""
+"""Typed access to the ConsortiumRegistry: membership, governance, roles, and what the Flower stack
+trusts (members' published node keys, the SuperLink's pinned certificate)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ MEMBERSHIP_EVENTS = (
     "KeyRotationProposed",
     "SignerRotated",
     "NodeKeyUpdated",
+    "NodeKeyPublished",
 )
 
 
@@ -49,6 +51,19 @@ class Member:
     node_key_fingerprint: bytes
     name: str
     metadata_uri: str
+
+
+@dataclass(frozen=True)
+class NodeKeyPublication:
+    """A member's published Flower node key: the OpenSSH wire-format blob whose SHA-256 is
+    ``fingerprint`` (see :func:`bcfl.chain.fingerprints.openssh_line` for its ``.pub`` line)."""
+
+    member_id: int
+    fingerprint: bytes
+    public_key: bytes
+    block_number: int
+    tx_hash: str
+    log_index: int
 
 
 class Registry(ContractBinding):
@@ -85,6 +100,11 @@ class Registry(ContractBinding):
         """Record a new Flower node key fingerprint."""
         return self._transact(hospital, "updateNodeKey", node_key_fingerprint)
 
+    def publish_node_key(self, hospital: LocalAccount, public_key: bytes) -> TxReceipt:
+        """Publish the member's Flower node public key (its OpenSSH wire-format blob, see
+        :func:`bcfl.chain.fingerprints.openssh_key_blob`); it must hash to the member's fingerprint."""
+        return self._transact(hospital, "publishNodeKey", public_key)
+
     # -- approval and administration ----------------------------------------------------------------
     def approve(self, approver: LocalAccount, member_id: int) -> TxReceipt:
         """Approve a pending request (the admin, or an active member in governance mode)."""
@@ -106,6 +126,17 @@ class Registry(ContractBinding):
         """Switch between admin approval and ``quorum``-of-n member approval: the admin while governance
         is off; once it is on, anyone after the members approved :meth:`governance_decision`."""
         return self._transact(sender, "setGovernance", enabled, quorum)
+
+    def set_superlink_certificate(self, sender: LocalAccount, fingerprint: bytes, endpoint: str) -> TxReceipt:
+        """Pin the SuperLink's TLS certificate (SHA-256 of its DER) and the ``host:port`` SuperNodes dial:
+        the admin while governance is off; once it is on, anyone after the members approved
+        :meth:`superlink_certificate_decision`."""
+        return self._transact(sender, "setSuperLinkCertificate", fingerprint, endpoint)
+
+    def superlink_certificate_decision(self, fingerprint: bytes, endpoint: str) -> bytes:
+        """The decision id that lets the next ``setSuperLinkCertificate(fingerprint, endpoint)`` through."""
+        decision: bytes = self._call("superLinkCertificateDecision", fingerprint, endpoint)
+        return decision
 
     def approve_decision(self, member: LocalAccount, decision: bytes) -> TxReceipt:
         """Approve a consortium decision as an active member (governance mode)."""
@@ -215,6 +246,17 @@ class Registry(ContractBinding):
         enabled, quorum = self._call("governance")
         return bool(enabled), int(quorum)
 
+    def node_key_holder(self, fingerprint: bytes) -> int:
+        """The member whose published node key has ``fingerprint`` (0 if none published it): a node key
+        belongs to the first member that published it, unless that member was rejected."""
+        member_id: int = self._call("nodeKeyHolder", fingerprint)
+        return member_id
+
+    def superlink_certificate(self) -> tuple[bytes, str]:
+        """The pinned SuperLink certificate's fingerprint and endpoint (zero bytes and ``""`` if unset)."""
+        fingerprint, endpoint = self._call("superLinkCertificate")
+        return bytes(fingerprint), str(endpoint)
+
     def is_coordinator(self, account: str) -> bool:
         """Whether ``account`` holds the coordinator role."""
         return self.has_role(COORDINATOR_ROLE, account)
@@ -248,3 +290,46 @@ class Registry(ContractBinding):
             for e in self.events(name, filters=filters, from_block=from_block, to_block=to_block)
         ]
         return sorted(found, key=lambda e: (e.block_number, e.log_index))
+
+    def node_key_publications(
+        self,
+        member_id: int | None = None,
+        fingerprint: bytes | None = None,
+        from_block: int | None = None,
+        to_block: int | None = None,
+    ) -> list[NodeKeyPublication]:
+        """Every ``NodeKeyPublished`` (optionally of one member and/or one fingerprint), in chain order."""
+        filters: dict[str, object] = {}
+        if member_id is not None:
+            filters["memberId"] = member_id
+        if fingerprint is not None:
+            filters["fingerprint"] = fingerprint
+        found = self.events("NodeKeyPublished", filters=filters, from_block=from_block, to_block=to_block)
+        return [
+            NodeKeyPublication(
+                member_id=int(e.args["memberId"]),
+                fingerprint=bytes(e.args["fingerprint"]),
+                public_key=bytes(e.args["publicKey"]),
+                block_number=e.block_number,
+                tx_hash=e.tx_hash,
+                log_index=e.log_index,
+            )
+            for e in sorted(found, key=lambda e: (e.block_number, e.log_index))
+        ]
+
+    def published_node_key(self, member_id: int) -> bytes | None:
+        """The node key ``member_id`` published for its current fingerprint (None if it has not; the
+        registry refuses to publish a key another member holds, see :meth:`node_key_holder`)."""
+        fingerprint = self.member(member_id).node_key_fingerprint
+        found = self.node_key_publications(member_id, fingerprint)
+        return found[-1].public_key if found else None
+
+    def published_node_keys(self) -> dict[int, bytes]:
+        """Each member's node key published for its current fingerprint, whatever its status (one log
+        query); members that have not published theirs are absent."""
+        current = {m.member_id: m.node_key_fingerprint for m in self.members()}
+        return {
+            p.member_id: p.public_key
+            for p in self.node_key_publications()
+            if current.get(p.member_id) == p.fingerprint
+        }

@@ -18,7 +18,8 @@ from bcfl.demo.topology import ComposeLayout, Plan, Service, consortium_services
 from bcfl.paths import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
-IMAGE = "bcfl:local"
+#: The image every service runs; BCFL_IMAGE names another (the compose test builds its own).
+IMAGE = "${BCFL_IMAGE:-bcfl:local}"
 #: The shell line that makes the SuperExec shared secret if it is missing (compose has no launcher).
 MAKE_SECRET = "python -c 'import secrets, sys; sys.stdout.write(secrets.token_hex(32))'"
 

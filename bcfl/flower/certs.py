@@ -11,7 +11,6 @@ Hospitals pin the server certificate by its SHA-256 fingerprint over DER.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import ipaddress
 import logging
 from collections.abc import Iterable
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bcfl.chain.fingerprints import certificate_fingerprint
 from bcfl.flower.files import KeyFileError, write_private, write_public
 
 logger = logging.getLogger(__name__)
@@ -61,14 +61,9 @@ class TlsFiles:
         return self.folder / SERVER_KEY
 
     def fingerprint(self) -> str:
-        """The server certificate's SHA-256 fingerprint (what hospitals pin)."""
-        return certificate_fingerprint(self.server_cert.read_bytes())
-
-
-def certificate_fingerprint(pem: bytes) -> str:
-    """``0x`` SHA-256 of a PEM certificate's DER bytes (``openssl x509 -fingerprint -sha256``)."""
-    certificate = x509.load_pem_x509_certificate(pem)
-    return "0x" + hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
+        """The server certificate's ``0x`` SHA-256 fingerprint over DER (what hospitals pin; the registry's
+        ``setSuperLinkCertificate`` takes its bytes): bcfl.chain.fingerprints."""
+        return "0x" + certificate_fingerprint(self.server_cert.read_bytes()).hex()
 
 
 def certificate_names(pem: bytes) -> set[str]:

@@ -22,7 +22,7 @@ from flwr.supercore.control import ControlHttpClient
 from flwr.supercore.error.base import FlowerError
 
 from bcfl.chain.exceptions import ChainError
-from bcfl.flower.node_keys import key_fingerprints
+from bcfl.chain.fingerprints import public_key_fingerprints
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class RegisteredNode:
 
     def has_fingerprint(self, fingerprint: bytes) -> bool:
         """Whether this node's key is the one with this on-chain fingerprint."""
-        return "0x" + fingerprint.hex() in key_fingerprints(self.public_key)
+        return "0x" + fingerprint.hex() in public_key_fingerprints(self.public_key)
 
 
 class ControlClient:

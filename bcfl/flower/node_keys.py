@@ -8,22 +8,18 @@ a registered key that is unregistered can never be registered again, so a node t
 gets a new file.
 
 A member names its node on chain by ``nodeKeyFingerprint``: the SHA-256 of the key's OpenSSH wire
-blob (what ``ssh-keygen -l -E sha256`` prints, in base64). :func:`key_fingerprints` also gives the
-SHA-256 of the DER SubjectPublicKeyInfo and of the PEM bytes, since a hospital may hash either.
+blob (what ``ssh-keygen -l -E sha256`` prints, in base64), computed by bcfl.chain.fingerprints.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from bcfl.chain.fingerprints import node_key_fingerprint
 from bcfl.flower.files import KeyFileError, write_private, write_public
 
 #: The key file in a node's folder; its public OpenSSH line is beside it with ``.pub`` added.
@@ -45,12 +41,14 @@ class NodeKey:
     @property
     def openssh(self) -> bytes:
         """The public key as one OpenSSH line (no comment)."""
-        return openssh_line(self.public_key)
+        return self.public_key.public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
 
     @property
     def fingerprint(self) -> bytes:
-        """The 32 bytes a member publishes on chain (``nodeKeyFingerprint``)."""
-        return ssh_fingerprint(self.public_key)
+        """The 32 bytes a member publishes on chain (``nodeKeyFingerprint``): SHA-256 of the blob."""
+        return node_key_fingerprint(self.openssh)
 
     @property
     def spki_pem(self) -> bytes:
@@ -58,35 +56,6 @@ class NodeKey:
         return self.public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-
-
-def openssh_line(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    """``ecdsa-sha2-nistpNNN AAAA…``."""
-    return public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-
-
-def ssh_fingerprint(public_key: PublicKeyTypes) -> bytes:
-    """SHA-256 of the key's OpenSSH wire blob (``ssh-keygen -l -E sha256``, as bytes)."""
-    try:
-        line = public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    except ValueError:  # a key type OpenSSH has no form for
-        raise KeyFileError(f"a {type(public_key).__name__} has no OpenSSH form") from None
-    return hashlib.sha256(base64.b64decode(line.split()[1])).digest()
-
-
-def key_fingerprints(pem: bytes) -> frozenset[str]:
-    """Every 0x SHA-256 fingerprint a member may have published for a public key given as PEM (as the
-    SuperLink reports it): of the OpenSSH wire blob, of the DER SubjectPublicKeyInfo and of the PEM."""
-    found = {"0x" + hashlib.sha256(pem).hexdigest()}
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError):
-        return frozenset(found)
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    found.add("0x" + hashlib.sha256(der).hexdigest())
-    with contextlib.suppress(KeyFileError):
-        found.add("0x" + ssh_fingerprint(key).hex())
-    return frozenset(found)
 
 
 def ensure_node_key(path: Path) -> NodeKey:

@@ -16,12 +16,24 @@ bytes32 constant CONSORTIUM_COORDINATOR_ROLE = keccak256("COORDINATOR_ROLE");
 /// A key holding a role can never be a member's signer, and a member's signer can never be given a role.
 ///
 /// In governance mode the registry also counts member approvals of consortium decisions (a new model
-/// lineage, an approved app, a governance change, an admin transfer): each decision is an opaque id the
-/// contract that acts on it computes (see {ConsortiumAccess}), approved once `quorum` active members
-/// approved it. Governance is switched on by the admin, but changed or switched off only by such a decision.
+/// lineage, an approved app, the SuperLink's certificate, a governance change, an admin transfer): each
+/// decision is an opaque id the contract that acts on it computes (see {ConsortiumAccess}), approved once
+/// `quorum` active members approved it. Governance is switched on by the admin, but changed or switched off
+/// only by such a decision.
+///
+/// The registry also anchors the Flower stack's trust: each member publishes its Flower node public key,
+/// which must hash to the fingerprint it named (so a service can register exactly that key with the
+/// SuperLink), and the consortium pins the SuperLink's TLS certificate by fingerprint, with the
+/// endpoint SuperNodes dial (so hospitals need no second channel to trust it).
 contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     /// @notice Role of the account that opens rounds, registers updates, scores and pays.
     bytes32 public constant COORDINATOR_ROLE = CONSORTIUM_COORDINATOR_ROLE;
+
+    /// @notice Longest node public key {publishNodeKey} accepts, in bytes (an OpenSSH ECDSA key blob
+    /// takes 104 to 172).
+    uint256 public constant MAX_NODE_KEY_LENGTH = 1024;
+    /// @notice Longest SuperLink endpoint {setSuperLinkCertificate} accepts, in bytes.
+    uint256 public constant MAX_ENDPOINT_LENGTH = 256;
 
     /// @notice Life cycle of a membership.
     enum Status {
@@ -68,6 +80,9 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     mapping(bytes32 decision => uint16 approvals) private _decisionApprovals;
     mapping(bytes32 decision => mapping(uint64 approverId => bool)) private _decisionApprovedBy;
     mapping(bytes32 subject => uint256 count) private _decisionsCarriedOut;
+    mapping(bytes32 fingerprint => uint64 memberId) private _nodeKeyHolders;
+    bytes32 private _superLinkCertificate;
+    string private _superLinkEndpoint;
 
     /// @notice The account already holds a membership record.
     error ConsortiumRegistryAlreadyRegistered(address account, uint64 memberId);
@@ -100,6 +115,16 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     error ConsortiumRegistryGovernanceOff();
     /// @notice In governance mode the admin role moves only by the members' decision.
     error ConsortiumRegistryGovernanceOn();
+    /// @notice A node public key must not be empty nor longer than {MAX_NODE_KEY_LENGTH} bytes.
+    error ConsortiumRegistryInvalidNodeKeyLength(uint256 length);
+    /// @notice The node public key's SHA-256 is not the fingerprint the member named.
+    error ConsortiumRegistryNodeKeyMismatch(uint64 memberId, bytes32 expected, bytes32 actual);
+    /// @notice Another member published this node key first (and was not rejected).
+    error ConsortiumRegistryNodeKeyInUse(bytes32 fingerprint, uint64 holderId);
+    /// @notice A certificate fingerprint must not be zero.
+    error ConsortiumRegistryInvalidCertificateFingerprint();
+    /// @notice A SuperLink endpoint must not be empty nor longer than {MAX_ENDPOINT_LENGTH} bytes.
+    error ConsortiumRegistryInvalidEndpoint(uint256 length);
 
     /// @notice A hospital key asked to join.
     event MembershipRequested(
@@ -126,6 +151,11 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     event GovernanceChanged(address indexed changedBy, bool enabled, uint16 quorum);
     /// @notice An active member approved a consortium decision (governance mode).
     event DecisionApproved(bytes32 indexed decision, uint64 indexed approverId, uint16 approvals);
+    /// @notice A member published the Flower node public key (OpenSSH wire-format blob) whose SHA-256
+    /// is its `nodeKeyFingerprint`; the key lives in this event only.
+    event NodeKeyPublished(uint64 indexed memberId, bytes32 indexed fingerprint, bytes publicKey);
+    /// @notice The SuperLink's TLS certificate (SHA-256 of its DER) and the endpoint SuperNodes dial.
+    event SuperLinkCertificateSet(bytes32 indexed fingerprint, string endpoint);
 
     /// @param adminDelay Seconds between the start of an admin transfer and when the new admin may accept.
     /// @param admin Account given `DEFAULT_ADMIN_ROLE`.
@@ -242,6 +272,56 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
         emit NodeKeyUpdated(memberId, nodeKeyFingerprint);
     }
 
+    /// @notice Publish the caller's Flower node public key, so that the SuperLink can be told to accept
+    /// it: the member's signer, while pending or active. The key must hash to the member's
+    /// `nodeKeyFingerprint`, which is what binds it to the member; so only the signer publishes (nobody
+    /// else could publish another key, and nobody else needs to: a lost signer key is rotated first).
+    /// A node key belongs to the first member that publishes it, for good (unless that member was
+    /// rejected): otherwise a member naming another's key would have it unregistered from the SuperLink
+    /// when it is suspended, and Flower never registers an unregistered key again.
+    /// @param publicKey The key's OpenSSH wire-format blob (the base64-decoded second field of an
+    /// `ecdsa-sha2-nistp384 AAAA...` line; its SHA-256 is what `ssh-keygen -l -E sha256` shows).
+    function publishNodeKey(bytes calldata publicKey) external {
+        uint64 memberId = _signers[msg.sender].memberId;
+        if (memberId == 0) revert ConsortiumRegistryNotSigner(memberId, msg.sender);
+        Member storage member = _members[memberId];
+        if (member.status != Status.Pending && member.status != Status.Active) {
+            revert ConsortiumRegistryInvalidStatus(memberId, member.status);
+        }
+        if (publicKey.length == 0 || publicKey.length > MAX_NODE_KEY_LENGTH) {
+            revert ConsortiumRegistryInvalidNodeKeyLength(publicKey.length);
+        }
+        bytes32 fingerprint = sha256(publicKey);
+        if (fingerprint != member.nodeKeyFingerprint) {
+            revert ConsortiumRegistryNodeKeyMismatch(memberId, member.nodeKeyFingerprint, fingerprint);
+        }
+        uint64 holder = _nodeKeyHolders[fingerprint];
+        if (holder != memberId) {
+            if (holder != 0 && _members[holder].status != Status.Rejected) {
+                revert ConsortiumRegistryNodeKeyInUse(fingerprint, holder);
+            }
+            _nodeKeyHolders[fingerprint] = memberId;
+        }
+        emit NodeKeyPublished(memberId, fingerprint, publicKey);
+    }
+
+    /// @notice Pin the SuperLink's TLS certificate and say where SuperNodes reach it: the admin while
+    /// governance is off; in governance mode anyone, once the quorum approved
+    /// {superLinkCertificateDecision} (a changed certificate redirects every hospital, so it is a
+    /// consortium decision like an approved app).
+    /// @param fingerprint SHA-256 of the certificate's DER (`openssl x509 -fingerprint -sha256`).
+    /// @param endpoint `host:port` the SuperNodes dial (their `--superlink`).
+    function setSuperLinkCertificate(bytes32 fingerprint, string calldata endpoint) external {
+        if (_governance) _consumeDecision(abi.encode("superlink", fingerprint, endpoint));
+        else _checkRole(DEFAULT_ADMIN_ROLE);
+        if (fingerprint == bytes32(0)) revert ConsortiumRegistryInvalidCertificateFingerprint();
+        uint256 length = bytes(endpoint).length;
+        if (length == 0 || length > MAX_ENDPOINT_LENGTH) revert ConsortiumRegistryInvalidEndpoint(length);
+        _superLinkCertificate = fingerprint;
+        _superLinkEndpoint = endpoint;
+        emit SuperLinkCertificateSet(fingerprint, endpoint);
+    }
+
     /// @notice Switch between admin approval and k-of-n member approval. With governance off the admin
     /// decides; with it on, only a decision approved by the quorum ({governanceDecision}) changes it.
     /// @param quorum Member approvals needed when `enabled`; ignored (stored as 0) otherwise.
@@ -292,6 +372,11 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     /// @notice The decision id that lets the next {setGovernance} call set (`enabled`, `quorum`).
     function governanceDecision(bool enabled, uint16 quorum) public view returns (bytes32) {
         return _decisionId(abi.encode("governance", enabled, quorum));
+    }
+
+    /// @notice The decision id that lets the next {setSuperLinkCertificate} call pin (`fingerprint`, `endpoint`).
+    function superLinkCertificateDecision(bytes32 fingerprint, string calldata endpoint) public view returns (bytes32) {
+        return _decisionId(abi.encode("superlink", fingerprint, endpoint));
     }
 
     /// @notice The decision id that lets {governanceTransferAdmin} start a transfer to `newAdmin`.
@@ -368,6 +453,16 @@ contract ConsortiumRegistry is AccessControlDefaultAdminRules {
     /// @notice Whether governance mode is on, and its quorum.
     function governance() external view returns (bool enabled, uint16 quorum) {
         return (_governance, _quorum);
+    }
+
+    /// @notice The member whose published node key has this fingerprint, or 0 (see {publishNodeKey}).
+    function nodeKeyHolder(bytes32 fingerprint) external view returns (uint64) {
+        return _nodeKeyHolders[fingerprint];
+    }
+
+    /// @notice The pinned SuperLink certificate's fingerprint and its endpoint (zero and empty until set).
+    function superLinkCertificate() external view returns (bytes32 fingerprint, string memory endpoint) {
+        return (_superLinkCertificate, _superLinkEndpoint);
     }
 
     function _activate(uint64 memberId, Member storage member) private {

@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
 from bcfl.chain.anvil import free_port
-from bcfl.flower.node_keys import key_fingerprints
+from bcfl.chain.fingerprints import public_key_fingerprints
 from dashboard.app import create_app
 from tests.audit.runs import Run
 from tests.conftest import Actors
@@ -245,11 +245,11 @@ def test_a_node_key_fingerprint_is_the_sha256_of_the_key_as_ssh_keygen_and_opens
     key = new_key(tmp_path, "node")
     public = serialization.load_ssh_public_key(key.public.read_bytes())
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    found = key_fingerprints(pem)
+    found = public_key_fingerprints(pem)
     assert key.fingerprint_ssh() in found and key.fingerprint_der() in found
     assert key.fingerprint_ssh() != key.fingerprint_der()
     assert new_key(tmp_path, "other").fingerprint_der() not in found
-    assert key_fingerprints(b"not a key") == {"0x" + hashlib.sha256(b"not a key").hexdigest()}
+    assert public_key_fingerprints(b"not a key") == {"0x" + hashlib.sha256(b"not a key").hexdigest()}
 
 
 def test_without_a_superlink_every_node_is_unknown(api: TestClient) -> None:

@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from flwr.supercore.primitives.asymmetric import public_key_to_bytes
 
-from bcfl.flower.certs import certificate_fingerprint, certificate_names, ensure_tls
+from bcfl.chain.fingerprints import certificate_fingerprint, public_key_fingerprints
+from bcfl.flower.certs import certificate_names, ensure_tls
 from bcfl.flower.files import KeyFileError, write_private
-from bcfl.flower.node_keys import NODE_KEY, ensure_node_key, key_fingerprints, load_node_key
+from bcfl.flower.node_keys import NODE_KEY, ensure_node_key, load_node_key
 
 
 def openssl(*args: str, data: bytes | None = None) -> str:
@@ -52,8 +53,12 @@ def test_the_fingerprint_is_the_sha256_of_the_certificates_der(tmp_path: Path) -
     files = ensure_tls(tmp_path, ["superlink"])
     printed = openssl("x509", "-in", str(files.server_cert), "-noout", "-fingerprint", "-sha256")
     expected = "0x" + printed.strip().split("=", 1)[1].replace(":", "").lower()
-    assert files.fingerprint() == certificate_fingerprint(files.server_cert.read_bytes()) == expected
-    assert certificate_fingerprint(files.ca_cert.read_bytes()) != expected
+    assert (
+        files.fingerprint()
+        == "0x" + certificate_fingerprint(files.server_cert.read_bytes()).hex()
+        == expected
+    )
+    assert "0x" + certificate_fingerprint(files.ca_cert.read_bytes()).hex() != expected
 
 
 def test_tls_keys_are_private_and_never_overwritten(tmp_path: Path) -> None:
@@ -90,7 +95,7 @@ def test_a_node_key_is_what_flower_reads_and_its_fingerprint_is_ssh_keygens(tmp_
     ).stdout.split()[1]
     digest = printed.removeprefix("SHA256:")
     assert base64.b64decode(digest + "=" * (-len(digest) % 4)) == key.fingerprint
-    assert "0x" + key.fingerprint.hex() in key_fingerprints(key.spki_pem)
+    assert "0x" + key.fingerprint.hex() in public_key_fingerprints(key.spki_pem)
     # Again: the same key, not a new one; and another node gets another key.
     assert ensure_node_key(key.private).fingerprint == key.fingerprint
     assert load_node_key(key.private).fingerprint == key.fingerprint
