@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from eth_utils.address import to_checksum_address
 
+from bcfl.chain.roles import ROLE_ARGUMENTS, role_name
+
 
 class ChainError(Exception):
     """Base of every error the chain bridge raises."""
@@ -69,8 +71,10 @@ class ContractRevertError(ChainError):
             for kind, v in zip(self.arg_types, values, strict=True)
         )
         self.args_by_name: dict[str, Any] = dict(zip(self.arg_names, checksummed, strict=True))
-        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args_by_name.items())
-        super().__init__(f"{type(self).__name__}({shown}): {(self.__doc__ or '').strip()}")
+        shown = ", ".join(f"{k}={_show(v, k)}" for k, v in self.args_by_name.items())
+        super().__init__(
+            f"{_lacking(self.args_by_name)}{type(self).__name__}({shown}): {(self.__doc__ or '').strip()}"
+        )
 
 
 class UnknownRevertError(ChainError):
@@ -81,10 +85,20 @@ class UnknownRevertError(ChainError):
         self.data = data
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, name: str = "") -> str:
+    if name in ROLE_ARGUMENTS and isinstance(value, bytes):
+        return role_name(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return str(value)
+
+
+def _lacking(args: dict[str, Any]) -> str:
+    """``"0xABC… is not the consortium's admin: "`` for an access-control revert, else ``""``."""
+    role = next((args[name] for name in ROLE_ARGUMENTS if name in args), None)
+    if role is None or "account" not in args:
+        return ""
+    return f"{args['account']} does not hold the consortium's {role_name(role)} role: "
 
 
 def redact_url(url: str) -> str:

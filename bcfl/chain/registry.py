@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
-from eth_utils.crypto import keccak
 from web3.types import TxReceipt
 
 from bcfl.chain.binding import ContractBinding
 from bcfl.chain.events import ChainEvent
+from bcfl.chain.roles import ADMIN_ROLE as ADMIN_ROLE
+from bcfl.chain.roles import COORDINATOR_ROLE as COORDINATOR_ROLE
 
-COORDINATOR_ROLE = keccak(text="COORDINATOR_ROLE")
-ADMIN_ROLE = bytes(32)
 MEMBERSHIP_EVENTS = (
     "MembershipRequested",
     "MembershipApproved",

@@ -7,6 +7,8 @@ from typing import Any
 
 from rich.table import Table
 
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.registry import Member, MemberStatus
 from bcfl.cli.common import Format, ManifestPath, OutputFormat, RpcUrl, clean_errors, connect, emit
 from bcfl.cli.settings import DEFAULTS
 from bcfl.text import plain
@@ -19,18 +21,36 @@ def list_members(
     with clean_errors():
         consortium = connect(rpc_url, manifest)
         decimals = consortium.token.decimals()
-        rows = [
-            {
-                **asdict(m),
-                "status": m.status.name.lower(),
-                "reputation_bps": consortium.reputation.reputation_of(m.member_id),
-                "excluded": consortium.reputation.is_excluded(m.member_id),
-                "balance": str(consortium.token.balance_of(m.signer)),
-                "balance_tokens": consortium.token.balance_of(m.signer) / 10**decimals,
-            }
-            for m in consortium.registry.members()
-        ]
+        rows = [_row(consortium, m, decimals) for m in consortium.registry.members()]
     emit(rows, fmt, _table)
+
+
+def _row(consortium: Consortium, member: Member, decimals: int) -> dict[str, Any]:
+    excluded = consortium.reputation.is_excluded(member.member_id)
+    balance = consortium.token.balance_of(member.signer)
+    return {
+        **asdict(member),
+        "status": member.status.name.lower(),
+        "reputation_bps": consortium.reputation.reputation_of(member.member_id),
+        "excluded": excluded,
+        "aggregated": aggregated(member.status, excluded),
+        "balance": str(balance),
+        "balance_tokens": balance / 10**decimals,
+    }
+
+
+def aggregated(status: MemberStatus, excluded: bool) -> bool:
+    """Whether the coordinator aggregates this member's updates: only an active member's, and only
+    while its reputation keeps it above the exclusion threshold."""
+    return status is MemberStatus.ACTIVE and not excluded
+
+
+def _aggregated_cell(row: dict[str, Any]) -> str:
+    if row["aggregated"]:
+        return "yes"
+    if row["status"] != MemberStatus.ACTIVE.name.lower():
+        return f"no ({row['status']})"
+    return "no (excluded: reputation)"
 
 
 def _table(rows: list[dict[str, Any]]) -> Table:
@@ -44,7 +64,7 @@ def _table(rows: list[dict[str, Any]]) -> Table:
             row["status"],
             plain(row["signer"]),
             str(row["reputation_bps"]),
-            "excluded" if row["excluded"] else "yes",
+            _aggregated_cell(row),
             f"{row['balance_tokens']:,.2f}",
         )
     return table
