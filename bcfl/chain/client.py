@@ -20,9 +20,11 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCErro
 from web3.types import BlockIdentifier, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from bcfl.chain.artifacts import abi_of, load_artifact
+from bcfl.chain.endpoint import check_rpc_url
 from bcfl.chain.exceptions import (
     ChainError,
     ChainUnreachableError,
+    InsufficientFundsError,
     TransactionFailedError,
     TransactionStatusUnknownError,
     TransactionTimeoutError,
@@ -34,6 +36,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)
+_INSUFFICIENT_FUNDS = "insufficient funds"
 _NONCE_ERRORS = ("nonce too low", "already known", "replacement transaction underpriced")
 #: Gas sent above an estimate: a quarter more (see :func:`_with_headroom`).
 GAS_HEADROOM_DIVISOR = 4
@@ -54,7 +57,7 @@ class ChainClient:
         timeout_s: float = 30.0,
         receipt_timeout_s: float = 120.0,
     ) -> None:
-        self.rpc_url = rpc_url
+        self.rpc_url = check_rpc_url(rpc_url)
         self.retries = retries
         self.backoff_s = backoff_s
         self.receipt_timeout_s = receipt_timeout_s
@@ -194,7 +197,7 @@ class ChainClient:
                 except ContractLogicError as exc:
                     raise decode_revert(revert_data(exc.data)) from exc
                 except Web3RPCError as exc:
-                    raise ChainError(f"the node refused {what}: {exc}") from exc
+                    raise _refused(exc, what, address) from exc
                 signed = sender.sign_transaction(cast(dict[str, Any], tx))
                 try:
                     tx_hash = self._send_raw(signed.raw_transaction, HexBytes(signed.hash), what)
@@ -203,7 +206,7 @@ class ChainClient:
                         logger.info("nonce %d for %s was stale; resyncing", nonce, address)
                         self._nonces.pop(address, None)
                         continue
-                    raise ChainError(f"the node refused {what}: {exc}") from exc
+                    raise _refused(exc, what, address) from exc
                 except TransactionStatusUnknownError:
                     self._nonces.pop(address, None)
                     raise
@@ -298,6 +301,13 @@ def _with_headroom(tx: TxParams) -> TxParams:
     window writes one more storage slot). Unused gas is not charged."""
     estimate = int(tx["gas"])
     return cast(TxParams, {**tx, "gas": estimate + estimate // GAS_HEADROOM_DIVISOR})
+
+
+def _refused(exc: Web3RPCError, what: str, sender: str) -> ChainError:
+    """The error for a transaction the node refused: one that says what to do for an unfunded key."""
+    if _INSUFFICIENT_FUNDS in str(exc).lower():
+        return InsufficientFundsError(sender)
+    return ChainError(f"the node refused {what}: {exc}")
 
 
 def _is_nonce_error(exc: Web3RPCError) -> bool:

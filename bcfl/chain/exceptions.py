@@ -18,6 +18,10 @@ class ChainUnreachableError(ChainError):
     """The JSON-RPC endpoint did not answer, even after the bounded retries."""
 
 
+class RpcUrlError(ChainError, ValueError):
+    """A JSON-RPC URL that is not an http(s) URL (e.g. ``127.0.0.1:8545`` without its scheme)."""
+
+
 class TransactionFailedError(ChainError):
     """A transaction was mined but failed without a decodable reason."""
 
@@ -28,6 +32,17 @@ class TransactionStatusUnknownError(ChainUnreachableError):
     def __init__(self, message: str, tx_hash: str) -> None:
         super().__init__(message)
         self.tx_hash = tx_hash
+
+
+class InsufficientFundsError(ChainError):
+    """The sending key has too little ether to pay for a transaction's gas."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(
+            f"{address} has no ether to pay for gas: ask the consortium's admin to run "
+            f"`bcfl member fund {address}`"
+        )
+        self.address = address
 
 
 class TransactionTimeoutError(ChainError):

@@ -90,6 +90,10 @@ class DeploymentManifest(BaseModel):
             text = path.read_text()
         except OSError as exc:
             raise ManifestError(f"cannot read deployment manifest {path}: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise ManifestError(
+                f"deployment manifest {path} is not a JSON text file: give the one `bcfl chain deploy` wrote"
+            ) from None
         # The schema version first, so that a manifest of an older deployment is named as such
         # rather than as malformed: its contracts differ too, so it has to be redeployed.
         try:
@@ -104,7 +108,10 @@ class DeploymentManifest(BaseModel):
         try:
             return cls.model_validate_json(text)
         except ValidationError as exc:
-            raise ManifestError(f"deployment manifest {path} is malformed: {exc}") from exc
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()[:3]
+            )
+            raise ManifestError(f"deployment manifest {path} is malformed: {problems}") from exc
 
     def stale_abis(self) -> list[str]:
         """Contracts whose ABI hash differs from this build's artifacts."""

@@ -21,7 +21,8 @@ from rich.table import Table
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.devkeys import dev_account
-from bcfl.chain.exceptions import ChainError
+from bcfl.chain.endpoint import check_rpc_url
+from bcfl.chain.exceptions import ChainError, RpcUrlError
 from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.cli.settings import envvar
@@ -38,8 +39,16 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+def _rpc_url(value: str) -> str:
+    try:
+        return check_rpc_url(value)
+    except RpcUrlError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 RpcUrl = Annotated[
-    str, typer.Option("--rpc-url", envvar=envvar("rpc_url"), help="JSON-RPC URL of the chain.")
+    str,
+    typer.Option("--rpc-url", envvar=envvar("rpc_url"), help="JSON-RPC URL of the chain.", callback=_rpc_url),
 ]
 ManifestPath = Annotated[
     Path,
@@ -106,6 +115,18 @@ def clean_errors() -> Iterator[None]:
     except ChainError as exc:
         err_console.print(f"[bold red]error:[/] {markup_escaped(exc, limit=400)}")
         raise typer.Exit(1) from None
+
+
+#: Settings of every Typer app: a traceback (a bug, never bad input) never shows local variables, which
+#: hold passwords, keys and whole manifests.
+APP_SETTINGS: dict[str, Any] = {"pretty_exceptions_show_locals": False, "pretty_exceptions_short": True}
+
+
+def run_alone(command: Callable[..., Any]) -> None:
+    """Run one command as its own program (``python -m bcfl.cli.X``), with :data:`APP_SETTINGS`."""
+    app = typer.Typer(add_completion=False, **APP_SETTINGS)
+    app.command()(command)
+    app()
 
 
 def emit(data: Any, fmt: OutputFormat, render: Callable[[Any], Table | str]) -> None:

@@ -23,6 +23,7 @@ from bcfl.cli.common import (
     connect,
     console,
     resolve_account,
+    run_alone,
 )
 from bcfl.cli.settings import DEFAULTS
 from bcfl.demo.consortia import CONSORTIA
@@ -112,7 +113,7 @@ def onboard(
 
 def main() -> None:
     """Entry point for ``python -m bcfl.cli.demo_onboard``."""
-    typer.run(onboard)
+    run_alone(onboard)
 
 
 if __name__ == "__main__":

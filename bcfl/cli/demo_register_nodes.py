@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from bcfl.cli.common import clean_errors, console
+from bcfl.cli.common import clean_errors, console, run_alone
 from bcfl.demo.node_registration import register_node_keys
 from bcfl.flower.control import ControlClient
 from bcfl.flower.node_keys import NODE_KEY, load_node_key
@@ -38,7 +38,7 @@ def register_nodes(
 
 def main() -> None:
     """Entry point for ``python -m bcfl.cli.demo_register_nodes``."""
-    typer.run(register_nodes)
+    run_alone(register_nodes)
 
 
 if __name__ == "__main__":

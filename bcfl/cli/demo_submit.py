@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from bcfl.cli.common import console, err_console
+from bcfl.cli.common import console, err_console, run_alone
 from bcfl.cli.settings import DEFAULTS, envvar
 from bcfl.demo.flower_config import write_flower_config
 
@@ -95,7 +95,7 @@ def submit(
 
 def main() -> None:
     """Entry point for ``python -m bcfl.cli.demo_submit``."""
-    typer.run(submit)
+    run_alone(submit)
 
 
 if __name__ == "__main__":

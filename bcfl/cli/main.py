@@ -34,8 +34,11 @@ from bcfl.cli import (
     node_check,
     update_register,
 )
+from bcfl.cli.common import APP_SETTINGS
 
-app = typer.Typer(help="Blockchain-based federated learning for hospital consortia.", no_args_is_help=True)
+app = typer.Typer(
+    help="Blockchain-based federated learning for hospital consortia.", no_args_is_help=True, **APP_SETTINGS
+)
 chain_app = typer.Typer(help="Run a local chain and deploy the consortium's contracts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encrypted keystores for hospitals and the coordinator.", no_args_is_help=True)
 member_app = typer.Typer(help="Onboard and manage member hospitals.", no_args_is_help=True)

@@ -120,3 +120,57 @@ def test_node_check_cli(heart: dict[str, Path], tmp_path: Path) -> None:
     bad = _write(tmp_path, "age,sex\n1,2\n")
     result = CliRunner().invoke(app, ["node", "check", "--data", str(bad), "--schema", str(SCHEMA)])
     assert result.exit_code == 1 and "missing columns" in result.output and "Traceback" not in result.output
+
+
+def _node_check(data: Path, schema: Path) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from bcfl.cli.main import app
+
+    result = CliRunner().invoke(app, ["node", "check", "--data", str(data), "--schema", str(schema)])
+    assert "Traceback" not in result.output
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_node_check_names_a_semicolon_separator(heart: dict[str, Path], tmp_path: Path) -> None:
+    text = heart["cleveland"].read_text().replace(",", ";")
+    code, out = _node_check(_write(tmp_path, text), SCHEMA)
+    assert code == 1 and "the file is separated by ';': export it comma-separated" in out, out
+    assert "missing columns" not in out  # one cause, not fourteen symptoms
+
+
+def test_node_check_reports_values_outside_the_plausible_range(
+    heart: dict[str, Path], schema: TableSchema, tmp_path: Path
+) -> None:
+    lines = heart["cleveland"].read_text().splitlines()
+    header = lines[0].split(",")
+    cells = [row.split(",") for row in lines[1:]]
+    cells[3][header.index("trestbps")] = "9999"  # mmHg typed with extra digits
+    cells[7][header.index("chol")] = "-5"
+    text = "\n".join(",".join(r) for r in [header, *cells])
+    code, out = _node_check(_write(tmp_path, text), SCHEMA)
+    low, high = next(c.plausible for c in schema.columns if c.name == "trestbps") or (0, 0)
+    assert (
+        code == 1
+        and f"column 'trestbps': values outside the plausible range [{low:g}, {high:g}] in rows 5" in out
+    )
+    assert "column 'chol': values outside the plausible range" in out and "rows 9" in out
+    assert "9999" not in out.replace(f"[{low:g}, {high:g}]", "")  # values never reach messages
+
+
+def test_node_check_names_a_truncated_schema(heart: dict[str, Path], tmp_path: Path) -> None:
+    truncated = tmp_path / "schema.json"
+    truncated.write_text(SCHEMA.read_text()[:300])
+    code, out = _node_check(heart["cleveland"], truncated)
+    assert code == 1 and f"{truncated} is not valid JSON (line " in out, out
+    assert "re-download the consortium's schema" in out
+
+
+def test_the_shipped_schemas_bound_every_numeric_column() -> None:
+    from bcfl.learning.data.loader import SCHEMAS_DIR, load_schema
+
+    for path in SCHEMAS_DIR.glob("*.json"):
+        loaded = load_schema(path)
+        if isinstance(loaded, TableSchema):
+            unbounded = [c.name for c in loaded.columns if c.kind == "numeric" and c.plausible is None]
+            assert not unbounded, f"{path.name}: no plausible range for {unbounded}"

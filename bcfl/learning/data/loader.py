@@ -19,6 +19,9 @@ Schema = TableSchema | ImageSchema
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 
+_REDOWNLOAD = "re-download the consortium's schema"
+
+
 def shared_schema_path(name: str) -> Path:
     """The shipped schema file called ``name`` (the App's ``schema-name`` run setting)."""
     return SCHEMAS_DIR / f"{name}.json"
@@ -27,11 +30,18 @@ def shared_schema_path(name: str) -> Path:
 def load_schema(path: Path) -> Schema:
     """A consortium schema: an image schema when its ``modality`` is "image", else a table schema."""
     try:
-        modality = json.loads(path.read_text()).get("modality", "table")
+        document = json.loads(path.read_text())
     except OSError as exc:
         raise LearningError(f"cannot read schema {path}: {exc.strerror}") from exc
-    except (json.JSONDecodeError, AttributeError):
-        raise LearningError(f"schema {path} is not a JSON object") from None
+    except UnicodeDecodeError:
+        raise LearningError(f"schema {path} is not a text file: {_REDOWNLOAD}") from None
+    except json.JSONDecodeError as exc:
+        raise LearningError(
+            f"schema {path} is not valid JSON (line {exc.lineno} col {exc.colno}: {exc.msg}): {_REDOWNLOAD}"
+        ) from None
+    if not isinstance(document, dict):
+        raise LearningError(f"schema {path} is not a JSON object: {_REDOWNLOAD}")
+    modality = document.get("modality", "table")
     return ImageSchema.load(path) if modality == "image" else TableSchema.load(path)
 
 

@@ -24,7 +24,12 @@ def read_schema_file(model: type[Model], path: Path) -> Model:
     except OSError as exc:
         raise LearningError(f"cannot read schema {path}: {exc.strerror}") from exc
     except ValidationError as exc:
-        raise LearningError(f"schema {path} is invalid: {exc}") from exc
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise LearningError(
+            f"schema {path} is invalid ({problems}): re-download the consortium's schema"
+        ) from exc
 
 
 class ColumnSpec(BaseModel):
@@ -36,6 +41,9 @@ class ColumnSpec(BaseModel):
     kind: Literal["numeric", "categorical"]
     #: Numeric: values are scaled to [0, 1] over this clinical range (and clipped).
     range: tuple[float, float] | None = None
+    #: Numeric: the clinically plausible values; one outside (9999 for a blood pressure) is an entry
+    #: or unit error that ``bcfl node check`` reports (``range`` only scales, and clips).
+    plausible: tuple[float, float] | None = None
     #: Categorical: the allowed codes, one-hot encoded in this order.
     categories: tuple[float, ...] | None = None
     #: Value used where the cell is missing (fixed by the consortium, not learned from data).
@@ -49,6 +57,8 @@ class ColumnSpec(BaseModel):
     def _kind_fields(self) -> ColumnSpec:
         if self.kind == "numeric" and (self.range is None or self.range[0] >= self.range[1]):
             raise ValueError(f"numeric column {self.name!r} needs a range [low, high] with low < high")
+        if self.plausible is not None and self.plausible[0] >= self.plausible[1]:
+            raise ValueError(f"column {self.name!r}: plausible [low, high] needs low < high")
         if self.kind == "categorical" and not self.categories:
             raise ValueError(f"categorical column {self.name!r} needs its categories")
         return self

@@ -33,6 +33,24 @@ def _rows(mask: pd.Series) -> str:
     return shown + (f" and {len(rows) - _SHOWN_ROWS} more" if len(rows) > _SHOWN_ROWS else "")
 
 
+#: Separators a spreadsheet may export instead of commas (a European locale's ";", a tab).
+_SEPARATORS = (";", "\t", "|")
+
+
+def _other_separator(table: pd.DataFrame) -> str | None:
+    """The separator of a file read as one column because it is not comma-separated, else None."""
+    if len(table.columns) != 1:
+        return None
+    header = str(table.columns[0])
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else None
+
+
+def _code(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def _missing_mask(cells: pd.Series, schema: TableSchema, column: ColumnSpec | None) -> pd.Series:
     codes = set(schema.missing_values) | set(column.missing if column else ())
     return cells.str.strip().isin(codes)
@@ -47,6 +65,11 @@ def validate(table: pd.DataFrame, schema: TableSchema, source: str) -> None:
     problems: list[str] = []
     expected = [c.name for c in schema.columns] + [schema.label.column]
     missing_columns = [name for name in expected if name not in table.columns]
+    separator = _other_separator(table)
+    if missing_columns and separator is not None:
+        raise DataValidationError(
+            source, [f"the file is separated by {separator!r}: export it comma-separated"]
+        )
     if missing_columns:
         problems.append(f"missing columns: {', '.join(missing_columns)}")
     for column in schema.columns:
@@ -58,6 +81,14 @@ def validate(table: pd.DataFrame, schema: TableSchema, source: str) -> None:
         bad_type = values.isna() & ~absent
         if bad_type.any():
             problems.append(f"column {column.name!r}: not a number in rows {_rows(bad_type)}")
+        if column.plausible is not None:
+            low, high = column.plausible
+            implausible = ((values < low) | (values > high)) & ~absent
+            if implausible.any():
+                problems.append(
+                    f"column {column.name!r}: values outside the plausible range [{_code(low)}, "
+                    f"{_code(high)}] in rows {_rows(implausible)} (an entry or unit error?)"
+                )
         if column.kind == "categorical":
             allowed = set(column.categories or ())
             unknown = ~values.isin(allowed) & ~values.isna() & ~absent
