@@ -194,6 +194,7 @@ def test_deploy_sets_the_reputation_parameters(anvil: AnvilNode, client: ChainCl
         "7",
         "--admin-delay",
         "3600",
+        "--no-coordinator",
         "--out",
         str(out_path),
     )
@@ -228,6 +229,32 @@ def test_deploy_reuse_keeps_a_live_deployment(anvil: AnvilNode, manifest_path: P
     )
     assert code == 0 and "reusing" in out, out
     assert DeploymentManifest.load(manifest_path) == first
+
+
+def test_deploy_refuses_a_second_consortium_or_no_coordinator_unless_asked(
+    anvil: AnvilNode, client: ChainClient, actors: Actors, manifest_path: Path, tmp_path: Path
+) -> None:
+    first = manifest_path.read_text()
+    deploy = ["chain", "deploy", "--rpc-url", anvil.rpc_url, "--dev-account", "0"]
+    with_coordinator = [*deploy, "--coordinator", actors.coordinator.address]
+    before = client.block_number()
+    code, out = invoke(*with_coordinator, "--out", str(manifest_path), env={"COLUMNS": "200"})
+    assert code != 0 and "already exists" in out and "--reuse" in out and "--replace" in out, out
+    fresh = tmp_path / "fresh.json"
+    code, out = invoke(*deploy, "--out", str(fresh), env={"COLUMNS": "200"})
+    assert code != 0 and "--no-coordinator" in out and not fresh.exists(), out
+    code, out = invoke(*with_coordinator, "--no-coordinator", "--out", str(fresh), env={"COLUMNS": "200"})
+    assert code != 0 and "not both" in out and not fresh.exists(), out
+    assert client.block_number() == before and manifest_path.read_text() == first  # nothing sent or written
+    code, out = invoke(*with_coordinator, "--out", str(manifest_path), "--replace")
+    assert code == 0, out
+    replaced = DeploymentManifest.load(manifest_path)
+    assert (
+        replaced.address("ConsortiumRegistry")
+        != json.loads(first)["contracts"]["ConsortiumRegistry"]["address"]
+    )
+    code, out = invoke(*deploy, "--no-coordinator", "--out", str(fresh))
+    assert code == 0 and DeploymentManifest.load(fresh).coordinator is None, out
 
 
 HOSTILE_NAMES = (

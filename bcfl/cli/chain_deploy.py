@@ -68,10 +68,22 @@ def deploy(
     reuse: Annotated[
         bool, typer.Option(help="If OUT already describes a live deployment on this chain, keep it.")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(help="If OUT already exists, deploy a NEW consortium anyway and overwrite OUT."),
+    ] = False,
+    no_coordinator: Annotated[
+        bool, typer.Option(help="Deploy without a coordinator (grant the role later).")
+    ] = False,
     fmt: Format = OutputFormat.table,
 ) -> None:
-    """Deploy every contract to RPC_URL and write the manifest other components read."""
+    """Deploy every contract to RPC_URL and write the manifest other components read.
+
+    Refuses to overwrite an existing OUT (a consortium's manifest) unless told --reuse (keep it) or
+    --replace (a new consortium), and to deploy without --coordinator unless told --no-coordinator."""
     with clean_errors():
+        if reuse and replace:
+            raise typer.BadParameter("give --reuse or --replace, not both")
         if reuse and out.exists():
             existing = DeploymentManifest.load(out)
             check_deployment(ChainClient(rpc_url), existing)
@@ -97,6 +109,7 @@ def deploy(
                 f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"] for e in exc.errors()
             )
             raise typer.BadParameter(problems) from None
+        _refuse_unasked(out, replace, coordinator, no_coordinator)
         deployer = resolve_account(keystore, password_file, key_env, dev_account)
         with console.status("deploying") as status:
             manifest = deploy_consortium(
@@ -109,6 +122,24 @@ def deploy(
             )
         manifest.save(out)
     emit(manifest.model_dump(), fmt, lambda _: _summary(manifest, out))
+
+
+def _refuse_unasked(out: Path, replace: bool, coordinator: str | None, no_coordinator: bool) -> None:
+    """Refuse what a second run or a forgotten option would do silently."""
+    if out.exists() and not replace:
+        raise typer.BadParameter(
+            f"{out} already exists (a consortium's manifest): give --reuse to keep that deployment, "
+            "or --replace to deploy a new consortium and overwrite it",
+            param_hint="--out",
+        )
+    if coordinator is None and not no_coordinator:
+        raise typer.BadParameter(
+            "give the coordinator's address (the key that opens and records rounds), or "
+            "--no-coordinator to grant the role later",
+            param_hint="--coordinator",
+        )
+    if coordinator is not None and no_coordinator:
+        raise typer.BadParameter("give --coordinator or --no-coordinator, not both")
 
 
 def _summary(manifest: DeploymentManifest, out: Path) -> str:
