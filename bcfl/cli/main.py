@@ -28,9 +28,12 @@ from bcfl.cli import (
     keys_new,
     lineage,
     member_admin,
+    member_fund,
     member_governance,
     member_list,
+    member_pending,
     member_request,
+    member_rotate,
     node_check,
     update_register,
 )
@@ -41,7 +44,11 @@ app = typer.Typer(
 )
 chain_app = typer.Typer(help="Run a local chain and deploy the consortium's contracts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encrypted keystores for hospitals and the coordinator.", no_args_is_help=True)
-member_app = typer.Typer(help="Onboard and manage member hospitals.", no_args_is_help=True)
+member_app = typer.Typer(
+    help="Onboard and manage member hospitals, and with them their Flower access: an active member's "
+    "published node key is registered with the SuperLink, any other's is not.",
+    no_args_is_help=True,
+)
 node_app = typer.Typer(help="A hospital's own node: check its data before it joins.", no_args_is_help=True)
 app_app = typer.Typer(
     help="The Flower Apps hospitals run: only those the consortium approved on chain.", no_args_is_help=True
@@ -72,6 +79,7 @@ chain_app.command("deploy")(chain_deploy.deploy)
 chain_app.command("status")(chain_status.status)
 keys_app.command("new")(keys_new.new)
 member_app.command("request")(member_request.request)
+member_app.command("pending")(member_pending.pending)
 lineage_app.command("show")(lineage.show)
 lineage_app.command("start")(lineage.start)
 lineage_app.command("approve")(lineage.approve)
@@ -79,6 +87,8 @@ for action in member_admin.ACTIONS:
     member_app.command(action)(member_admin.command(action))
 member_app.command("list")(member_list.list_members)
 member_app.command("governance")(member_governance.governance)
+member_app.command("rotate")(member_rotate.rotate)
+member_app.command("fund")(member_fund.fund_command)
 node_app.command("check")(node_check.check)
 audit_app.command("sync")(audit_sync.sync)
 audit_app.command("events")(audit_events.events)

@@ -1,10 +1,12 @@
-"""``bcfl member approve|reject|suspend|reinstate``: act on a membership, one shape for all four."""
+"""``bcfl member approve|reject|suspend|reinstate``: act on a membership, one shape for all four; each
+says what it did to the hospital's Flower access (bcfl.cli.member_access)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from eth_account.signers.local import LocalAccount
@@ -12,20 +14,23 @@ from eth_account.signers.local import LocalAccount
 from bcfl.chain.registry import Registry
 from bcfl.cli.common import (
     DevAccountOpt,
+    Format,
     KeyEnvOpt,
     KeystoreOpt,
     ManifestPath,
+    OutputFormat,
     PasswordFileOpt,
     RpcUrl,
     clean_errors,
     connect,
-    console,
+    emit,
     resolve_account,
 )
+from bcfl.cli.member_access import member_report
 from bcfl.cli.settings import DEFAULTS
 from bcfl.text import markup_escaped
 
-MemberId = Annotated[int, typer.Argument(help="Member id.")]
+MemberId = Annotated[int, typer.Argument(help="Member id (`bcfl member list` or `pending`).")]
 Reason = Annotated[str, typer.Option(help="Reason, recorded on chain.")]
 Action = Callable[[Registry, LocalAccount, int, str], object]
 
@@ -41,26 +46,40 @@ class MemberAction:
 
 ACTIONS: dict[str, MemberAction] = {
     "approve": MemberAction(
-        "Approve a pending request (admin; or an active member's key in governance mode).",
+        "Approve a pending request (the admin; in governance mode, each active member's key is one vote "
+        "toward the quorum). Flower: once active, its published node key gets registered with the "
+        "SuperLink by the node-sync service, and its SuperNode takes part from the next round.",
         lambda registry, account, member_id, _reason: registry.approve(account, member_id),
         needs_reason=False,
     ),
     "reject": MemberAction(
-        "Reject a pending request (admin).",
+        "Reject a pending request (admin). Flower: its node key is never registered.",
         lambda registry, account, member_id, reason: registry.reject(account, member_id, reason),
         needs_reason=True,
     ),
     "suspend": MemberAction(
-        "Suspend an active member (admin): it can no longer take part in rounds.",
+        "Suspend an active member (admin). Flower: its node key is unregistered from the SuperLink, so "
+        "Flower refuses its SuperNode within seconds, and the contract refuses its updates.",
         lambda registry, account, member_id, reason: registry.suspend(account, member_id, reason),
         needs_reason=True,
     ),
     "reinstate": MemberAction(
-        "Reinstate a suspended member (admin).",
+        "Reinstate a suspended member (admin). Flower: an unregistered node key can never be registered "
+        "again at the SuperLink, so the hospital makes a new node key and publishes it (`bcfl node join`).",
         lambda registry, account, member_id, _reason: registry.reinstate(account, member_id),
         needs_reason=False,
     ),
 }
+
+
+def render(report: dict[str, Any]) -> str:
+    """``member #3 St Mary: active (2 of 2 approvals). Flower access: …``."""
+    votes = f" ({report['approvals']} of {report['quorum']} approvals)" if report["governance"] else ""
+    name = markup_escaped(report["name"])
+    return (
+        f"member #{report['member_id']} {name}: {report['status']}{votes}\n"
+        f"Flower access: {report['flower_access']}"
+    )
 
 
 def command(name: str) -> Callable[..., None]:
@@ -68,18 +87,19 @@ def command(name: str) -> Callable[..., None]:
     action = ACTIONS[name]
 
     def act(
-        member_id: MemberId,
+        member_id: int,
         reason: str,
-        manifest: ManifestPath,
-        rpc_url: RpcUrl,
-        signer: tuple[KeystoreOpt, PasswordFileOpt, KeyEnvOpt, DevAccountOpt],
+        manifest: Path,
+        rpc_url: str,
+        signer: tuple[Path | None, Path | None, str | None, int | None],
+        fmt: OutputFormat,
     ) -> None:
         with clean_errors():
             account = resolve_account(*signer)
             registry = connect(rpc_url, manifest).registry
             action.call(registry, account, member_id, reason)
-            member = registry.member(member_id)
-        console.print(f"member #{member_id} {markup_escaped(member.name)}: {member.status.name.lower()}")
+            report = member_report(registry, member_id, reinstated=name == "reinstate")
+        emit(report, fmt, render)
 
     def with_reason(
         member_id: MemberId,
@@ -90,8 +110,9 @@ def command(name: str) -> Callable[..., None]:
         password_file: PasswordFileOpt = None,
         key_env: KeyEnvOpt = None,
         dev_account: DevAccountOpt = None,
+        fmt: Format = OutputFormat.table,
     ) -> None:
-        act(member_id, reason, manifest, rpc_url, (keystore, password_file, key_env, dev_account))
+        act(member_id, reason, manifest, rpc_url, (keystore, password_file, key_env, dev_account), fmt)
 
     def without_reason(
         member_id: MemberId,
@@ -101,8 +122,9 @@ def command(name: str) -> Callable[..., None]:
         password_file: PasswordFileOpt = None,
         key_env: KeyEnvOpt = None,
         dev_account: DevAccountOpt = None,
+        fmt: Format = OutputFormat.table,
     ) -> None:
-        act(member_id, "", manifest, rpc_url, (keystore, password_file, key_env, dev_account))
+        act(member_id, "", manifest, rpc_url, (keystore, password_file, key_env, dev_account), fmt)
 
     chosen = with_reason if action.needs_reason else without_reason
     chosen.__doc__ = action.doc

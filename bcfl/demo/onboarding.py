@@ -25,6 +25,7 @@ from eth_account.signers.local import LocalAccount
 from bcfl.apps import app_hash, approve_app
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.exceptions import ChainError
+from bcfl.chain.funding import fund_if_low
 from bcfl.chain.keystore import create_keystore, load_keystore, read_password
 from bcfl.chain.registry import MemberStatus
 from bcfl.demo.consortia import DemoConsortium
@@ -146,11 +147,7 @@ def onboard_hospital(
     registry = consortium.registry
     member_id = registry.member_id_of(account.address)
     if member_id == 0:
-        balance = consortium.client.retrying(
-            "eth_getBalance", lambda: consortium.client.w3.eth.get_balance(account.address)
-        )
-        if balance < MIN_BALANCE_WEI:
-            consortium.client.transfer(admin, account.address, FUNDING_WEI)
+        if fund_if_low(consortium.client, admin, account.address, FUNDING_WEI, MIN_BALANCE_WEI):
             actions.append("funded its key")
         member_id = registry.request_membership(
             account, name, node_key.fingerprint, metadata_uri=f"demo:{name}"
