@@ -197,7 +197,7 @@ class ChainClient:
                 except ContractLogicError as exc:
                     raise decode_revert(revert_data(exc.data)) from exc
                 except Web3RPCError as exc:
-                    raise _refused(exc, what, address) from exc
+                    raise self._refused(exc, what, address) from exc
                 signed = sender.sign_transaction(cast(dict[str, Any], tx))
                 try:
                     tx_hash = self._send_raw(signed.raw_transaction, HexBytes(signed.hash), what)
@@ -206,7 +206,7 @@ class ChainClient:
                         logger.info("nonce %d for %s was stale; resyncing", nonce, address)
                         self._nonces.pop(address, None)
                         continue
-                    raise _refused(exc, what, address) from exc
+                    raise self._refused(exc, what, address) from exc
                 except TransactionStatusUnknownError:
                     self._nonces.pop(address, None)
                     raise
@@ -220,6 +220,13 @@ class ChainClient:
         if receipt["status"] != 1:
             raise self._failure_reason(tx, receipt, what)
         return receipt
+
+    def _refused(self, exc: Web3RPCError, what: str, sender: ChecksumAddress) -> ChainError:
+        """The error for a transaction the node refused: for a key short of ether, what to do."""
+        if _INSUFFICIENT_FUNDS not in str(exc).lower():
+            return ChainError(f"the node refused {what}: {exc}")
+        balance = self.retrying("eth_getBalance", lambda: self.w3.eth.get_balance(sender))
+        return InsufficientFundsError(sender, what, int(balance))
 
     def _nonce(self, address: ChecksumAddress) -> int:
         if address not in self._nonces:
@@ -301,13 +308,6 @@ def _with_headroom(tx: TxParams) -> TxParams:
     window writes one more storage slot). Unused gas is not charged."""
     estimate = int(tx["gas"])
     return cast(TxParams, {**tx, "gas": estimate + estimate // GAS_HEADROOM_DIVISOR})
-
-
-def _refused(exc: Web3RPCError, what: str, sender: str) -> ChainError:
-    """The error for a transaction the node refused: one that says what to do for an unfunded key."""
-    if _INSUFFICIENT_FUNDS in str(exc).lower():
-        return InsufficientFundsError(sender)
-    return ChainError(f"the node refused {what}: {exc}")
 
 
 def _is_nonce_error(exc: Web3RPCError) -> bool:

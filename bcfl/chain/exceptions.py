@@ -35,14 +35,17 @@ class TransactionStatusUnknownError(ChainUnreachableError):
 
 
 class InsufficientFundsError(ChainError):
-    """The sending key has too little ether to pay for a transaction's gas."""
+    """The sending key has too little ether to pay for a transaction (its gas, and any value sent)."""
 
-    def __init__(self, address: str) -> None:
-        super().__init__(
-            f"{address} has no ether to pay for gas: ask the consortium's admin to run "
-            f"`bcfl member fund {address}`"
-        )
+    def __init__(self, address: str, what: str, balance_wei: int) -> None:
+        fund = f"ask the consortium's admin to run `bcfl member fund {address}`"
+        if balance_wei == 0:
+            message = f"{address} has no ether to pay for gas: {fund}"
+        else:
+            message = f"{address} holds too little ether for {what} (its gas and any value sent): {fund}"
+        super().__init__(message)
         self.address = address
+        self.balance_wei = balance_wei
 
 
 class TransactionTimeoutError(ChainError):

@@ -22,6 +22,7 @@ from bcfl.chain.devkeys import dev_account
 from bcfl.chain.exceptions import (
     ChainError,
     ChainUnreachableError,
+    InsufficientFundsError,
     KeystoreError,
     ManifestError,
     TransactionFailedError,
@@ -241,8 +242,9 @@ def test_transfer(client: ChainClient, consortium: Consortium, actors: Actors) -
     # The funded key pays for its own transactions, and cannot spend what it does not have.
     assert consortium.registry.request_membership(hospital, "Hospital") == 1
     nonce = client.w3.eth.get_transaction_count(hospital.address)
-    with pytest.raises(ChainError, match="refused transfer"):
+    with pytest.raises(InsufficientFundsError, match="holds too little ether for transfer") as exc:
         client.transfer(hospital, actors.admin.address, 10**18)
+    assert exc.value.address == hospital.address and 0 < exc.value.balance_wei < 10**17
     assert client.w3.eth.get_transaction_count(hospital.address) == nonce
     client.transfer(hospital, actors.admin.address, 10**16)
     assert client.w3.eth.get_transaction_count(hospital.address) == nonce + 1
