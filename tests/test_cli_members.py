@@ -101,7 +101,8 @@ def test_pending_approve_by_votes_suspend_and_reinstate_say_what_flower_does(
         assert approved["status"] == "active" and "no node key published yet" in str(
             approved["flower_access"]
         )
-    assert invoke("member", "governance", *common, *admin, "--quorum", "2")[0] == 0
+    governance = _json("member", "governance", *common, *admin, "--quorum", "2")
+    assert governance == {"changed": True, "governance": True, "quorum": 2}
 
     # A third hospital publishes its node key while pending; members vote.
     line = openssh_public(ec.SECP256R1())

@@ -4,20 +4,22 @@ each runs the same command, and the approval that reaches the quorum also carrie
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from bcfl.cli.common import (
     DevAccountOpt,
+    Format,
     KeyEnvOpt,
     KeystoreOpt,
     ManifestPath,
+    OutputFormat,
     PasswordFileOpt,
     RpcUrl,
     clean_errors,
     connect,
-    console,
+    emit,
     resolve_account,
 )
 from bcfl.cli.settings import DEFAULTS
@@ -31,6 +33,7 @@ def governance(
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,
     dev_account: DevAccountOpt = None,
+    fmt: Format = OutputFormat.table,
 ) -> None:
     """Set how requests and decisions are approved (the admin; in governance mode, the members)."""
     with clean_errors():
@@ -41,8 +44,16 @@ def governance(
             decision = registry.governance_decision(quorum > 0, quorum)
             if not registry.support(account, decision):
                 approvals = registry.decision_approvals(decision)
-                console.print(f"approved: {approvals} of {needed} member approvals for this change")
+                emit({"changed": False, "approvals": approvals, "needed": needed}, fmt, _line)
                 return
         registry.set_governance(account, quorum > 0, quorum)
         enabled, current = registry.governance()
-    console.print(f"governance: {f'{current} member approvals' if enabled else 'admin approval'}")
+    emit({"changed": True, "governance": enabled, "quorum": current}, fmt, _line)
+
+
+def _line(data: dict[str, Any]) -> str:
+    if not data["changed"]:
+        return f"approved: {data['approvals']} of {data['needed']} member approvals for this change"
+    if data["governance"]:
+        return f"governance: {data['quorum']} member approvals"
+    return "governance: admin approval"
