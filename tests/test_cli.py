@@ -86,7 +86,14 @@ def test_onboarding_with_an_encrypted_keystore(
         env=env,
     )
     assert code == 0, out
-    assert json.loads(out) == {"member_id": 1, "signer": address, "name": "St Mary"}
+    requested = json.loads(out)
+    assert {k: requested[k] for k in ("member_id", "signer", "name", "status")} == {
+        "member_id": 1,
+        "signer": address,
+        "name": "St Mary",
+        "status": "pending",
+    }
+    assert "refuses its SuperNode" in requested["flower_access"]
     code, out = invoke("member", "approve", "1", *common, "--dev-account", "0")
     assert code == 0 and "active" in out, out
     code, out = invoke("member", "list", *common, "--format", "json")

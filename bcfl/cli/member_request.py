@@ -39,18 +39,27 @@ def request(
     dev_account: DevAccountOpt = None,
     fmt: Format = OutputFormat.table,
 ) -> None:
-    """Request membership; the admin (or a quorum of members) then approves it."""
+    """Request membership; the admin (or a quorum of members) then approves it.
+
+    Flower: the hospital's SuperNode is refused until the request is approved."""
     with clean_errors():
         fingerprint = parse_bytes32(node_key_fingerprint, "--node-key-fingerprint")
         hospital = resolve_account(keystore, password_file, key_env, dev_account)
         member_id = connect(rpc_url, manifest).registry.request_membership(
             hospital, name, fingerprint, metadata_uri
         )
-    data = {"member_id": member_id, "signer": hospital.address, "name": name}
+    data = {
+        "member_id": member_id,
+        "signer": hospital.address,
+        "name": name,
+        "status": "pending",
+        "flower_access": "none until the request is approved: the SuperLink refuses its SuperNode",
+    }
     emit(
         data,
         fmt,
         lambda d: (
-            f"requested membership #{d['member_id']} for {markup_escaped(d['name'])} ({d['signer']}): pending"
+            f"requested membership #{d['member_id']} for {markup_escaped(d['name'])} ({d['signer']}): "
+            f"pending\nFlower access: {d['flower_access']}"
         ),
     )
