@@ -32,6 +32,10 @@ from bcfl.cli import (
     member_list,
     member_request,
     node_check,
+    node_doctor,
+    node_init,
+    node_join,
+    node_run,
     update_register,
 )
 
@@ -39,7 +43,9 @@ app = typer.Typer(help="Blockchain-based federated learning for hospital consort
 chain_app = typer.Typer(help="Run a local chain and deploy the consortium's contracts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encrypted keystores for hospitals and the coordinator.", no_args_is_help=True)
 member_app = typer.Typer(help="Onboard and manage member hospitals.", no_args_is_help=True)
-node_app = typer.Typer(help="A hospital's own node: check its data before it joins.", no_args_is_help=True)
+node_app = typer.Typer(
+    help="A hospital's own node: init, join, doctor, start, stop (and check its data).", no_args_is_help=True
+)
 app_app = typer.Typer(
     help="The Flower Apps hospitals run: only those the consortium approved on chain.", no_args_is_help=True
 )
@@ -77,6 +83,11 @@ for action in member_admin.ACTIONS:
 member_app.command("list")(member_list.list_members)
 member_app.command("governance")(member_governance.governance)
 node_app.command("check")(node_check.check)
+node_app.command("init")(node_init.init)
+node_app.command("join")(node_join.join)
+node_app.command("doctor")(node_doctor.doctor)
+node_app.command("start")(node_run.start)
+node_app.command("stop")(node_run.stop)
 audit_app.command("sync")(audit_sync.sync)
 audit_app.command("events")(audit_events.events)
 audit_app.command("round")(audit_round.show_round)
