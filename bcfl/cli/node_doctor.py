@@ -33,6 +33,8 @@ def _table(report: list[Any]) -> Table:
     table = Table(show_header=False, box=None)
     for check in report:
         table.add_row(
-            f"[{STYLE[check.status]}]{check.status.value}[/]", check.name, markup_escaped(check.detail)
+            f"[{STYLE[check.status]}]{check.status.value}[/]",
+            check.name,
+            markup_escaped(check.detail, limit=600),
         )
     return table

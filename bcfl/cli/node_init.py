@@ -50,8 +50,8 @@ def init(
 
 
 def _render(d: dict[str, Any]) -> str:
-    lines = [f"[green]done:[/] {markup_escaped(line)}" for line in d["done"]]
+    lines = [f"[green]done:[/] {markup_escaped(line, limit=600)}" for line in d["done"]]
     lines.append(f"[green]data:[/] {data_line(d['data'])}")
-    lines += [f"[yellow]warning:[/] {markup_escaped(line)}" for line in d["warnings"]]
-    lines.append(f"[bold]next:[/] {markup_escaped(d['next_step'])}")
+    lines += [f"[yellow]warning:[/] {markup_escaped(line, limit=600)}" for line in d["warnings"]]
+    lines.append(f"[bold]next:[/] {markup_escaped(d['next_step'], limit=600)}")
     return "\n".join(lines)

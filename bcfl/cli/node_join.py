@@ -33,7 +33,7 @@ def join(folder: NodeDir, password_file: PasswordFileOpt = None, fmt: Format = O
 
 
 def _render(d: dict[str, Any]) -> str:
-    lines = [f"[green]done:[/] {markup_escaped(line)}" for line in d["sent"]]
+    lines = [f"[green]done:[/] {markup_escaped(line, limit=600)}" for line in d["sent"]]
     state = d["status"]
     if state == "pending":
         state = f"pending ({d['approvals']} approvals so far; approved by {d['approver']})"
@@ -42,5 +42,5 @@ def _render(d: dict[str, Any]) -> str:
         f"membership #{d['member_id']} ({markup_escaped(d['name'])}, {d['address']}): {state}; node key {key}"
     )
     if d["next_step"]:
-        lines.append(f"[bold]next:[/] {markup_escaped(d['next_step'])}")
+        lines.append(f"[bold]next:[/] {markup_escaped(d['next_step'], limit=600)}")
     return "\n".join(lines)

@@ -97,6 +97,7 @@ def start_node(folder: Path, password_file: Path | None, wait_s: float) -> Start
 def stop_node(folder: Path) -> dict[str, int | None]:
     """Stop the SuperExec, then the SuperNode; the pid each had (None: was not running)."""
     node = NodeFolder(folder)
+    node.load()  # a folder that is not a node's is named as such
     return {name: stop_process(node, name) for name in (SUPEREXEC, SUPERNODE)}
 
 

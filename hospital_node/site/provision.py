@@ -26,6 +26,7 @@ from hospital_node.site.pinning import (
     fetch_presented_chain,
     pin,
     pin_with_ca,
+    split_address,
 )
 
 MIN_PASSWORD = 8
@@ -77,6 +78,7 @@ def init_node(request: InitRequest) -> InitResult:
         raise PinningError(
             "no SuperLink address: the consortium published none on chain yet, so give --superlink HOST:PORT"
         )
+    split_address(superlink)  # a malformed address is the IT's typo, not something to fix later
     warnings: list[str] = []
     pinned = _pin(request, published, superlink, warnings)
     existing = node.keystore.exists()
