@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from click.testing import Result
+from typer.testing import CliRunner
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
@@ -40,7 +41,8 @@ class Site:
     def init_args(self, folder: Path, superlink: str) -> list[str]:
         return [
             "node", "init", str(folder), "--manifest", str(self.manifest), "--rpc-url", self.rpc_url,
-            "--data", str(self.data), "--schema", str(self.schema), "--superlink", superlink, "--name", "St Mary",
+            "--data", str(self.data), "--schema", str(self.schema), "--superlink", superlink,
+            "--name", "St Mary",
         ]  # fmt: skip
 
 
