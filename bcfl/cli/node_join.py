@@ -36,7 +36,8 @@ def _render(d: dict[str, Any]) -> str:
     lines = [f"[green]done:[/] {markup_escaped(line, limit=600)}" for line in d["sent"]]
     state = d["status"]
     if state == "pending":
-        state = f"pending ({d['approvals']} approvals so far; approved by {d['approver']})"
+        waiting = "the admin's approval" if d["approver"] == "the admin" else d["approver"]
+        state = f"pending ({d['approvals']} approvals so far; waiting for {waiting})"
     key = "published on chain" if d["node_key_published"] else "not published"
     lines.append(
         f"membership #{d['member_id']} ({markup_escaped(d['name'])}, {d['address']}): {state}; node key {key}"
