@@ -40,7 +40,7 @@ def init(
 ) -> None:
     """Make (or complete) a node folder; checks everything before writing anything, never overwrites a key."""
     with node_errors():
-        password = keystore_password(password_file, confirm=True)
+        password = keystore_password(password_file, confirm=not (folder / "keystore.json").exists())
         result = init_node(
             InitRequest(
                 folder, manifest, rpc_url, data, schema, password, name, superlink, password_file, ca_cert

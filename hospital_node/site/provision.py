@@ -69,6 +69,10 @@ def init_node(request: InitRequest) -> InitResult:
     node = NodeFolder(request.folder)
     if node.folder.exists() and not node.folder.is_dir():
         raise NodeConfigError(f"{node.folder} exists and is not a folder")
+    if not request.rpc_url.startswith(("http://", "https://")):
+        raise NodeConfigError(
+            f"--rpc-url {request.rpc_url[:80]!r} must be a URL with its scheme, e.g. http://127.0.0.1:8545"
+        )
     manifest = DeploymentManifest.load(request.manifest)
     report = data_report(request.data, request.schema)
     consortium = Consortium.connect(ChainClient(request.rpc_url, retries=1), manifest)

@@ -170,6 +170,7 @@ def test_init_errors_are_one_line_and_leave_nothing(site: Site, actors: Actors, 
 
         cases = {
             "did not answer": swap("--rpc-url", "http://127.0.0.1:9"),
+            "must be a URL with its scheme": swap("--rpc-url", "127.0.0.1:8546"),
             "manifest is for chain id": swap("--manifest", str(wrong_chain)),
             "cannot be used for training": swap("--data", str(semicolons)),
             "cannot read deployment manifest": swap("--manifest", str(tmp_path / "missing.json")),
@@ -296,3 +297,20 @@ def test_node_commands_on_a_folder_that_is_not_a_node(tmp_path: Path) -> None:
         line = one_line_error(invoke("node", command, str(tmp_path)))
         assert "is not a node folder" in line and "bcfl node init" in line, command
     assert not os.listdir(tmp_path)
+
+
+def test_start_refuses_when_the_superlink_is_down_and_starts_nothing(
+    site: Site, actors: Actors, tmp_path: Path
+) -> None:
+    folder = tmp_path / "node"
+    with tls_server(site.tls) as address:
+        publish(site, actors, address)
+        assert invoke(*site.init_args(folder, address)).exit_code == 0
+    hospital = json.loads((folder / "keystore.json").read_text())["address"]
+    client = site.consortium.client
+    client.transfer(actors.admin, client.w3.to_checksum_address("0x" + hospital), 10**17)
+    assert invoke("node", "join", str(folder)).exit_code == 0
+    site.consortium.registry.approve(actors.admin, 1)
+    line = one_line_error(invoke("node", "start", str(folder), "--wait", "5"))
+    assert "not starting:" in line and "cannot open a TLS connection to the SuperLink" in line
+    assert not any(name.endswith(".pid") for name in os.listdir(folder)) and not (folder / "logs").exists()
