@@ -61,9 +61,8 @@ def start_node(folder: Path, password_file: Path | None, wait_s: float) -> Start
     node = NodeFolder(folder)
     config = node.load()
     password_file = password_file or config.password_file
-    pid = running_pid(node, SUPERNODE)
-    if pid is not None:
-        exec_pid = running_pid(node, SUPEREXEC) or 0
+    pid, exec_pid = running_pid(node, SUPERNODE), running_pid(node, SUPEREXEC)
+    if pid is not None and exec_pid is not None:
         return Started(
             Running(SUPERNODE, pid, node.logs / f"{SUPERNODE}.log"),
             Running(SUPEREXEC, exec_pid, node.logs / f"{SUPEREXEC}.log"),
@@ -81,7 +80,7 @@ def start_node(folder: Path, password_file: Path | None, wait_s: float) -> Start
             f"`bcfl node doctor {node.folder}` lists every check"
         )
     ensure_secret(node)
-    stop_process(node, SUPEREXEC)  # a SuperExec left from an earlier start
+    stop_node(folder)  # what is left of an earlier start (one of the two died): both start afresh
     lines = commands(node, config, node_config(node, config, password_file), free_local_port())
     offset = _size(node.logs / f"{SUPERNODE}.log")
     supernode = launch(node, SUPERNODE, lines[SUPERNODE], env)

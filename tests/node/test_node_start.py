@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +127,14 @@ def test_a_node_is_refused_until_its_key_is_registered_then_starts_and_stops(
         assert "SuperNode ID:" in (folder / "logs" / "supernode.log").read_text()
         again = json.loads(invoke("node", "start", str(folder), "--format", "json").stdout)
         assert again["already_running"] and again["supernode_pid"] == pids["supernode_pid"]
+        os.kill(pids["superexec_pid"], signal.SIGTERM)  # one of the two dies: start restarts both
+        deadline = time.monotonic() + 60
+        while alive(pids["superexec_pid"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        restarted = invoke("node", "start", str(folder), "--wait", WAIT_S, "--format", "json")
+        assert restarted.exit_code == 0, restarted.output
+        assert not json.loads(restarted.stdout)["already_running"] and not alive(pids["supernode_pid"])
+        pids = json.loads(restarted.stdout)
     finally:
         stopped = invoke("node", "stop", str(folder), "--format", "json")
     assert stopped.exit_code == 0, stopped.output
