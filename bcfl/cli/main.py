@@ -35,6 +35,10 @@ from bcfl.cli import (
     member_request,
     member_rotate,
     node_check,
+    node_doctor,
+    node_init,
+    node_join,
+    node_run,
     update_register,
 )
 from bcfl.cli.common import APP_SETTINGS
@@ -49,7 +53,9 @@ member_app = typer.Typer(
     "published node key is registered with the SuperLink, any other's is not.",
     no_args_is_help=True,
 )
-node_app = typer.Typer(help="A hospital's own node: check its data before it joins.", no_args_is_help=True)
+node_app = typer.Typer(
+    help="A hospital's own node: init, join, doctor, start, stop (and check its data).", no_args_is_help=True
+)
 app_app = typer.Typer(
     help="The Flower Apps hospitals run: only those the consortium approved on chain.", no_args_is_help=True
 )
@@ -90,6 +96,11 @@ member_app.command("governance")(member_governance.governance)
 member_app.command("rotate")(member_rotate.rotate)
 member_app.command("fund")(member_fund.fund_command)
 node_app.command("check")(node_check.check)
+node_app.command("init")(node_init.init)
+node_app.command("join")(node_join.join)
+node_app.command("doctor")(node_doctor.doctor)
+node_app.command("start")(node_run.start)
+node_app.command("stop")(node_run.stop)
 audit_app.command("sync")(audit_sync.sync)
 audit_app.command("events")(audit_events.events)
 audit_app.command("round")(audit_round.show_round)

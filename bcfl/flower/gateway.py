@@ -156,6 +156,9 @@ def serve_gateway(
         port=port,
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
+        # The CA in the context's store makes OpenSSL send it after the server certificate, so a new
+        # hospital pins it from the handshake against the fingerprint on chain (bcfl node init).
+        ssl_ca_certs=ca_cert,
         log_level="warning",
         access_log=False,
         server_header=False,

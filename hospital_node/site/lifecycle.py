@@ -1,0 +1,145 @@
+"""``bcfl node start`` and ``stop``: the doctor's quick checks, the two processes, and the wait until
+the SuperNode is connected (or its log's reason why not, in words)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bcfl.chain.keystore import PASSWORD_ENV, read_password
+from hospital_node.site.config import NodeFolder
+from hospital_node.site.doctor import failed
+from hospital_node.site.preflight import doctor
+from hospital_node.site.processes import (
+    SUPEREXEC,
+    SUPERNODE,
+    ProcessError,
+    Running,
+    commands,
+    ensure_secret,
+    environment,
+    free_local_port,
+    launch,
+    node_config,
+    running_pid,
+    stop_process,
+)
+
+CONNECTED = "SuperNode ID:"
+#: Log phrases of a SuperNode that gave up, and what they mean to the hospital's IT.
+REASONS = (
+    (
+        "Failed to activate SuperNode",
+        "the SuperLink does not know this node's key yet: ask the consortium "
+        "admin to register the node keys of approved members with the SuperLink, then start again",
+    ),
+    (
+        "CERTIFICATE_VERIFY_FAILED",
+        "the SuperLink's certificate does not verify against the pinned CA: run `bcfl node doctor`",
+    ),
+    ("Unable to parse the private key", "the node key cannot be read by Flower: run `bcfl node doctor`"),
+)
+
+
+class StartRefusedError(ProcessError):
+    """A quick check failed, so nothing was started."""
+
+
+@dataclass(frozen=True)
+class Started:
+    """The running node."""
+
+    supernode: Running
+    superexec: Running
+    already: bool
+    log_dir: Path
+
+
+def start_node(folder: Path, password_file: Path | None, wait_s: float) -> Started:
+    """Check, start both processes, and wait until the SuperNode is connected."""
+    node = NodeFolder(folder)
+    config = node.load()
+    password_file = password_file or config.password_file
+    pid, exec_pid = running_pid(node, SUPERNODE), running_pid(node, SUPEREXEC)
+    if pid is not None and exec_pid is not None:
+        return Started(
+            Running(SUPERNODE, pid, node.logs / f"{SUPERNODE}.log"),
+            Running(SUPEREXEC, exec_pid, node.logs / f"{SUPEREXEC}.log"),
+            True,
+            node.logs,
+        )
+    env = environment(node, password_file)
+    report = doctor(folder, read_password(password_file, PASSWORD_ENV), quick=True)
+    bad = failed(report)
+    if bad:
+        first = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise StartRefusedError(
+            f"not starting: {first.name}: {first.detail}{more}; "
+            f"`bcfl node doctor {node.folder}` lists every check"
+        )
+    ensure_secret(node)
+    stop_node(folder)  # what is left of an earlier start (one of the two died): both start afresh
+    lines = commands(node, config, node_config(node, config, password_file), free_local_port())
+    offset = _size(node.logs / f"{SUPERNODE}.log")
+    supernode = launch(node, SUPERNODE, lines[SUPERNODE], env)
+    superexec = launch(node, SUPEREXEC, lines[SUPEREXEC], env)
+    try:
+        _wait_connected(node, supernode, superexec, offset, wait_s)
+    except ProcessError:
+        stop_node(folder)
+        raise
+    return Started(supernode, superexec, False, node.logs)
+
+
+def stop_node(folder: Path) -> dict[str, int | None]:
+    """Stop the SuperExec, then the SuperNode; the pid each had (None: was not running)."""
+    node = NodeFolder(folder)
+    node.load()  # a folder that is not a node's is named as such
+    return {name: stop_process(node, name) for name in (SUPEREXEC, SUPERNODE)}
+
+
+def _wait_connected(
+    node: NodeFolder, supernode: Running, superexec: Running, offset: int, wait_s: float
+) -> None:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        text = _tail(supernode.log, offset)
+        if CONNECTED in text:
+            return
+        if running_pid(node, SUPERNODE) is None:
+            raise ProcessError(f"the SuperNode stopped: {_reason(text)} (log: {supernode.log})")
+        if running_pid(node, SUPEREXEC) is None:
+            reason = _last_line(_tail(superexec.log, 0))
+            raise ProcessError(f"the node's SuperExec stopped: {reason} (log: {superexec.log})")
+        time.sleep(0.2)
+    raise ProcessError(
+        f"the SuperNode did not connect within {wait_s:.0f} s: {_last_line(_tail(supernode.log, offset))} "
+        f"(log: {supernode.log}); stopped it"
+    )
+
+
+def _reason(text: str) -> str:
+    for phrase, meaning in REASONS:
+        if phrase in text:
+            return meaning
+    return _last_line(text)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "nothing in its log"
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _tail(path: Path, offset: int) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""

@@ -1,0 +1,144 @@
+"""``bcfl node doctor / start / stop`` against a real ``flower-superlink`` (TLS, SuperNode
+authentication) behind the Fleet gateway, as the demo starts them, and a real Anvil: the hospital's
+folder is made by ``bcfl node init`` (pinning the CA from the gateway's handshake), joined and
+approved on chain; the SuperLink refuses the node until its key is registered, then admits it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from bcfl.chain.anvil import free_port
+from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import deploy_consortium
+from bcfl.chain.fingerprints import certificate_fingerprint
+from bcfl.cli.main import app
+from bcfl.demo.heart import prepare_heart_hospitals
+from bcfl.demo.processes import FlowerDeployment, base_env
+from bcfl.demo.tls_setup import prepare_tls
+from bcfl.demo.topology import GATEWAY, LocalLayout, Plan, fleet_gateway, local_folders, superlink, tls_names
+from bcfl.flower.certs import CA_CERT, TlsFiles
+from bcfl.flower.control import ControlClient
+from bcfl.flower.node_keys import load_node_key
+from hospital_node.site.processes import alive
+from tests.chain.helpers import prepare_rounds
+from tests.conftest import Actors
+
+ENV = {"BCFL_KEYSTORE_PASSWORD": "correct horse battery"}
+WAIT_S = "120"
+
+
+@dataclass(frozen=True)
+class Link:
+    superlink: str
+    gateway: str
+    ca: Path
+    tls: TlsFiles
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env=ENV)
+
+
+@pytest.fixture(scope="module")
+def link(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Link]:
+    run_dir = tmp_path_factory.mktemp("link")
+    ports = {"superlink": free_port(), GATEWAY: free_port()}
+    layout = LocalLayout(local_folders(run_dir, []), ports)
+    plan = Plan(0, 1, ports["superlink"], rounds="0")
+    tls = prepare_tls(
+        layout.folders["tls"], tls_names(layout, plan), layout.folders["consortium-ca"], [], "test"
+    )
+    flower = FlowerDeployment(run_dir / "logs", base_env(run_dir / "flwr-home"), layout, plan, ports)
+    try:
+        flower.start(superlink(layout, plan))
+        flower.start(fleet_gateway(layout, plan))
+        yield Link(
+            layout.address("superlink", plan.superlink_port),
+            f"127.0.0.1:{ports[GATEWAY]}",
+            layout.folders["consortium-ca"] / CA_CERT,
+            tls,
+        )
+    finally:
+        flower.stop()
+
+
+def checks(folder: Path) -> tuple[int, dict[str, dict[str, str]]]:
+    result = invoke("node", "doctor", str(folder), "--format", "json")
+    return result.exit_code, {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+
+
+def test_a_node_is_refused_until_its_key_is_registered_then_starts_and_stops(
+    link: Link, client: ChainClient, actors: Actors, tmp_path: Path
+) -> None:
+    consortium = Consortium.connect(
+        client, deploy_consortium(client, actors.admin, coordinator=actors.coordinator.address)
+    )
+    prepare_rounds(consortium, actors.admin)
+    fingerprint = certificate_fingerprint(link.tls.server_cert.read_bytes())
+    consortium.registry.set_superlink_certificate(actors.admin, fingerprint, link.gateway)
+    manifest = tmp_path / "deployment.json"
+    consortium.manifest.save(manifest)
+    (hospital,) = prepare_heart_hospitals(tmp_path / "given", ["hungary"])
+    folder = tmp_path / "st-mary"
+    made = invoke(
+        "node", "init", str(folder), "--manifest", str(manifest), "--rpc-url", client.rpc_url,
+        "--data", str(hospital.data), "--schema", str(hospital.schema), "--format", "json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["pinned"] == "0x" + fingerprint.hex()
+    assert (folder / "ca.crt").read_bytes() == link.ca.read_bytes()  # from the gateway's handshake
+    address = json.loads((folder / "keystore.json").read_text())["address"]
+    client.transfer(actors.admin, client.w3.to_checksum_address("0x" + address), 10**17)
+    assert invoke("node", "join", str(folder)).exit_code == 0
+    consortium.registry.approve(actors.admin, 1)
+
+    code, report = checks(folder)
+    assert code == 1 and report["superlink"]["status"] == "ok", report["superlink"]
+    assert "does not know this node's key" in report["admission"]["detail"]
+    refused = invoke("node", "start", str(folder), "--wait", WAIT_S)
+    assert refused.exit_code == 1 and "not starting: admission" in refused.output
+    assert not (folder / "supernode.pid").exists()
+
+    with ControlClient(link.superlink, link.ca) as control:
+        control.register(load_node_key(folder / "node.key").spki_pem, "st-mary")
+    code, report = checks(folder)
+    assert report["admission"]["status"] == "ok", report["admission"]
+    assert code == 0, report
+    with ControlClient(link.superlink, link.ca) as control:
+        (listed,) = control.nodes()
+    assert listed.status == "registered"  # the doctor's probe activated nothing
+
+    started = invoke("node", "start", str(folder), "--wait", WAIT_S, "--format", "json")
+    try:
+        assert started.exit_code == 0, started.output
+        pids = json.loads(started.stdout)
+        assert not pids["already_running"] and alive(pids["supernode_pid"]) and alive(pids["superexec_pid"])
+        assert "SuperNode ID:" in (folder / "logs" / "supernode.log").read_text()
+        again = json.loads(invoke("node", "start", str(folder), "--format", "json").stdout)
+        assert again["already_running"] and again["supernode_pid"] == pids["supernode_pid"]
+        os.kill(pids["superexec_pid"], signal.SIGTERM)  # one of the two dies: start restarts both
+        deadline = time.monotonic() + 60
+        while alive(pids["superexec_pid"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        restarted = invoke("node", "start", str(folder), "--wait", WAIT_S, "--format", "json")
+        assert restarted.exit_code == 0, restarted.output
+        assert not json.loads(restarted.stdout)["already_running"] and not alive(pids["supernode_pid"])
+        pids = json.loads(restarted.stdout)
+    finally:
+        stopped = invoke("node", "stop", str(folder), "--format", "json")
+    assert stopped.exit_code == 0, stopped.output
+    assert set(json.loads(stopped.stdout)["stopped"]) == {"supernode", "superexec"}
+    assert not alive(pids["supernode_pid"]) and not alive(pids["superexec_pid"])
+    assert not any(name.endswith(".pid") for name in os.listdir(folder))
+    assert "was not running" in invoke("node", "stop", str(folder)).output
