@@ -170,7 +170,6 @@ def test_init_errors_are_one_line_and_leave_nothing(site: Site, actors: Actors, 
 
         cases = {
             "did not answer": swap("--rpc-url", "http://127.0.0.1:9"),
-            "must be a URL with its scheme": swap("--rpc-url", "127.0.0.1:8546"),
             "manifest is for chain id": swap("--manifest", str(wrong_chain)),
             "cannot be used for training": swap("--data", str(semicolons)),
             "cannot read deployment manifest": swap("--manifest", str(tmp_path / "missing.json")),
@@ -180,6 +179,10 @@ def test_init_errors_are_one_line_and_leave_nothing(site: Site, actors: Actors, 
             line = one_line_error(invoke(*case))
             assert expected in line, (expected, line)
             assert file_names(folder) == set(), expected
+        # A URL without its scheme is refused while the options are read (a usage error, exit 2).
+        no_scheme = invoke(*swap("--rpc-url", "127.0.0.1:8546"))
+        assert no_scheme.exit_code == 2 and "has no scheme" in no_scheme.output, no_scheme.output
+        assert "Traceback" not in no_scheme.output and file_names(folder) == set()
         short = invoke(*args, env={"BCFL_KEYSTORE_PASSWORD": "short"})
         assert "at least 8 characters" in one_line_error(short) and file_names(folder) == set()
         assert invoke(*args).exit_code == 0
