@@ -3,8 +3,10 @@ and onboarding (run here through the same functions as compose's one-shot jobs),
 (if asked for), the SuperLink, the coordinator's SuperExec and, per hospital, a SuperNode and the
 SuperExec that starts its approved apps, as separate processes, and ``flwr run`` of the Flower App.
 Flower runs over TLS with SuperNode authentication: onboarding also makes the CA, the SuperLink's
-certificate and each hospital's node key (its fingerprint on chain), and each node key is registered
-with the SuperLink before the SuperNodes start; they dial the Fleet gateway. ``insecure=True`` is the
+certificate and each hospital's node key (its fingerprint and the key on chain) and pins the
+certificate on chain; the node sync (``bcfl superlink sync-nodes --follow``) registers the active
+members' keys with the SuperLink before the SuperNodes start, and keeps following the registry; they
+dial the Fleet gateway. ``insecure=True`` is the
 old plain-HTTP stack without node authentication (debugging only).
 Used by ``bcfl demo`` and the end-to-end tests."""
 
@@ -26,14 +28,13 @@ from bcfl.chain.devkeys import dev_account
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.demo.consortia import HEART, DemoConsortium
 from bcfl.demo.flower_config import write_flower_config
-from bcfl.demo.node_registration import register_node_keys
 from bcfl.demo.onboarding import DemoHospital, onboard_consortium
 from bcfl.demo.processes import BIN, FlowerDeployment, base_env, prepare
-from bcfl.demo.tls_setup import prepare_tls
+from bcfl.demo.tls_setup import prepare_tls, publish_superlink_certificate
 from bcfl.demo.topology import (
     CA,
     GATEWAY,
-    REGISTER_NODES,
+    GATEWAY_PORT,
     TLS,
     LocalLayout,
     Plan,
@@ -47,7 +48,6 @@ from bcfl.demo.topology import (
 )
 from bcfl.flower.certs import CA_CERT
 from bcfl.flower.control import ControlClient
-from bcfl.flower.node_keys import load_node_key
 from bcfl.paths import REPO_ROOT
 from hospital_node.settings import node_config_arg
 
@@ -210,12 +210,18 @@ def start_federation(
         prepare(services["onboard"])  # what compose's onboard job makes too (the coordinator's store)
         if plan.secure:  # what compose's onboard job makes too, with --tls-dir
             ca_dir = layout.folders[CA.volume]
-            prepare_tls(
+            files = prepare_tls(
                 layout.folders[TLS.volume],
                 tls_names(layout, plan),
                 ca_dir,
                 [h.folder for h in onboarded.hospitals],
                 demo.name,
+            )
+            publish_superlink_certificate(
+                Consortium.connect(client, manifest).registry,
+                admin,
+                files,
+                layout.address(GATEWAY, GATEWAY_PORT),
             )
             ca_cert = ca_dir / CA_CERT
         # A hospital's node config extras go to its SuperNode and its SuperExec (the same node config);
@@ -227,12 +233,6 @@ def start_federation(
         # The long-running services, in the description's start order (the one-shot `submit` is
         # FederationRun.flwr_run); each with its own environment only.
         for service in services.values():
-            if service.name == REGISTER_NODES:  # compose's one-shot, run here through its function
-                on_step("registering the hospitals' node keys with the SuperLink")
-                keys = {h.name: load_node_key(h.node_key) for h in onboarded.hospitals}
-                with ControlClient(superlink, ca_cert) as control:
-                    register_node_keys(control, keys)
-                continue
             if service.one_shot or service.name == "chain":  # the chain: started above
                 continue
             if service.name == "dashboard" and dashboard_port is None:
