@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +26,13 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.deploy import deploy_consortium
 from bcfl.chain.devkeys import dev_account
+from bcfl.chain.fingerprints import openssh_key_blob
+from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.demo.consortia import HEART, DemoConsortium
 from bcfl.demo.flower_config import write_flower_config
 from bcfl.demo.onboarding import DemoHospital, onboard_consortium
-from bcfl.demo.processes import BIN, FlowerDeployment, base_env, prepare
+from bcfl.demo.processes import BIN, FlowerDeployment, LaunchError, base_env, prepare
 from bcfl.demo.tls_setup import prepare_tls, publish_superlink_certificate
 from bcfl.demo.topology import (
     CA,
@@ -48,6 +51,7 @@ from bcfl.demo.topology import (
 )
 from bcfl.flower.certs import CA_CERT
 from bcfl.flower.control import ControlClient
+from bcfl.flower.node_keys import NODE_KEY, ensure_node_key
 from bcfl.paths import REPO_ROOT
 from hospital_node.settings import node_config_arg
 
@@ -59,6 +63,8 @@ DEMO_ADMIN_INDEX = 0
 DEMO_COORDINATOR_INDEX = 1
 # The longest one `flwr run` may take before it counts as hung: generous, since CI machines are busy.
 FLWR_RUN_TIMEOUT_S = 1200.0
+#: The longest the node sync may take to register a readmitted hospital's new key (busy CI machines).
+READMIT_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -133,6 +139,33 @@ class FederationRun:
         finally:
             if process.poll() is None:
                 process.kill()
+
+    def readmit(self, name: str, timeout_s: float = READMIT_TIMEOUT_S) -> None:
+        """Hospital ``name`` back in after a reinstatement: the SuperLink unregistered its node key when
+        it was suspended, for good, so it gets a new one (the old moved aside), records and publishes it
+        on chain, and its SuperNode and SuperExec restart with it once the node sync registered it."""
+        hospital = next(h for h in self.hospitals if h.name == name)
+        account = load_keystore(hospital.keystore, read_password(hospital.password_file))
+        for service in (supernode_name(name), superexec_name(name)):
+            next(p for p in self.flower.processes if p.name == service).stop()
+        retired = hospital.node_key.with_name(f"{NODE_KEY}.retired-{int(time.time())}")
+        hospital.node_key.replace(retired)
+        hospital.node_key.with_name(NODE_KEY + ".pub").unlink(missing_ok=True)
+        key = ensure_node_key(hospital.node_key)
+        registry = self.consortium().registry
+        registry.update_node_key(account, key.fingerprint)
+        registry.publish_node_key(account, openssh_key_blob(key.openssh))
+        deadline = time.monotonic() + timeout_s
+        while not self._admitted(key.fingerprint):
+            if time.monotonic() > deadline:
+                raise LaunchError(f"the node sync did not register {name}'s new node key in {timeout_s}s")
+            time.sleep(0.5)
+        self.flower.restart(supernode_name(name))
+        self.flower.restart(superexec_name(name))
+
+    def _admitted(self, fingerprint: bytes) -> bool:
+        with self.control() as control:
+            return any(n.has_fingerprint(fingerprint) and n.status != "unregistered" for n in control.nodes())
 
     def stop(self) -> None:
         """Stop every process; the chain saves its state in the run directory, and then the run's
