@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -258,9 +259,23 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
     logs = compose.logs()
     assert "member #1" in logs and all(len(p) >= 16 and p not in logs for p in passwords)
 
-    # Each hospital's node key was registered with the SuperLink (over TLS, through its Control API).
-    registered = compose.logs("register-nodes")
-    assert all(f"{h}: node key registered with the SuperLink as node" in registered for h in HOSPITALS)
+    # The node sync registered each hospital's published node key with the SuperLink (over TLS,
+    # through its Control API), as the registry says.
+    synced = compose.logs("node-sync")
+    found = {
+        h: re.search(rf"registered member #\d+ \({re.escape(h)}\) as node (\d+)", synced) for h in HOSPITALS
+    }
+    assert all(found.values()), synced
+    node_ids = {h: m.group(1) for h, m in found.items() if m is not None}
+    # A hospital's container is on the fleet network only: the SuperLink's name does not even resolve.
+    probe = "import socket; socket.getaddrinfo('superlink', None)"
+    reach = subprocess.run(
+        ["docker", "exec", compose.container(f"supernode-{HOSPITALS[0]}"), "python", "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert reach.returncode != 0 and "gaierror" in reach.stderr, reach.stderr
 
     # Stop and remove the containers, keep the volumes, start again with one more round.
     down = compose.run("down", check=False)
@@ -271,7 +286,10 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
     assert onboard.count("already onboarded") == len(HOSPITALS) and "keystore already there" in onboard
     assert "already approved on chain" in onboard
     # The SuperLink's database kept the registrations: the same node ids.
-    assert sorted(compose.logs("register-nodes").splitlines()) == sorted(registered.splitlines())
+    synced = compose.logs("node-sync")
+    assert all(
+        "admitted already: member #" in synced and f"({h}) node {node_ids[h]}" in synced for h in HOSPITALS
+    )
     again = compose.consortium(tmp_path)
     assert again.manifest.contracts == consortium.manifest.contracts
     assert [(m.member_id, m.signer) for m in again.registry.members()] == [

@@ -19,11 +19,15 @@ from bcfl.demo.summary import INDEX_FILE
 from bcfl.demo.topology import (
     APP_DIR,
     CLIENTAPPIO_PORT,
+    FLEET,
     GATEWAY,
     GATEWAY_PORT,
+    INTERNAL,
     NODE_SECRET,
-    REGISTER_NODES,
+    NODE_SYNC,
     SUPEREXEC_POLL,
+    SUPEREXEC_PREFIX,
+    SUPERNODE_PREFIX,
     ComposeLayout,
     Dependency,
     LocalLayout,
@@ -50,13 +54,23 @@ def committed() -> dict[str, Any]:
 def test_the_compose_file_has_exactly_the_described_services(committed: dict[str, Any]) -> None:
     assert list(committed["services"]) == [s.name for s in SERVICES]
     assert set(committed["volumes"]) == {m.volume for s in SERVICES for m in s.mounts}
+    assert set(committed["networks"]) == {INTERNAL, FLEET}
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
 def test_each_compose_service_is_the_described_one(committed: dict[str, Any], service: Service) -> None:
     spelled = committed["services"][service.name]
     expected = compose_service(service)
-    for key in ("command", "environment", "volumes", "depends_on", "healthcheck", "ports", "restart"):
+    for key in (
+        "command",
+        "environment",
+        "volumes",
+        "depends_on",
+        "healthcheck",
+        "ports",
+        "restart",
+        "networks",
+    ):
         assert spelled.get(key) == expected.get(key), f"{service.name}: {key} differs (run make compose-file)"
     assert spelled == expected
 
@@ -164,6 +178,9 @@ def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Pat
     assert "--host=127.0.0.1" in by_name[GATEWAY].command and "--port=1004" in by_name[GATEWAY].command
     assert "--superlink=127.0.0.1:1004" in by_name[supernode_name(names[0])].command
     assert "--tls-name=127.0.0.1" in by_name["onboard"].command
+    assert "--tls-endpoint=127.0.0.1:1004" in by_name["onboard"].command  # pinned: what hospitals dial
+    sync = by_name[NODE_SYNC]
+    assert "--superlink=127.0.0.1:1002" in sync.command and "--rpc-url=http://127.0.0.1:1001" in sync.command
     assert by_name["onboard"].creates_folders == (str(tmp_path / "models"),)
     assert dashboard.health is not None and "http://127.0.0.1:1003/readyz" in dashboard.health.test[-1]
 
@@ -306,11 +323,19 @@ def test_flower_runs_over_tls_with_node_authentication_and_the_control_api_stays
             "--auth-supernode-private-key=/data/hospital/node.key",
             f"--superlink={GATEWAY}:{GATEWAY_PORT}",
         } <= set(node.command)
-        assert Dependency(REGISTER_NODES, "service_completed_successfully") in node.depends_on
+        assert Dependency(NODE_SYNC, "service_healthy") in node.depends_on
         assert Dependency(GATEWAY, "service_healthy") in node.depends_on
-    register = by_name[REGISTER_NODES]
-    assert register.one_shot and "--root-certificates=/data/ca/ca.crt" in register.command
-    assert all(m.read_only for m in register.mounts)
+    # The node sync follows the registry for good (no one-shot), reads only, and is healthy once it
+    # reconciled; it holds no key (its mounts: the manifest and the CA certificate, read-only, and its
+    # own folder for the ready file).
+    sync = by_name[NODE_SYNC]
+    assert sync.command[:4] == ("bcfl", "superlink", "sync-nodes", "--follow") and not sync.one_shot
+    assert {f"--superlink=superlink:{SETTINGS.superlink_port}", "--root-certificates=/data/ca/ca.crt"} <= set(
+        sync.command
+    )
+    assert sync.health is not None and [m.volume for m in sync.mounts if not m.read_only] == ["node-sync"]
+    assert not [a for a in sync.command if "key" in a or "password" in a]
+    assert f"--tls-endpoint={GATEWAY}:{GATEWAY_PORT}" in onboard.command
     for name in ("coordinator", "submit"):
         assert "--root-certificates=/data/ca/ca.crt" in by_name[name].command, name
         assert "--insecure" not in by_name[name].command
@@ -322,7 +347,7 @@ def test_the_insecure_plan_is_the_old_plain_stack(tmp_path: Path) -> None:
     layout = LocalLayout(local_folders(tmp_path, names), ports)
     plan = Plan(0, 1, 2, rounds="1", secure=False)
     services = {s.name: s for s in consortium_services(layout, HEART, names, plan, dev_account(1).address)}
-    assert GATEWAY not in services and REGISTER_NODES not in services
+    assert GATEWAY not in services and NODE_SYNC not in services
     link = services["superlink"]
     assert "--insecure" in link.command and "--enable-supernode-auth" not in link.command
     assert not [a for a in services["onboard"].command if a.startswith("--tls")]
@@ -332,3 +357,24 @@ def test_the_insecure_plan_is_the_old_plain_stack(tmp_path: Path) -> None:
         assert not [a for a in node if a.startswith(("--root-certificates", "--auth-supernode"))]
     assert "--insecure" in services["coordinator"].command
     assert "BCFL_DASHBOARD_SUPERLINK_ROOT_CERTIFICATES" not in services["dashboard"].environment
+
+
+def test_hospitals_containers_cannot_reach_the_superlink() -> None:
+    """Two compose networks: the hospitals' side (SuperNodes, their SuperExecs) shares only the chain's
+    RPC and the Fleet gateway with the coordinator's side, where the SuperLink and its unauthenticated
+    Control API are."""
+    hospital_side = {s.name for s in SERVICES if s.name.startswith((SUPERNODE_PREFIX, SUPEREXEC_PREFIX))}
+    assert hospital_side and all(s.networks == (FLEET,) for s in SERVICES if s.name in hospital_side)
+    on_fleet = {s.name for s in SERVICES if FLEET in s.networks}
+    assert on_fleet - hospital_side == {"chain", GATEWAY}
+    assert {s.name for s in SERVICES if s.networks == (INTERNAL,)} >= {
+        "superlink",
+        "coordinator",
+        NODE_SYNC,
+        "dashboard",
+        "submit",
+    }
+    # And what the hospitals dial is on their network: the gateway and the chain.
+    for name in SETTINGS.hospital_names:
+        node = next(s for s in SERVICES if s.name == supernode_name(name))
+        assert f"--superlink={GATEWAY}:{GATEWAY_PORT}" in node.command

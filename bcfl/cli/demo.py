@@ -112,8 +112,9 @@ def demo(
         )
         if run.ca_cert is not None:
             console.print(
-                f"Flower over TLS (CA {run.ca_cert}); only registered node keys are admitted; the "
-                f"SuperLink's Control API is on {run.superlink} (this machine only)",
+                f"Flower over TLS (CA {run.ca_cert}); only registered node keys are admitted (the node "
+                f"sync registers active members' published keys: {run.run_dir / 'logs' / 'node-sync.log'}); "
+                f"the SuperLink's Control API is on {run.superlink} (this machine only)",
                 soft_wrap=True,
             )
         until = "until Ctrl-C" if keep_running else "until the demo ends (--keep-running: until Ctrl-C)"

@@ -28,7 +28,7 @@ from bcfl.cli.common import (
 from bcfl.cli.settings import DEFAULTS
 from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.onboarding import onboard_consortium
-from bcfl.demo.tls_setup import prepare_tls
+from bcfl.demo.tls_setup import prepare_tls, publish_superlink_certificate
 from bcfl.paths import REPO_ROOT
 
 
@@ -61,6 +61,13 @@ def onboard(
     ] = None,
     ca_dir: Annotated[
         Path | None, typer.Option(help="Where the CA certificate's public copy goes (with --tls-dir).")
+    ] = None,
+    tls_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="host:port hospitals' SuperNodes dial (the Fleet gateway): pinned on chain with the "
+            "certificate's fingerprint (with --tls-dir)."
+        ),
     ] = None,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
     keystore: KeystoreOpt = None,
@@ -96,6 +103,10 @@ def onboard(
                 f"(SHA-256 {files.fingerprint()})",
                 soft_wrap=True,
             )
+            if tls_endpoint is not None:
+                pinned = publish_superlink_certificate(chain.registry, admin, files, tls_endpoint)
+                state = "pinned on chain" if pinned else "already pinned on chain"
+                console.print(f"SuperLink certificate for {tls_endpoint}: {state}", soft_wrap=True)
         for site in onboarded.hospitals:
             done = "; ".join(site.actions) if site.actions else "already onboarded, nothing to do"
             console.print(

@@ -22,7 +22,6 @@ from bcfl.cli import (
     dashboard,
     demo,
     demo_onboard,
-    demo_register_nodes,
     demo_submit,
     fleet_gateway,
     keys_new,
@@ -39,6 +38,7 @@ from bcfl.cli import (
     node_init,
     node_join,
     node_run,
+    superlink_sync,
     update_register,
 )
 from bcfl.cli.common import APP_SETTINGS
@@ -115,7 +115,7 @@ update_app.command("register")(update_register.register)
 audit_app.command("record")(audit_record.record)
 app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
 app.command("demo-submit", hidden=True)(demo_submit.submit)
-app.command("demo-register-nodes", hidden=True)(demo_register_nodes.register_nodes)
+app.add_typer(superlink_sync.superlink_app, name="superlink")
 
 
 @app.callback()

@@ -34,21 +34,26 @@ HEADER = """\
 #   chain       Anvil; its state is saved in the `chain-data` volume
 #   deploy      one-shot: deploys the contracts, or reuses the live deployment after a restart
 #   onboard     one-shot: the demo hospitals get their data, their own encrypted key, a Flower node
-#               key (its fingerprint on chain) and an approved membership; the coordinator gets its
-#               keystore (and an empty model store); the App in /app (the one `submit` runs) is
-#               approved on chain; the consortium's CA and the SuperLink's TLS certificate are made
-#               (the `tls` volume) and the CA certificate copied to every party. What exists is reused.
+#               key (its fingerprint and the key itself on chain) and an approved membership; the
+#               coordinator gets its keystore (and an empty model store); the App in /app (the one
+#               `submit` runs) is approved on chain; the consortium's CA and the SuperLink's TLS
+#               certificate are made (the `tls` volume), the CA certificate copied to every party and
+#               the certificate pinned on chain with the gateway's address. What exists is reused.
 #   dashboard   `bcfl dashboard` at http://127.0.0.1:${BCFL_DASHBOARD_PORT}/ (8600 in .env): members,
 #               rounds, charts, live events, model provenance. Read only: no key, no password; the
 #               manifest and the coordinator's model store mounted read-only; its event index in
 #               its own volume. It asks the SuperLink which SuperNodes are online.
 #   superlink   Flower's SuperLink over TLS, admitting registered node keys only (kept in its
-#               database, in a volume); on the compose network only, never published (its Control
-#               API, which submits runs, has no user authentication); isolation "process": it runs
-#               no app itself; it creates the SuperExec shared secret on its first start
+#               database, in a volume); on the consortium-internal network only, never published
+#               (its Control API, which submits runs, has no user authentication); isolation
+#               "process": it runs no app itself; it creates the SuperExec shared secret on its
+#               first start
 #   fleet-gateway  `bcfl fleet-gateway`: the SuperLink's Fleet API alone, over TLS; every other
-#               path answers 404. The SuperNodes dial it
-#   register-nodes  one-shot: each hospital's node key registered with the SuperLink (Control API)
+#               path answers 404. The SuperNodes dial it (on both networks)
+#   node-sync   `bcfl superlink sync-nodes --follow`: follows the registry and registers with the
+#               SuperLink the node keys active members published on chain; unregisters those of
+#               suspended, rejected or rotated-out members (their SuperNodes are refused within
+#               seconds). It sends no transaction and holds no key
 #   coordinator the ServerApp (coordinator.server_app), launched by flower-superexec; it alone holds
 #               the coordinator's key and settings, and keeps its models and journal in a volume
 #   supernode-* one SuperNode per hospital (isolation "process": it runs no app itself), each with
@@ -59,11 +64,14 @@ HEADER = """\
 #               and only those of an app whose hash the consortium approved on chain
 #   submit      one-shot: `flwr run . --stream` of BCFL_ROUNDS rounds; exits 0 only if the run
 #               completed. Every `up` submits one run; rounds continue on the chain.
+# Networks: consortium-internal (chain, deploy, onboard, dashboard, superlink, fleet-gateway,
+# node-sync, coordinator, submit) and fleet (chain, fleet-gateway, supernode-*, superexec-*): the
+# hospitals' containers reach the chain's RPC and the gateway, never the SuperLink.
 # `down` (without -v) keeps every volume, so the next `up` resumes: same contracts, same members.
 # `down -v` resets the demo.
 # DEMO ONLY: the admin and coordinator are Anvil's PUBLIC dev accounts. Flower traffic is TLS with
 # SuperNode authentication; the SuperLink's Control API has no user authentication, so it stays on the
-# compose network (see docs/operators.md, "The demo consortium in containers"). The dashboard has
+# consortium-internal network (see docs/operators.md, "The demo consortium in containers"). The dashboard has
 # none either (it only reads): it is published on 127.0.0.1 alone (docs/dashboard.md, "Deployment").
 """
 
@@ -97,6 +105,7 @@ def compose_service(service: Service) -> dict[str, Any]:
         spelled["volumes"] = [f"{m.volume}:{m.target}{':ro' if m.read_only else ''}" for m in service.mounts]
     if service.published:
         spelled["ports"] = list(service.published)
+    spelled["networks"] = list(service.networks)
     if service.depends_on:
         spelled["depends_on"] = {d.service: {"condition": d.condition} for d in service.depends_on}
     if service.health is not None:
@@ -112,11 +121,13 @@ def compose_service(service: Service) -> dict[str, Any]:
 
 
 def compose_document(services: tuple[Service, ...]) -> dict[str, Any]:
-    """The whole compose file: every service and every named volume."""
+    """The whole compose file: every service, every named volume and network."""
     volumes = dict.fromkeys(m.volume for s in services for m in s.mounts)
+    networks = dict.fromkeys(n for s in services for n in s.networks)
     return {
         "services": {s.name: compose_service(s) for s in services},
         "volumes": {name: None for name in volumes},
+        "networks": {name: None for name in networks},
     }
 
 

@@ -3,8 +3,10 @@ and onboarding (run here through the same functions as compose's one-shot jobs),
 (if asked for), the SuperLink, the coordinator's SuperExec and, per hospital, a SuperNode and the
 SuperExec that starts its approved apps, as separate processes, and ``flwr run`` of the Flower App.
 Flower runs over TLS with SuperNode authentication: onboarding also makes the CA, the SuperLink's
-certificate and each hospital's node key (its fingerprint on chain), and each node key is registered
-with the SuperLink before the SuperNodes start; they dial the Fleet gateway. ``insecure=True`` is the
+certificate and each hospital's node key (its fingerprint and the key on chain) and pins the
+certificate on chain; the node sync (``bcfl superlink sync-nodes --follow``) registers the active
+members' keys with the SuperLink before the SuperNodes start, and keeps following the registry; they
+dial the Fleet gateway. ``insecure=True`` is the
 old plain-HTTP stack without node authentication (debugging only).
 Used by ``bcfl demo`` and the end-to-end tests."""
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,17 +26,18 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.deploy import deploy_consortium
 from bcfl.chain.devkeys import dev_account
+from bcfl.chain.fingerprints import openssh_key_blob
+from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.demo.consortia import HEART, DemoConsortium
 from bcfl.demo.flower_config import write_flower_config
-from bcfl.demo.node_registration import register_node_keys
 from bcfl.demo.onboarding import DemoHospital, onboard_consortium
-from bcfl.demo.processes import BIN, FlowerDeployment, base_env, prepare
-from bcfl.demo.tls_setup import prepare_tls
+from bcfl.demo.processes import BIN, FlowerDeployment, LaunchError, base_env, prepare
+from bcfl.demo.tls_setup import prepare_tls, publish_superlink_certificate
 from bcfl.demo.topology import (
     CA,
     GATEWAY,
-    REGISTER_NODES,
+    GATEWAY_PORT,
     TLS,
     LocalLayout,
     Plan,
@@ -47,7 +51,7 @@ from bcfl.demo.topology import (
 )
 from bcfl.flower.certs import CA_CERT
 from bcfl.flower.control import ControlClient
-from bcfl.flower.node_keys import load_node_key
+from bcfl.flower.node_keys import NODE_KEY, ensure_node_key
 from bcfl.paths import REPO_ROOT
 from hospital_node.settings import node_config_arg
 
@@ -59,6 +63,8 @@ DEMO_ADMIN_INDEX = 0
 DEMO_COORDINATOR_INDEX = 1
 # The longest one `flwr run` may take before it counts as hung: generous, since CI machines are busy.
 FLWR_RUN_TIMEOUT_S = 1200.0
+#: The longest the node sync may take to register a readmitted hospital's new key (busy CI machines).
+READMIT_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -133,6 +139,33 @@ class FederationRun:
         finally:
             if process.poll() is None:
                 process.kill()
+
+    def readmit(self, name: str, timeout_s: float = READMIT_TIMEOUT_S) -> None:
+        """Hospital ``name`` back in after a reinstatement: the SuperLink unregistered its node key when
+        it was suspended, for good, so it gets a new one (the old moved aside), records and publishes it
+        on chain, and its SuperNode and SuperExec restart with it once the node sync registered it."""
+        hospital = next(h for h in self.hospitals if h.name == name)
+        account = load_keystore(hospital.keystore, read_password(hospital.password_file))
+        for service in (supernode_name(name), superexec_name(name)):
+            next(p for p in self.flower.processes if p.name == service).stop()
+        retired = hospital.node_key.with_name(f"{NODE_KEY}.retired-{int(time.time())}")
+        hospital.node_key.replace(retired)
+        hospital.node_key.with_name(NODE_KEY + ".pub").unlink(missing_ok=True)
+        key = ensure_node_key(hospital.node_key)
+        registry = self.consortium().registry
+        registry.update_node_key(account, key.fingerprint)
+        registry.publish_node_key(account, openssh_key_blob(key.openssh))
+        deadline = time.monotonic() + timeout_s
+        while not self._admitted(key.fingerprint):
+            if time.monotonic() > deadline:
+                raise LaunchError(f"the node sync did not register {name}'s new node key in {timeout_s}s")
+            time.sleep(0.5)
+        self.flower.restart(supernode_name(name))
+        self.flower.restart(superexec_name(name))
+
+    def _admitted(self, fingerprint: bytes) -> bool:
+        with self.control() as control:
+            return any(n.has_fingerprint(fingerprint) and n.status != "unregistered" for n in control.nodes())
 
     def stop(self) -> None:
         """Stop every process; the chain saves its state in the run directory, and then the run's
@@ -210,12 +243,18 @@ def start_federation(
         prepare(services["onboard"])  # what compose's onboard job makes too (the coordinator's store)
         if plan.secure:  # what compose's onboard job makes too, with --tls-dir
             ca_dir = layout.folders[CA.volume]
-            prepare_tls(
+            files = prepare_tls(
                 layout.folders[TLS.volume],
                 tls_names(layout, plan),
                 ca_dir,
                 [h.folder for h in onboarded.hospitals],
                 demo.name,
+            )
+            publish_superlink_certificate(
+                Consortium.connect(client, manifest).registry,
+                admin,
+                files,
+                layout.address(GATEWAY, GATEWAY_PORT),
             )
             ca_cert = ca_dir / CA_CERT
         # A hospital's node config extras go to its SuperNode and its SuperExec (the same node config);
@@ -227,12 +266,6 @@ def start_federation(
         # The long-running services, in the description's start order (the one-shot `submit` is
         # FederationRun.flwr_run); each with its own environment only.
         for service in services.values():
-            if service.name == REGISTER_NODES:  # compose's one-shot, run here through its function
-                on_step("registering the hospitals' node keys with the SuperLink")
-                keys = {h.name: load_node_key(h.node_key) for h in onboarded.hospitals}
-                with ControlClient(superlink, ca_cert) as control:
-                    register_node_keys(control, keys)
-                continue
             if service.one_shot or service.name == "chain":  # the chain: started above
                 continue
             if service.name == "dashboard" and dashboard_port is None:

@@ -7,7 +7,9 @@ manifest. A real hospital does these steps itself (``bcfl keys new``, ``bcfl mem
 the admin approves (``bcfl member approve``); for the demo, ``bcfl demo``, the test federations and
 the compose file's one-shot ``onboard`` service all run :func:`onboard_consortium`. It also approves
 the demo's Flower App on chain (its hash as ``flwr run`` sends it), since each hospital's SuperExec
-starts no other app (``bcfl app approve`` for a real consortium). What already exists (data,
+starts no other app (``bcfl app approve`` for a real consortium). Each hospital publishes its node
+key on chain (``publishNodeKey``), which is what the node sync (``bcfl superlink sync-nodes``) registers
+with the SuperLink once the member is active. What already exists (data,
 keystore, node key, funding, membership, approval, the coordinator's keystore, the app's approval)
 is reused.
 """
@@ -25,6 +27,7 @@ from eth_account.signers.local import LocalAccount
 from bcfl.apps import app_hash, approve_app
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.exceptions import ChainError
+from bcfl.chain.fingerprints import openssh_key_blob
 from bcfl.chain.funding import fund_if_low
 from bcfl.chain.keystore import create_keystore, load_keystore, read_password
 from bcfl.chain.registry import MemberStatus
@@ -165,6 +168,11 @@ def onboard_hospital(
     if member.node_key_fingerprint != node_key.fingerprint:  # a new node key: its fingerprint on chain
         registry.update_node_key(account, node_key.fingerprint)
         actions.append("published its node key's fingerprint")
+    # The key itself on chain, so that the consortium's node sync registers it with the SuperLink.
+    blob = openssh_key_blob(node_key.openssh)
+    if registry.published_node_key(member_id) != blob:
+        registry.publish_node_key(account, blob)
+        actions.append("published its node key")
     # The manifest is public: each site keeps its own copy, refreshed on every start.
     consortium.manifest.save(folder / MANIFEST)
     return DemoHospital(name, member_id, account.address, folder, data, tuple(actions))

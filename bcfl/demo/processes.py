@@ -70,6 +70,9 @@ class ManagedProcess:
     process: subprocess.Popen[bytes]
     log: Path
     handle: IO[bytes]
+    #: What was started, and with which extra environment (for :meth:`FlowerDeployment.restart`).
+    service: Service | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGTERM to the whole process group (the apps Flower spawns too), SIGKILL after ``timeout_s``."""
@@ -113,7 +116,7 @@ class FlowerDeployment:
         process = subprocess.Popen(
             program(service.command), stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-        managed = ManagedProcess(service.name, process, log, handle)
+        managed = ManagedProcess(service.name, process, log, handle, service, dict(extra_env or {}))
         self.processes.append(managed)
         if service.health is not None:
             _wait_healthy(service, managed, self.env)
@@ -142,6 +145,15 @@ class FlowerDeployment:
                 register_node_keys(control, {name: key})
         node, superexec = hospital_services(self.layout, self.plan, name, node_config_arg(node_config))
         return self.start(node), self.start(superexec, extra_env)
+
+    def restart(self, name: str) -> ManagedProcess:
+        """Stop the service ``name`` and start it again, as it was started (e.g. a SuperNode whose node
+        key changed in its folder)."""
+        (managed,) = [p for p in self.processes if p.name == name]
+        assert managed.service is not None
+        managed.stop()
+        self.processes.remove(managed)
+        return self.start(managed.service, managed.extra_env)
 
     def stop(self) -> None:
         """Stop every process, the last started first."""

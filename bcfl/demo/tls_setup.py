@@ -1,6 +1,8 @@
 """The demo consortium's TLS files: the CA and the SuperLink's certificate (bcfl.flower.certs), and the
 CA certificate copied to every party that dials the SuperLink (the coordinator's side and each
-hospital's folder). Part of onboarding; what exists is reused, keys are never overwritten."""
+hospital's folder). Part of onboarding; what exists is reused, keys are never overwritten. The admin
+then pins that certificate on chain with the address hospitals dial (the Fleet gateway, which serves
+the same certificate): hospitals check the SuperLink against the chain, not a second channel."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
+
+from bcfl.chain.registry import Registry
 from bcfl.flower.certs import CA_CERT, TlsFiles, ensure_tls
 from bcfl.flower.files import write_public
 
@@ -27,3 +32,16 @@ def prepare_tls(
             write_public(target, ca)
     logger.info("TLS ready: server certificate %s (SHA-256 %s)", files.server_cert, files.fingerprint())
     return files
+
+
+def publish_superlink_certificate(
+    registry: Registry, admin: LocalAccount, files: TlsFiles, endpoint: str
+) -> bool:
+    """Pin the server certificate (its SHA-256 over DER) and ``endpoint`` (``host:port`` the SuperNodes
+    dial) on chain as the admin, unless they are pinned already; whether it sent the transaction."""
+    fingerprint = bytes.fromhex(files.fingerprint().removeprefix("0x"))
+    if registry.superlink_certificate() == (fingerprint, endpoint):
+        return False
+    registry.set_superlink_certificate(admin, fingerprint, endpoint)
+    logger.info("pinned the SuperLink certificate %s for %s on chain", files.fingerprint(), endpoint)
+    return True

@@ -17,10 +17,14 @@ Flower runs over TLS with SuperNode authentication (bcfl.flower): ``onboard`` ma
 and the SuperLink's certificate (the ``tls`` volume, mounted only where its keys are used) and each
 hospital's node key, and copies the CA certificate to every party. The SuperLink serves Fleet,
 Control and Runtime on one socket with no user authentication, so it listens on loopback (the
-launcher) or the compose network only, keeps its registrations in a database, and admits only
-registered node keys (``register-nodes``); hospitals' SuperNodes dial the ``fleet-gateway``, which
-forwards the Fleet API alone. A plan with ``secure=False`` is the old ``--insecure`` stack (debugging
-only): no TLS, no node authentication, no gateway.
+launcher) or the ``consortium-internal`` compose network only, keeps its registrations in a database,
+and admits only the node keys that ``node-sync`` (``bcfl superlink sync-nodes --follow``) registers:
+those active members published on chain; a suspended, rejected or rotated-out member's key is
+unregistered within seconds of the event. Hospitals' containers are on the ``fleet`` network only,
+with the chain's RPC and the ``fleet-gateway``, which forwards the Fleet API alone: they cannot reach
+the SuperLink. Onboarding has each demo hospital publish its node key on chain and the admin pin the
+gateway's certificate (the SuperLink's) and address on chain. A plan with ``secure=False`` is the
+old ``--insecure`` stack (debugging only): no TLS, no node authentication, no gateway, no node sync.
 """
 
 from __future__ import annotations
@@ -46,7 +50,11 @@ CLIENTAPPIO_PORT = 9094
 #: The Fleet gateway's port: the one Flower address hospitals dial.
 GATEWAY_PORT = 9443
 GATEWAY = "fleet-gateway"
-REGISTER_NODES = "register-nodes"
+NODE_SYNC = "node-sync"
+#: Compose networks: the coordinator's side (the SuperLink and what talks to its Control or Runtime
+#: API) and the hospitals' side (SuperNodes and their SuperExecs); the chain and the gateway are on both.
+INTERNAL = "consortium-internal"
+FLEET = "fleet"
 #: The SuperLink's state (its node registrations) in its volume: they survive a restart.
 SUPERLINK_DATABASE = "state.db"
 SUPERNODE_PREFIX = "supernode-"
@@ -105,6 +113,8 @@ class Service:
     creates_folders: tuple[str, ...] = ()
     #: Compose only: the host port it is published on, ``host-port:container-port``.
     published: tuple[str, ...] = ()
+    #: Compose only: the networks it is on (the launcher has loopback only).
+    networks: tuple[str, ...] = (INTERNAL,)
 
     @property
     def one_shot(self) -> bool:
@@ -182,6 +192,7 @@ def local_folders(run_dir: Path, hospitals: list[str]) -> dict[str, Path]:
         # The CA certificate's public copy, beside the manifest.
         "consortium-ca": run_dir,
         "superlink-state": run_dir / "superlink",
+        "node-sync": run_dir / "node-sync",
         # The dashboard keeps the run's one event index (the demo's summary syncs it too).
         "dashboard-index": run_dir,
         **{hospital_volume(name): run_dir / "hospitals" / name for name in hospitals},
@@ -253,6 +264,7 @@ def chain(layout: Layout) -> Service:
         mounts=(CHAIN,),
         health=python_check(probe),
         published=(f"127.0.0.1:${{BCFL_CHAIN_PORT:?see .env}}:{CHAIN_PORT}",),
+        networks=(INTERNAL, FLEET),  # hospitals check their membership and sign their updates
     )
 
 
@@ -293,9 +305,10 @@ def tls_names(layout: Layout, plan: Plan) -> tuple[str, ...]:
 
 
 def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
-    """One-shot: every demo hospital onboarded (its node key's fingerprint on chain), the coordinator's
-    keystore in place and the demo's app approved on chain (idempotent); with TLS, the consortium's CA
-    and the SuperLink's certificate made, and the CA certificate copied to every party."""
+    """One-shot: every demo hospital onboarded (its node key's fingerprint and the key itself on
+    chain), the coordinator's keystore in place and the demo's app approved on chain (idempotent); with
+    TLS, the consortium's CA and the SuperLink's certificate made, the CA certificate copied to every
+    party, and the certificate pinned on chain with the gateway's address (what hospitals dial)."""
     sites = tuple(Mount(hospital_volume(name), f"/data/hospitals/{name}") for name in hospitals)
     tls: tuple[str, ...] = ()
     if plan.secure:
@@ -303,6 +316,7 @@ def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[st
             f"--tls-dir={layout.path(TLS)}",
             *(f"--tls-name={name}" for name in tls_names(layout, plan)),
             f"--ca-dir={layout.path(CA)}",
+            f"--tls-endpoint={layout.address(GATEWAY, GATEWAY_PORT)}",
         )
     return Service(
         "onboard",
@@ -430,29 +444,41 @@ def fleet_gateway(layout: Layout, plan: Plan) -> Service:
         mounts=(tls_read,),
         depends_on=(Dependency("superlink", "service_healthy"),),
         health=python_check(f"import socket; socket.create_connection(('127.0.0.1', {port}), 2).close()"),
+        networks=(INTERNAL, FLEET),
     )
 
 
-def register_nodes(layout: Layout, plan: Plan, hospitals: list[str]) -> Service:
-    """One-shot: each demo hospital's node key registered with the SuperLink through its Control API
-    (bcfl.demo.node_registration; what is registered already is kept)."""
-    sites = tuple(
-        Mount(hospital_volume(name), f"/data/hospitals/{name}", read_only=True) for name in hospitals
-    )
+NODE_SYNC_STATE = Mount("node-sync", "/data/node-sync")
+#: Written by the node sync once its first reconciliation is done: its health check.
+NODE_SYNC_READY = "ready"
+
+
+def node_sync(layout: Layout, plan: Plan) -> Service:
+    """``bcfl superlink sync-nodes --follow``: the SuperLink admits the node keys active members
+    published on chain, and no longer those of suspended, rejected or rotated-out members; healthy
+    once its first reconciliation is done (bcfl.flower.node_sync)."""
+    ready = layout.path(NODE_SYNC_STATE, NODE_SYNC_READY)
     return Service(
-        REGISTER_NODES,
+        NODE_SYNC,
         (
-            "python",
-            "-m",
-            "bcfl.cli.demo_register_nodes",
+            "bcfl",
+            "superlink",
+            "sync-nodes",
+            "--follow",
+            f"--manifest={layout.path(DEPLOYMENT, MANIFEST)}",
+            f"--rpc-url={rpc_url(layout)}",
             f"--superlink={layout.address('superlink', plan.superlink_port)}",
             f"--root-certificates={layout.path(CA_READ, CA_CERT)}",
-            f"--hospitals-dir={layout.parent(sites[0])}",
-            *(f"--hospital={name}" for name in hospitals),
+            f"--ready-file={ready}",
+            "--interval=1",
         ),
-        mounts=(CA_READ, *sites),
-        depends_on=(Dependency("superlink", "service_healthy"),),
-        restart="no",
+        mounts=(Mount("deployment", DEPLOYMENT.target, read_only=True), CA_READ, NODE_SYNC_STATE),
+        depends_on=(
+            Dependency("onboard", "service_completed_successfully"),
+            Dependency("superlink", "service_healthy"),
+        ),
+        health=python_check(f"import os, sys; sys.exit(not os.path.exists({ready!r}))"),
+        creates_folders=(layout.path(NODE_SYNC_STATE),),
     )
 
 
@@ -529,7 +555,7 @@ def supernode(layout: Layout, plan: Plan, name: str, node_config: str) -> Servic
         )
         after = (
             Dependency(GATEWAY, "service_healthy"),
-            Dependency(REGISTER_NODES, "service_completed_successfully"),
+            Dependency(NODE_SYNC, "service_healthy"),
         )
     return Service(
         service,
@@ -545,6 +571,7 @@ def supernode(layout: Layout, plan: Plan, name: str, node_config: str) -> Servic
         mounts=(site,),
         depends_on=(Dependency("onboard", "service_completed_successfully"), *after),
         creates_secret=secret,
+        networks=(FLEET,),
     )
 
 
@@ -564,6 +591,7 @@ def hospital_superexec(layout: Layout, name: str, node_config: str) -> Service:
         environment=SUPEREXEC_POLL,
         mounts=(site,),
         depends_on=(Dependency(supernode_name(name), "service_started"),),
+        networks=(FLEET,),
     )
 
 
@@ -605,7 +633,7 @@ def consortium_services(
     """Every service of the demo consortium, in start order."""
     configs = {name: node_settings(layout, demo, name).node_config_arg() for name in hospitals}
     nodes = tuple(s for name in hospitals for s in hospital_services(layout, plan, name, configs[name]))
-    secured = (fleet_gateway(layout, plan), register_nodes(layout, plan, hospitals)) if plan.secure else ()
+    secured = (fleet_gateway(layout, plan), node_sync(layout, plan)) if plan.secure else ()
     return (
         chain(layout),
         deploy(layout, plan, coordinator_address),

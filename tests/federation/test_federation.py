@@ -327,6 +327,9 @@ def test_a_member_suspended_between_check_and_registration_is_skipped_and_the_ro
     finally:  # the other tests need every hospital
         if consortium.registry.member(suspended).status.name == "SUSPENDED":
             consortium.registry.reinstate(dev_account(federation.admin_key), suspended)
+            # The node sync unregistered its node key when it saw the suspension (Flower refuses it
+            # from then on, for good): back in with a new key, as a reinstated hospital does.
+            federation.readmit(next(h.name for h in federation.hospitals if h.member_id == suspended))
 
 
 def test_hospitals_refuse_a_model_the_ledger_does_not_show(federation: FederationRun) -> None:
