@@ -38,6 +38,7 @@ from bcfl.cli import (
     node_init,
     node_join,
     node_run,
+    superlink_certificate,
     superlink_sync,
     update_register,
 )
@@ -116,6 +117,7 @@ audit_app.command("record")(audit_record.record)
 app.command("demo-onboard", hidden=True)(demo_onboard.onboard)
 app.command("demo-submit", hidden=True)(demo_submit.submit)
 app.add_typer(superlink_sync.superlink_app, name="superlink")
+superlink_sync.superlink_app.command("publish-certificate")(superlink_certificate.publish_certificate)
 
 
 @app.callback()

@@ -84,8 +84,8 @@ def pin(presented: list[bytes], published: bytes, address: str) -> PinnedCertifi
     if published == bytes(32):
         raise PinningError(
             "the consortium has not published its SuperLink certificate on chain yet: "
-            "ask the admin to publish it (ConsortiumRegistry.setSuperLinkCertificate: its SHA-256 "
-            "and host:port), then run this again"
+            "ask the admin to run `bcfl superlink publish-certificate server.pem --endpoint HOST:PORT`, "
+            "then run this again"
         )
     if not presented:
         raise PinningError(f"the server at {address} presented no certificate")
