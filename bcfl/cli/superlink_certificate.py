@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from bcfl.chain.fingerprints import KeyFormatError, certificate_fingerprint
+from bcfl.chain.exceptions import KeyFormatError
+from bcfl.chain.fingerprints import certificate_fingerprint
 from bcfl.cli.common import (
     DevAccountOpt,
     Format,
