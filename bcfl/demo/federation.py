@@ -192,6 +192,7 @@ def start_federation(
     extra_env: Mapping[str, str] | None = None,
     dashboard_port: int | None = None,
     insecure: bool = False,
+    public_host: str = "127.0.0.1",
 ) -> FederationRun:
     """Start the consortium's services (bcfl.demo.topology) in their order, up to the SuperNodes.
 
@@ -199,16 +200,18 @@ def start_federation(
     tests and benchmarks do without). ``node_config_extras`` adds node config keys to the SuperNodes (and
     their SuperExecs) of the hospitals it names, and ``node_env_extras`` environment variables to their
     SuperExecs, which start their apps; ``extra_env`` is added to every process's base environment
-    (tests use them, e.g. PYTHONPATH for a test-only App).
+    (tests use them, e.g. PYTHONPATH for a test-only App). ``public_host`` is the address hospitals on
+    other machines reach this one at: the chain's RPC and the Fleet gateway listen there (and the
+    certificate names it); everything else stays on loopback.
     """
     ports = {
-        "chain": chain_port or free_port(),
+        "chain": chain_port or free_port(public_host),
         "superlink": superlink_port or free_port(),
         "dashboard": dashboard_port or free_port(),
-        GATEWAY: free_port(),
+        GATEWAY: free_port(public_host),
         **{supernode_name(name): free_port() for name in hospital_names},
     }
-    layout = LocalLayout(local_folders(run_dir, hospital_names), ports)
+    layout = LocalLayout(local_folders(run_dir, hospital_names), ports, public_host)
     # The launcher runs `flwr run` itself (FederationRun.flwr_run), so the plan's rounds are unused.
     plan = Plan(admin_key, coordinator_key, ports["superlink"], rounds="0", secure=not insecure)
     admin, coordinator = dev_account(admin_key), dev_account(coordinator_key)
@@ -217,7 +220,10 @@ def start_federation(
     }
     chain_dir = layout.folders["chain-data"]  # the chain service's volume: its state file and log
     node = AnvilNode(
-        port=ports["chain"], state_path=chain_dir / "state.json", log_path=chain_dir / "anvil.log"
+        host=public_host,
+        port=ports["chain"],
+        state_path=chain_dir / "state.json",
+        log_path=chain_dir / "anvil.log",
     )
     on_step("starting the chain (anvil)")
     node.start()

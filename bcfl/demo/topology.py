@@ -50,6 +50,8 @@ CLIENTAPPIO_PORT = 9094
 #: The Fleet gateway's port: the one Flower address hospitals dial.
 GATEWAY_PORT = 9443
 GATEWAY = "fleet-gateway"
+#: What hospitals dial: the chain's RPC and the Fleet gateway (never the SuperLink itself).
+PUBLIC_SERVICES = ("chain", GATEWAY)
 NODE_SYNC = "node-sync"
 #: Compose networks: the coordinator's side (the SuperLink and what talks to its Control or Runtime
 #: API) and the hospitals' side (SuperNodes and their SuperExecs); the chain and the gateway are on both.
@@ -161,11 +163,18 @@ class ComposeLayout:
 
 @dataclass(frozen=True)
 class LocalLayout:
-    """The launcher: each volume a folder under the run directory, each service a loopback port."""
+    """The launcher: each volume a folder under the run directory, each service a loopback port, but
+    for the two that hospitals on other machines reach (the chain's RPC and the Fleet gateway), which
+    listen on ``public_host``."""
 
     #: Each volume's folder (the launcher adds one for each SuperNode it starts later).
     folders: dict[str, Path]
     ports: Mapping[str, int]
+    #: The address other machines reach this one at (loopback: this machine's hospitals only).
+    public_host: str = "127.0.0.1"
+
+    def _host(self, service: str) -> str:
+        return self.public_host if service in PUBLIC_SERVICES else "127.0.0.1"
 
     def path(self, mount: Mount, *parts: str) -> str:
         return str(self.folders[mount.volume].joinpath(*parts))
@@ -174,10 +183,10 @@ class LocalLayout:
         return str(self.folders[mount.volume].parent)
 
     def address(self, service: str, port: int) -> str:
-        return f"127.0.0.1:{self.ports[service]}"
+        return f"{self._host(service)}:{self.ports[service]}"
 
     def listen(self, service: str, port: int) -> tuple[str, int]:
-        return "127.0.0.1", self.ports[service]
+        return self._host(service), self.ports[service]
 
 
 def local_folders(run_dir: Path, hospitals: list[str]) -> dict[str, Path]:
@@ -248,12 +257,17 @@ SUPERLINK_STATE = Mount("superlink-state", "/data/superlink")
 MODELS = "models"
 
 
+def probe_host(host: str) -> str:
+    """Where a service listening on ``host`` is probed from its own machine."""
+    return "127.0.0.1" if host == "0.0.0.0" else host
+
+
 def chain(layout: Layout) -> Service:
     """Anvil, keeping its state in its volume."""
     host, port = layout.listen("chain", CHAIN_PORT)
     probe = (
         "import urllib.request as u; u.urlopen(u.Request("
-        f"'http://127.0.0.1:{port}', "
+        f"'http://{probe_host(host)}:{port}', "
         """b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}', """
         "{'Content-Type': 'application/json'}), timeout=2)"
     )
@@ -443,7 +457,9 @@ def fleet_gateway(layout: Layout, plan: Plan) -> Service:
         ),
         mounts=(tls_read,),
         depends_on=(Dependency("superlink", "service_healthy"),),
-        health=python_check(f"import socket; socket.create_connection(('127.0.0.1', {port}), 2).close()"),
+        health=python_check(
+            f"import socket; socket.create_connection(('{probe_host(host)}', {port}), 2).close()"
+        ),
         networks=(INTERNAL, FLEET),
     )
 
