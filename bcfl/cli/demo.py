@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import time
@@ -53,6 +54,16 @@ def demo(
             "(plain HTTP; any process that reaches the SuperLink's port can connect a node).",
         ),
     ] = False,
+    public_host: Annotated[
+        str,
+        typer.Option(
+            help="This machine's address on the network other hospitals' machines reach it on: the "
+            "chain's RPC and the Fleet gateway listen there (and the certificate names it); the rest "
+            "stays on 127.0.0.1. With --keep-running, a hospital can then join from its own machine "
+            "(`bcfl node init`).",
+            callback=check_public_host,
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Start Anvil, deploy, onboard, run the dashboard and Flower's SuperLink, SuperExec and SuperNodes,
     and train."""
@@ -106,6 +117,7 @@ def demo(
                 coordinator_key=settings.demo_coordinator_key,
                 dashboard_port=settings.dashboard_port,
                 insecure=insecure,
+                public_host=public_host,
             )
         console.print(
             f"consortium up: chain {run.node.rpc_url}, {len(run.hospitals)} hospitals, run in {run_dir}"
@@ -115,6 +127,13 @@ def demo(
                 f"Flower over TLS (CA {run.ca_cert}); only registered node keys are admitted (the node "
                 f"sync registers active members' published keys: {run.run_dir / 'logs' / 'node-sync.log'}); "
                 f"the SuperLink's Control API is on {run.superlink} (this machine only)",
+                soft_wrap=True,
+            )
+        if public_host != "127.0.0.1":
+            console.print(
+                f"other machines: chain {run.node.rpc_url}, manifest {run.manifest_path}; a hospital "
+                f"joins with `bcfl node init DIR --manifest deployment.json --rpc-url "
+                f"{run.node.rpc_url} ...` (docs/hospital-node.md)",
                 soft_wrap=True,
             )
         until = "until Ctrl-C" if keep_running else "until the demo ends (--keep-running: until Ctrl-C)"
@@ -156,6 +175,24 @@ def demo(
         f"it, or to look at it again with `bcfl dashboard --manifest {run_dir / 'deployment.json'} --store "
         f"{run_dir / 'models'} --index {run_dir / INDEX_FILE}`"
     )
+
+
+def check_public_host(host: str) -> str:
+    """An IP address of this machine (one a socket can listen on), or a one-line error."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{host!r} is not an IP address: give this machine's address, e.g. 10.0.0.5"
+        ) from None
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.bind((host, 0))
+    except OSError:
+        raise typer.BadParameter(
+            f"{host} is not an address of this machine (`ip -brief address` lists them)"
+        ) from None
+    return host
 
 
 def _in_use(port: int) -> bool:

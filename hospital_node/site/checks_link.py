@@ -56,8 +56,9 @@ def admission(p: Probe) -> tuple[Status, str]:
     answer = probe(p.config.superlink, p.node.ca_cert, p.node.node_key)
     if answer is Admission.UNKNOWN_KEY:
         raise CheckError(
-            "the SuperLink does not know this node's key yet: ask the consortium admin to register the "
-            "node keys of approved members with the SuperLink"
+            "the SuperLink does not know this node's key yet: the consortium's node sync registers an "
+            "active member's published key within seconds (`bcfl node join` shows both); if it stays, "
+            "ask the admin to check the node-sync service"
         )
     if answer is Admission.UNAUTHENTICATED:
         raise CheckError(

@@ -31,8 +31,8 @@ CONNECTED = "SuperNode ID:"
 REASONS = (
     (
         "Failed to activate SuperNode",
-        "the SuperLink does not know this node's key yet: ask the consortium "
-        "admin to register the node keys of approved members with the SuperLink, then start again",
+        "the SuperLink does not know this node's key (yet, or any more: a suspended member's key is "
+        "unregistered for good): `bcfl node doctor` says which",
     ),
     (
         "CERTIFICATE_VERIFY_FAILED",
