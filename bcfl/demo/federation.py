@@ -112,14 +112,15 @@ class FederationRun:
         self, rounds: int, app_dir: Path = REPO_ROOT, *, extra_config: list[str] | None = None
     ) -> subprocess.Popen[bytes]:
         """Start ``flwr run`` of the Flower App in ``app_dir``; its output goes to logs/flwr-run.log."""
-        config = " ".join(
-            [
-                f"num-server-rounds={rounds}",
-                f"min-nodes={len(self.hospitals)}",
-                *self.demo.run_settings(),
-                *(extra_config or []),
-            ]
-        )
+        # One entry per key, the later winning: Flower parses the string as TOML, where a key given
+        # twice is an error.
+        entries = [
+            f"num-server-rounds={rounds}",
+            f"min-nodes={len(self.hospitals)}",
+            *self.demo.run_settings(),
+            *(extra_config or []),
+        ]
+        config = " ".join({entry.split("=", 1)[0]: entry for entry in entries}.values())
         command = [str(BIN / "flwr"), "run", str(app_dir), "--stream", "--run-config", config]
         with open(self.run_dir / "logs" / "flwr-run.log", "ab") as log:
             return subprocess.Popen(command, cwd=app_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
