@@ -87,7 +87,8 @@ def node_key(probe: Probe) -> tuple[Status, str]:
         raise CheckError(
             f"{probe.node.node_key.name} has fingerprint 0x{key.fingerprint.hex()}, but membership "
             f"#{member.member_id} names 0x{member.node_key_fingerprint.hex()}: "
-            "use the node key you joined with"
+            "use the node key you joined with, or finish its rotation with "
+            f"`bcfl node rotate-key {probe.node.folder}`"
         )
     if probe.need_chain().registry.published_node_key(member.member_id) is None:
         raise CheckError(
