@@ -173,6 +173,7 @@ def test_a_reinstated_member_is_admitted_again_after_rotate_key(
     assert "bcfl node rotate-key" in problem.message
     code, report = checks(folder)
     assert code == 1 and report["admission"]["status"] == "fail", report["admission"]
+    assert "was suspended" in report["node key"]["detail"] and "rotate-key" in report["node key"]["detail"]
 
     rotated = invoke("node", "rotate-key", str(folder), "--format", "json")
     assert rotated.exit_code == 0, rotated.output
