@@ -144,7 +144,7 @@ def test_pending_approve_by_votes_suspend_and_reinstate_say_what_flower_does(
     reinstated = _json("member", "reinstate", str(third), *common, *admin)
     assert reinstated["status"] == "active"
     assert "can never be registered again" in str(reinstated["flower_access"])
-    assert "bcfl node join" in str(reinstated["flower_access"])
+    assert "bcfl node rotate-key" in str(reinstated["flower_access"])
 
 
 def test_list_says_a_pending_member_is_not_aggregated(common: list[str]) -> None:

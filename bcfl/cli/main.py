@@ -37,6 +37,7 @@ from bcfl.cli import (
     node_doctor,
     node_init,
     node_join,
+    node_rotate,
     node_run,
     superlink_certificate,
     superlink_sync,
@@ -55,7 +56,8 @@ member_app = typer.Typer(
     no_args_is_help=True,
 )
 node_app = typer.Typer(
-    help="A hospital's own node: init, join, doctor, start, stop (and check its data).", no_args_is_help=True
+    help="A hospital's own node: init, join, doctor, start, stop, rotate-key (and check its data).",
+    no_args_is_help=True,
 )
 app_app = typer.Typer(
     help="The Flower Apps hospitals run: only those the consortium approved on chain.", no_args_is_help=True
@@ -102,6 +104,7 @@ node_app.command("join")(node_join.join)
 node_app.command("doctor")(node_doctor.doctor)
 node_app.command("start")(node_run.start)
 node_app.command("stop")(node_run.stop)
+node_app.command("rotate-key")(node_rotate.rotate_key)
 audit_app.command("sync")(audit_sync.sync)
 audit_app.command("events")(audit_events.events)
 audit_app.command("round")(audit_round.show_round)

@@ -10,8 +10,9 @@ from bcfl.chain.registry import Member, MemberStatus, Registry
 
 #: Flower 1.41 never registers an unregistered node key again.
 NEW_NODE_KEY = (
-    "a node key once unregistered can never be registered again at the SuperLink: the hospital makes a "
-    "new node key and publishes it (`bcfl node join`), then the node-sync service registers it"
+    "a node key once unregistered can never be registered again at the SuperLink: the hospital's IT runs "
+    "`bcfl node stop DIR` then `bcfl node rotate-key DIR` (a new node key, recorded and published on chain), "
+    "the node-sync service registers it, then `bcfl node start DIR`"
 )
 
 
@@ -34,7 +35,8 @@ def flower_access(member: Member, key_published: bool, *, reinstated: bool = Fal
     if member.status is MemberStatus.SUSPENDED:
         return (
             "its node key is unregistered from the SuperLink, so Flower refuses its SuperNode within "
-            "seconds, and the contract refuses its updates; reinstating it will need a new node key"
+            "seconds, and the contract refuses its updates; once reinstated, the hospital needs a new "
+            "node key (`bcfl node rotate-key DIR`)"
         )
     return "none: the request was rejected and its node key is never registered"
 

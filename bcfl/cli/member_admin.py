@@ -65,7 +65,8 @@ ACTIONS: dict[str, MemberAction] = {
     ),
     "reinstate": MemberAction(
         "Reinstate a suspended member (admin). Flower: an unregistered node key can never be registered "
-        "again at the SuperLink, so the hospital makes a new node key and publishes it (`bcfl node join`).",
+        "again at the SuperLink, so the hospital makes a new node key and publishes it "
+        "(`bcfl node rotate-key DIR`).",
         lambda registry, account, member_id, _reason: registry.reinstate(account, member_id),
         needs_reason=False,
     ),

@@ -75,7 +75,8 @@ def change_node_key(
         "member_id": member_id,
         "step": "node key fingerprint recorded",
         "node_key_fingerprint": fingerprint,
-        "next": "publish the new node key: `bcfl node join` (it republishes the key the fingerprint names)",
+        "next": "publish the new node key: `bcfl node join` (it republishes the key the fingerprint names); "
+        "from a hospital's node folder, `bcfl node rotate-key DIR` makes, records and publishes a new key",
         "flower_access": "the node-sync service unregisters the old node key from the SuperLink, and "
         "registers the new one once it is published",
     }

@@ -229,7 +229,8 @@ def _register(
                 member.member_id,
                 name,
                 f"member #{member.member_id} published a node key Flower cannot use ({exc}); the hospital "
-                "must make a new node key and publish it (update its fingerprint, then publish the key)",
+                "must make a new node key and publish it (update its fingerprint, then publish the key: "
+                "`bcfl node rotate-key DIR --new` on its node folder)",
             )
         )
         return None
@@ -248,7 +249,8 @@ def _burned(member: Member, name: str) -> SyncProblem:
         name,
         f"member #{member.member_id} is active, but its node key was unregistered from the SuperLink "
         "earlier (e.g. while it was suspended) and Flower never registers a key again: the hospital "
-        "must make a new node key, record its fingerprint (updateNodeKey) and publish it",
+        "must make a new node key, record its fingerprint (updateNodeKey) and publish it: "
+        "`bcfl node rotate-key DIR` on its node folder",
     )
 
 

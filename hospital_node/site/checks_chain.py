@@ -14,6 +14,7 @@ from bcfl.chain.manifest import DeploymentManifest
 from bcfl.chain.registry import MemberStatus
 from bcfl.flower.node_keys import load_node_key
 from hospital_node.site.doctor import CheckError, CheckFn, Probe, Status
+from hospital_node.site.key_history import dropped_by_superlink
 
 #: Flower accepts a request signed up to 5 s ahead of the SuperLink's clock and 305 s behind it.
 CLOCK_AHEAD_S = 5
@@ -87,11 +88,18 @@ def node_key(probe: Probe) -> tuple[Status, str]:
         raise CheckError(
             f"{probe.node.node_key.name} has fingerprint 0x{key.fingerprint.hex()}, but membership "
             f"#{member.member_id} names 0x{member.node_key_fingerprint.hex()}: "
-            "use the node key you joined with"
+            "use the node key you joined with, or finish its rotation with "
+            f"`bcfl node rotate-key {probe.node.folder}`"
         )
     if probe.need_chain().registry.published_node_key(member.member_id) is None:
         raise CheckError(
             f"the node key is not published on chain yet: run `bcfl node join {probe.node.folder}`"
+        )
+    dropped = dropped_by_superlink(probe.need_chain().registry, member)
+    if dropped is not None:
+        raise CheckError(
+            f"the SuperLink dropped this node key for good ({dropped}) and Flower never takes it back: "
+            f"run `bcfl node rotate-key {probe.node.folder}`"
         )
     return Status.ok, f"node key 0x{key.fingerprint.hex()} is the member's and published on chain"
 

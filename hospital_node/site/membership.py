@@ -40,11 +40,12 @@ class JoinStatus:
     next_step: str
 
 
-def no_ether(address: str) -> JoinError:
-    """The error for a key that cannot pay for its transactions, with what to do."""
+def no_ether(address: str, command: str = "join", paying: str = "its request") -> JoinError:
+    """The error for a key that cannot pay for its transactions, with what to do (then ``bcfl node
+    COMMAND`` again)."""
     return JoinError(
-        f"the hospital's key {address} has no ether to pay for its request: ask the consortium admin to run "
-        f"`bcfl member fund {address}`, then run `bcfl node join` again"
+        f"the hospital's key {address} has no ether to pay for {paying}: ask the consortium admin to run "
+        f"`bcfl member fund {address}`, then run `bcfl node {command}` again"
     )
 
 
@@ -57,7 +58,7 @@ def join(
     member_id = registry.member_id_of(hospital.address)
     try:
         if member_id == 0:
-            _require_ether(consortium, hospital.address)
+            require_ether(consortium, hospital.address)
             member_id = registry.request_membership(hospital, name, node_key.fingerprint, "")
             sent.append(f"sent membership request #{member_id} for {name}, signed by {hospital.address}")
         member = registry.member(member_id)
@@ -65,11 +66,11 @@ def join(
             raise JoinError(
                 f"membership #{member_id} names node key 0x{member.node_key_fingerprint.hex()}, "
                 f"not this folder's 0x{node_key.fingerprint.hex()}: use the folder you joined with, "
-                "or update the node key on chain"
+                f"or finish the node key's rotation with `bcfl node rotate-key {folder}`"
             )
         published = registry.published_node_key(member_id) is not None
         if not published and member.status in (MemberStatus.PENDING, MemberStatus.ACTIVE):
-            _require_ether(consortium, hospital.address)
+            require_ether(consortium, hospital.address)
             registry.publish_node_key(hospital, openssh_key_blob(node_key.openssh))
             published = True
             sent.append(f"published the Flower node key 0x{node_key.fingerprint.hex()} on chain")
@@ -82,11 +83,14 @@ def join(
     return _status(consortium, member, published, tuple(sent), folder)
 
 
-def _require_ether(consortium: Consortium, address: str) -> None:
+def require_ether(
+    consortium: Consortium, address: str, command: str = "join", paying: str = "its request"
+) -> None:
+    """Refuse (:func:`no_ether`) before sending anything when ``address`` holds no ether at all."""
     client = consortium.client
     balance = client.retrying("eth_getBalance", lambda: client.w3.eth.get_balance(address))  # type: ignore[arg-type]
     if balance == 0:
-        raise no_ether(address)
+        raise no_ether(address, command, paying)
 
 
 def _status(

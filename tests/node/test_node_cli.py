@@ -296,7 +296,7 @@ def test_doctor_names_a_certificate_that_changed_since_init(
 
 
 def test_node_commands_on_a_folder_that_is_not_a_node(tmp_path: Path) -> None:
-    for command in ("join", "doctor", "start", "stop"):
+    for command in ("join", "doctor", "start", "stop", "rotate-key"):
         line = one_line_error(invoke("node", command, str(tmp_path)))
         assert "is not a node folder" in line and "bcfl node init" in line, command
     assert not os.listdir(tmp_path)

@@ -29,7 +29,9 @@ from bcfl.demo.tls_setup import prepare_tls
 from bcfl.demo.topology import GATEWAY, LocalLayout, Plan, fleet_gateway, local_folders, superlink, tls_names
 from bcfl.flower.certs import CA_CERT, TlsFiles
 from bcfl.flower.control import ControlClient
+from bcfl.flower.node_follower import reconcile
 from bcfl.flower.node_keys import load_node_key
+from bcfl.flower.node_sync import SyncResult
 from hospital_node.site.processes import alive
 from tests.chain.helpers import prepare_rounds
 from tests.conftest import Actors
@@ -78,9 +80,9 @@ def checks(folder: Path) -> tuple[int, dict[str, dict[str, str]]]:
     return result.exit_code, {c["name"]: c for c in json.loads(result.stdout)["checks"]}
 
 
-def test_a_node_is_refused_until_its_key_is_registered_then_starts_and_stops(
-    link: Link, client: ChainClient, actors: Actors, tmp_path: Path
-) -> None:
+def joined_node(link: Link, client: ChainClient, actors: Actors, tmp_path: Path) -> tuple[Consortium, Path]:
+    """A new consortium pinning the gateway's certificate, and a hospital's folder made by ``init``
+    (pinning the CA from the gateway's handshake), joined and approved as member #1."""
     consortium = Consortium.connect(
         client, deploy_consortium(client, actors.admin, coordinator=actors.coordinator.address)
     )
@@ -102,6 +104,13 @@ def test_a_node_is_refused_until_its_key_is_registered_then_starts_and_stops(
     client.transfer(actors.admin, client.w3.to_checksum_address("0x" + address), 10**17)
     assert invoke("node", "join", str(folder)).exit_code == 0
     consortium.registry.approve(actors.admin, 1)
+    return consortium, folder
+
+
+def test_a_node_is_refused_until_its_key_is_registered_then_starts_and_stops(
+    link: Link, client: ChainClient, actors: Actors, tmp_path: Path
+) -> None:
+    _, folder = joined_node(link, client, actors, tmp_path)
 
     code, report = checks(folder)
     assert code == 1 and report["superlink"]["status"] == "ok", report["superlink"]
@@ -142,3 +151,34 @@ def test_a_node_is_refused_until_its_key_is_registered_then_starts_and_stops(
     assert not alive(pids["supernode_pid"]) and not alive(pids["superexec_pid"])
     assert not any(name.endswith(".pid") for name in os.listdir(folder))
     assert "was not running" in invoke("node", "stop", str(folder)).output
+
+
+def test_a_reinstated_member_is_admitted_again_after_rotate_key(
+    link: Link, client: ChainClient, actors: Actors, tmp_path: Path
+) -> None:
+    """Through the node sync and the real SuperLink: suspended, the key is dropped for good; reinstated,
+    the node stays refused until ``rotate-key``, after which the sync registers the new key."""
+    consortium, folder = joined_node(link, client, actors, tmp_path)
+    registry = consortium.registry
+
+    def sync() -> SyncResult:
+        return reconcile(registry, lambda: ControlClient(link.superlink, link.ca))
+
+    assert [c.member_id for c in sync().registered] == [1]
+    assert checks(folder)[1]["admission"]["status"] == "ok"
+    registry.suspend(actors.admin, 1, "TEST: audit")
+    assert [c.reason for c in sync().unregistered] == ["suspended"]
+    registry.reinstate(actors.admin, 1)
+    (problem,) = sync().problems
+    assert "bcfl node rotate-key" in problem.message
+    code, report = checks(folder)
+    assert code == 1 and report["admission"]["status"] == "fail", report["admission"]
+    assert "was suspended" in report["node key"]["detail"] and "rotate-key" in report["node key"]["detail"]
+
+    rotated = invoke("node", "rotate-key", str(folder), "--format", "json")
+    assert rotated.exit_code == 0, rotated.output
+    new = json.loads(rotated.stdout)["node_key_fingerprint"]
+    back = sync()
+    assert ["0x" + c.fingerprint.hex() for c in back.registered] == [new] and not back.problems
+    code, report = checks(folder)
+    assert report["admission"]["status"] == "ok" and code == 0, report
