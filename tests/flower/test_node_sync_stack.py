@@ -230,7 +230,7 @@ def test_bad_options_give_one_line_and_a_nonzero_exit(
     cases = {
         "must be host:port": [*good, "--superlink", "https://127.0.0.1:1"],
         "no CA certificate": ["--manifest", manifest, "--root-certificates", "/nonexistent/ca.crt"],
-        "must be a URL": [*good, "--rpc-url", "127.0.0.1:8545"],
+        "has no scheme": [*good, "--rpc-url", "127.0.0.1:8545"],
         "cannot read deployment manifest": [
             "--manifest",
             "/nonexistent.json",
