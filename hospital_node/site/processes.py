@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,9 @@ def environment(node: NodeFolder, password_file: Path | None) -> dict[str, str]:
     """A minimal environment: PATH, HOME, locale, FLWR_HOME in the folder, and the keystore password
     from this environment only when no password file is given."""
     env = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    # The SuperExec starts `flwr-clientapp` from PATH: this installation's programs come first, also
+    # when bcfl was run by its full path without activating its environment.
+    env["PATH"] = os.pathsep.join(p for p in (str(Path(sys.executable).parent), env.get("PATH")) if p)
     env["FLWR_HOME"] = str(node.folder / "flwr")
     env["FLWR_TELEMETRY_ENABLED"] = "0"
     if password_file is None:
