@@ -55,7 +55,8 @@ member_app = typer.Typer(
     no_args_is_help=True,
 )
 node_app = typer.Typer(
-    help="A hospital's own node: init, join, doctor, start, stop (and check its data).", no_args_is_help=True
+    help="A hospital's own node: init, join, doctor, start, stop, run (and check its data).",
+    no_args_is_help=True,
 )
 app_app = typer.Typer(
     help="The Flower Apps hospitals run: only those the consortium approved on chain.", no_args_is_help=True
@@ -102,6 +103,7 @@ node_app.command("join")(node_join.join)
 node_app.command("doctor")(node_doctor.doctor)
 node_app.command("start")(node_run.start)
 node_app.command("stop")(node_run.stop)
+node_app.command("run")(node_run.run)
 audit_app.command("sync")(audit_sync.sync)
 audit_app.command("events")(audit_events.events)
 audit_app.command("round")(audit_round.show_round)
