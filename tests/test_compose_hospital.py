@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,10 +147,15 @@ def run_the_hospital(stack: Compose, hospital: Compose, folder: Path) -> None:
     assert [(m["Destination"], m["Source"]) for m in mounts] == [(SITE, str(folder))]
     networks = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", container))
     assert list(networks) == [stack.env["BCFL_FLEET_NETWORK"]]
+    probe = "import socket; socket.getaddrinfo('superlink', None)"
+    reach = subprocess.run(
+        ["docker", "exec", container, "python", "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert reach.returncode != 0 and "gaierror" in reach.stderr, reach.stderr
 
     # The next run waits for four nodes and samples all: the round has the fourth hospital's update.
     stack.env = {**stack.env, "BCFL_MIN_NODES": str(len(HOSPITALS) + 1)}
-    submitted = stack.run("run", "--rm", "submit", check=False, timeout=900, rounds=1)
+    submitted = stack.run("run", "--rm", "--no-deps", "submit", check=False, timeout=900, rounds=1)
     assert submitted.returncode == 0, submitted.stdout[-4000:] + hospital.logs()[-4000:]
     members = {m.name: m.member_id for m in consortium.registry.members()}
     record = consortium.ledger.get_round(2)

@@ -8,7 +8,6 @@ exits (and its restart policy applies) with the exit code of the one that stoppe
 
 from __future__ import annotations
 
-import logging
 import signal
 import subprocess
 import time
@@ -29,7 +28,6 @@ from hospital_node.site.processes import (
     running_pid,
 )
 
-logger = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 GRACE_S = 15.0
 
@@ -48,10 +46,13 @@ def run_node(folder: Path, password_file: Path | None, announce: Callable[[str],
     env = checked_environment(node, password_file)
     ensure_secret(node)
     lines = commands(node, config, node_config(node, config, password_file), free_local_port())
-    children = {
-        name: subprocess.Popen(lines[name], stdin=subprocess.DEVNULL, env=env, cwd=node.folder)
-        for name in (SUPERNODE, SUPEREXEC)
-    }
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for name in (SUPERNODE, SUPEREXEC):
+            children[name] = subprocess.Popen(lines[name], stdin=subprocess.DEVNULL, env=env, cwd=node.folder)
+    except OSError:
+        _stop_all(list(children.values()))
+        raise
     announce(
         f"checks passed: SuperNode (pid {children[SUPERNODE].pid}) and SuperExec "
         f"(pid {children[SUPEREXEC].pid}) running in the foreground, dialling {config.superlink}"
