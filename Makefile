@@ -92,8 +92,9 @@ test-python: setup ## Python tests against a real Anvil
 test-compose: setup ## docker-compose.yml for real (root: installs and starts Docker if needed)
 	$(BIN)/python -m pytest -m compose
 
-compose-file: setup ## Regenerate docker-compose.yml from bcfl/demo/topology.py and .env
+compose-file: setup ## Regenerate docker-compose.yml and docker-compose.hospital.yml from bcfl/demo/topology.py and .env
 	$(BIN)/python -m bcfl.demo.compose_file
+	$(BIN)/python -m bcfl.demo.compose_hospital
 
 bench: setup ## Gas, federated-learning, robustness, audit-index, audit and dashboard benchmarks, written to docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_gas --out docs/benchmarks.md

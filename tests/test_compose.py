@@ -14,6 +14,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,8 +142,10 @@ def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=60).stdout
 
 
-@pytest.fixture(scope="module")
-def compose() -> Iterator[Compose]:
+@contextmanager
+def compose_stack() -> Iterator[Compose]:
+    """The demo stack's compose runner, with its own ports, project, fleet network and image (built
+    here, removed with the volumes at the end)."""
     setup = subprocess.run(
         [str(REPO / "scripts" / "docker-setup.sh")], capture_output=True, text=True, timeout=900
     )
@@ -153,6 +156,8 @@ def compose() -> Iterator[Compose]:
         "BCFL_CHAIN_PORT": str(port),
         "BCFL_DASHBOARD_PORT": str(dashboard_port),
         "COMPOSE_PROJECT_NAME": f"bcfltest{os.getpid()}",
+        # The fleet network has a fixed name (a hospital's own compose file joins it): its own too.
+        "BCFL_FLEET_NETWORK": f"bcfltest{os.getpid()}-fleet",
         # Its own image: a compose test run at the same time (another checkout) builds another.
         "BCFL_IMAGE": f"bcfl:test{os.getpid()}",
     }
@@ -164,6 +169,12 @@ def compose() -> Iterator[Compose]:
     finally:
         runner.run("down", "-v", check=False)
         subprocess.run(["docker", "image", "rm", env["BCFL_IMAGE"]], capture_output=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def compose() -> Iterator[Compose]:
+    with compose_stack() as runner:
+        yield runner
 
 
 def assert_rounds_recorded(consortium: Consortium, rounds: range, member_ids: set[int]) -> None:

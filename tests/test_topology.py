@@ -13,6 +13,7 @@ from flwr.common.config import parse_config_args
 from bcfl.chain.devkeys import dev_account
 from bcfl.cli.settings import DEFAULTS, envvar
 from bcfl.demo.compose_file import COMPOSE_FILE, compose_service, compose_text, demo_services
+from bcfl.demo.compose_hospital import HOSPITAL_COMPOSE_FILE, hospital_text
 from bcfl.demo.consortia import CONSORTIA, HEART
 from bcfl.demo.settings import ENV_FILE, DemoSettings, DemoSettingsError, load_demo_settings
 from bcfl.demo.summary import INDEX_FILE
@@ -23,6 +24,7 @@ from bcfl.demo.topology import (
     GATEWAY,
     GATEWAY_PORT,
     INTERNAL,
+    NODE_FOLDER,
     NODE_SECRET,
     NODE_SYNC,
     SUPEREXEC_POLL,
@@ -34,6 +36,7 @@ from bcfl.demo.topology import (
     Plan,
     Service,
     consortium_services,
+    hospital_node,
     local_folders,
     superexec_name,
     supernode_name,
@@ -378,3 +381,33 @@ def test_hospitals_containers_cannot_reach_the_superlink() -> None:
     for name in SETTINGS.hospital_names:
         node = next(s for s in SERVICES if s.name == supernode_name(name))
         assert f"--superlink={GATEWAY}:{GATEWAY_PORT}" in node.command
+
+
+def test_the_hospital_compose_file_is_generated_and_joins_the_demo_fleet_network_only(
+    committed: dict[str, Any],
+) -> None:
+    """docker-compose.hospital.yml: one `node` service, `bcfl node run` on the one folder it mounts,
+    the demo's image, on the demo's `fleet` network (external, by the one name both files take from
+    .env), never the coordinator's side."""
+    assert HOSPITAL_COMPOSE_FILE.read_text() == hospital_text(), "run `make compose-file`"
+    document: dict[str, Any] = yaml.safe_load(HOSPITAL_COMPOSE_FILE.read_text())
+    (name,) = document["services"]
+    node = document["services"][name]
+    assert node == {**compose_service(hospital_node(ComposeLayout())), "build": "."}
+    assert node["image"] == committed["services"]["chain"]["image"]
+    assert node["command"] == ["bcfl", "node", "run", NODE_FOLDER.target]
+    assert node["volumes"] == [f"{NODE_FOLDER.volume}:{NODE_FOLDER.target}"] and "environment" not in node
+    assert node["networks"] == [FLEET]
+    assert document["networks"] == {FLEET: {"name": committed["networks"][FLEET]["name"], "external": True}}
+    assert committed["networks"][INTERNAL] is None
+    assert "BCFL_FLEET_NETWORK=" in ENV_FILE.read_text() and "BCFL_NODE_DIR=" in ENV_FILE.read_text()
+
+
+def test_submit_waits_for_the_demo_hospitals_unless_told_more(committed: dict[str, Any]) -> None:
+    """The compose file's submit samples every demo hospital, or BCFL_MIN_NODES (a hospital that joined
+    with its own compose file); the launcher's the hospitals it started."""
+    command = committed["services"]["submit"]["command"]
+    hospitals = len(SETTINGS.hospital_names)
+    assert f"--min-nodes=${{BCFL_MIN_NODES:-{hospitals}}}" in command
+    services = consortium_services(ComposeLayout(), HEART, ["a", "b"], Plan(0, 1, 9092, rounds="1"), "0x0")
+    assert "--min-nodes=2" in next(s for s in services if s.name == "submit").command

@@ -56,7 +56,7 @@ member_app = typer.Typer(
     no_args_is_help=True,
 )
 node_app = typer.Typer(
-    help="A hospital's own node: init, join, doctor, start, stop, rotate-key (and check its data).",
+    help="A hospital's own node: init, join, doctor, start, stop, run, rotate-key (and check its data).",
     no_args_is_help=True,
 )
 app_app = typer.Typer(
@@ -105,6 +105,7 @@ node_app.command("doctor")(node_doctor.doctor)
 node_app.command("start")(node_run.start)
 node_app.command("stop")(node_run.stop)
 node_app.command("rotate-key")(node_rotate.rotate_key)
+node_app.command("run")(node_run.run)
 audit_app.command("sync")(audit_sync.sync)
 audit_app.command("events")(audit_events.events)
 audit_app.command("round")(audit_round.show_round)

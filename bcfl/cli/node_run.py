@@ -1,4 +1,5 @@
-"""``bcfl node start`` / ``stop``: the hospital's SuperNode and SuperExec, detached, with logs."""
+"""``bcfl node start`` / ``stop``: the hospital's SuperNode and SuperExec, detached, with logs; ``bcfl node
+run``: the same two in the foreground (a container's command)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from bcfl.cli.common import Format, OutputFormat, PasswordFileOpt, emit
+from bcfl.cli.common import Format, OutputFormat, PasswordFileOpt, emit, err_console
 from bcfl.cli.node_common import NodeDir, node_errors
+from bcfl.text import markup_escaped
+from hospital_node.site.foreground import run_node
 from hospital_node.site.lifecycle import start_node, stop_node
 
 WaitOpt = Annotated[float, typer.Option("--wait", help="Seconds to wait for the SuperNode to connect.")]
@@ -52,3 +55,13 @@ def stop(folder: NodeDir, fmt: Format = OutputFormat.table) -> None:
             else "the node was not running"
         ),
     )
+
+
+def run(folder: NodeDir, password_file: PasswordFileOpt = None) -> None:
+    """Run the quick checks, then the SuperNode and its SuperExec in the foreground (a container's
+    command): their output on this one, SIGTERM stops both, either stopping stops the other."""
+    with node_errors():
+        code = run_node(
+            folder, password_file, lambda line: err_console.print(markup_escaped(line, limit=600))
+        )
+    raise typer.Exit(code)

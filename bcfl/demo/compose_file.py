@@ -14,7 +14,7 @@ from typing import Any
 from bcfl.chain.devkeys import dev_account
 from bcfl.demo.consortia import CONSORTIA
 from bcfl.demo.settings import DemoSettings, load_demo_settings
-from bcfl.demo.topology import ComposeLayout, Plan, Service, consortium_services
+from bcfl.demo.topology import FLEET, ComposeLayout, Plan, Service, consortium_services
 from bcfl.paths import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -22,6 +22,11 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 IMAGE = "${BCFL_IMAGE:-bcfl:local}"
 #: The shell line that makes the SuperExec shared secret if it is missing (compose has no launcher).
 MAKE_SECRET = "python -c 'import secrets, sys; sys.stdout.write(secrets.token_hex(32))'"
+#: The fleet network's name, fixed (not prefixed by the compose project) so that a hospital's own
+#: compose file (docker-compose.hospital.yml) can join it as an external network.
+FLEET_NETWORK = "${BCFL_FLEET_NETWORK:?see .env}"
+#: Hospitals each submitted run's rounds wait for and sample (default: the demo's hospitals).
+MIN_NODES_ENV = "BCFL_MIN_NODES"
 
 HEADER = """\
 # GENERATED from bcfl/demo/topology.py and .env by `make compose-file`: edit those, not this file
@@ -62,11 +67,13 @@ HEADER = """\
 #               it creates the secret it shares with its SuperExec there on its first start
 #   superexec-* each hospital's SuperExec (bcfl-superexec, same volume): it starts the ClientApps,
 #               and only those of an app whose hash the consortium approved on chain
-#   submit      one-shot: `flwr run . --stream` of BCFL_ROUNDS rounds; exits 0 only if the run
-#               completed. Every `up` submits one run; rounds continue on the chain.
+#   submit      one-shot: `flwr run . --stream` of BCFL_ROUNDS rounds, each waiting for BCFL_MIN_NODES
+#               nodes (default: every hospital above); exits 0 only if the run completed. Every
+#               `up` submits one run; rounds continue on the chain.
 # Networks: consortium-internal (chain, deploy, onboard, dashboard, superlink, fleet-gateway,
 # node-sync, coordinator, submit) and fleet (chain, fleet-gateway, supernode-*, superexec-*): the
-# hospitals' containers reach the chain's RPC and the gateway, never the SuperLink.
+# hospitals' containers reach the chain's RPC and the gateway, never the SuperLink. The fleet network
+# is named by BCFL_FLEET_NETWORK (.env): a hospital's own node (docker-compose.hospital.yml) joins it.
 # `down` (without -v) keeps every volume, so the next `up` resumes: same contracts, same members.
 # `down -v` resets the demo.
 # DEMO ONLY: the admin and coordinator are Anvil's PUBLIC dev accounts. Flower traffic is TLS with
@@ -78,10 +85,14 @@ HEADER = """\
 
 def demo_services(settings: DemoSettings) -> tuple[Service, ...]:
     """The services of ``.env``'s demo consortium, as compose runs them."""
-    plan = Plan(settings.demo_admin_key, settings.demo_coordinator_key, settings.superlink_port)
+    hospitals = settings.hospital_names
+    min_nodes = f"${{{MIN_NODES_ENV}:-{len(hospitals)}}}"
+    plan = Plan(
+        settings.demo_admin_key, settings.demo_coordinator_key, settings.superlink_port, min_nodes=min_nodes
+    )
     coordinator = dev_account(settings.demo_coordinator_key).address
     demo = CONSORTIA[settings.consortium]
-    return consortium_services(ComposeLayout(), demo, settings.hospital_names, plan, coordinator)
+    return consortium_services(ComposeLayout(), demo, hospitals, plan, coordinator)
 
 
 def compose_service(service: Service) -> dict[str, Any]:
@@ -127,19 +138,25 @@ def compose_document(services: tuple[Service, ...]) -> dict[str, Any]:
     return {
         "services": {s.name: compose_service(s) for s in services},
         "volumes": {name: None for name in volumes},
-        "networks": {name: None for name in networks},
+        "networks": {name: ({"name": FLEET_NETWORK} if name == FLEET else None) for name in networks},
     }
 
 
 def compose_text(services: tuple[Service, ...]) -> str:
-    """The compose file's text: the header, then the document (PyYAML: a dev dependency)."""
+    """The compose file's text: the header, then the document."""
+    return document_text(HEADER, compose_document(services))
+
+
+def document_text(header: str, document: dict[str, Any]) -> str:
+    """A compose file's text: ``header``, then ``document``, a blank line before each service and
+    top-level key (PyYAML: a dev dependency)."""
     import yaml  # type: ignore[import-untyped]
 
-    body = yaml.safe_dump(compose_document(services), sort_keys=False, width=1_000_000)
+    body = yaml.safe_dump(document, sort_keys=False, width=1_000_000)
     body = body.replace(": null\n", ":\n")
-    services_part, volumes_part = body.split("\nvolumes:\n")
+    services_part, rest = re.split(r"\n(?=(?:volumes|networks):\n)", body, maxsplit=1)
     services_part = re.sub(r"^(  [a-z][a-z0-9-]*:)$", r"\n\1", services_part, flags=re.MULTILINE)
-    return f"{HEADER}\n{services_part}\n\nvolumes:\n{volumes_part}"
+    return f"{header}\n{services_part}\n\n{rest}"
 
 
 def main(out: Path = COMPOSE_FILE) -> None:

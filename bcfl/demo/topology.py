@@ -217,6 +217,9 @@ class Plan:
     coordinator_key: int
     superlink_port: int
     rounds: str = "${BCFL_ROUNDS:?see .env}"
+    #: Hospitals each round waits for and samples (compose: BCFL_MIN_NODES, default all the demo's
+    #: hospitals; a hospital joining with docker-compose.hospital.yml raises it). None: every hospital.
+    min_nodes: str | None = None
     #: TLS and SuperNode authentication; False is the old ``--insecure`` stack (debugging only).
     secure: bool = True
 
@@ -616,6 +619,27 @@ def hospital_services(layout: Layout, plan: Plan, name: str, node_config: str) -
     return supernode(layout, plan, name, node_config), hospital_superexec(layout, name, node_config)
 
 
+#: A hospital's own node folder on its machine (docker-compose.hospital.yml), bind-mounted where the
+#: demo's hospitals have their volume; compose interpolates the folder from .env or the environment.
+NODE_DIR_ENV = "BCFL_NODE_DIR"
+NODE_FOLDER = Mount(f"${{{NODE_DIR_ENV}:?see .env}}", SITE_TARGET)
+NODE_SERVICE = "node"
+
+
+def hospital_node(layout: Layout) -> Service:
+    """A hospital's own node in a container (``docker-compose.hospital.yml``): ``bcfl node run`` on the
+    folder ``bcfl node init`` made there, the SuperNode and its SuperExec in the foreground, configured
+    by the folder's ``node.json`` alone; on the ``fleet`` network only (the chain's RPC and the Fleet
+    gateway). The one-shot steps (``bcfl node init``, ``join``, ``doctor``) run in the same service
+    with ``docker compose run``."""
+    return Service(
+        NODE_SERVICE,
+        ("bcfl", "node", "run", layout.path(NODE_FOLDER)),
+        mounts=(NODE_FOLDER,),
+        networks=(FLEET,),
+    )
+
+
 def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
     """One-shot: ``flwr run`` of the Flower App; exits 0 only if the run completed."""
     run_config = " ".join(demo.run_settings())
@@ -630,7 +654,7 @@ def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str
             *ca,
             f"--app-dir={APP_DIR}",
             f"--rounds={plan.rounds}",
-            f"--min-nodes={len(hospitals)}",
+            f"--min-nodes={plan.min_nodes or len(hospitals)}",
             f"--run-config={run_config}",
         ),
         environment={"FLWR_HOME": "/tmp/flwr-home"},

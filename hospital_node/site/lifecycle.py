@@ -69,16 +69,7 @@ def start_node(folder: Path, password_file: Path | None, wait_s: float) -> Start
             True,
             node.logs,
         )
-    env = environment(node, password_file)
-    report = doctor(folder, read_password(password_file, PASSWORD_ENV), quick=True)
-    bad = failed(report)
-    if bad:
-        first = bad[0]
-        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        raise StartRefusedError(
-            f"not starting: {first.name}: {first.detail}{more}; "
-            f"`bcfl node doctor {node.folder}` lists every check"
-        )
+    env = checked_environment(node, password_file)
     ensure_secret(node)
     stop_node(folder)  # what is left of an earlier start (one of the two died): both start afresh
     lines = commands(node, config, node_config(node, config, password_file), free_local_port())
@@ -91,6 +82,21 @@ def start_node(folder: Path, password_file: Path | None, wait_s: float) -> Start
         stop_node(folder)
         raise
     return Started(supernode, superexec, False, node.logs)
+
+
+def checked_environment(node: NodeFolder, password_file: Path | None) -> dict[str, str]:
+    """The processes' environment, once the doctor's quick checks passed (else nothing is started)."""
+    env = environment(node, password_file)
+    report = doctor(node.folder, read_password(password_file, PASSWORD_ENV), quick=True)
+    bad = failed(report)
+    if bad:
+        first = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise StartRefusedError(
+            f"not starting: {first.name}: {first.detail}{more}; "
+            f"`bcfl node doctor {node.folder}` lists every check"
+        )
+    return env
 
 
 def stop_node(folder: Path) -> dict[str, int | None]:

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +154,47 @@ def test_a_node_is_refused_until_its_key_is_registered_then_starts_and_stops(
     assert not alive(pids["supernode_pid"]) and not alive(pids["superexec_pid"])
     assert not any(name.endswith(".pid") for name in os.listdir(folder))
     assert "was not running" in invoke("node", "stop", str(folder)).output
+
+    # `bcfl node run` (a container's command): the same two processes in the foreground, their output
+    # on its own; either one stopping stops the other, and SIGTERM stops both.
+    code, output, children = run_in_foreground(folder, stop=lambda kids: os.kill(kids[1], signal.SIGKILL))
+    assert code == 1 and "the superexec stopped" in output, output[-3000:]
+    assert not any(alive(pid) for pid in children)
+    code, output, children = run_in_foreground(folder, stop=None)
+    assert code == 0 and "stopped both processes" in output, output[-3000:]
+    assert not any(alive(pid) for pid in children) and not (folder / "supernode.pid").exists()
+
+
+def run_in_foreground(
+    folder: Path, stop: Callable[[tuple[int, int]], None] | None
+) -> tuple[int, str, tuple[int, int]]:
+    """`bcfl node run FOLDER` until its SuperNode connected; then ``stop`` its children (None: SIGTERM
+    to the command). Its exit code, its output and its children's pids."""
+    log = folder.parent / "foreground.log"
+    with open(log, "wb") as handle:
+        command = subprocess.Popen(
+            [str(Path(sys.executable).with_name("bcfl")), "node", "run", str(folder)],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **ENV},
+        )
+    try:
+        deadline = time.monotonic() + float(WAIT_S)
+        while "SuperNode ID:" not in log.read_text() and command.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        found = re.search(r"SuperNode \(pid (\d+)\) and SuperExec\s+\(pid (\d+)\)", log.read_text())
+        assert found and command.poll() is None, log.read_text()[-3000:]
+        children = (int(found.group(1)), int(found.group(2)))
+        if stop is None:
+            command.send_signal(signal.SIGTERM)
+        else:
+            stop(children)
+        code = command.wait(timeout=60)
+    finally:
+        if command.poll() is None:
+            command.kill()
+    return code, log.read_text(), children
 
 
 def test_a_reinstated_member_is_admitted_again_after_rotate_key(
