@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,10 +159,28 @@ class SignerClient:
         return reply
 
     def _connect(self) -> socket.socket:
+        deadline = time.monotonic() + self.connect_timeout
+        while True:
+            try:
+                return self._connect_once()
+            except _BacklogFullError:
+                # The agent's queue is full (a Unix socket says EAGAIN rather than waiting): it is
+                # busy, not down; try again until the connect timeout.
+                if time.monotonic() > deadline:
+                    raise SignerUnavailableError(
+                        f"the hospital's signing agent at {self.socket_path} is too busy to accept a "
+                        f"connection within {self.connect_timeout:g} s"
+                    ) from None
+                time.sleep(0.05)
+
+    def _connect_once(self) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.connect_timeout)
         try:
             sock.connect(str(self.socket_path))
+        except BlockingIOError:
+            sock.close()
+            raise _BacklogFullError from None
         except (FileNotFoundError, ConnectionRefusedError):
             sock.close()
             raise SignerUnavailableError(
@@ -180,6 +199,10 @@ class SignerClient:
                 f"cannot reach the hospital's signing agent at {self.socket_path}: {_reason(exc)}"
             ) from None
         return sock
+
+
+class _BacklogFullError(Exception):
+    """The agent's listen queue is full."""
 
 
 def _reason(exc: Exception) -> str:

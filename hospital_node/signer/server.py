@@ -93,6 +93,9 @@ def _reply_quietly(sock: socket.socket, reply: SignatureReply | IdentityReply | 
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    #: The listen backlog: a Unix socket refuses a connect (EAGAIN) once it is full, and every
+    #: ClientApp of a busy node may ask at once (socketserver's default is 5).
+    request_queue_size = 128
 
     def __init__(self, path: Path, signer: Signer, allowed_uids: frozenset[int], idle_timeout: float) -> None:
         self.signer = signer
