@@ -20,7 +20,7 @@ from bcfl.chain.devkeys import dev_account
 from bcfl.chain.eip712 import EvaluationReport, recover_evaluation_signer
 from bcfl.chain.ledger import RegisteredUpdate, SkipReason
 from bcfl.demo.federation import FederationRun, start_federation
-from bcfl.demo.topology import GATEWAY
+from bcfl.demo.topology import GATEWAY, NODE_SYNC
 from bcfl.flower.node_keys import NODE_KEY, load_node_key
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
@@ -104,6 +104,7 @@ def test_the_coordinators_settings_and_every_password_reach_only_the_coordinator
     assert names == {
         "superlink",
         GATEWAY,
+        NODE_SYNC,
         "coordinator",
         *(f"supernode-{h}" for h in HOSPITALS),
         *(f"superexec-{h}" for h in HOSPITALS),
