@@ -77,9 +77,11 @@ def test_a_pending_request_is_approved_and_a_suspended_member_stops_the_onboardi
         "created its node key",
         "approved by the admin",
         "published its node key's fingerprint",
+        "published its node key",
     )
     fingerprint = load_node_key(site.node_key).fingerprint
     assert consortium.registry.member(member_id).node_key_fingerprint == fingerprint
+    assert consortium.registry.published_node_key(member_id) is not None  # for the node sync
 
     consortium.registry.suspend(actors.admin, member_id, "audit")
     with pytest.raises(OnboardingError, match="suspended"):
