@@ -13,7 +13,6 @@ import http.client
 import ssl
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -24,23 +23,14 @@ from typer.testing import CliRunner
 from bcfl.chain.anvil import free_port
 from bcfl.cli.main import app
 from bcfl.demo.node_registration import register_node_keys
-from bcfl.demo.processes import FlowerDeployment, ManagedProcess, base_env
-from bcfl.demo.tls_setup import prepare_tls
+from bcfl.demo.processes import ManagedProcess
 from bcfl.demo.topology import (
-    GATEWAY,
-    LocalLayout,
-    Plan,
-    fleet_gateway,
-    local_folders,
     superlink,
-    supernode,
-    supernode_name,
-    tls_names,
 )
-from bcfl.flower.certs import CA_CERT, ensure_tls
-from bcfl.flower.control import ControlClient, ControlError, RegisteredNode
+from bcfl.flower.certs import ensure_tls
+from bcfl.flower.control import ControlError, RegisteredNode
 from bcfl.flower.gateway import FleetGateway
-from bcfl.flower.node_keys import NODE_KEY, NodeKey, ensure_node_key
+from tests.flower.tls_stack import TlsStack, tls_stack
 
 NODES = ["admitted", "stranger", "revoked"]
 #: The longest a Flower process may take to connect or to go on a busy machine.
@@ -48,29 +38,7 @@ WAIT_S = 120.0
 PROTOBUF = {"content-type": "application/protobuf", "accept": "application/protobuf"}
 
 
-@dataclass
-class Stack:
-    flower: FlowerDeployment
-    layout: LocalLayout
-    plan: Plan
-    ca: Path
-    keys: dict[str, NodeKey]
-    superlink: ManagedProcess
-
-    @property
-    def superlink_address(self) -> str:
-        return self.layout.address("superlink", self.plan.superlink_port)
-
-    @property
-    def gateway_port(self) -> int:
-        return self.layout.ports[GATEWAY]
-
-    def control(self) -> ControlClient:
-        return ControlClient(self.superlink_address, self.ca)
-
-    def start_node(self, name: str) -> ManagedProcess:
-        return self.flower.start(supernode(self.layout, self.plan, name, f'node-name="{name}"'))
-
+class Stack(TlsStack):
     def node(self, name: str) -> RegisteredNode | None:
         with self.control() as control:
             found = [n for n in control.nodes() if n.has_fingerprint(self.keys[name].fingerprint)]
@@ -82,26 +50,8 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    run_dir = tmp_path_factory.mktemp("tls")
-    ports = {
-        "superlink": free_port(),
-        GATEWAY: free_port(),
-        **{supernode_name(n): free_port() for n in NODES},
-    }
-    layout = LocalLayout(local_folders(run_dir, NODES), ports)
-    plan = Plan(0, 1, ports["superlink"], rounds="0")
-    folders = [layout.folders[f"hospital-{n}"] for n in NODES]
-    prepare_tls(
-        layout.folders["tls"], tls_names(layout, plan), layout.folders["consortium-ca"], folders, "test"
-    )
-    keys = {n: ensure_node_key(folder / NODE_KEY) for n, folder in zip(NODES, folders, strict=True)}
-    flower = FlowerDeployment(run_dir / "logs", base_env(run_dir / "flwr-home"), layout, plan, ports)
-    try:
-        link = flower.start(superlink(layout, plan))
-        flower.start(fleet_gateway(layout, plan))
-        yield Stack(flower, layout, plan, layout.folders["consortium-ca"] / CA_CERT, keys, link)
-    finally:
-        flower.stop()
+    with tls_stack(Stack, tmp_path_factory.mktemp("tls"), NODES) as running:
+        yield running
 
 
 def wait_until(what: str, check: Callable[[], object], timeout_s: float = WAIT_S) -> None:

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,25 +26,11 @@ from bcfl.chain.anvil import AnvilNode, free_port
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.fingerprints import openssh_key_blob
 from bcfl.cli.main import app
-from bcfl.demo.processes import FlowerDeployment, ManagedProcess, base_env
-from bcfl.demo.tls_setup import prepare_tls
-from bcfl.demo.topology import (
-    GATEWAY,
-    LocalLayout,
-    Plan,
-    fleet_gateway,
-    local_folders,
-    superlink,
-    supernode,
-    supernode_name,
-    tls_names,
-)
-from bcfl.flower.certs import CA_CERT
-from bcfl.flower.control import ControlClient
 from bcfl.flower.node_follower import reconcile
-from bcfl.flower.node_keys import NODE_KEY, NodeKey, ensure_node_key
+from bcfl.flower.node_keys import NodeKey, ensure_node_key
 from bcfl.flower.node_sync import SyncResult
 from tests.conftest import Actors
+from tests.flower.tls_stack import TlsStack, tls_stack
 
 #: Each node's folder (its key, the CA); one hospital's first and its rotated key are two folders.
 NODES = ["alpha", "alpha-rotated", "beta", "pending", "follow"]
@@ -53,22 +38,7 @@ NODES = ["alpha", "alpha-rotated", "beta", "pending", "follow"]
 WAIT_S = 120.0
 
 
-@dataclass
-class Stack:
-    flower: FlowerDeployment
-    layout: LocalLayout
-    plan: Plan
-    ca: Path
-    keys: dict[str, NodeKey]
-    manifest_dir: Path
-
-    @property
-    def superlink_address(self) -> str:
-        return self.layout.address("superlink", self.plan.superlink_port)
-
-    def control(self) -> ControlClient:
-        return ControlClient(self.superlink_address, self.ca)
-
+class Stack(TlsStack):
     def sync(self, consortium: Consortium) -> SyncResult:
         return reconcile(consortium.registry, self.control)
 
@@ -76,37 +46,16 @@ class Stack:
         with self.control() as control:
             return [n.status for n in control.nodes() if n.has_fingerprint(self.keys[name].fingerprint)]
 
-    def start_node(self, name: str) -> ManagedProcess:
-        return self.flower.start(supernode(self.layout, self.plan, name, f'node-name="{name}"'))
-
     def manifest(self, consortium: Consortium) -> Path:
-        path = self.manifest_dir / f"{consortium.registry.address}.json"
+        path = self.run_dir / f"{consortium.registry.address}.json"
         consortium.manifest.save(path)
         return path
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    run_dir = tmp_path_factory.mktemp("sync")
-    ports = {
-        "superlink": free_port(),
-        GATEWAY: free_port(),
-        **{supernode_name(n): free_port() for n in NODES},
-    }
-    layout = LocalLayout(local_folders(run_dir, NODES), ports)
-    plan = Plan(0, 1, ports["superlink"], rounds="0")
-    folders = [layout.folders[f"hospital-{n}"] for n in NODES]
-    prepare_tls(
-        layout.folders["tls"], tls_names(layout, plan), layout.folders["consortium-ca"], folders, "test"
-    )
-    keys = {n: ensure_node_key(folder / NODE_KEY) for n, folder in zip(NODES, folders, strict=True)}
-    flower = FlowerDeployment(run_dir / "logs", base_env(run_dir / "flwr-home"), layout, plan, ports)
-    try:
-        flower.start(superlink(layout, plan))
-        flower.start(fleet_gateway(layout, plan))
-        yield Stack(flower, layout, plan, layout.folders["consortium-ca"] / CA_CERT, keys, run_dir)
-    finally:
-        flower.stop()
+    with tls_stack(Stack, tmp_path_factory.mktemp("sync"), NODES) as running:
+        yield running
 
 
 def wait_until(what: str, check: Callable[[], object], timeout_s: float = WAIT_S) -> None:
@@ -165,8 +114,8 @@ def test_a_rotation_of_an_active_member_swaps_its_keys(
     stack: Stack, deployed: Consortium, actors: Actors
 ) -> None:
     registry = deployed.registry
-    old = ensure_node_key(stack.manifest_dir / "rotation" / "old.key")
-    new = ensure_node_key(stack.manifest_dir / "rotation" / "new.key")
+    old = ensure_node_key(stack.run_dir / "rotation" / "old.key")
+    new = ensure_node_key(stack.run_dir / "rotation" / "new.key")
     member_id = join(deployed, actors.hospitals[1], "Rotating", old)
     registry.approve(actors.admin, member_id)
     first = stack.sync(deployed)
@@ -188,7 +137,7 @@ def test_never_approved_and_rejected_members_keys_are_never_registered(
     stack: Stack, deployed: Consortium, actors: Actors
 ) -> None:
     pending = join(deployed, actors.hospitals[2], "Pending", stack.keys["pending"])
-    rejected_key = ensure_node_key(stack.manifest_dir / "rejected" / "node.key")
+    rejected_key = ensure_node_key(stack.run_dir / "rejected" / "node.key")
     rejected = join(deployed, actors.hospitals[3], "Rejected", rejected_key)
     deployed.registry.reject(actors.admin, rejected, "TEST: no")
     result = stack.sync(deployed)
