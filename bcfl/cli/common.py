@@ -26,6 +26,7 @@ from bcfl.chain.exceptions import ChainError, RpcUrlError
 from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.cli.settings import envvar
+from bcfl.flower.address import AddressError, split_address
 from bcfl.text import markup_escaped
 
 console = Console()
@@ -156,6 +157,15 @@ def parse_bytes32(value: str, name: str) -> bytes:
     if len(data) != 32:
         raise typer.BadParameter(f"{name} must be 32 bytes of hex, got {len(data)} bytes")
     return data
+
+
+def host_port(value: str) -> str:
+    """A Typer callback: ``value`` if it is ``host:port`` (bcfl.flower.address), else a usage error."""
+    try:
+        split_address(value)
+    except AddressError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
 
 
 def parse_address(value: str | None, name: str) -> str | None:

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from bcfl.cli.common import err_console
+from bcfl.cli.common import err_console, host_port
 from bcfl.flower.gateway import serve_gateway
 
 
@@ -27,7 +27,10 @@ def _file(value: Path) -> Path:
 def fleet_gateway(
     superlink: Annotated[
         str,
-        typer.Option(help="The SuperLink's own address (host:port on loopback or an internal network)."),
+        typer.Option(
+            help="The SuperLink's own address (host:port on loopback or an internal network).",
+            callback=host_port,
+        ),
     ],
     certfile: Annotated[
         Path, typer.Option(help="The gateway's TLS certificate (PEM; the consortium's server certificate).")
@@ -45,8 +48,6 @@ def fleet_gateway(
     """Forward hospitals' Fleet API calls to the SuperLink over TLS; answer 404 to everything else."""
     for path in (certfile, keyfile, ca_certfile):
         _file(path)
-    if "://" in superlink or ":" not in superlink:
-        raise typer.BadParameter(f"--superlink must be host:port, got {superlink!r}")
     try:  # uvicorn stops cleanly on SIGINT and SIGTERM
         serve_gateway(host, port, f"https://{superlink}", str(certfile), str(keyfile), str(ca_certfile))
     except ssl.SSLError as exc:

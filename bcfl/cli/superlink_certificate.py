@@ -27,6 +27,7 @@ from bcfl.cli.common import (
     clean_errors,
     connect,
     emit,
+    host_port,
     resolve_account,
 )
 from bcfl.cli.settings import DEFAULTS
@@ -37,10 +38,8 @@ MAX_ENDPOINT_LENGTH = 256
 
 
 def check_endpoint(endpoint: str) -> str:
-    """``host:port`` with a port number, or a one-line :class:`typer.BadParameter`."""
-    host, _, port = endpoint.rpartition(":")
-    if "://" in endpoint or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise typer.BadParameter(f"{endpoint!r} must be host:port (the address SuperNodes dial), no scheme")
+    """``host:port`` the contract stores, or a one-line :class:`typer.BadParameter`."""
+    host_port(endpoint)
     if len(endpoint.encode()) > MAX_ENDPOINT_LENGTH:
         raise typer.BadParameter(f"longer than {MAX_ENDPOINT_LENGTH} bytes")
     return endpoint

@@ -17,7 +17,16 @@ from typing import Annotated
 
 import typer
 
-from bcfl.cli.common import Format, ManifestPath, OutputFormat, RpcUrl, clean_errors, connect, console
+from bcfl.cli.common import (
+    Format,
+    ManifestPath,
+    OutputFormat,
+    RpcUrl,
+    clean_errors,
+    connect,
+    console,
+    host_port,
+)
 from bcfl.cli.settings import DEFAULTS, envvar
 from bcfl.flower.control import ControlClient
 from bcfl.flower.files import write_public
@@ -66,6 +75,7 @@ def sync_nodes(
         typer.Option(
             envvar=envvar("superlink"),
             help="The SuperLink's own address (host:port, its Control API; not the Fleet gateway).",
+            callback=host_port,
         ),
     ] = DEFAULTS.superlink,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
@@ -88,12 +98,6 @@ def sync_nodes(
     if not root_certificates.is_file():
         raise typer.BadParameter(
             f"no CA certificate at {root_certificates}", param_hint="--root-certificates"
-        )
-    if "://" in superlink or ":" not in superlink:
-        raise typer.BadParameter(f"must be host:port, got {superlink!r}", param_hint="--superlink")
-    if "://" not in rpc_url:
-        raise typer.BadParameter(
-            f"must be a URL such as http://127.0.0.1:8545, got {rpc_url!r}", param_hint="--rpc-url"
         )
 
     def control() -> AbstractContextManager[NodeControl]:

@@ -20,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from bcfl.chain.fingerprints import certificate_fingerprint
+from bcfl.flower import address as flower_address
+from bcfl.flower.address import AddressError
 from hospital_node.errors import HospitalNodeError
 
 CONNECT_TIMEOUT_S = 10.0
@@ -50,12 +52,10 @@ class PinnedCertificate:
 
 def split_address(address: str) -> tuple[str, int]:
     """``host:port`` (IPv6 in brackets) as a host and a port; a one-line error otherwise."""
-    host, sep, port = address.rpartition(":")
-    if not sep or not host or "/" in address or not port.isdigit() or not 0 < int(port) < 65536:
-        raise PinningError(
-            f"SuperLink address {address!r} must be host:port (no https://), e.g. link.example.org:9095"
-        )
-    return host.strip("[]"), int(port)
+    try:
+        return flower_address.split_address(address)
+    except AddressError as exc:
+        raise PinningError(f"SuperLink address {exc}") from None
 
 
 def fetch_presented_chain(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> list[bytes]:

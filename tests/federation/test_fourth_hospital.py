@@ -27,6 +27,7 @@ from web3 import Web3
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.heart import prepare_heart_hospitals
 from bcfl.demo.processes import BIN
+from hospital_node.site.processes import alive
 from tests.netns import NetworkHost, network_host
 
 HOSPITALS = ["cleveland", "hungary", "va-long-beach"]
@@ -174,9 +175,9 @@ def test_a_fourth_hospital_joins_from_another_host_and_trains_in_the_next_round(
         assert suspended.returncode == 0, suspended.stderr + suspended.stdout
         supernode_pid = int((folder / "supernode.pid").read_text())
         deadline = time.monotonic() + SYNC_WAIT_S
-        while _alive(supernode_pid) and time.monotonic() < deadline:
+        while alive(supernode_pid) and time.monotonic() < deadline:
             time.sleep(1)
-        assert not _alive(supernode_pid), "the suspended hospital's SuperNode is still connected"
+        assert not alive(supernode_pid), "the suspended hospital's SuperNode is still connected"
         code, checks = doctor(site, folder)
         assert code == 1 and checks["membership"]["status"] != "ok"
         assert run.flwr_run(1) == 0
@@ -184,15 +185,3 @@ def test_a_fourth_hospital_joins_from_another_host_and_trains_in_the_next_round(
         assert member_id not in {u.member_id for u in after} and len(after) == len(HOSPITALS)
     finally:
         site.hospital("node", "stop", str(folder))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is gone as far as the network is concerned.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
