@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 #: code, which must come from the bundle). A module that fails to import is skipped with a warning.
 PRELOAD = (
     "numpy",
+    "pandas",
     "torch",
     "pydantic",
     "eth_abi",
