@@ -72,9 +72,8 @@ def approve_or_vote(consortium: Consortium, account: LocalAccount, digest: bytes
     """Approve an app as the admin, or, in governance mode, add ``account``'s member approval to the
     decision and carry it out once it has the quorum; whether it is approved now, and what happened."""
     ledger, registry = consortium.ledger, consortium.registry
-    enabled, quorum = registry.governance()
-    if enabled and not ledger.is_app_approved(digest):
-        decision = ledger.app_decision(digest, True)
-        if not registry.support(account, decision):
-            return False, f"{registry.decision_approvals(decision)} of {quorum} member approvals"
+    if not ledger.is_app_approved(digest):
+        short = registry.shortfall(account, lambda: ledger.app_decision(digest, True))
+        if short is not None:
+            return False, f"{short[0]} of {short[1]} member approvals"
     return True, "approved now" if approve_app(ledger, account, digest) else "already"

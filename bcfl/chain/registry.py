@@ -3,6 +3,7 @@ trusts (members' published node keys, the SuperLink's pinned certificate)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -146,6 +147,18 @@ class Registry(ContractBinding):
         if not self.is_decided(decision):
             self.approve_decision(member, decision)
         return self.is_decided(decision)
+
+    def shortfall(self, member: LocalAccount, decision_of: Callable[[], bytes]) -> tuple[int, int] | None:
+        """In governance mode, add ``member``'s approval of the decision ``decision_of()`` names:
+        ``(approvals, quorum)`` while it is still short of the quorum; None when the decision can be
+        carried out now (it has the quorum, or governance is off and it is the admin's call)."""
+        enabled, quorum = self.governance()
+        if not enabled:
+            return None
+        decision = decision_of()
+        if self.support(member, decision):
+            return None
+        return self.decision_approvals(decision), quorum
 
     def governance_decision(self, enabled: bool, quorum: int) -> bytes:
         """The decision id that lets the next ``setGovernance(enabled, quorum)`` through."""

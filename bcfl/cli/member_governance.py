@@ -39,13 +39,11 @@ def governance(
     with clean_errors():
         account = resolve_account(keystore, password_file, key_env, dev_account)
         registry = connect(rpc_url, manifest).registry
-        on, needed = registry.governance()
-        if on:
-            decision = registry.governance_decision(quorum > 0, quorum)
-            if not registry.support(account, decision):
-                approvals = registry.decision_approvals(decision)
-                emit({"changed": False, "approvals": approvals, "needed": needed}, fmt, _line)
-                return
+        short = registry.shortfall(account, lambda: registry.governance_decision(quorum > 0, quorum))
+        if short is not None:
+            approvals, needed = short
+            emit({"changed": False, "approvals": approvals, "needed": needed}, fmt, _line)
+            return
         registry.set_governance(account, quorum > 0, quorum)
         enabled, current = registry.governance()
     emit({"changed": True, "governance": enabled, "quorum": current}, fmt, _line)

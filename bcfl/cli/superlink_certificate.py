@@ -78,17 +78,17 @@ def publish_certificate(
             emit({**data, "changed": False, "published": True}, fmt, _line)
             return
         account = resolve_account(keystore, password_file, key_env, dev_account)
-        on, needed = registry.governance()
-        if on:
-            decision = registry.superlink_certificate_decision(fingerprint, endpoint)
-            if not registry.support(account, decision):
-                approvals = registry.decision_approvals(decision)
-                emit(
-                    {**data, "changed": False, "published": False, "approvals": approvals, "needed": needed},
-                    fmt,
-                    _line,
-                )
-                return
+        short = registry.shortfall(
+            account, lambda: registry.superlink_certificate_decision(fingerprint, endpoint)
+        )
+        if short is not None:
+            approvals, needed = short
+            emit(
+                {**data, "changed": False, "published": False, "approvals": approvals, "needed": needed},
+                fmt,
+                _line,
+            )
+            return
         registry.set_superlink_certificate(account, fingerprint, endpoint)
     emit({**data, "changed": True, "published": True}, fmt, _line)
 
