@@ -3,8 +3,11 @@
 
 The consortium is set up the product's way (``deploy_consortium``; each hospital asks to join with its
 own key, the admin approves it; the admin approves the app and starts the lineage), timed apart from
-the rounds. The rounds are :mod:`benchmarks.scale_apps`' two apps under ``flwr.simulation``; the gas
-of every transaction the coordinator sends is read back from its receipt.
+the rounds. The rounds are :mod:`benchmarks.scale_apps`' two apps under Flower's Simulation Engine
+(``flwr.simulation.run_simulation``, Ray backend; Flower 1.41 marks the function deprecated in favour
+of ``flwr run`` against a simulation federation, which would load the apps from the App bundle and
+could not be handed this run's chain, keys and shards); the gas of every transaction the coordinator
+sends is read back from its receipt.
 """
 
 from __future__ import annotations
@@ -73,6 +76,10 @@ class ScaleResult:
     #: The largest single transaction's gas, and the block gas limit it had to fit in.
     max_tx_gas: int = 0
     block_gas_limit: int = 0
+    #: The fewest and most training examples a hospital holds.
+    train_examples: tuple[int, int] = (0, 0)
+    #: The machine's one-minute load average when the round ended (other work slows every phase).
+    load_average: float = 0.0
     #: Updates on chain after the run, and how many of them recover to their member's signer.
     registered: int = 0
     valid_signatures: int = 0
@@ -203,8 +210,11 @@ def run_scale(
     folder = work or Path(tempfile.mkdtemp(prefix=f"bcfl-scale-{hospitals}-"))
     folder.mkdir(parents=True, exist_ok=True)
     run = ScaleRun(client.rpc_url, folder, SIMULATION_APP, hospitals, rounds)
-    save_shards(run.shards, list(thyroid_shards(hospitals).values()))
+    shards = list(thyroid_shards(hospitals).values())
+    save_shards(run.shards, shards)
     result = ScaleResult(hospitals, rounds)
+    sizes = [len(shard.train) for shard in shards]
+    result.train_examples = (min(sizes), max(sizes))
     consortium, result.setup_s, initial = set_up(client, run, admin, coordinator, funder, progress)
     first_block = client.block_number() + 1
     phases = Phases()
@@ -221,6 +231,7 @@ def run_scale(
         backend_config=BACKEND_CONFIG,
     )
     result.simulation_s = time.perf_counter() - started
+    result.load_average = os.getloadavg()[0]
     result.phases_s = dict(phases.seconds)
     for path in run.timings.glob("*.jsonl"):
         for line in path.read_text().splitlines():

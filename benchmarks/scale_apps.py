@@ -5,11 +5,14 @@ What differs from a deployment (``flwr run`` against a SuperLink and one SuperNo
 - a virtual hospital's node config is Flower's ``partition-id``; it finds its shard, its key and the
   chain through the :class:`ScaleRun` the benchmark hands both apps, not through a node config with a
   data folder, an encrypted keystore and a manifest path (``hospital_node.settings``): decrypting a
-  thousand scrypt keystores would measure scrypt, and there is no signing agent;
+  thousand scrypt keystores would measure scrypt;
 - the coordinator's app hash is a fixed stand-in the benchmark approves on chain: a simulation has
   no Flower App bundle, so there is no FAB hash and no SuperExec checks it;
 - federated evaluation is off (``fraction-evaluate`` 0): each round is finalized and paid as soon as
-  it is aggregated.
+  it is aggregated;
+- the ServerApp waits for every hospital (``min-nodes`` is the number of hospitals), starts from a
+  fresh chain (no resume, nothing to settle) and reads no run config: the settings are
+  :data:`TRAIN_CONFIG` and the deployment's aggregation defaults.
 Everything else is the product's own code: the ClientApp's ``local_update`` (the global model checked
 against the ledger, local training) and ``signed_reply`` (EIP-712 signature, the proof kept), the
 coordinator's ``LedgerStrategy`` (every reply verified) and ``RoundService`` (registration in one
