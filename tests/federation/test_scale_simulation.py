@@ -13,6 +13,7 @@ from bcfl.chain.eip712 import recover_signer
 from bcfl.chain.manifest import DeploymentManifest
 from benchmarks.scale import hospital_key, run_scale
 from benchmarks.scale_apps import ScaleRun
+from benchmarks.sites import thyroid_shards
 
 HOSPITALS = 6
 
@@ -50,3 +51,16 @@ def test_every_simulated_hospitals_update_is_registered_with_its_own_signature(t
             result.gas
         )
         assert result.gas_per_update > 0
+
+
+def test_a_thousand_shards_hold_as_many_patients_and_positives_as_the_five_sites() -> None:
+    few, many = thyroid_shards(5), thyroid_shards(1_000)
+    assert len(many) == 1_000
+    # Every hospital can train and test, and the shards hold the same patients as five sites do.
+    assert min(len(s.train) for s in many.values()) >= 1
+    assert min(len(s.test) for s in many.values()) >= 1
+    for split in ("train", "test"):
+        rows = [getattr(s, split) for s in many.values()]
+        assert sum(len(r) for r in rows) == sum(len(getattr(s, split)) for s in few.values())
+        positives = sum(int(r.labels.sum()) for r in rows)
+        assert positives == sum(int(getattr(s, split).labels.sum()) for s in few.values())
