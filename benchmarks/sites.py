@@ -101,6 +101,8 @@ def thyroid_shards(count: int, seed: int = 0) -> dict[str, LocalDataset]:
     folder = Path(tempfile.mkdtemp(prefix="bcfl-thyroid-"))
     prepared = prepare_thyroid_hospitals(folder, list(THYROID_EIGHT_PARTS))
     data = {p.name: load_local_dataset(p.data, load_schema(p.schema)) for p in prepared}
+    if count < len(data):
+        raise ValueError(f"{count} hospitals: give at least {len(data)}, one per thyroid referral source")
     # Every shard needs a train and a test example: a source gives at most as many shards as its
     # smaller split has examples.
     shares = _shares({name: min(len(d.train), len(d.test)) for name, d in data.items()}, count)

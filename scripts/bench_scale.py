@@ -7,6 +7,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from benchmarks.scale_apps import AGGREGATION, TRAIN_CONFIG
 from benchmarks.svg_chart import chart, figure
 
 HOSPITALS = (10, 100, 1_000)
+#: One hospital per referral source of the thyroid table at least.
+MIN_HOSPITALS = 5
 #: Anvil's block gas limit for the benchmark: a thousand members' recordScores and payRound are each
 #: above Anvil's default 30,000,000 (the section reports the largest transaction).
 BLOCK_GAS_LIMIT = 100_000_000
@@ -170,17 +173,23 @@ def main() -> int:
     parser.add_argument("--plot", type=Path, default=Path("docs/benchmarks-scale.svg"))
     parser.add_argument("--hospitals", type=int, nargs="+", default=list(HOSPITALS))
     args = parser.parse_args()
+    if min(args.hospitals) < MIN_HOSPITALS:
+        parser.error(
+            f"--hospitals {min(args.hospitals)}: give at least {MIN_HOSPITALS}, one per referral source"
+        )
     logging.getLogger("flwr").setLevel(logging.WARNING)
     console = Console()
     results = []
     for hospitals in args.hospitals:
-        with AnvilNode(gas_limit=BLOCK_GAS_LIMIT) as node:
+        # The run's keys, shards, proofs and models go into a folder removed afterwards.
+        with AnvilNode(gas_limit=BLOCK_GAS_LIMIT) as node, tempfile.TemporaryDirectory() as work:
             result = run_scale(
                 ChainClient(node.rpc_url),
                 hospitals,
                 admin=dev_account(0),
                 coordinator=dev_account(1),
                 funder=dev_account(2),
+                work=Path(work),
                 progress=console.print,
             )
         console.print(
