@@ -56,7 +56,8 @@ class AnvilNode:
     ``state_interval_s`` seconds and once more when stopped, so a restarted node keeps its history.
     With ``load_state`` instead, Anvil starts from a saved state file and never writes it (Anvil's
     ``--load-state``): the way to reopen a finished run's chain, which is evidence. What happens on
-    such a node is lost when it stops.
+    such a node is lost when it stops. ``gas_limit`` sets the block gas limit (Anvil's default is
+    30,000,000): the scale benchmark's thousand-member rounds need more.
     """
 
     def __init__(
@@ -69,6 +70,7 @@ class AnvilNode:
         load_state: Path | None = None,
         state_interval_s: int = 1,
         block_time_s: float | None = None,
+        gas_limit: int | None = None,
         log_path: Path | None = None,
         startup_timeout_s: float = 30.0,
     ) -> None:
@@ -81,6 +83,7 @@ class AnvilNode:
         self.load_state = load_state
         self.state_interval_s = state_interval_s
         self.block_time_s = block_time_s
+        self.gas_limit = gas_limit
         self.log_path = log_path
         self.startup_timeout_s = startup_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
@@ -112,6 +115,8 @@ class AnvilNode:
             cmd += ["--load-state", str(self.load_state)]
         if self.block_time_s is not None:
             cmd += ["--block-time", str(self.block_time_s)]
+        if self.gas_limit is not None:
+            cmd += ["--gas-limit", str(self.gas_limit)]
         return cmd
 
     def start(self) -> AnvilNode:
