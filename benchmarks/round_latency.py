@@ -94,14 +94,19 @@ class RoundResult:
 
     @property
     def slowest(self) -> float:
-        """The slowest hospital's training plus evaluation (plain app), median over rounds."""
-        return median([t + e for t, e in zip(self.plain_train_s, self.plain_evaluate_s, strict=True)])
+        """The slowest hospital's training (the product ClientApp's own measure) plus its evaluation (the
+        plain ClientApp's: the product's does not time it; the same function), median over rounds."""
+        return median([t + e for t, e in zip(self.bcfl_train_s, self.plain_evaluate_s, strict=True)])
 
     @property
     def factor(self) -> float:
         """Hospitals per core (at least 1): every hospital's ClientApp processes share the cores, so a
         hospital's ClientApp seconds times this estimates what they add to the round."""
         return max(1.0, self.hospitals / self.cores)
+
+    def plain_starts_on_path(self) -> float:
+        """The plain ClientApp's two process starts a round, on the round's path (x hospitals per core)."""
+        return 2 * self.client_s[PLAIN_START] * self.factor
 
     def client(self, product: bool) -> dict[str, float]:
         """One hospital's ClientApp seconds per round, part by part (CLIENT_PARTS), one app."""

@@ -50,7 +50,7 @@ def _result(**changes: object) -> RoundResult:
 def test_every_part_of_a_round_adds_up_to_the_round() -> None:
     result = _result()
     assert result.ratio == pytest.approx(15.0 / 11.0)
-    assert result.slowest == pytest.approx(1.2)
+    assert result.slowest == pytest.approx(1.3)  # BCFL's training, the plain app's evaluation
     for product, total in ((False, result.plain), (True, result.bcfl)):
         parts = result.parts(product)
         per_hospital = [v for k, v in parts.items() if k.startswith("one hospital:")]
