@@ -69,6 +69,13 @@ class RoundResult:
     #: benchmarks.round_parts.client_parts on one hospital.
     client_s: dict[str, float]
     flwr_run_s: dict[str, float] = field(default_factory=dict)
+    #: What was different in this run (``--label``), shown beside its date.
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The run's date, and its label if any."""
+        return f"{self.date}, {self.label}" if self.label else self.date
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

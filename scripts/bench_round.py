@@ -146,7 +146,7 @@ def render(before: RoundResult, now: RoundResult, before_path: Path) -> str:
         f"{now.rounds} rounds, the same epochs, learning rate, batch size and seed. A round runs from the",
         "strategy's `configure_train` to the end of its evaluation (for BCFL: finalized and paid).",
         "",
-        f"| | before ({before.date}) | now ({now.date}) |",
+        f"| | before ({before.title}) | now ({now.title}) |",
         "|---|---:|---:|",
         f"| plain Flower, seconds per round (median) | {before.plain:.1f} | {now.plain:.1f} |",
         f"| BCFL, seconds per round (median) | {before.bcfl:.1f} | {now.bcfl:.1f} |",
@@ -182,7 +182,7 @@ def render(before: RoundResult, now: RoundResult, before_path: Path) -> str:
         "What stands in the way for both apps: Flower 1.41's SuperExec starts a fresh ClientApp process",
         f"for every message, whose start and imports put about {now.plain_starts_on_path():.0f} s on the",
         "round's path here (two a round, the hospitals' processes sharing the cores), and Flower's own",
-        "polls below, about 6 s a round on average.",
+        "polls below.",
         "",
         "What Flower 1.41 itself waits (its source; the one setting it reads from the environment is",
         "the SuperExec's, set once in `bcfl.demo.topology.SUPEREXEC_POLL`):",
@@ -194,12 +194,14 @@ def render(before: RoundResult, now: RoundResult, before_path: Path) -> str:
         "| SuperNode asks the SuperLink for a message when none came (`start_client_internal.py`) | 3 s |"
         " no (fixed `time.sleep(3)`) |",
         "| SuperNode waits for the ClientApp's reply (`start_client_internal.py`) | 0.5 s | no |",
-        "| ServerApp's `send_and_receive` pulls replies (`superlink/grid/http_grid.py`) | 3 s | no (fixed) |",
+        "| ServerApp's `send_and_receive` pulls replies (`superlink/grid/http_grid.py`) | 3 s; BCFL's"
+        " ServerApp 0.2 s | no (fixed); BCFL pulls itself (`coordinator/prompt_grid.py`) |",
         "| SuperNode heartbeat | 30 s | no; not on a round's path |",
         "",
         "Every round sends two messages to each hospital (train, evaluate); each waits for the",
-        "SuperNode's next poll (0 to 3 s) and its replies for the ServerApp's next pull (0 to 3 s): about",
-        "6 s a round on average, 12 s at worst, for both apps alike, which no setting changes.",
+        "SuperNode's next poll (0 to 3 s, no setting changes it) and its replies for the ServerApp's next",
+        "pull (plain Flower: 0 to 3 s; BCFL's ServerApp pulls every 0.2 s): about 6 s a round on average",
+        "for plain Flower, 3 s for BCFL.",
         "",
         f"`flwr run` wall time, all {now.rounds} rounds with process start: plain "
         f"{now.flwr_run_s.get('plain', 0.0):.1f} s, BCFL {now.flwr_run_s.get('bcfl', 0.0):.1f} s."
@@ -214,11 +216,21 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=TrainingPlan().rounds)
     parser.add_argument("--before", type=Path, default=RESULTS / "round-before.json")
     parser.add_argument("--save", type=Path, default=RESULTS / "round-latest.json")
+    parser.add_argument("--label", default="", help="what is different in this run, shown beside its date")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="write the section from --save's numbers, measuring nothing",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     console = Console()
-    now = measure(TrainingPlan(rounds=args.rounds), console)
-    now.save(args.save)
+    if args.render_only:
+        now = RoundResult.load(args.save)
+    else:
+        now = measure(TrainingPlan(rounds=args.rounds), console)
+        now.label = args.label
+        now.save(args.save)
     if not args.before.exists():
         now.save(args.before)
     section = render(RoundResult.load(args.before), now, args.before)
