@@ -74,7 +74,9 @@ class RoundService:
 
     def open(self, server_round: int, global_arrays: Arrays, config: Mapping[str, Any]) -> RoundState:
         """Store the global model and the round's config document (from the run's settings and the
-        train config ``config``), and open its round on chain, or resume the round open with both."""
+        train config ``config``), and open its round on chain, or resume the round open with both.
+        The journal notes when the round was first opened (``opened_at``, unix seconds)."""
+        opened_at = time.time()
         global_hash = self.store.put(global_arrays)
         document = round_config_document(self.settings, config)
         config_hash = self.store.put_document(document)
@@ -84,6 +86,7 @@ class RoundService:
         )
         record = self.journal.round(chain_round)
         _timed(record, "chain", started)
+        record.setdefault("opened_at", opened_at)
         record.update(
             server_round=server_round,
             global_model_hash=hexed(global_hash),
@@ -287,8 +290,12 @@ class RoundService:
         return dataclasses.replace(state, paid=True)
 
     def close(self, state: RoundState, evaluation: Mapping[str, Any] | None = None) -> RoundState:
-        """Finalize and pay the round."""
-        return self.pay(self.finalize(state, evaluation))
+        """Finalize and pay the round; the journal notes when it was closed (``closed_at``, unix seconds)."""
+        closed = self.pay(self.finalize(state, evaluation))
+        record = self.journal.round(state.chain_round)
+        record["closed_at"] = time.time()
+        self.journal.save()
+        return closed
 
     def _pay(self, chain_round: int, weights: Mapping[int, int], participants: Iterable[int]) -> bool:
         """Pay the round, and journal it if anything was paid (a round with nothing to pay, or
