@@ -43,8 +43,13 @@ class NodeSettings(ChainSettings):
     #: Where the node keeps the signed proof of every update it sends (else ``proofs`` beside the
     #: keystore, in the hospital's own state folder).
     proofs_dir: Path | None = Field(default=None, alias="proofs-dir")
+    #: Where the node keeps its prepared dataset (else ``cache`` beside the proofs folder).
+    cache_dir: Path | None = Field(default=None, alias="cache-dir")
+    #: Threads PyTorch trains and evaluates with in the ClientApp (1: several hospitals on few cores
+    #: train fastest one thread each; see docs/benchmarks.md).
+    torch_threads: int = Field(default=1, ge=1, alias="torch-threads")
 
-    @field_validator("password_file", "split_seed", "proofs_dir", mode="before")
+    @field_validator("password_file", "split_seed", "proofs_dir", "cache_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -52,6 +57,10 @@ class NodeSettings(ChainSettings):
     def proofs_folder(self) -> Path:
         """The folder of the node's update proofs (``bcfl update register --proof`` reads them)."""
         return self.proofs_dir or self.keystore.parent / "proofs"
+
+    def cache_folder(self) -> Path:
+        """The folder of the node's prepared dataset (:mod:`bcfl.learning.data.cache`)."""
+        return self.cache_dir or self.proofs_folder().parent / "cache"
 
     def node_config(self) -> dict[str, str]:
         """The node config as ``key -> value`` strings, kebab-case keys, unset options left out."""

@@ -1,0 +1,64 @@
+"""One Flower train message's ClientApp process, as ``flwr-clientapp`` runs it (a fresh process per
+message): Flower's own start, the app's imports, the node's load (data, key, chain checks), the check
+of the global model against the ledger, local training and the signed update. Prints its phases'
+timings as one JSON line. Started by :mod:`benchmarks.client_start` as a script, so that it imports
+nothing before it starts timing."""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import json  # noqa: E402 (timed from the first line)
+import sys  # noqa: E402
+
+
+def main() -> None:
+    """Run one train message from ``argv[1]``: ``{"node-config", "round", "arrays", "config"}``."""
+    job = json.loads(sys.argv[1])
+    import flwr.supernode.cli  # noqa: F401 (Flower's own start: flwr-clientapp's entry point)
+
+    flower = time.perf_counter()
+    from flwr.app import ConfigRecord, Message, RecordDict
+    from flwr.supercore.task_identity import TaskIdentity
+
+    from bcfl.models.canonical import from_bytes
+    from bcfl.models.records import to_record
+    from hospital_node import client_app
+    from hospital_node.node import load_node
+
+    imported = time.perf_counter()
+    node = load_node(dict(job["node-config"]))
+    loaded = time.perf_counter()
+    with open(job["arrays"], "rb") as stream:
+        arrays = from_bytes(stream.read())
+    config = ConfigRecord({"chain-round": job["round"], **job["config"]})
+    # What Flower sets before it hands the message over.
+    TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 1, 1, 1
+    msg = Message(
+        content=RecordDict({"config": config, "arrays": to_record(arrays)}),
+        dst_node_id=1,
+        message_type="train",
+    )
+    update = client_app.local_update(node, msg)
+    client_app.sign_and_keep(node, update)
+    done = time.perf_counter()
+    sys.stdout.write(
+        json.dumps(
+            {
+                "flower_s": flower - STARTED,
+                "app_import_s": imported - flower,
+                "load_node_s": loaded - imported,
+                "message_s": done - loaded,
+                "train_s": float(update.metrics["train-seconds"]),
+                "total_s": done - STARTED,
+                "modules": sorted(m for m in ("web3", "requests", "pandas", "PIL") if m in sys.modules),
+            }
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

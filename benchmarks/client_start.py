@@ -1,0 +1,155 @@
+"""What a hospital's ClientApp process costs to start: Flower 1.41 starts a fresh ``flwr-clientapp``
+process for every message (train, evaluate), so each hospital pays the interpreter, the imports, the
+node's load and the chain checks twice a round.
+
+Measured on a real Anvil with the deployed contracts and a real member's node (heart-disease data,
+Cleveland): the import of ``hospital_node.client_app`` alone, a whole train message's process
+(:mod:`benchmarks.client_process`) with the prepared dataset's cache cold and warm, and four hospitals'
+processes at once (a round's training on one machine) with each ``torch-threads`` value."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bcfl.chain.client import ChainClient
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.deploy import deploy_consortium
+from bcfl.chain.devkeys import dev_account
+from bcfl.chain.keystore import create_keystore, load_keystore
+from bcfl.demo.heart import SCHEMA, prepare_heart_hospitals
+from bcfl.learning.data.loader import load_schema
+from bcfl.learning.task import build_model, get_arrays
+from bcfl.models.canonical import document_hash, model_hash, to_bytes
+
+#: Fresh processes per measurement; the fastest is reported (the machine's other work only slows).
+REPEATS = 5
+#: Hospitals training at once in the concurrency measurement.
+CONCURRENT = 4
+THREADS = (1, 2)
+PASSWORD = "benchmark password"
+TRAIN_CONFIG = {"local-epochs": 2, "learning-rate": 0.01, "batch-size": 32, "seed": 0}
+_PROCESS = Path(__file__).resolve().parent / "client_process.py"
+
+
+@dataclass
+class ClientStartResult:
+    """Seconds, fastest of :data:`REPEATS` unless noted."""
+
+    interpreter_s: float = 0.0
+    import_s: float = 0.0
+    #: Phases of one train message's process, cold (first, cache built) and warm (cache read).
+    cold: dict[str, float] = field(default_factory=dict)
+    warm: dict[str, float] = field(default_factory=dict)
+    keystore_s: float = 0.0
+    #: torch-threads -> (wall of CONCURRENT processes at once, mean train seconds in them).
+    concurrent: dict[int, tuple[float, float]] = field(default_factory=dict)
+    modules: list[str] = field(default_factory=list)
+
+
+def _wall(argv: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
+def import_seconds(
+    python: str = sys.executable, module: str = "hospital_node.client_app"
+) -> tuple[float, float]:
+    """(bare interpreter start, start + import of ``module``), fastest of :data:`REPEATS` fresh processes."""
+    bare = min(_wall([python, "-c", "pass"]) for _ in range(REPEATS))
+    imported = min(_wall([python, "-c", f"import {module}"]) for _ in range(REPEATS))
+    return bare, imported
+
+
+def prepare_node(client: ChainClient, folder: Path) -> tuple[dict[str, str], int, Path]:
+    """A member hospital's node config on a fresh deployment with an open round; the round and the
+    global model's file."""
+    admin, coordinator, hospital = dev_account(0), dev_account(1), dev_account(2)
+    manifest = deploy_consortium(client, admin, coordinator=coordinator.address)
+    consortium = Consortium.connect(client, manifest)
+    arrays = get_arrays(build_model(load_schema(SCHEMA).model_spec(), seed=0))
+    app = document_hash({"app": "client-start benchmark"})
+    consortium.ledger.approve_app(admin, app)
+    consortium.ledger.start_lineage(admin, model_hash(arrays), "benchmark: the first model")
+    member = consortium.registry.request_membership(hospital, "Cleveland")
+    consortium.registry.approve(admin, member)
+    chain_round = consortium.ledger.open_round(
+        coordinator, model_hash(arrays), document_hash(TRAIN_CONFIG), app
+    )
+    (prepared,) = prepare_heart_hospitals(folder / "data", ["cleveland"])
+    create_keystore(folder / "keystore.json", PASSWORD, bytes(hospital.key))
+    (folder / "keystore.password").write_text(PASSWORD)
+    manifest.save(folder / "deployment.json")
+    (folder / "global.model").write_bytes(to_bytes(arrays))
+    config = {
+        "data-path": str(prepared.data),
+        "schema-path": str(SCHEMA),
+        "keystore": str(folder / "keystore.json"),
+        "password-file": str(folder / "keystore.password"),
+        "rpc-url": client.rpc_url,
+        "manifest": str(folder / "deployment.json"),
+    }
+    return config, chain_round, folder / "global.model"
+
+
+def message_process(
+    node_config: dict[str, str], chain_round: int, arrays: Path, python: str = sys.executable
+) -> subprocess.Popen[str]:
+    """A started train message's process (:mod:`benchmarks.client_process`)."""
+    job = {"node-config": node_config, "round": chain_round, "arrays": str(arrays), "config": TRAIN_CONFIG}
+    return subprocess.Popen(
+        [python, str(_PROCESS), json.dumps(job)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _phases(process: subprocess.Popen[str]) -> dict[str, object]:
+    out, err = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the message's process failed: {err.strip().splitlines()[-1:]}")
+    phases: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    return phases
+
+
+def _fastest(runs: list[dict[str, object]]) -> dict[str, float]:
+    best = min(runs, key=lambda run: float(str(run["total_s"])))
+    return {key: float(str(value)) for key, value in best.items() if key.endswith("_s")}
+
+
+def measure_client_start(client: ChainClient, folder: Path) -> ClientStartResult:
+    """Every measurement of the section, on ``client``'s chain, in ``folder``."""
+    result = ClientStartResult()
+    result.interpreter_s, result.import_s = import_seconds()
+    node_config, chain_round, arrays = prepare_node(client, folder)
+    started = time.perf_counter()
+    load_keystore(Path(node_config["keystore"]), PASSWORD)
+    result.keystore_s = time.perf_counter() - started
+    cold_runs, warm_runs = [], []
+    for repeat in range(REPEATS):
+        cold_config = {**node_config, "cache-dir": str(folder / f"cache-{repeat}")}
+        cold_runs.append(_phases(message_process(cold_config, chain_round, arrays)))
+        warm_runs.append(_phases(message_process(cold_config, chain_round, arrays)))
+    result.cold, result.warm = _fastest(cold_runs), _fastest(warm_runs)
+    result.modules = [str(m) for m in warm_runs[-1]["modules"]]  # type: ignore[attr-defined]
+    for threads in THREADS:
+        config = {**node_config, "cache-dir": str(folder / "cache-0"), "torch-threads": str(threads)}
+        walls, trains = [], []
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            processes = [message_process(config, chain_round, arrays) for _ in range(CONCURRENT)]
+            phases = [_phases(p) for p in processes]
+            walls.append(time.perf_counter() - started)
+            trains.append(sum(float(str(p["train_s"])) for p in phases) / CONCURRENT)
+        best = walls.index(min(walls))
+        result.concurrent[threads] = (walls[best], trains[best])
+    return result
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (other work slows every number alike)."""
+    return os.getloadavg()[0]
