@@ -96,13 +96,14 @@ compose-file: setup ## Regenerate docker-compose.yml and docker-compose.hospital
 	$(BIN)/python -m bcfl.demo.compose_file
 	$(BIN)/python -m bcfl.demo.compose_hospital
 
-bench: setup ## Gas, federated-learning, robustness, audit-index, audit and dashboard benchmarks, written to docs/benchmarks.md
+bench: setup ## Gas, federated-learning, robustness, audit-index, audit, dashboard and client-start benchmarks, written to docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_gas --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_federated --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_robustness --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_index --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_audit --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_dashboard --out docs/benchmarks.md
+	$(BIN)/python -m scripts.bench_client_start --out docs/benchmarks.md
 
 lint: setup ## ruff, mypy and the import layers (import-linter)
 	$(BIN)/ruff check .

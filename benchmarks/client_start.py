@@ -50,6 +50,16 @@ class ClientStartResult:
     #: torch-threads -> (wall of CONCURRENT processes at once, mean train seconds in them).
     concurrent: dict[int, tuple[float, float]] = field(default_factory=dict)
     modules: list[str] = field(default_factory=list)
+    #: The same import and message (phases) with an older checkout's code, when asked for.
+    baseline_import_s: float | None = None
+    baseline: dict[str, float] = field(default_factory=dict)
+    baseline_modules: list[str] = field(default_factory=list)
+
+
+def code_env(code: Path | None) -> dict[str, str] | None:
+    """The environment of a process that runs the project's code from the checkout ``code`` (an older
+    commit, for a before/after comparison), or None for this checkout."""
+    return None if code is None else {**os.environ, "PYTHONPATH": str(code.resolve())}
 
 
 def _wall(argv: list[str], env: dict[str, str] | None = None) -> float:
@@ -59,11 +69,11 @@ def _wall(argv: list[str], env: dict[str, str] | None = None) -> float:
 
 
 def import_seconds(
-    python: str = sys.executable, module: str = "hospital_node.client_app"
+    module: str = "hospital_node.client_app", env: dict[str, str] | None = None
 ) -> tuple[float, float]:
     """(bare interpreter start, start + import of ``module``), fastest of :data:`REPEATS` fresh processes."""
-    bare = min(_wall([python, "-c", "pass"]) for _ in range(REPEATS))
-    imported = min(_wall([python, "-c", f"import {module}"]) for _ in range(REPEATS))
+    bare = min(_wall([sys.executable, "-c", "pass"], env) for _ in range(REPEATS))
+    imported = min(_wall([sys.executable, "-c", f"import {module}"], env) for _ in range(REPEATS))
     return bare, imported
 
 
@@ -99,12 +109,16 @@ def prepare_node(client: ChainClient, folder: Path) -> tuple[dict[str, str], int
 
 
 def message_process(
-    node_config: dict[str, str], chain_round: int, arrays: Path, python: str = sys.executable
+    node_config: dict[str, str], chain_round: int, arrays: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
     """A started train message's process (:mod:`benchmarks.client_process`)."""
     job = {"node-config": node_config, "round": chain_round, "arrays": str(arrays), "config": TRAIN_CONFIG}
     return subprocess.Popen(
-        [python, str(_PROCESS), json.dumps(job)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, str(_PROCESS), json.dumps(job)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -121,20 +135,32 @@ def _fastest(runs: list[dict[str, object]]) -> dict[str, float]:
     return {key: float(str(value)) for key, value in best.items() if key.endswith("_s")}
 
 
-def measure_client_start(client: ChainClient, folder: Path) -> ClientStartResult:
-    """Every measurement of the section, on ``client``'s chain, in ``folder``."""
+def measure_client_start(
+    client: ChainClient, folder: Path, baseline: Path | None = None
+) -> ClientStartResult:
+    """Every measurement of the section, on ``client``'s chain, in ``folder``; with ``baseline`` (an
+    older checkout) its import and train message too, alternating with this code's runs."""
     result = ClientStartResult()
     result.interpreter_s, result.import_s = import_seconds()
+    if baseline is not None:
+        result.baseline_import_s = import_seconds(env=code_env(baseline))[1]
     node_config, chain_round, arrays = prepare_node(client, folder)
     started = time.perf_counter()
     load_keystore(Path(node_config["keystore"]), PASSWORD)
     result.keystore_s = time.perf_counter() - started
-    cold_runs, warm_runs = [], []
+    cold_runs, warm_runs, baseline_runs = [], [], []
     for repeat in range(REPEATS):
         cold_config = {**node_config, "cache-dir": str(folder / f"cache-{repeat}")}
         cold_runs.append(_phases(message_process(cold_config, chain_round, arrays)))
         warm_runs.append(_phases(message_process(cold_config, chain_round, arrays)))
+        if baseline is not None:
+            baseline_runs.append(
+                _phases(message_process(node_config, chain_round, arrays, code_env(baseline)))
+            )
     result.cold, result.warm = _fastest(cold_runs), _fastest(warm_runs)
+    if baseline_runs:
+        result.baseline = _fastest(baseline_runs)
+        result.baseline_modules = [str(m) for m in baseline_runs[-1]["modules"]]  # type: ignore[attr-defined]
     result.modules = [str(m) for m in warm_runs[-1]["modules"]]  # type: ignore[attr-defined]
     for threads in THREADS:
         config = {**node_config, "cache-dir": str(folder / "cache-0"), "torch-threads": str(threads)}
