@@ -18,7 +18,14 @@ from rich.console import Console
 
 from bcfl.chain.anvil import AnvilNode
 from bcfl.chain.client import ChainClient
-from benchmarks.client_start import CONCURRENT, REPEATS, ClientStartResult, load_average, measure_client_start
+from benchmarks.client_start import (
+    CONCURRENT,
+    CONCURRENT_REPEATS,
+    REPEATS,
+    ClientStartResult,
+    load_average,
+    measure_client_start,
+)
 from benchmarks.report import replace_section
 
 _PHASES = (
@@ -48,7 +55,8 @@ def render(r: ClientStartResult, load: tuple[float, float], baseline: str | None
         f"machine's 1-minute load average was {load[0]:.1f} before and {load[1]:.1f} after (other work "
         "slows every number alike). Flower 1.41 starts a fresh `flwr-clientapp` process for every "
         "message (train and evaluate), so each hospital pays these twice a round. Each number is the "
-        f"fastest of {REPEATS} fresh processes (benchmarks/client_start.py, benchmarks/client_process.py).",
+        f"fastest of {REPEATS} fresh processes (of {CONCURRENT_REPEATS} rounds for the concurrent runs; "
+        "benchmarks/client_start.py, benchmarks/client_process.py).",
         "",
         "Import of `hospital_node.client_app` in a fresh interpreter: "
         f"**{_ms(r.import_s - r.interpreter_s)}** "

@@ -4,6 +4,7 @@ Ledger and Registry read, on a real Anvil with the deployed contracts, and refus
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bcfl.chain.anvil import free_port
@@ -14,6 +15,8 @@ from bcfl.chain.jsonrpc import JsonRpc
 from bcfl.chain.manifest import ContractRecord
 from bcfl.chain.rounds import RoundStatus
 from bcfl.chain.view import ConsortiumView
+from bcfl.models.canonical import model_hash
+from hospital_node.verify import GlobalModelRejectedError, check_global_model
 from tests.chain.helpers import GENESIS, TEST_APP, fresh_account, h
 from tests.conftest import Actors
 
@@ -49,6 +52,23 @@ def test_rounds_and_lineage_starts_read_as_the_ledger_reads_them(
     assert [s.model_hash for s in view.lineage_starts(2)] == [h("restart")]
     assert view.domain() == ledger.domain()
     assert view.address == ledger.address
+
+
+def test_the_hospitals_check_reads_the_view_as_the_ledger(
+    client: ChainClient, consortium: Consortium, actors: Actors
+) -> None:
+    ledger, view = consortium.ledger, _view(client, consortium).ledger
+    first = ledger.open_round(actors.coordinator, GENESIS, h("config"), TEST_APP)
+    model = {"w": np.zeros(3, dtype=np.float32)}
+    for reader in (ledger, view):
+        with pytest.raises(GlobalModelRejectedError, match="hashes to") as refused:
+            check_global_model(reader, first, model)
+        assert "registered 0x" + GENESIS.hex() in str(refused.value)
+        with pytest.raises(GlobalModelRejectedError, match="round 9 is not open on chain"):
+            check_global_model(reader, 9, model)
+    ledger.finalize_round(actors.coordinator, first, model_hash(model), h("metrics"), [], [])
+    second = ledger.open_round(actors.coordinator, model_hash(model), h("config"), TEST_APP)
+    assert check_global_model(view, second, model) == check_global_model(ledger, second, model)
 
 
 def test_membership_reads_as_the_registry_reads_it(
