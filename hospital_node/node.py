@@ -39,7 +39,7 @@ def load_node(node_config: dict[str, object]) -> HospitalNode:
     """Load and check everything a node needs; a clear error names the first thing that is wrong."""
     settings = parse_node_config(node_config)
     schema = load_schema(settings.schema_path)
-    use_threads(settings.torch_threads)
+    use_threads(settings.threads())
     seed = settings.split_seed or 0
     data = load_prepared_dataset(
         settings.data_path, settings.schema_path, schema, seed, settings.cache_folder()

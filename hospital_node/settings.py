@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hospital_node.errors import HospitalNodeError
 
+#: PyTorch threads per ClientApp unless ``torch-threads`` says otherwise: several hospitals sharing a
+#: few cores train fastest with one thread each (docs/benchmarks.md, client start).
+DEFAULT_TORCH_THREADS = 1
+
 
 class ChainSettings(BaseModel):
     """Where a hospital reaches the chain: what its SuperExec needs (from the same node config) to
@@ -45,11 +49,10 @@ class NodeSettings(ChainSettings):
     proofs_dir: Path | None = Field(default=None, alias="proofs-dir")
     #: Where the node keeps its prepared dataset (else ``cache`` beside the proofs folder).
     cache_dir: Path | None = Field(default=None, alias="cache-dir")
-    #: Threads PyTorch trains and evaluates with in the ClientApp (1: several hospitals on few cores
-    #: train fastest one thread each; see docs/benchmarks.md).
-    torch_threads: int = Field(default=1, ge=1, alias="torch-threads")
+    #: Threads PyTorch trains and evaluates with in the ClientApp (else :data:`DEFAULT_TORCH_THREADS`).
+    torch_threads: int | None = Field(default=None, ge=1, alias="torch-threads")
 
-    @field_validator("password_file", "split_seed", "proofs_dir", "cache_dir", mode="before")
+    @field_validator("password_file", "split_seed", "proofs_dir", "cache_dir", "torch_threads", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -57,6 +60,10 @@ class NodeSettings(ChainSettings):
     def proofs_folder(self) -> Path:
         """The folder of the node's update proofs (``bcfl update register --proof`` reads them)."""
         return self.proofs_dir or self.keystore.parent / "proofs"
+
+    def threads(self) -> int:
+        """The ClientApp's PyTorch threads."""
+        return self.torch_threads or DEFAULT_TORCH_THREADS
 
     def cache_folder(self) -> Path:
         """The folder of the node's prepared dataset (:mod:`bcfl.learning.data.cache`)."""

@@ -176,9 +176,10 @@ def test_node_config_cache_dir_and_torch_threads(tmp_path: Path) -> None:
     }
     settings = parse_node_config(base)
     assert settings.cache_folder() == tmp_path / "state" / "cache"  # beside the proofs
-    assert settings.torch_threads == 1
+    assert settings.threads() == 1
+    assert "torch-threads" not in settings.node_config()  # unset options stay out of the rendered config
     chosen = parse_node_config({**base, "cache-dir": str(tmp_path / "c"), "torch-threads": "2"})
-    assert (chosen.cache_folder(), chosen.torch_threads) == (tmp_path / "c", 2)
+    assert (chosen.cache_folder(), chosen.threads()) == (tmp_path / "c", 2)
     assert parse_node_config({**base, "cache-dir": ""}).cache_folder() == tmp_path / "state" / "cache"
     with pytest.raises(HospitalNodeError, match="'torch-threads' is invalid"):
         parse_node_config({**base, "torch-threads": "0"})
