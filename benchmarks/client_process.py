@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import time
 
-STARTED = time.perf_counter()
+STARTED = (time.perf_counter(), time.process_time())
 
 import json  # noqa: E402 (timed from the first line)
 import sys  # noqa: E402
+
+
+def _now() -> tuple[float, float]:
+    """Wall clock and this process's CPU time (all its threads), in seconds."""
+    return time.perf_counter(), time.process_time()
+
+
+def _phase(name: str, start: tuple[float, float], end: tuple[float, float]) -> dict[str, float]:
+    """A phase's wall (``<name>_s``) and CPU (``<name>_cpu_s``) seconds."""
+    return {f"{name}_s": end[0] - start[0], f"{name}_cpu_s": end[1] - start[1]}
 
 
 def main() -> None:
@@ -19,7 +29,7 @@ def main() -> None:
     job = json.loads(sys.argv[1])
     import flwr.supernode.cli  # noqa: F401 (Flower's own start: flwr-clientapp's entry point)
 
-    flower = time.perf_counter()
+    flower = _now()
     from flwr.app import ConfigRecord, Message, RecordDict
     from flwr.supercore.task_identity import TaskIdentity
 
@@ -28,9 +38,9 @@ def main() -> None:
     from hospital_node import client_app
     from hospital_node.node import load_node
 
-    imported = time.perf_counter()
+    imported = _now()
     node = load_node(dict(job["node-config"]))
-    loaded = time.perf_counter()
+    loaded = _now()
     with open(job["arrays"], "rb") as stream:
         arrays = from_bytes(stream.read())
     config = ConfigRecord({"chain-round": job["round"], **job["config"]})
@@ -43,16 +53,16 @@ def main() -> None:
     )
     update = client_app.local_update(node, msg)
     client_app.sign_and_keep(node, update)
-    done = time.perf_counter()
+    done = _now()
     sys.stdout.write(
         json.dumps(
             {
-                "flower_s": flower - STARTED,
-                "app_import_s": imported - flower,
-                "load_node_s": loaded - imported,
-                "message_s": done - loaded,
+                **_phase("flower", STARTED, flower),
+                **_phase("app_import", flower, imported),
+                **_phase("load_node", imported, loaded),
+                **_phase("message", loaded, done),
+                **_phase("total", STARTED, done),
                 "train_s": float(update.metrics["train-seconds"]),
-                "total_s": done - STARTED,
                 "modules": sorted(m for m in ("web3", "requests", "pandas", "PIL") if m in sys.modules),
             }
         )
