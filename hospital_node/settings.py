@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hospital_node.errors import HospitalNodeError
 
+#: PyTorch threads per ClientApp unless ``torch-threads`` says otherwise: several hospitals sharing a
+#: few cores train fastest with one thread each (docs/benchmarks.md, client start).
+DEFAULT_TORCH_THREADS = 1
+
 
 class ChainSettings(BaseModel):
     """Where a hospital reaches the chain: what its SuperExec needs (from the same node config) to
@@ -43,8 +47,12 @@ class NodeSettings(ChainSettings):
     #: Where the node keeps the signed proof of every update it sends (else ``proofs`` beside the
     #: keystore, in the hospital's own state folder).
     proofs_dir: Path | None = Field(default=None, alias="proofs-dir")
+    #: Where the node keeps its prepared dataset (else ``cache`` beside the proofs folder).
+    cache_dir: Path | None = Field(default=None, alias="cache-dir")
+    #: Threads PyTorch trains and evaluates with in the ClientApp (else :data:`DEFAULT_TORCH_THREADS`).
+    torch_threads: int | None = Field(default=None, ge=1, alias="torch-threads")
 
-    @field_validator("password_file", "split_seed", "proofs_dir", mode="before")
+    @field_validator("password_file", "split_seed", "proofs_dir", "cache_dir", "torch_threads", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -52,6 +60,14 @@ class NodeSettings(ChainSettings):
     def proofs_folder(self) -> Path:
         """The folder of the node's update proofs (``bcfl update register --proof`` reads them)."""
         return self.proofs_dir or self.keystore.parent / "proofs"
+
+    def threads(self) -> int:
+        """The ClientApp's PyTorch threads."""
+        return self.torch_threads or DEFAULT_TORCH_THREADS
+
+    def cache_folder(self) -> Path:
+        """The folder of the node's prepared dataset (:mod:`bcfl.learning.data.cache`)."""
+        return self.cache_dir or self.proofs_folder().parent / "cache"
 
     def node_config(self) -> dict[str, str]:
         """The node config as ``key -> value`` strings, kebab-case keys, unset options left out."""

@@ -7,21 +7,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Protocol
 
 import numpy as np
 
-from bcfl.chain.ledger import Ledger, RoundRecord, RoundStatus
+from bcfl.chain.rounds import LineageStart, RoundRecord, RoundStatus
 from bcfl.models.canonical import model_hash
 from hospital_node.errors import HospitalNodeError
 
 logger = logging.getLogger(__name__)
 
 
+class RoundReader(Protocol):
+    """What the check reads from the RoundLedger: the web3 :class:`bcfl.chain.ledger.Ledger`, or the
+    ClientApp's light :class:`bcfl.chain.view.LedgerView`."""
+
+    def get_round(self, round_number: int) -> RoundRecord:
+        """The stored record of a round."""
+        ...
+
+    def lineage_starts(self, lineage: int | None = None) -> list[LineageStart]:
+        """``LineageStarted`` records, optionally of one lineage."""
+        ...
+
+
 class GlobalModelRejectedError(HospitalNodeError):
     """The model received is not the one registered on chain for the round."""
 
 
-def check_global_model(ledger: Ledger, chain_round: int, arrays: Mapping[str, np.ndarray]) -> bytes:
+def check_global_model(ledger: RoundReader, chain_round: int, arrays: Mapping[str, np.ndarray]) -> bytes:
     """The model's hash, if the ledger shows it as the global model of the open ``chain_round``."""
     record = ledger.get_round(chain_round)
     received = model_hash(arrays)
@@ -40,7 +54,7 @@ def check_global_model(ledger: Ledger, chain_round: int, arrays: Mapping[str, np
     raise GlobalModelRejectedError(f"refused: {reason}")
 
 
-def _off_lineage(ledger: Ledger, record: RoundRecord) -> str:
+def _off_lineage(ledger: RoundReader, record: RoundRecord) -> str:
     """Why ``record``'s global model is not on an approved lineage, or an empty string."""
     if record.parent_round:
         parent = ledger.get_round(record.parent_round)

@@ -13,10 +13,9 @@ from web3.types import EventData
 from bcfl.chain.client import ChainClient
 from bcfl.chain.exceptions import ChainError
 
-#: Largest block span asked of the node in one eth_getLogs call.
-DEFAULT_CHUNK = 10_000
-#: How nodes and providers word a refusal of a too-large eth_getLogs range or result.
-_RANGE_LIMIT_MARKERS = ("range", "too many", "limit", "exceed", "10000 results", "query returned more than")
+# Re-exported: the light bcfl.chain.view reads logs in the same windows, without web3.
+from bcfl.chain.log_windows import DEFAULT_CHUNK as DEFAULT_CHUNK
+from bcfl.chain.log_windows import is_range_limit as is_range_limit
 
 
 @dataclass(frozen=True)
@@ -80,12 +79,6 @@ def query_events(
 
 def _is_range_limit(exc: Web3RPCError) -> bool:
     return is_range_limit(str(exc))
-
-
-def is_range_limit(message: str) -> bool:
-    """Whether a node's error message refuses an eth_getLogs range or result as too large."""
-    text = message.lower()
-    return any(marker in text for marker in _RANGE_LIMIT_MARKERS)
 
 
 def _get_logs(

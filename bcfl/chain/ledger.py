@@ -13,13 +13,10 @@ from web3.types import TxReceipt
 from bcfl.chain.binding import ContractBinding
 from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate
 
-
-class RoundStatus(IntEnum):
-    """Round status, as in the contract."""
-
-    NONE = 0
-    OPEN = 1
-    FINALIZED = 2
+# Re-exported: the records live in the light bcfl.chain.rounds (the ClientApp reads them without web3).
+from bcfl.chain.rounds import LineageStart as LineageStart
+from bcfl.chain.rounds import RoundRecord as RoundRecord
+from bcfl.chain.rounds import RoundStatus as RoundStatus
 
 
 class SkipReason(IntEnum):
@@ -36,23 +33,6 @@ class SkipReason(IntEnum):
 
 
 @dataclass(frozen=True)
-class RoundRecord:
-    """A round as stored on chain (its metrics hash and participants are in ``RoundFinalized``)."""
-
-    round: int
-    global_model_hash: bytes
-    config_hash: bytes
-    aggregated_model_hash: bytes
-    status: RoundStatus
-    update_count: int
-    participant_count: int
-    opened_at_block: int
-    finalized_at_block: int
-    parent_round: int
-    lineage: int
-
-
-@dataclass(frozen=True)
 class LineageHead:
     """The model the next round must open from, the round that produced it (0 at a lineage start)
     and the lineage's number (0 before the first lineage)."""
@@ -60,18 +40,6 @@ class LineageHead:
     model_hash: bytes
     round: int
     lineage: int
-
-
-@dataclass(frozen=True)
-class LineageStart:
-    """The start of a lineage, as recorded by a ``LineageStarted`` event."""
-
-    lineage: int
-    model_hash: bytes
-    started_by: str
-    reason: str
-    block_number: int
-    tx_hash: str
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,13 @@ class PatchCNN(nn.Module):
         return out.squeeze(-1) if out.shape[-1] == 1 else out
 
 
+def use_threads(threads: int) -> None:
+    """Train and evaluate with ``threads`` intra-op threads in this process (the node's
+    ``torch-threads``): several hospitals sharing a few cores each run fastest with one."""
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def build_model(spec: ModelSpec, seed: int = 0) -> nn.Module:
     """The consortium's model for ``spec``, initialised the same way everywhere for a given seed."""
     torch.manual_seed(seed)

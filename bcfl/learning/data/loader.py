@@ -7,10 +7,7 @@ from pathlib import Path
 
 from bcfl.learning.data.dataset import LocalDataset
 from bcfl.learning.data.image_schema import ImageSchema
-from bcfl.learning.data.imaging import load_image_folder
-from bcfl.learning.data.medmnist_npz import load_medmnist
 from bcfl.learning.data.table_schema import TableSchema
-from bcfl.learning.data.tabular import load_table
 from bcfl.learning.errors import LearningError
 
 Schema = TableSchema | ImageSchema
@@ -46,9 +43,18 @@ def load_schema(path: Path) -> Schema:
 
 
 def load_local_dataset(path: Path, schema: Schema, seed: int = 0) -> LocalDataset:
-    """A table (CSV/Parquet), an image folder with a labels CSV, or a MedMNIST ``.npz``."""
+    """A table (CSV/Parquet), an image folder with a labels CSV, or a MedMNIST ``.npz``.
+
+    The readers (pandas, Pillow) are imported here, when data is read: a ClientApp that finds its
+    prepared dataset in the cache (:mod:`bcfl.learning.data.cache`) never pays for them."""
     if isinstance(schema, TableSchema):
+        from bcfl.learning.data.tabular import load_table
+
         return load_table(path, schema, seed=seed)
     if path.suffix.lower() == ".npz":
+        from bcfl.learning.data.medmnist_npz import load_medmnist
+
         return load_medmnist(path, schema)
+    from bcfl.learning.data.imaging import load_image_folder
+
     return load_image_folder(path, schema, seed=seed)
