@@ -91,6 +91,18 @@ def test_changed_data_schema_or_seed_rebuilds(source: Path, tmp_path: Path, load
     assert loader.calls == 4
 
 
+def test_changed_loader_code_rebuilds(
+    source: Path, tmp_path: Path, loader: CountingLoader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "cache"
+    _load(source, folder)
+    _load(source, folder)
+    assert loader.calls == 1
+    monkeypatch.setattr(cache, "loader_code_hash", lambda: b"\x01" * 32)  # another version of the loaders
+    _load(source, folder)
+    assert loader.calls == 2
+
+
 @pytest.mark.parametrize("damage", ["flip a byte", "truncate", "empty", "other key's file"])
 def test_a_damaged_or_foreign_file_is_never_trusted(
     source: Path, tmp_path: Path, loader: CountingLoader, damage: str, caplog: pytest.LogCaptureFixture

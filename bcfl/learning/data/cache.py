@@ -3,11 +3,12 @@ one file, so that a ClientApp (a fresh process for every Flower message) reads a
 parsing and preprocessing the source again.
 
 A cache file is used only when everything it was built from is unchanged, and only if its own bytes
-are intact. Its key is the SHA-256 of the format version, the source data's bytes (every file of an
-image folder, with its relative name), the schema file's bytes and the split seed; the file holds its
-key and the SHA-256 of its payload, and both are checked on every read. A mismatch, a truncated or
-corrupted file rebuilds it (written to a temporary file, then renamed over: a reader never sees half a
-file). Bump :data:`FORMAT_VERSION` whenever the loaders' output changes for the same inputs.
+are intact. Its key is the SHA-256 of the format version, the loaders' own code (the bytes of this package's
+modules, so a change in how data is read, checked or split never reuses a file made by the old code),
+the source data's bytes (every file of an image folder, with its relative name), the schema file's
+bytes and the split seed; the file holds its key and the SHA-256 of its payload, and both are checked
+on every read. A mismatch, a truncated or corrupted file rebuilds it (written to a temporary file,
+then renamed over: a reader never sees half a file).
 
 Layout: ``MAGIC | key (32 bytes) | sha256(payload) (32 bytes) | payload`` where the payload is an
 uncompressed ``.npz`` (no pickles) of ``train_x, train_y, test_x, test_y, input_shape, num_classes``.
@@ -15,6 +16,7 @@ uncompressed ``.npz`` (no pickles) of ``train_x, train_y, test_x, test_y, input_
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -29,7 +31,7 @@ from bcfl.learning.data.loader import Schema, load_local_dataset
 
 logger = logging.getLogger(__name__)
 
-#: Bumped whenever the data loaders' output changes for the same source, schema and seed.
+#: The cache file's layout (the loaders' code is in the key on its own: :func:`loader_code_hash`).
 FORMAT_VERSION = 1
 MAGIC = b"BCFL-DATASET\x00v1\n"
 _DIGEST = 32
@@ -47,10 +49,21 @@ def _hash_file(digest: hashlib._Hash, path: Path) -> None:
             digest.update(chunk)
 
 
+@functools.cache
+def loader_code_hash() -> bytes:
+    """SHA-256 of the data package's modules (name and bytes): what turns a source into arrays."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(b"%s\x00" % path.name.encode())
+        _hash_file(digest, path)
+    return digest.digest()
+
+
 def dataset_key(data_path: Path, schema_path: Path, seed: int) -> bytes:
     """The cache key of the dataset ``data_path`` prepared under the schema ``schema_path`` and split
     with ``seed``; OSError if the source or the schema cannot be read."""
     digest = hashlib.sha256(b"bcfl-dataset-cache\x00%d\x00%d\x00" % (FORMAT_VERSION, seed))
+    digest.update(loader_code_hash())
     digest.update(hashlib.sha256(schema_path.read_bytes()).digest())
     if data_path.is_dir():
         for path in sorted(p for p in data_path.rglob("*") if p.is_file()):
