@@ -207,6 +207,16 @@ def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Pat
         assert set(here.environment) == set(there.environment)
         assert (here.depends_on, here.restart, here.mounts) == (there.depends_on, there.restart, there.mounts)
     by_name = {s.name: s for s in local}
+    # The launcher's hospitals, like compose's: the key and its password only on the agent's command
+    # line, the agent's socket (and nothing of the key) in the node config of the SuperNode and SuperExec.
+    for name in names:
+        signer = by_name[signer_name(name)]
+        assert f"--keystore={tmp_path}/hospitals/{name}/key/keystore.json" in signer.command
+        for service in (by_name[supernode_name(name)], by_name[superexec_name(name)]):
+            config = parse_config_args([service.command[-1].removeprefix("--node-config=")])
+            assert not {"keystore", "password-file"} & set(config), service.name
+            assert not [a for a in service.command if "keystore" in a or "password" in a], service.name
+            assert f"--socket={config['signer-socket']}" in signer.command
     assert "--port=1002" in by_name["superlink"].command
     assert by_name["coordinator"].environment["BCFL_COORDINATOR_RUN_DIR"] == str(tmp_path)
     node_config = by_name[supernode_name(names[0])].command[-1].removeprefix("--node-config=")

@@ -16,9 +16,10 @@ import stat
 from pathlib import Path
 
 from hospital_node.errors import HospitalNodeError
+from hospital_node.signer.server import MAX_SOCKET_PATH
 
 #: The longest path a Unix socket may have (``sun_path`` is 108 bytes with its terminating NUL).
-SOCKET_PATH_MAX = 107
+SOCKET_PATH_MAX = MAX_SOCKET_PATH
 #: The agent's folder in a node folder, and the socket's name in it.
 AGENT_DIR = "signer"
 SOCKET_NAME = "agent.sock"
