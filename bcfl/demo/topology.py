@@ -10,6 +10,10 @@ both: the SuperLink runs no app (``--isolation process``); the ServerApp runs un
 Each hospital's SuperNode runs no app either (``--isolation=process``): its ``superexec-<hospital>``
 service (``bcfl-superexec``) starts the ClientApps, and only those of an app the consortium approved
 on chain; the two share a secret in the hospital's volume, so no other service can take its tasks.
+Each hospital's ``signer-<hospital>`` (``bcfl-signer``) is the only service given its keystore and
+password (their own volume, read-only): it has no network, and signs for the hospital's ClientApps
+over a Unix socket on a volume shared with that hospital's SuperExec only (the launcher puts the
+socket in a short folder under /tmp: a Unix socket's path has at most 107 bytes).
 The ``dashboard`` (``bcfl dashboard``) only reads: the chain, the manifest and the coordinator's model
 store (read-only mounts), with no key and no password; it writes nothing but its own event index.
 
@@ -708,10 +712,10 @@ NODE_SERVICE = "node"
 
 def hospital_node(layout: Layout) -> Service:
     """A hospital's own node in a container (``docker-compose.hospital.yml``): ``bcfl node run`` on the
-    folder ``bcfl node init`` made there, the SuperNode and its SuperExec in the foreground, configured
-    by the folder's ``node.json`` alone; on the ``fleet`` network only (the chain's RPC and the Fleet
-    gateway). The one-shot steps (``bcfl node init``, ``join``, ``doctor``) run in the same service
-    with ``docker compose run``."""
+    folder ``bcfl node init`` made there, its signing agent, SuperNode and SuperExec in the
+    foreground, configured by the folder's ``node.json`` alone; on the ``fleet`` network only (the
+    chain's RPC and the Fleet gateway). The one-shot steps (``bcfl node init``, ``join``,
+    ``doctor``) run in the same service with ``docker compose run``."""
     return Service(
         NODE_SERVICE,
         ("bcfl", "node", "run", layout.path(NODE_FOLDER)),
