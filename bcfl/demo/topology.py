@@ -605,14 +605,13 @@ def node_settings(layout: Layout, demo: DemoConsortium, hospital: str) -> NodeSe
 def signer(layout: Layout, name: str) -> Service:
     """A hospital's signing agent (``bcfl-signer``): the only service given its keystore and password
     (read-only); no network at all, its socket on a volume shared with the hospital's SuperExec only;
-    healthy once it answers on its socket."""
+    healthy once it accepts connections on its socket."""
     keys = Mount(key_volume(name), "/data/key", read_only=True)
     manifest = Mount("deployment", DEPLOYMENT.target, read_only=True)
     socket = signer_socket(layout, name)
-    probe = (
-        "from pathlib import Path; from hospital_node.signer.client import SignerClient; "
-        f"SignerClient(Path({socket!r})).identity()"
-    )
+    # The agent listens only once it has unlocked the key: a connection it accepts means it is ready
+    # (and a connection closed without a request is not even logged).
+    probe = f"import socket; s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect({socket!r})"
     return Service(
         signer_name(name),
         (
