@@ -21,12 +21,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bcfl.chain.client import ChainClient
-from bcfl.chain.consortium import Consortium
-from bcfl.chain.eip712 import EvaluationReport, sign_evaluation
-from bcfl.chain.keystore import load_keystore, read_password
+from bcfl.chain.eip712 import EvaluationReport
+from bcfl.chain.jsonrpc import JsonRpc
 from bcfl.chain.manifest import DeploymentManifest
-from bcfl.learning.data.loader import load_local_dataset, load_schema
+from bcfl.chain.view import ConsortiumView
+from bcfl.learning.data.cache import load_prepared_dataset
+from bcfl.learning.data.loader import load_schema
 from bcfl.learning.task import build_model, evaluate, get_arrays, set_arrays
 from bcfl.models.canonical import document_hash, model_hash
 from bcfl.models.store import ModelStore
@@ -35,6 +35,7 @@ from benchmarks.round_latency import PLAIN_START, PRODUCT_START
 from hospital_node.client_app import LocalUpdate, sign_and_keep
 from hospital_node.node import load_node
 from hospital_node.settings import parse_node_config
+from hospital_node.signer.client import SignerClient
 
 PLAIN_APP = REPO_ROOT / "benchmarks" / "plain_app"
 #: What a ClientApp process imports before it runs: Flower's ClientApp, then the app's module.
@@ -90,7 +91,6 @@ def client_parts(
     set_arrays(model, global_arrays)
     update = LocalUpdate(chain_round, model_hash(global_arrays), dict(get_arrays(model)), {"num-examples": 1})
     evaluation = EvaluationReport(chain_round, model_hash(aggregated), document_hash({"accuracy": 0.5}), 1)
-    password = read_password(settings.password_file)
 
     def chain_reads() -> None:
         record = ledger.get_round(chain_round)
@@ -98,23 +98,31 @@ def client_parts(
             ledger.get_round(record.parent_round)
 
     def membership() -> None:
-        consortium = Consortium.connect(
-            ChainClient(settings.rpc_url), DeploymentManifest.load(settings.manifest)
+        consortium = ConsortiumView.connect(
+            JsonRpc(settings.rpc_url), DeploymentManifest.load(settings.manifest)
         )
-        consortium.registry.active_member_id_of(node.account.address)
+        consortium.registry.active_member_id_of(node.address)
 
     return {
         **process_starts(),
-        "data load": median_s(
-            lambda: load_local_dataset(settings.data_path, schema, seed=settings.split_seed or 0)
+        "data load (prepared file)": median_s(
+            lambda: load_prepared_dataset(
+                settings.data_path,
+                settings.schema_path,
+                schema,
+                settings.split_seed or 0,
+                settings.cache_folder(),
+            )
         ),
-        "keystore unlock (scrypt)": median_s(lambda: load_keystore(settings.keystore, password)),
+        "signing agent's identity (socket)": median_s(
+            lambda: SignerClient(settings.signer_socket).identity()
+        ),
         "chain connect and membership read": median_s(membership),
         "global model check (chain reads)": median_s(chain_reads),
         "model hashing (received model)": median_s(lambda: model_hash(global_arrays)),
         "evaluation before training": median_s(lambda: evaluate(model, node.data.test)),
         "update hash, signature and proof": median_s(lambda: sign_and_keep(node, update)),
         "evaluation hash and signature": median_s(
-            lambda: sign_evaluation(node.account, ledger.domain(), evaluation) and model_hash(aggregated)
+            lambda: node.signer.sign_evaluation(ledger.domain(), evaluation) and model_hash(aggregated)
         ),
     }

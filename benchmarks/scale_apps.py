@@ -39,7 +39,17 @@ from flwr.serverapp import Grid, ServerApp
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
+from bcfl.chain.eip712 import (
+    EvaluationReport,
+    LedgerDomain,
+    ModelUpdate,
+    SignedModelUpdate,
+    sign_evaluation,
+    sign_update,
+)
+from bcfl.chain.jsonrpc import JsonRpc
 from bcfl.chain.manifest import DeploymentManifest
+from bcfl.chain.view import ConsortiumView
 from bcfl.learning.data.dataset import Examples, LocalDataset, ModelSpec
 from bcfl.models.records import to_record
 from bcfl.models.store import ModelStore
@@ -127,19 +137,43 @@ def _keys(path: Path) -> list[str]:
 
 
 @cache
+def _view(rpc_url: str, manifest: Path) -> ConsortiumView:
+    return ConsortiumView.connect(JsonRpc(rpc_url), DeploymentManifest.load(manifest))
+
+
+@cache
 def _consortium(rpc_url: str, manifest: Path) -> Consortium:
     return Consortium.connect(ChainClient(rpc_url), DeploymentManifest.load(manifest))
 
 
+@dataclass(frozen=True)
+class KeySigner:
+    """A virtual hospital's key, signing in its own process (a deployment's hospital has a signing
+    agent instead: starting a thousand agents would measure sockets, not the protocol)."""
+
+    account: LocalAccount
+
+    def sign_update(self, domain: LedgerDomain, update: ModelUpdate) -> SignedModelUpdate:
+        return sign_update(self.account, domain, update)
+
+    def sign_evaluation(self, domain: LedgerDomain, report: EvaluationReport) -> bytes:
+        return sign_evaluation(self.account, domain, report)
+
+
 def virtual_hospital(run: ScaleRun, index: int) -> HospitalNode:
     """Hospital ``index``: its shard, its key, and the consortium it is an active member of."""
-    consortium = _consortium(run.rpc_url, run.manifest)
+    consortium = _view(run.rpc_url, run.manifest)
     account: LocalAccount = Account.from_key(_keys(run.keys)[index])
     member_id = consortium.registry.active_member_id_of(account.address)
     if member_id == 0:
         raise RuntimeError(f"virtual hospital {index}'s key {account.address} is not an active member")
     return HospitalNode(
-        load_shard(run.shards, index), account, consortium, member_id, run.work / "proofs" / str(index)
+        load_shard(run.shards, index),
+        KeySigner(account),
+        account.address,
+        _view(run.rpc_url, run.manifest),
+        member_id,
+        run.work / "proofs" / str(index),
     )
 
 

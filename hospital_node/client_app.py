@@ -1,5 +1,5 @@
-"""The hospital's Flower ClientApp: verify the global model, train locally, sign the update and the
-evaluation."""
+"""The hospital's Flower ClientApp: verify the global model, train locally, have the update and the
+evaluation signed by the hospital's signing agent (this process never holds the key)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
-from bcfl.chain.eip712 import EvaluationReport, ModelUpdate, SignedModelUpdate, sign_evaluation, sign_update
+from bcfl.chain.eip712 import EvaluationReport, ModelUpdate, SignedModelUpdate
 from bcfl.chain.proof import UpdateProof, save_proof
 from bcfl.learning.task import build_model, evaluate, get_arrays, set_arrays, train
 from bcfl.models.canonical import document_hash, model_hash
@@ -61,11 +61,10 @@ def local_update(node: HospitalNode, msg: Message) -> LocalUpdate:
 
 
 def sign_and_keep(node: HospitalNode, update: LocalUpdate) -> SignedModelUpdate:
-    """Sign the update with the hospital's key (EIP-712, what the ledger verifies) and keep the
-    signed proof in the node's proofs folder."""
+    """Have the hospital's signing agent sign the update (EIP-712, what the ledger verifies) and keep
+    the signed proof in the node's proofs folder."""
     examples = int(update.metrics["num-examples"])
-    signed = sign_update(
-        node.account,
+    signed = node.signer.sign_update(
         node.consortium.ledger.domain(),
         ModelUpdate(update.chain_round, update.global_hash, model_hash(update.arrays), examples),
     )
@@ -90,7 +89,7 @@ def signed_reply(node: HospitalNode, msg: Message, update: LocalUpdate) -> Messa
                 {
                     "update-hash": signed.update.update_hash,
                     "signature": signed.signature,
-                    "signer": node.account.address,
+                    "signer": node.address,
                 }
             ),
         }
@@ -101,7 +100,7 @@ def signed_reply(node: HospitalNode, msg: Message, update: LocalUpdate) -> Messa
 def keep_proof(node: HospitalNode, signed: SignedModelUpdate) -> None:
     """Keep the signed update, so that the hospital can register it itself if the coordinator leaves
     it out (``bcfl update register --proof``). Not being able to keep it does not stop the round."""
-    proof = UpdateProof.of(node.consortium.ledger.domain(), signed, node.account.address)
+    proof = UpdateProof.of(node.consortium.ledger.domain(), signed, node.address)
     try:
         path = save_proof(node.proofs, proof)
     except OSError as exc:
@@ -131,10 +130,8 @@ def signed_evaluation(node: HospitalNode, msg: Message) -> Message:
     examples = len(node.data.test)
     metrics: dict[str, float | int] = {"num-examples": examples, **evaluate(model, node.data.test)}
     report = EvaluationReport(chain_round, model_hash(arrays), document_hash(metrics), examples)
-    signature = sign_evaluation(node.account, node.consortium.ledger.domain(), report)
-    proof = ConfigRecord(
-        {"model-hash": report.model_hash, "signature": signature, "signer": node.account.address}
-    )
+    signature = node.signer.sign_evaluation(node.consortium.ledger.domain(), report)
+    proof = ConfigRecord({"model-hash": report.model_hash, "signature": signature, "signer": node.address})
     content = RecordDict({"metrics": MetricRecord(dict(metrics)), "proof": proof})
     return Message(content=content, reply_to=msg)
 

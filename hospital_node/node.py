@@ -1,15 +1,21 @@
-"""A hospital node's resources, from its Flower node config: data, signing key, chain access."""
+"""A hospital node's resources, from its Flower node config: data, signing agent, chain access.
+
+The node never holds the hospital's key: its signing agent (hospital_node.signer, which
+``bcfl node start`` runs) signs for it, over the socket the node config names. This module imports
+no keystore code.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 
+from bcfl.chain.eip712 import EvaluationReport, LedgerDomain, ModelUpdate, SignedModelUpdate
 from bcfl.chain.jsonrpc import JsonRpc
-from bcfl.chain.keystore import load_keystore, read_password
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.chain.view import ConsortiumView
 from bcfl.learning.data.cache import load_prepared_dataset
@@ -18,8 +24,17 @@ from bcfl.learning.data.loader import load_schema
 from bcfl.learning.task import use_threads
 from hospital_node.errors import HospitalNodeError
 from hospital_node.settings import parse_node_config
+from hospital_node.signer.client import SignerClient
 
 logger = logging.getLogger(__name__)
+
+
+class UpdateSigner(Protocol):
+    """What signs for the node: its signing agent's client (:class:`SignerClient`) in a deployment."""
+
+    def sign_update(self, domain: LedgerDomain, update: ModelUpdate) -> SignedModelUpdate: ...
+
+    def sign_evaluation(self, domain: LedgerDomain, report: EvaluationReport) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -27,7 +42,9 @@ class HospitalNode:
     """What a ClientApp needs to train, sign and verify."""
 
     data: LocalDataset
-    account: LocalAccount
+    #: The hospital's signing agent, and the address it signs with.
+    signer: UpdateSigner
+    address: ChecksumAddress
     #: The chain reads the node makes, over plain JSON-RPC (no web3 in the ClientApp's process).
     consortium: ConsortiumView
     member_id: int
@@ -44,13 +61,25 @@ def load_node(node_config: dict[str, object]) -> HospitalNode:
     data = load_prepared_dataset(
         settings.data_path, settings.schema_path, schema, seed, settings.cache_folder()
     )
-    account = load_keystore(settings.keystore, read_password(settings.password_file))
+    signer = SignerClient(settings.signer_socket)
+    agent = signer.identity()
     manifest = DeploymentManifest.load(settings.manifest)
     consortium = ConsortiumView.connect(JsonRpc(settings.rpc_url), manifest)
-    member_id = consortium.registry.active_member_id_of(account.address)
+    ledger = consortium.ledger.domain()
+    if (agent.domain.chain_id, agent.domain.verifying_contract.lower()) != (
+        ledger.chain_id,
+        ledger.verifying_contract.lower(),
+    ):
+        raise HospitalNodeError(
+            f"the signing agent at {settings.signer_socket} signs for chain {agent.domain.chain_id}, "
+            f"ledger {agent.domain.verifying_contract}, not this node's consortium (chain "
+            f"{ledger.chain_id}, ledger {ledger.verifying_contract}): restart it with the "
+            "node's manifest"
+        )
+    member_id = consortium.registry.active_member_id_of(agent.address)
     if member_id == 0:
-        raise HospitalNodeError(f"this node's key {account.address} is not an active consortium member")
+        raise HospitalNodeError(f"this node's key {agent.address} is not an active consortium member")
     logger.info(
         "hospital member %d ready: %d train / %d test examples", member_id, len(data.train), len(data.test)
     )
-    return HospitalNode(data, account, consortium, member_id, settings.proofs_folder())
+    return HospitalNode(data, signer, agent.address, consortium, member_id, settings.proofs_folder())

@@ -32,34 +32,33 @@ class ChainSettings(BaseModel):
 
 
 class NodeSettings(ChainSettings):
-    """Where a hospital's data, schema, key and chain are. Unknown keys (test-only switches such as
-    ``test-forge-signature``) are kept and passed through to the ClientApp."""
+    """Where a hospital's data, schema, signing agent and chain are. Unknown keys (test-only switches
+    such as ``test-forge-signature``) are kept and passed through to the ClientApp; the keystore and
+    its password are not node config: only the signing agent holds them (:data:`AGENT_ONLY`)."""
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
     data_path: Path = Field(alias="data-path")
     schema_path: Path = Field(alias="schema-path")
-    keystore: Path
-    #: The keystore password's file (else $BCFL_KEYSTORE_PASSWORD).
-    password_file: Path | None = Field(default=None, alias="password-file")
+    #: The Unix socket of the hospital's signing agent (hospital_node.signer), which signs for it.
+    signer_socket: Path = Field(alias="signer-socket")
+    #: Where the node keeps the signed proof of every update it sends.
+    proofs_dir: Path = Field(alias="proofs-dir")
     #: Seed of the local train/test split (0 when unset).
     split_seed: int | None = Field(default=None, alias="split-seed")
-    #: Where the node keeps the signed proof of every update it sends (else ``proofs`` beside the
-    #: keystore, in the hospital's own state folder).
-    proofs_dir: Path | None = Field(default=None, alias="proofs-dir")
     #: Where the node keeps its prepared dataset (else ``cache`` beside the proofs folder).
     cache_dir: Path | None = Field(default=None, alias="cache-dir")
     #: Threads PyTorch trains and evaluates with in the ClientApp (else :data:`DEFAULT_TORCH_THREADS`).
     torch_threads: int | None = Field(default=None, ge=1, alias="torch-threads")
 
-    @field_validator("password_file", "split_seed", "proofs_dir", "cache_dir", "torch_threads", mode="before")
+    @field_validator("split_seed", "cache_dir", "torch_threads", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
     def proofs_folder(self) -> Path:
         """The folder of the node's update proofs (``bcfl update register --proof`` reads them)."""
-        return self.proofs_dir or self.keystore.parent / "proofs"
+        return self.proofs_dir
 
     def threads(self) -> int:
         """The ClientApp's PyTorch threads."""
@@ -83,6 +82,8 @@ def _required(model: type[BaseModel]) -> tuple[str, ...]:
     return tuple(field.alias or name for name, field in model.model_fields.items() if field.is_required())
 
 
+#: Keys that belong to the signing agent, never to the node config the ClientApp sees.
+AGENT_ONLY = ("keystore", "password-file")
 #: The keys a node cannot start without.
 REQUIRED = _required(NodeSettings)
 #: The keys a node's SuperExec cannot start without.
@@ -92,6 +93,12 @@ Settings = TypeVar("Settings", bound=ChainSettings)
 
 def parse_node_config(node_config: Mapping[str, object]) -> NodeSettings:
     """The node's settings from Flower's node config; a one-line error names the first bad key."""
+    for key in AGENT_ONLY:
+        if key in node_config:
+            raise HospitalNodeError(
+                f"node config {key!r} is not a node setting: the key and its password belong to the "
+                "hospital's signing agent (`bcfl node start` runs it); set 'signer-socket' instead"
+            )
     return _parse(NodeSettings, REQUIRED, node_config)
 
 

@@ -31,7 +31,10 @@ from benchmarks.report import replace_section
 _PHASES = (
     ("flower_s", "Flower's own start (`flwr.supernode.cli`, flwr-clientapp's entry point)"),
     ("app_import_s", "import of `hospital_node.client_app`"),
-    ("load_node_s", "`load_node`: node config, dataset, keystore, chain checks and membership"),
+    (
+        "load_node_s",
+        "`load_node`: node config, dataset, signing agent (before: keystore), chain checks and membership",
+    ),
     ("message_s", "the message: global model checked on chain, local training, signed update"),
     ("total_s", "**the whole process**"),
 )
@@ -83,7 +86,8 @@ def render(r: ClientStartResult, load: tuple[float, float], baseline: str | None
         f"{', '.join(r.modules) or 'none of them'}"
         + (f"; before: {', '.join(r.baseline_modules)}" if r.baseline else "")
         + "; requests is Flower's own). The keystore's decryption alone (scrypt) costs "
-        f"{_ms(r.keystore_s)} CPU of `load_node`.",
+        f"{_ms(r.keystore_s)} CPU: paid once by the hospital's signing agent now, and by every "
+        "message's process before.",
         "",
         f"{CONCURRENT} hospitals' train messages at once (as a round on one machine), by `torch-threads` "
         f"(fastest wall of {CONCURRENT_REPEATS} rounds):",

@@ -137,7 +137,7 @@ def render(
         _row("scoring, and recording the scores on chain", deployed["assess"], wall),
         _row("signature and hash checks", deployed["verify"], wall),
         _row("aggregation", deployed["aggregate"], wall, 3),
-        _row("Flower process start, transport, evaluation, keystore unlock", other, wall, 1),
+        _row("Flower process start, transport, evaluation, signing-agent calls", other, wall, 1),
         f"| **total (`flwr run`)** | **{wall:.1f}** ({wall / rounds:.1f} per round) | 100% |",
         "",
         f"Goal: chain work at most 2% of a round's wall time (measured {share:.2%}, scoring counted as chain",

@@ -4,6 +4,8 @@ update register``, from the proof its node kept when it signed the update (real 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +25,11 @@ from bcfl.learning.task import build_model, get_arrays
 from bcfl.models.canonical import model_hash
 from hospital_node.client_app import LocalUpdate, sign_and_keep
 from hospital_node.node import HospitalNode, load_node
+from hospital_node.signer.main import load_signer
+from hospital_node.signer.server import SigningAgent
 from tests.chain.helpers import GENESIS, TEST_APP, audited_signers, deploy_ready, h
 from tests.conftest import Actors
+from tests.signer.helpers import short_folder
 
 runner = CliRunner()
 PASSWORD = "hospital keystore password"
@@ -44,25 +49,29 @@ def invoke_json(*args: str) -> dict[str, object]:
     return data
 
 
+@contextmanager
 def hospital_node(
     anvil: AnvilNode, consortium: Consortium, account: LocalAccount, folder: Path
-) -> HospitalNode:
-    """A hospital node as its SuperNode loads it: real data, its key in an encrypted keystore, the
-    deployment's manifest; no ``proofs-dir`` set, so its proofs go beside the keystore."""
+) -> Iterator[HospitalNode]:
+    """A hospital node as its ClientApp loads it: real data, the deployment's manifest, and its key
+    in an encrypted keystore that its signing agent (running meanwhile) unlocked; its proofs go to
+    ``folder/proofs``."""
     (prepared,) = prepare_heart_hospitals(folder / "data", ["cleveland"])
     create_keystore(folder / "keystore.json", PASSWORD, bytes(account.key))
     (folder / "keystore.password").write_text(PASSWORD)
     consortium.manifest.save(folder / "deployment.json")
-    return load_node(
-        {
-            "data-path": str(prepared.data),
-            "schema-path": str(SCHEMA),
-            "keystore": str(folder / "keystore.json"),
-            "password-file": str(folder / "keystore.password"),
-            "rpc-url": anvil.rpc_url,
-            "manifest": str(folder / "deployment.json"),
-        }
-    )
+    signer = load_signer(folder / "keystore.json", folder / "keystore.password", folder / "deployment.json")
+    with short_folder() as sockets, SigningAgent(signer, sockets / "signer" / "agent.sock") as agent:
+        yield load_node(
+            {
+                "data-path": str(prepared.data),
+                "schema-path": str(SCHEMA),
+                "signer-socket": str(agent.socket_path),
+                "rpc-url": anvil.rpc_url,
+                "manifest": str(folder / "deployment.json"),
+                "proofs-dir": str(folder / "proofs"),
+            }
+        )
 
 
 def trained(node: HospitalNode, chain_round: int, global_hash: bytes) -> LocalUpdate:
@@ -82,13 +91,13 @@ def test_a_hospital_left_out_registers_its_own_update(
 ) -> None:
     hospital = actors.hospitals[0]
     folder = tmp_path / "hospital"
-    node = hospital_node(anvil, consortium, hospital, folder)
     ledger = consortium.ledger
     round_number = ledger.open_round(actors.coordinator, GENESIS, h("config"), TEST_APP)
-    update = trained(node, round_number, GENESIS)
-    signed = sign_and_keep(node, update)
+    with hospital_node(anvil, consortium, hospital, folder) as node:
+        update = trained(node, round_number, GENESIS)
+        signed = sign_and_keep(node, update)
 
-    # The node kept the signed update beside its keystore, for this deployment and round.
+    # The node kept the signed update in its proofs folder, for this deployment and round.
     kept = proof_path(folder / "proofs", ledger.domain(), round_number)
     assert kept.is_file()
     proof = load_proof(kept)
@@ -242,18 +251,19 @@ def test_a_proof_of_another_deployment_or_a_broken_file_is_refused(
     assert ledger.updates() == []
 
 
-@pytest.mark.parametrize("explicit", [True, False])
-def test_the_proofs_folder_of_a_node(tmp_path: Path, explicit: bool) -> None:
+def test_a_node_keeps_its_proofs_where_its_config_says(tmp_path: Path) -> None:
+    """``proofs-dir`` is required (there is no keystore beside which a default could go any more)."""
+    from hospital_node.errors import HospitalNodeError
     from hospital_node.settings import parse_node_config
 
     config = {
         "data-path": "d.csv",
         "schema-path": "s.json",
-        "keystore": str(tmp_path / "site" / "keystore.json"),
+        "signer-socket": "/tmp/bcfl-signer-0/x/agent.sock",
         "rpc-url": "http://127.0.0.1:8545",
         "manifest": "m.json",
-        "proofs-dir": str(tmp_path / "kept") if explicit else "",
+        "proofs-dir": str(tmp_path / "kept"),
     }
-    settings = parse_node_config(config)
-    assert settings.proofs_folder() == (tmp_path / "kept" if explicit else tmp_path / "site" / "proofs")
-    assert ("proofs-dir" in settings.node_config()) is explicit
+    assert parse_node_config(config).proofs_folder() == tmp_path / "kept"
+    with pytest.raises(HospitalNodeError, match="node config 'proofs-dir' is missing"):
+        parse_node_config({**config, "proofs-dir": ""})

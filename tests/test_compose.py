@@ -36,8 +36,7 @@ HOSPITALS = ("cleveland", "hungary", "va-long-beach")
 HOSPITAL_FILES = {
     "data.csv",
     "schema.json",
-    "keystore.json",
-    "keystore.password",
+    "key",  # empty here: where onboarding mounts the key volume (only the hospital's signer-* reads it)
     "deployment.json",
     "superexec.secret",
     "node.key",  # its SuperNode's authentication key (mode 0600), its fingerprint on chain
@@ -250,22 +249,36 @@ def test_compose_up_trains_and_resumes_after_a_restart(compose: Compose, tmp_pat
         ("/data/deployment", False),
     ]
 
-    # Each hospital's containers hold only its own volume and none of the coordinator's settings.
+    # Each hospital's containers hold only its own volume and none of the coordinator's settings; its
+    # keystore and password are in its signing agent's container alone, which has no network.
     passwords = [compose.read("coordinator", "/data/coordinator/keystore.password").strip()]
     for hospital in HOSPITALS:
         for service in (f"supernode-{hospital}", f"superexec-{hospital}"):
             container = compose.container(service)
             env = json.loads(docker("inspect", "-f", "{{json .Config.Env}}", container))
-            assert not [v for v in env if v.startswith("BCFL_COORDINATOR_")], env
+            assert not [v for v in env if v.startswith("BCFL_COORDINATOR_") or "PASSWORD" in v], env
             mounts = json.loads(docker("inspect", "-f", "{{json .Mounts}}", container))
-            assert [(m["Destination"], m["Name"].endswith(f"hospital-{hospital}")) for m in mounts] == [
-                ("/data/hospital", True)
-            ]
+            expected = [("/data/hospital", f"hospital-{hospital}")]
+            if service.startswith("superexec-"):
+                expected.append(("/data/signer", f"signer-{hospital}"))
+            spelled = sorted((m["Destination"], m["Name"]) for m in mounts)
+            assert [d for d, _ in spelled] == [d for d, _ in expected], spelled
+            pairs = zip(spelled, expected, strict=True)
+            assert all(name.endswith(volume) for (_, name), (_, volume) in pairs), spelled
             files = docker("exec", container, "ls", "-A", "/data/hospital").split()
             assert set(files) == HOSPITAL_FILES
+            assert docker("exec", container, "ls", "-A", "/data/hospital/key").split() == []
+        signer = compose.container(f"signer-{hospital}")
+        assert docker("inspect", "-f", "{{.HostConfig.NetworkMode}}", signer).strip() == "none"
+        mounts = json.loads(docker("inspect", "-f", "{{json .Mounts}}", signer))
+        assert sorted((m["Destination"], m["RW"]) for m in mounts) == [
+            ("/data/deployment", False),
+            ("/data/key", False),
+            ("/data/signer", True),
+        ]
         # Its SuperExec started the App onboarding approved, after checking it on chain.
         assert "is approved on chain: starting task" in compose.logs(f"superexec-{hospital}")
-        passwords.append(compose.read(f"superexec-{hospital}", "/data/hospital/keystore.password").strip())
+        passwords.append(compose.read(f"signer-{hospital}", "/data/key/keystore.password").strip())
     # No keystore password appears in any service's log.
     logs = compose.logs()
     assert "member #1" in logs and all(len(p) >= 16 and p not in logs for p in passwords)

@@ -40,23 +40,25 @@ def test_onboarding_twice_reuses_data_key_and_membership(
     assert {p.name for p in folder.iterdir()} == {
         "data.csv",
         "schema.json",
-        "keystore.json",
-        "keystore.password",
+        "key",  # the keystore and its password: only the hospital's signing agent is given them
         "deployment.json",
         "node.key",
         "node.key.pub",
     }
-    assert stat.S_IMODE((folder / "keystore.password").stat().st_mode) == 0o600
+    assert {p.name for p in (folder / "key").iterdir()} == {"keystore.json", "keystore.password"}
+    assert first.keystore == folder / "key" / "keystore.json"
+    assert stat.S_IMODE((folder / "key").stat().st_mode) == 0o700
+    assert stat.S_IMODE(first.password_file.stat().st_mode) == 0o600
     assert stat.S_IMODE((folder / "node.key").stat().st_mode) == 0o600
     assert DeploymentManifest.load(folder / "deployment.json") == consortium.manifest
-    keystore, node_key = (folder / "keystore.json").read_text(), (folder / "node.key").read_bytes()
+    keystore, node_key = first.keystore.read_text(), (folder / "node.key").read_bytes()
     # The membership request published the fingerprint of the node key its SuperNode authenticates with.
     fingerprint = load_node_key(first.node_key).fingerprint
     assert consortium.registry.member(first.member_id).node_key_fingerprint == fingerprint
 
     again = onboard_hospital(consortium, actors.admin, tmp_path, "hungary", HEART)
     assert again.actions == () and (again.member_id, again.address) == (first.member_id, first.address)
-    assert (folder / "keystore.json").read_text() == keystore
+    assert again.keystore.read_text() == keystore
     assert (folder / "node.key").read_bytes() == node_key
     assert consortium.registry.member_count() == 1
     member = consortium.registry.member(first.member_id)
@@ -72,7 +74,10 @@ def test_a_pending_request_is_approved_and_a_suspended_member_stops_the_onboardi
     consortium.client.transfer(actors.admin, account.address, 10**18)
     member_id = consortium.registry.request_membership(account, "cleveland")  # no node key named
     site = onboard_hospital(consortium, actors.admin, tmp_path, "cleveland", HEART)
-    assert site.member_id == member_id
+    assert site.member_id == member_id and site.address == account.address
+    # A site made before the keys had a folder of their own: its keystore and password moved there.
+    assert not (tmp_path / "cleveland" / "keystore.json").exists() and site.keystore.is_file()
+    assert site.password_file.is_file() and not (tmp_path / "cleveland" / "keystore.password").exists()
     assert site.actions == (
         "created its node key",
         "approved by the admin",
@@ -121,8 +126,8 @@ def test_cli_onboards_every_hospital_and_prints_no_secret(
     assert f"app {hash_text(digest)} ({REPO_ROOT}): approved on chain" in first.output
     assert consortium.ledger.is_app_approved(digest)
     for folder in (
-        tmp_path / "sites" / "hungary",
-        tmp_path / "sites" / "cleveland",
+        tmp_path / "sites" / "hungary" / "key",
+        tmp_path / "sites" / "cleveland" / "key",
         tmp_path / "coordinator",
     ):
         assert (folder / "keystore.password").read_text() not in first.output

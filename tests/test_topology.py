@@ -38,11 +38,14 @@ from bcfl.demo.topology import (
     consortium_services,
     hospital_node,
     local_folders,
+    signer_name,
+    signer_socket,
     superexec_name,
     supernode_name,
 )
 from hospital_node.errors import HospitalNodeError
 from hospital_node.settings import REQUIRED, NodeSettings, parse_chain_settings, parse_node_config
+from hospital_node.signer.location import SOCKET_PATH_MAX
 
 SETTINGS = load_demo_settings()
 SERVICES = demo_services(SETTINGS)
@@ -100,7 +103,9 @@ def test_only_the_coordinator_gets_its_settings_and_each_hospital_only_its_volum
     for name in SETTINGS.hospital_names:
         (node,) = [s for s in SERVICES if s.name == supernode_name(name)]
         (superexec,) = [s for s in SERVICES if s.name == superexec_name(name)]
-        assert [m.volume for m in node.mounts] == [m.volume for m in superexec.mounts] == [f"hospital-{name}"]
+        assert [m.volume for m in node.mounts] == [f"hospital-{name}"]
+        # The SuperExec also reaches its hospital's signing agent, through the socket's volume alone.
+        assert [m.volume for m in superexec.mounts] == [f"hospital-{name}", f"signer-{name}"]
         assert not node.environment
         assert superexec.environment == SUPEREXEC_POLL  # Flower's polling only: no setting of any app
     superlink = next(s for s in SERVICES if s.name == "superlink")
@@ -134,6 +139,49 @@ def test_each_hospital_runs_apps_only_through_its_verifying_superexec() -> None:
     assert f"--app-dir={APP_DIR}" in submit.command and f"--app-dir={APP_DIR}" in onboard.command
 
 
+def test_only_each_hospitals_signer_holds_its_key_and_it_has_no_network(committed: dict[str, Any]) -> None:
+    """The keystore and its password are mounted in the hospital's signing agent alone (and the
+    one-shot onboarding that makes them); the agent has no network, its socket's volume is shared
+    with that hospital's SuperExec only, which starts once the agent answers; no node config the
+    SuperNode or SuperExec gets names the keystore or its password."""
+    by_name = {s.name: s for s in SERVICES}
+    for name in SETTINGS.hospital_names:
+        signer = by_name[signer_name(name)]
+        assert signer.command[0] == "bcfl-signer" and signer.networks == ()
+        assert committed["services"][signer.name]["network_mode"] == "none"
+        assert "networks" not in committed["services"][signer.name]
+        key_holders = {s.name for s in SERVICES for m in s.mounts if m.volume == f"hospital-{name}-key"}
+        assert key_holders == {signer.name, "onboard"}
+        assert next(m for m in signer.mounts if m.volume == f"hospital-{name}-key").read_only
+        socket_holders = {s.name for s in SERVICES for m in s.mounts if m.volume == f"signer-{name}"}
+        assert socket_holders == {signer.name, superexec_name(name)}
+        assert signer.health is not None
+        assert Dependency(signer.name, "service_healthy") in by_name[superexec_name(name)].depends_on
+        for service in (by_name[supernode_name(name)], by_name[superexec_name(name)]):
+            config = parse_config_args([service.command[-1].removeprefix("--node-config=")])
+            assert not {"keystore", "password-file"} & set(config), service.name
+            assert not [a for a in service.command if "keystore" in a or "password" in a], service.name
+            assert not [v for v in service.environment.values() if "password" in v.lower()]
+            settings = parse_node_config(config)
+            assert str(settings.signer_socket) in " ".join(signer.command)
+    # Every service but the signers is on a network, and only the signers are on none.
+    assert {s.name for s in SERVICES if not s.networks} == {signer_name(n) for n in SETTINGS.hospital_names}
+
+
+def test_the_launchers_signer_sockets_fit_a_unix_socket_path(tmp_path: Path) -> None:
+    """The launcher puts each agent's socket under /tmp (a run directory may be deep): its path stays
+    within the 107 bytes of a Unix socket's, whatever the run directory."""
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 8)
+    layout = LocalLayout(local_folders(deep, list(HEART.hospitals)), {"chain": 1, "superlink": 2})
+    for name in HEART.hospitals:
+        socket = signer_socket(layout, name)
+        assert len(socket.encode()) <= SOCKET_PATH_MAX and socket.startswith("/tmp/bcfl-signer-")
+        assert str(deep) not in socket
+    # Two runs never share a socket.
+    other = LocalLayout(local_folders(tmp_path / "other", list(HEART.hospitals)), {})
+    assert signer_socket(other, HEART.hospitals[0]) != signer_socket(layout, HEART.hospitals[0])
+
+
 @pytest.mark.parametrize("demo_name", sorted(CONSORTIA))
 def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Path, demo_name: str) -> None:
     demo = CONSORTIA[demo_name]
@@ -159,6 +207,16 @@ def test_the_launcher_runs_the_same_programs_flags_and_environment(tmp_path: Pat
         assert set(here.environment) == set(there.environment)
         assert (here.depends_on, here.restart, here.mounts) == (there.depends_on, there.restart, there.mounts)
     by_name = {s.name: s for s in local}
+    # The launcher's hospitals, like compose's: the key and its password only on the agent's command
+    # line, the agent's socket (and nothing of the key) in the node config of the SuperNode and SuperExec.
+    for name in names:
+        signer = by_name[signer_name(name)]
+        assert f"--keystore={tmp_path}/hospitals/{name}/key/keystore.json" in signer.command
+        for service in (by_name[supernode_name(name)], by_name[superexec_name(name)]):
+            config = parse_config_args([service.command[-1].removeprefix("--node-config=")])
+            assert not {"keystore", "password-file"} & set(config), service.name
+            assert not [a for a in service.command if "keystore" in a or "password" in a], service.name
+            assert f"--socket={config['signer-socket']}" in signer.command
     assert "--port=1002" in by_name["superlink"].command
     assert by_name["coordinator"].environment["BCFL_COORDINATOR_RUN_DIR"] == str(tmp_path)
     node_config = by_name[supernode_name(names[0])].command[-1].removeprefix("--node-config=")
@@ -234,17 +292,18 @@ def test_node_settings_render_and_parse_back() -> None:
         {
             "data-path": "/site/data.csv",
             "schema-path": "/site/schema.json",
-            "keystore": "/site/key store.json",
+            "signer-socket": "/run/signer dir/agent.sock",
             "rpc-url": "http://chain:8545",
             "manifest": "/site/deployment.json",
+            "proofs-dir": "/site/proofs",
             "split-seed": "7",
             "test-forge-signature": "true",
         }
     )
     parsed = parse_node_config(parse_config_args([settings.node_config_arg()]))
-    assert parsed == settings and parsed.split_seed == 7 and parsed.password_file is None
+    assert parsed == settings and parsed.split_seed == 7
     assert parsed.node_config()["test-forge-signature"] == "true"
-    assert set(REQUIRED) == {"data-path", "schema-path", "keystore", "rpc-url", "manifest"}
+    assert set(REQUIRED) == {"data-path", "schema-path", "signer-socket", "proofs-dir", "rpc-url", "manifest"}
     # The SuperExec reads only the chain's keys of the same node config.
     chain = parse_chain_settings(parse_config_args([settings.node_config_arg()]))
     assert (chain.rpc_url, chain.manifest) == (settings.rpc_url, settings.manifest)
@@ -254,7 +313,12 @@ def test_node_settings_render_and_parse_back() -> None:
     for key in REQUIRED:
         with pytest.raises(HospitalNodeError, match=f"node config '{key}' is missing"):
             parse_node_config({k: v for k, v in config.items() if k != key})
-    assert parse_node_config({**config, "password-file": ""}).password_file is None
+    assert parse_node_config({**config, "split-seed": ""}).split_seed is None
+    # The keystore and its password are the signing agent's, never the ClientApp's: refused, in one line.
+    for key in ("keystore", "password-file"):
+        with pytest.raises(HospitalNodeError, match=f"node config '{key}' is not a node setting") as raised:
+            parse_node_config({**config, key: "/site/keystore.json"})
+        assert "signing agent" in str(raised.value) and "\n" not in str(raised.value)
     with pytest.raises(HospitalNodeError, match="'split-seed' is invalid"):
         parse_node_config({**config, "split-seed": "seven"})
 

@@ -1,5 +1,5 @@
-"""``bcfl node start`` / ``stop``: the hospital's SuperNode and SuperExec, detached, with logs; ``bcfl node
-run``: the same two in the foreground (a container's command)."""
+"""``bcfl node start`` / ``stop``: the hospital's signing agent, SuperNode and SuperExec, detached, with
+logs; ``bcfl node run``: the same three in the foreground (a container's command)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,13 @@ def start(
     wait: WaitOpt = 120.0,
     fmt: Format = OutputFormat.table,
 ) -> None:
-    """Run the quick checks, start the SuperNode (TLS, node key) and its SuperExec, wait until connected."""
+    """Run the quick checks, start the signing agent (the one process that reads the keystore's
+    password), then the SuperNode (TLS, node key) and its SuperExec; wait until connected."""
     with node_errors():
         started = start_node(folder, password_file, wait)
     data = {
         "already_running": started.already,
+        "signer_pid": started.signer.pid,
         "supernode_pid": started.supernode.pid,
         "superexec_pid": started.superexec.pid,
         "logs": str(started.log_dir),
@@ -36,14 +38,16 @@ def start(
         fmt,
         lambda d: (
             f"{'already running' if d['already_running'] else 'started and connected to the SuperLink'}: "
-            f"SuperNode pid {d['supernode_pid']}, SuperExec pid {d['superexec_pid']}; logs in {d['logs']}\n"
+            f"signing agent pid {d['signer_pid']}, SuperNode pid {d['supernode_pid']}, "
+            f"SuperExec pid {d['superexec_pid']}; logs in {d['logs']}\n"
             f"[bold]next:[/] it takes part in the consortium's rounds; `bcfl node stop {folder}` stops it"
         ),
     )
 
 
 def stop(folder: NodeDir, fmt: Format = OutputFormat.table) -> None:
-    """Stop the node's SuperExec and SuperNode (SIGTERM, then SIGKILL); nothing to do if not running."""
+    """Stop the node's SuperExec, SuperNode and signing agent (SIGTERM, then SIGKILL); nothing to do if
+    not running."""
     with node_errors():
         stopped = stop_node(folder)
     emit(
@@ -58,8 +62,9 @@ def stop(folder: NodeDir, fmt: Format = OutputFormat.table) -> None:
 
 
 def run(folder: NodeDir, password_file: PasswordFileOpt = None) -> None:
-    """Run the quick checks, then the SuperNode and its SuperExec in the foreground (a container's
-    command): their output on this one, SIGTERM stops both, either stopping stops the other."""
+    """Run the quick checks, then the signing agent, the SuperNode and its SuperExec in the foreground
+    (a container's command): their output on this one, SIGTERM stops all three, any one stopping stops
+    the others."""
     with node_errors():
         code = run_node(
             folder, password_file, lambda line: err_console.print(markup_escaped(line, limit=600))

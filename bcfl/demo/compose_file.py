@@ -38,7 +38,8 @@ HEADER = """\
 # compose reads. Then `up` starts, in order:
 #   chain       Anvil; its state is saved in the `chain-data` volume
 #   deploy      one-shot: deploys the contracts, or reuses the live deployment after a restart
-#   onboard     one-shot: the demo hospitals get their data, their own encrypted key, a Flower node
+#   onboard     one-shot: the demo hospitals get their data, their own encrypted key (in their own
+#               `hospital-*-key` volume), a Flower node
 #               key (its fingerprint and the key itself on chain) and an approved membership; the
 #               coordinator gets its keystore (and an empty model store); the App in /app (the one
 #               `submit` runs) is approved on chain; the consortium's CA and the SuperLink's TLS
@@ -61,19 +62,25 @@ HEADER = """\
 #               seconds). It sends no transaction and holds no key
 #   coordinator the ServerApp (coordinator.server_app), launched by flower-superexec; it alone holds
 #               the coordinator's key and settings, and keeps its models and journal in a volume
+#   signer-*    each hospital's signing agent (bcfl-signer): the only service that mounts the
+#               hospital's keystore and password (its `hospital-*-key` volume, read-only); it signs the
+#               ClientApps' updates and evaluations over a Unix socket on the `signer-*` volume,
+#               shared with that hospital's SuperExec only; no network at all (network_mode: none)
 #   supernode-* one SuperNode per hospital (isolation "process": it runs no app itself), each with
-#               only its own volume (data, key, password file, node key, copies of the public
-#               manifest and CA certificate), authenticated by its node key, over TLS to the gateway;
-#               it creates the secret it shares with its SuperExec there on its first start
-#   superexec-* each hospital's SuperExec (bcfl-superexec, same volume): it starts the ClientApps,
-#               and only those of an app whose hash the consortium approved on chain
+#               only its own volume (data, node key, copies of the public manifest and CA
+#               certificate; no keystore, no password), authenticated by its node key, over TLS to
+#               the gateway; it creates the secret it shares with its SuperExec there on its first start
+#   superexec-* each hospital's SuperExec (bcfl-superexec, same volume, and its signer's socket):
+#               it starts the ClientApps, and only those of an app whose hash the consortium approved
+#               on chain; they sign through the hospital's signer-*, never holding the key
 #   submit      one-shot: `flwr run . --stream` of BCFL_ROUNDS rounds, each waiting for BCFL_MIN_NODES
 #               nodes (default: every hospital above); exits 0 only if the run completed. Every
 #               `up` submits one run; rounds continue on the chain.
 # Networks: consortium-internal (chain, deploy, onboard, dashboard, superlink, fleet-gateway,
 # node-sync, coordinator, submit) and fleet (chain, fleet-gateway, supernode-*, superexec-*): the
-# hospitals' containers reach the chain's RPC and the gateway, never the SuperLink. The fleet network
-# is named by BCFL_FLEET_NETWORK (.env): a hospital's own node (docker-compose.hospital.yml) joins it.
+# hospitals' containers reach the chain's RPC and the gateway, never the SuperLink; signer-* is on
+# none. The fleet network is named by BCFL_FLEET_NETWORK (.env): a hospital's own node
+# (docker-compose.hospital.yml) joins it.
 # `down` (without -v) keeps every volume, so the next `up` resumes: same contracts, same members.
 # `down -v` resets the demo.
 # DEMO ONLY: the admin and coordinator are Anvil's PUBLIC dev accounts. Flower traffic is TLS with
@@ -116,7 +123,10 @@ def compose_service(service: Service) -> dict[str, Any]:
         spelled["volumes"] = [f"{m.volume}:{m.target}{':ro' if m.read_only else ''}" for m in service.mounts]
     if service.published:
         spelled["ports"] = list(service.published)
-    spelled["networks"] = list(service.networks)
+    if service.networks:
+        spelled["networks"] = list(service.networks)
+    else:  # no network at all (a hospital's signing agent: its socket is its only way in)
+        spelled["network_mode"] = "none"
     if service.depends_on:
         spelled["depends_on"] = {d.service: {"condition": d.condition} for d in service.depends_on}
     if service.health is not None:

@@ -45,8 +45,10 @@ HEADER = f"""\
 #   (the admin funds the key and approves the membership; node-sync registers the node key)
 #   C run --rm {NODE_SERVICE} bcfl node doctor {SITE}
 #   C up -d
-# `up` runs `bcfl node run`: the doctor's quick checks, then the SuperNode and its SuperExec in the
-# foreground (their output is the container's log); the container is restarted if either stops.
+# `up` runs `bcfl node run`: the doctor's quick checks, then the signing agent (the one process that
+# reads the password file; the ClientApps sign through its socket, signer/agent.sock in the folder),
+# the SuperNode and its SuperExec in the foreground (their output is the container's log); the
+# container is restarted if any of them stops.
 # Network: the demo consortium's `fleet` network (named by BCFL_FLEET_NETWORK, set once in .env),
 # joined as an external network: the chain's RPC (chain:8545) and the Fleet gateway
 # (fleet-gateway:9443), never the SuperLink. For another consortium, give init its RPC URL and

@@ -6,13 +6,16 @@ Flower runs over TLS with SuperNode authentication: onboarding also makes the CA
 certificate and each hospital's node key (its fingerprint and the key on chain) and pins the
 certificate on chain; the node sync (``bcfl superlink sync-nodes --follow``) registers the active
 members' keys with the SuperLink before the SuperNodes start, and keeps following the registry; they
-dial the Fleet gateway. ``insecure=True`` is the
+dial the Fleet gateway. Each hospital's signing agent (``bcfl-signer``) starts before its SuperNode,
+its socket in a short folder under /tmp (a Unix socket's path has at most 107 bytes; the run
+directory's may be longer), and signs for that hospital's ClientApps. ``insecure=True`` is the
 old plain-HTTP stack without node authentication (debugging only).
 Used by ``bcfl demo`` and the end-to-end tests."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -32,7 +35,7 @@ from bcfl.chain.manifest import DeploymentManifest
 from bcfl.demo.consortia import HEART, DemoConsortium
 from bcfl.demo.flower_config import write_flower_config
 from bcfl.demo.onboarding import DemoHospital, onboard_consortium
-from bcfl.demo.processes import BIN, FlowerDeployment, LaunchError, base_env, prepare
+from bcfl.demo.processes import BIN, FlowerDeployment, LaunchError, ManagedProcess, base_env, prepare
 from bcfl.demo.tls_setup import prepare_tls, publish_superlink_certificate
 from bcfl.demo.topology import (
     CA,
@@ -42,9 +45,12 @@ from bcfl.demo.topology import (
     LocalLayout,
     Plan,
     consortium_services,
-    hospital_services,
+    hospital_signer_and_services,
     local_folders,
     node_settings,
+    signer_folder,
+    signer_name,
+    signer_socket,
     superexec_name,
     supernode_name,
     tls_names,
@@ -54,6 +60,7 @@ from bcfl.flower.control import ControlClient
 from bcfl.flower.node_keys import NODE_KEY, ensure_node_key
 from bcfl.paths import REPO_ROOT
 from hospital_node.settings import node_config_arg
+from hospital_node.signer.location import ensure_short_root
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +171,28 @@ class FederationRun:
         self.flower.restart(supernode_name(name))
         self.flower.restart(superexec_name(name))
 
+    def signer_socket(self, name: str) -> Path:
+        """Hospital ``name``'s signing-agent socket (what its node config's ``signer-socket`` names)."""
+        return Path(signer_socket(self.flower.layout, name))
+
+    def stop_signer(self, name: str) -> None:
+        """Stop hospital ``name``'s signing agent (tests: a hospital whose agent is down); its
+        ClientApps then fail to sign, with one line naming the socket."""
+        managed = self._signer(name)
+        managed.stop()
+        self.flower.processes.remove(managed)
+        self.flower.stopped.append(managed)
+
+    def start_signer(self, name: str) -> ManagedProcess:
+        """Start hospital ``name``'s signing agent again, as it was started."""
+        managed = next(p for p in self.flower.stopped if p.name == signer_name(name))
+        self.flower.stopped.remove(managed)
+        assert managed.service is not None
+        return self.flower.start(managed.service, managed.extra_env)
+
+    def _signer(self, name: str) -> ManagedProcess:
+        return next(p for p in self.flower.processes if p.name == signer_name(name))
+
     def _admitted(self, fingerprint: bytes) -> bool:
         with self.control() as control:
             return any(n.has_fingerprint(fingerprint) and n.status != "unregistered" for n in control.nodes())
@@ -173,6 +202,7 @@ class FederationRun:
         record gets its checksums (``record.sha256``, bcfl.audit.record)."""
         self.flower.stop()
         self.node.stop()
+        shutil.rmtree(signer_folder(self.run_dir, "_").parent, ignore_errors=True)
         if not self._recorded:  # once: a later call must not bless files changed since
             write_record(self.run_dir)
             self._recorded = True
@@ -226,6 +256,7 @@ def start_federation(
         state_path=chain_dir / "state.json",
         log_path=chain_dir / "anvil.log",
     )
+    ensure_short_root()  # the signing agents' sockets go under it (before anything is started)
     on_step("starting the chain (anvil)")
     node.start()
     env = {**base_env(run_dir / "flwr-home"), **(extra_env or {})}
@@ -268,7 +299,7 @@ def start_federation(
         # its environment extras to its SuperExec, whose processes are the hospital's apps.
         for name, extras in (node_config_extras or {}).items():
             config = node_config_arg({**node_settings(layout, demo, name).node_config(), **extras})
-            services.update((s.name, s) for s in hospital_services(layout, plan, name, config))
+            services.update((s.name, s) for s in hospital_signer_and_services(layout, plan, name, config))
         env_of = {superexec_name(name): env for name, env in (node_env_extras or {}).items()}
         # The long-running services, in the description's start order (the one-shot `submit` is
         # FederationRun.flwr_run); each with its own environment only.

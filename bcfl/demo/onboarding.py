@@ -1,7 +1,8 @@
 """Onboard the demo hospitals and the coordinator, safe to run again on every start.
 
 Each demo hospital has its own folder (its own Docker volume in compose): its data and schema, its
-encrypted key with the password file beside it, its SuperNode's key (bcfl.flower.node_keys: the key
+encrypted key with the password file beside it in the folder's ``key/`` (a volume of its own in
+compose, which only the hospital's signing agent mounts), its SuperNode's key (bcfl.flower.node_keys: the key
 whose fingerprint its membership request publishes on chain), and its copy of the public deployment
 manifest. A real hospital does these steps itself (``bcfl keys new``, ``bcfl member request``) and
 the admin approves (``bcfl member approve``); for the demo, ``bcfl demo``, the test federations and
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,8 @@ KEYSTORE = "keystore.json"
 PASSWORD_FILE = "keystore.password"
 MANIFEST = "deployment.json"
 SCHEMA = "schema.json"
+#: The hospital's keystore and password file, in a subfolder only its signing agent is given.
+KEY_DIR = "key"
 
 
 class OnboardingError(ChainError):
@@ -71,14 +75,19 @@ class DemoHospital:
         return self.folder / SCHEMA
 
     @property
+    def key_folder(self) -> Path:
+        """The hospital's keystore and its password: only its signing agent reads them."""
+        return self.folder / KEY_DIR
+
+    @property
     def keystore(self) -> Path:
         """The hospital's encrypted signing key."""
-        return self.folder / KEYSTORE
+        return self.key_folder / KEYSTORE
 
     @property
     def password_file(self) -> Path:
         """The keystore password (mode 0600)."""
-        return self.folder / PASSWORD_FILE
+        return self.key_folder / PASSWORD_FILE
 
     @property
     def manifest(self) -> Path:
@@ -129,6 +138,17 @@ def unlock_or_create(folder: Path, private_key: bytes | None = None) -> tuple[Lo
     return new_keystore(folder, private_key), True
 
 
+def hospital_key_folder(folder: Path) -> Path:
+    """``folder/key``, where a hospital's keystore and password are; those of a site made before they
+    moved there (beside the data) are moved in."""
+    keys = folder / KEY_DIR
+    keys.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name in (KEYSTORE, PASSWORD_FILE):
+        if (folder / name).exists() and not (keys / name).exists():
+            shutil.move(folder / name, keys / name)
+    return keys
+
+
 def onboard_hospital(
     consortium: Consortium, admin: LocalAccount, root: Path, name: str, demo: DemoConsortium
 ) -> DemoHospital:
@@ -140,7 +160,7 @@ def onboard_hospital(
         (prepared,) = demo.prepare(root, [name])
         data = prepared.data
         actions.append(f"prepared {prepared.rows} records")
-    account, created = unlock_or_create(folder)
+    account, created = unlock_or_create(hospital_key_folder(folder))
     if created:
         actions.append("created its key")
     fresh_node_key = not (folder / NODE_KEY).exists()

@@ -102,6 +102,8 @@ class FlowerDeployment:
     #: The loopback port of each service (the layout's); new SuperNodes get a free one.
     ports: dict[str, int]
     processes: list[ManagedProcess] = field(default_factory=list)
+    #: Processes a test stopped on purpose (e.g. a hospital's signing agent), to start again.
+    stopped: list[ManagedProcess] = field(default_factory=list)
 
     def start(self, service: Service, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
         """Start a long-running service: its command, its environment only; waits until healthy."""

@@ -10,6 +10,10 @@ both: the SuperLink runs no app (``--isolation process``); the ServerApp runs un
 Each hospital's SuperNode runs no app either (``--isolation=process``): its ``superexec-<hospital>``
 service (``bcfl-superexec``) starts the ClientApps, and only those of an app the consortium approved
 on chain; the two share a secret in the hospital's volume, so no other service can take its tasks.
+Each hospital's ``signer-<hospital>`` (``bcfl-signer``) is the only service given its keystore and
+password (their own volume, read-only): it has no network, and signs for the hospital's ClientApps
+over a Unix socket on a volume shared with that hospital's SuperExec only (the launcher puts the
+socket in a short folder under /tmp: a Unix socket's path has at most 107 bytes).
 The ``dashboard`` (``bcfl dashboard``) only reads: the chain, the manifest and the coordinator's model
 store (read-only mounts), with no key and no password; it writes nothing but its own event index.
 
@@ -29,6 +33,8 @@ old ``--insecure`` stack (debugging only): no TLS, no node authentication, no ga
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,12 +42,13 @@ from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
 from bcfl.demo.consortia import DemoConsortium
-from bcfl.demo.onboarding import KEYSTORE, MANIFEST, PASSWORD_FILE, SCHEMA
+from bcfl.demo.onboarding import KEY_DIR, KEYSTORE, MANIFEST, PASSWORD_FILE, SCHEMA
 from bcfl.demo.summary import INDEX_FILE
 from bcfl.flower.certs import CA_CERT, SERVER_CERT, SERVER_KEY
 from bcfl.flower.node_keys import NODE_KEY
 from dashboard.settings import DEFAULT_PORT as DASHBOARD_PORT
 from hospital_node.settings import NodeSettings
+from hospital_node.signer.location import AGENT_DIR, SOCKET_NAME, short_root
 
 Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
 #: Ports inside the compose network (the launcher maps each to a port on 127.0.0.1).
@@ -61,6 +68,7 @@ FLEET = "fleet"
 SUPERLINK_DATABASE = "state.db"
 SUPERNODE_PREFIX = "supernode-"
 SUPEREXEC_PREFIX = "superexec-"
+SIGNER_PREFIX = "signer-"
 #: How often a SuperExec (the coordinator's, and each hospital's) asks its SuperLink or SuperNode for
 #: work: Flower's default is 1 s, added to every message's latency.
 SUPEREXEC_POLL = {"FLWR_SUPEREXEC_TASK_POLL_INTERVAL": "0.2"}
@@ -205,7 +213,16 @@ def local_folders(run_dir: Path, hospitals: list[str]) -> dict[str, Path]:
         # The dashboard keeps the run's one event index (the demo's summary syncs it too).
         "dashboard-index": run_dir,
         **{hospital_volume(name): run_dir / "hospitals" / name for name in hospitals},
+        **{key_volume(name): run_dir / "hospitals" / name / KEY_DIR for name in hospitals},
+        **{signer_volume(name): signer_folder(run_dir, name) for name in hospitals},
     }
+
+
+def signer_folder(run_dir: Path, hospital: str) -> Path:
+    """The launcher's folder for a hospital's signing-agent socket: under /tmp, since a run directory's
+    path may be too long for a Unix socket's (107 bytes); one per run directory and hospital."""
+    digest = hashlib.sha256(os.fsencode(run_dir.absolute())).hexdigest()[:12]
+    return short_root() / digest / hospital
 
 
 @dataclass(frozen=True)
@@ -227,6 +244,21 @@ class Plan:
 def hospital_volume(name: str) -> str:
     """The volume (folder) that is one hospital's site."""
     return f"hospital-{name}"
+
+
+def key_volume(name: str) -> str:
+    """The volume holding one hospital's keystore and password (its folder's ``key/``)."""
+    return f"hospital-{name}-key"
+
+
+def signer_volume(name: str) -> str:
+    """The volume holding one hospital's signing-agent socket, shared with its SuperExec only."""
+    return f"signer-{name}"
+
+
+def signer_name(hospital: str) -> str:
+    """The service name of a hospital's signing agent."""
+    return SIGNER_PREFIX + hospital
 
 
 def supernode_name(hospital: str) -> str:
@@ -327,6 +359,7 @@ def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[st
     TLS, the consortium's CA and the SuperLink's certificate made, the CA certificate copied to every
     party, and the certificate pinned on chain with the gateway's address (what hospitals dial)."""
     sites = tuple(Mount(hospital_volume(name), f"/data/hospitals/{name}") for name in hospitals)
+    keys = tuple(Mount(key_volume(name), f"/data/hospitals/{name}/{KEY_DIR}") for name in hospitals)
     tls: tuple[str, ...] = ()
     if plan.secure:
         tls = (
@@ -355,6 +388,7 @@ def onboard(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[st
         mounts=(
             Mount("deployment", DEPLOYMENT.target, read_only=True),
             *sites,
+            *keys,
             COORDINATOR,
             COORDINATOR_RUN,
             *((TLS, CA) if plan.secure else ()),
@@ -542,18 +576,56 @@ def site_mount(hospital: str) -> Mount:
     return Mount(hospital_volume(hospital), SITE_TARGET)
 
 
+def signer_mount(hospital: str) -> Mount:
+    """A hospital's signing-agent socket volume, as its agent and its SuperExec see it."""
+    return Mount(signer_volume(hospital), "/data/signer")
+
+
+def signer_socket(layout: Layout, hospital: str) -> str:
+    """The socket of a hospital's signing agent (in a folder of the agent's own, mode 0700)."""
+    return layout.path(signer_mount(hospital), AGENT_DIR, SOCKET_NAME)
+
+
 def node_settings(layout: Layout, demo: DemoConsortium, hospital: str) -> NodeSettings:
-    """A hospital node's settings: its data, schema, key and manifest in its own volume."""
+    """A hospital node's settings: its data, schema, manifest and proofs in its own volume, and its
+    signing agent's socket (never the keystore nor its password)."""
     site = site_mount(hospital)
     return NodeSettings.model_validate(
         {
             "data-path": layout.path(site, demo.data_name),
             "schema-path": layout.path(site, SCHEMA),
-            "keystore": layout.path(site, KEYSTORE),
-            "password-file": layout.path(site, PASSWORD_FILE),
+            "signer-socket": signer_socket(layout, hospital),
             "rpc-url": rpc_url(layout),
             "manifest": layout.path(site, MANIFEST),
+            "proofs-dir": layout.path(site, "proofs"),
         }
+    )
+
+
+def signer(layout: Layout, name: str) -> Service:
+    """A hospital's signing agent (``bcfl-signer``): the only service given its keystore and password
+    (read-only); no network at all, its socket on a volume shared with the hospital's SuperExec only;
+    healthy once it accepts connections on its socket."""
+    keys = Mount(key_volume(name), "/data/key", read_only=True)
+    manifest = Mount("deployment", DEPLOYMENT.target, read_only=True)
+    socket = signer_socket(layout, name)
+    # The agent listens only once it has unlocked the key: a connection it accepts means it is ready
+    # (and a connection closed without a request is not even logged).
+    probe = f"import socket; s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect({socket!r})"
+    return Service(
+        signer_name(name),
+        (
+            "bcfl-signer",
+            f"--socket={socket}",
+            f"--keystore={layout.path(keys, KEYSTORE)}",
+            f"--password-file={layout.path(keys, PASSWORD_FILE)}",
+            f"--manifest={layout.path(manifest, MANIFEST)}",
+        ),
+        mounts=(keys, manifest, signer_mount(name)),
+        depends_on=(Dependency("onboard", "service_completed_successfully"),),
+        health=python_check(probe),
+        creates_folders=(layout.path(signer_mount(name)),),
+        networks=(),
     )
 
 
@@ -596,7 +668,8 @@ def supernode(layout: Layout, plan: Plan, name: str, node_config: str) -> Servic
 
 def hospital_superexec(layout: Layout, name: str, node_config: str) -> Service:
     """The SuperExec that starts a hospital's ClientApps (``bcfl-superexec``): only those of an app the
-    consortium approved on chain, read through the same node config as the SuperNode's."""
+    consortium approved on chain, read through the same node config as the SuperNode's; they sign
+    through the hospital's signing agent (its socket's volume), once that is up."""
     site = site_mount(name)
     return Service(
         superexec_name(name),
@@ -608,8 +681,11 @@ def hospital_superexec(layout: Layout, name: str, node_config: str) -> Service:
             f"--node-config={node_config}",
         ),
         environment=SUPEREXEC_POLL,
-        mounts=(site,),
-        depends_on=(Dependency(supernode_name(name), "service_started"),),
+        mounts=(site, signer_mount(name)),
+        depends_on=(
+            Dependency(supernode_name(name), "service_started"),
+            Dependency(signer_name(name), "service_healthy"),
+        ),
         networks=(FLEET,),
     )
 
@@ -617,6 +693,13 @@ def hospital_superexec(layout: Layout, name: str, node_config: str) -> Service:
 def hospital_services(layout: Layout, plan: Plan, name: str, node_config: str) -> tuple[Service, Service]:
     """A hospital's SuperNode and its SuperExec, both given ``node_config``."""
     return supernode(layout, plan, name, node_config), hospital_superexec(layout, name, node_config)
+
+
+def hospital_signer_and_services(
+    layout: Layout, plan: Plan, name: str, node_config: str
+) -> tuple[Service, Service, Service]:
+    """A hospital's signing agent, SuperNode and SuperExec, in start order."""
+    return (signer(layout, name), *hospital_services(layout, plan, name, node_config))
 
 
 #: A hospital's own node folder on its machine (docker-compose.hospital.yml), bind-mounted where the
@@ -628,10 +711,10 @@ NODE_SERVICE = "node"
 
 def hospital_node(layout: Layout) -> Service:
     """A hospital's own node in a container (``docker-compose.hospital.yml``): ``bcfl node run`` on the
-    folder ``bcfl node init`` made there, the SuperNode and its SuperExec in the foreground, configured
-    by the folder's ``node.json`` alone; on the ``fleet`` network only (the chain's RPC and the Fleet
-    gateway). The one-shot steps (``bcfl node init``, ``join``, ``doctor``) run in the same service
-    with ``docker compose run``."""
+    folder ``bcfl node init`` made there, its signing agent, SuperNode and SuperExec in the
+    foreground, configured by the folder's ``node.json`` alone; on the ``fleet`` network only (the
+    chain's RPC and the Fleet gateway). The one-shot steps (``bcfl node init``, ``join``,
+    ``doctor``) run in the same service with ``docker compose run``."""
     return Service(
         NODE_SERVICE,
         ("bcfl", "node", "run", layout.path(NODE_FOLDER)),
@@ -672,7 +755,9 @@ def consortium_services(
 ) -> tuple[Service, ...]:
     """Every service of the demo consortium, in start order."""
     configs = {name: node_settings(layout, demo, name).node_config_arg() for name in hospitals}
-    nodes = tuple(s for name in hospitals for s in hospital_services(layout, plan, name, configs[name]))
+    nodes = tuple(
+        s for name in hospitals for s in hospital_signer_and_services(layout, plan, name, configs[name])
+    )
     secured = (fleet_gateway(layout, plan), node_sync(layout, plan)) if plan.secure else ()
     return (
         chain(layout),

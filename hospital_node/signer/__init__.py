@@ -1,6 +1,9 @@
 """The hospital's signing agent: a long-lived process per hospital that holds the unlocked key and
-signs, over a local Unix socket, the two EIP-712 messages a ClientApp needs. Available, not yet used
-by the ClientApp (which still unlocks the keystore itself in every process).
+signs, over a local Unix socket, the two EIP-712 messages a ClientApp needs. Every ClientApp signs
+through it (the node config's ``signer-socket``; hospital_node.node): no ClientApp process unlocks the
+keystore or sees its password. ``bcfl node start`` and ``run`` start it before the SuperNode and its
+SuperExec (hospital_node.site), the demo runs one ``signer-<hospital>`` service per hospital
+(bcfl.demo.topology); :mod:`~hospital_node.signer.location` says where its socket goes.
 
 What it signs: only ``ModelUpdate`` and ``EvaluationReport`` of the consortium ledger's domain (the
 chain id and RoundLedger address of the manifest it was started with). A request carries the typed

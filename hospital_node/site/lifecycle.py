@@ -1,5 +1,6 @@
-"""``bcfl node start`` and ``stop``: the doctor's quick checks, the two processes, and the wait until
-the SuperNode is connected (or its log's reason why not, in words)."""
+"""``bcfl node start`` and ``stop``: the doctor's quick checks, the signing agent (the only process
+that reads the keystore's password), then the SuperNode and its SuperExec, and the wait until the
+SuperNode is connected (or its log's reason why not, in words)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hospital_node.site.config import NodeFolder
 from hospital_node.site.doctor import failed
 from hospital_node.site.preflight import doctor
 from hospital_node.site.processes import (
+    SIGNER,
     SUPEREXEC,
     SUPERNODE,
     ProcessError,
@@ -22,8 +24,11 @@ from hospital_node.site.processes import (
     free_local_port,
     launch,
     node_config,
+    prepare_signer,
     running_pid,
+    signer_environment,
     stop_process,
+    wait_signer,
 )
 
 CONNECTED = "SuperNode ID:"
@@ -50,6 +55,7 @@ class StartRefusedError(ProcessError):
 class Started:
     """The running node."""
 
+    signer: Running
     supernode: Running
     superexec: Running
     already: bool
@@ -57,36 +63,47 @@ class Started:
 
 
 def start_node(folder: Path, password_file: Path | None, wait_s: float) -> Started:
-    """Check, start both processes, and wait until the SuperNode is connected."""
+    """Check, start the signing agent, then the SuperNode and its SuperExec, and wait until the
+    SuperNode is connected."""
     node = NodeFolder(folder)
     config = node.load()
     password_file = password_file or config.password_file
-    pid, exec_pid = running_pid(node, SUPERNODE), running_pid(node, SUPEREXEC)
-    if pid is not None and exec_pid is not None:
+    pid, node_pid, exec_pid = (running_pid(node, name) for name in (SIGNER, SUPERNODE, SUPEREXEC))
+    if pid is not None and node_pid is not None and exec_pid is not None:
         return Started(
-            Running(SUPERNODE, pid, node.logs / f"{SUPERNODE}.log"),
+            Running(SIGNER, pid, node.logs / f"{SIGNER}.log"),
+            Running(SUPERNODE, node_pid, node.logs / f"{SUPERNODE}.log"),
             Running(SUPEREXEC, exec_pid, node.logs / f"{SUPEREXEC}.log"),
             True,
             node.logs,
         )
-    env = checked_environment(node, password_file)
+    signer_env = checked_environment(node, password_file)
+    env = environment(node)
     ensure_secret(node)
-    stop_node(folder)  # what is left of an earlier start (one of the two died): both start afresh
-    lines = commands(node, config, node_config(node, config, password_file), free_local_port())
-    offset = _size(node.logs / f"{SUPERNODE}.log")
-    supernode = launch(node, SUPERNODE, lines[SUPERNODE], env)
-    superexec = launch(node, SUPEREXEC, lines[SUPEREXEC], env)
+    stop_node(folder)  # what is left of an earlier start (one of them died): all start afresh
+    lines = commands(node, config, node_config(node, config), free_local_port(), password_file)
+    offset, signer_offset = _size(node.logs / f"{SUPERNODE}.log"), _size(node.logs / f"{SIGNER}.log")
+    prepare_signer(node)
+    signer = launch(node, SIGNER, lines[SIGNER], signer_env)
     try:
+        wait_signer(
+            node,
+            lambda: running_pid(node, SIGNER) is not None,
+            lambda: f"{_last_line(_tail(signer.log, signer_offset))} (log: {signer.log})",
+        )
+        supernode = launch(node, SUPERNODE, lines[SUPERNODE], env)
+        superexec = launch(node, SUPEREXEC, lines[SUPEREXEC], env)
         _wait_connected(node, supernode, superexec, offset, wait_s)
     except ProcessError:
         stop_node(folder)
         raise
-    return Started(supernode, superexec, False, node.logs)
+    return Started(signer, supernode, superexec, False, node.logs)
 
 
 def checked_environment(node: NodeFolder, password_file: Path | None) -> dict[str, str]:
-    """The processes' environment, once the doctor's quick checks passed (else nothing is started)."""
-    env = environment(node, password_file)
+    """The signing agent's environment, once the doctor's quick checks passed (else nothing is
+    started)."""
+    env = signer_environment(node, password_file)
     report = doctor(node.folder, read_password(password_file, PASSWORD_ENV), quick=True)
     bad = failed(report)
     if bad:
@@ -100,10 +117,11 @@ def checked_environment(node: NodeFolder, password_file: Path | None) -> dict[st
 
 
 def stop_node(folder: Path) -> dict[str, int | None]:
-    """Stop the SuperExec, then the SuperNode; the pid each had (None: was not running)."""
+    """Stop the SuperExec, the SuperNode, then the signing agent; the pid each had (None: was not
+    running)."""
     node = NodeFolder(folder)
     node.load()  # a folder that is not a node's is named as such
-    return {name: stop_process(node, name) for name in (SUPEREXEC, SUPERNODE)}
+    return {name: stop_process(node, name) for name in (SUPEREXEC, SUPERNODE, SIGNER)}
 
 
 def _wait_connected(

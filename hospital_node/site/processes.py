@@ -1,4 +1,11 @@
-"""The node's two processes, detached: ``flower-supernode`` and its ``bcfl-superexec``.
+"""The node's three processes, detached: the signing agent ``bcfl-signer``, ``flower-supernode`` and
+its ``bcfl-superexec``.
+
+The signing agent starts first and is the only one that reads the keystore's password (its
+``--password-file``, else $BCFL_KEYSTORE_PASSWORD in its environment alone); the SuperNode and the
+SuperExec, hence every ClientApp, get neither the keystore nor the password: their node config names
+the agent's socket (hospital_node.signer.location: in the node folder, or under /tmp when that path
+is too long for a Unix socket).
 
 As in the demo (bcfl.demo.topology): the SuperNode dials the SuperLink over TLS checked against the
 pinned CA and signs with the node key (``--auth-supernode-private-key``); it runs no app itself
@@ -16,17 +23,24 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bcfl.chain.anvil import free_port
 from hospital_node.errors import HospitalNodeError
 from hospital_node.settings import NodeSettings
+from hospital_node.signer.client import SignerClient, SignerUnavailableError
+from hospital_node.signer.location import prepare_socket_folder, socket_path
 from hospital_node.site.checks_local import program_path
 from hospital_node.site.config import NodeConfig, NodeFolder, write_atomic
 
+SIGNER = "signer"
 SUPERNODE = "supernode"
 SUPEREXEC = "superexec"
+#: The longest the signing agent may take to answer on its socket once started (it unlocks the
+#: keystore first: scrypt, about a second; generous for a busy machine).
+SIGNER_READY_S = 60.0
 #: What a process may inherit from this command's environment: nothing that configures an app.
 INHERITED = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "PATH")
 PASSWORD_ENV = "BCFL_KEYSTORE_PASSWORD"
@@ -69,25 +83,34 @@ def running_pid(node: NodeFolder, name: str) -> int | None:
     return pid if alive(pid) else None
 
 
-def node_config(node: NodeFolder, config: NodeConfig, password_file: Path | None) -> str:
-    """The ``--node-config`` both processes get (hospital_node.settings)."""
+def node_config(node: NodeFolder, config: NodeConfig) -> str:
+    """The ``--node-config`` the SuperNode and the SuperExec get (hospital_node.settings): no keystore,
+    no password, the signing agent's socket."""
     values: dict[str, object] = {
         "data-path": config.data,
         "schema-path": config.schema_path,
-        "keystore": node.keystore,
+        "signer-socket": socket_path(node.folder),
         "rpc-url": config.rpc_url,
         "manifest": node.manifest,
         "proofs-dir": node.folder / "proofs",
     }
-    if password_file is not None:
-        values["password-file"] = password_file.absolute()
     return NodeSettings.model_validate(values).node_config_arg()
 
 
-def commands(node: NodeFolder, config: NodeConfig, node_config_arg: str, port: int) -> dict[str, list[str]]:
-    """The SuperNode's and the SuperExec's command lines."""
+def commands(
+    node: NodeFolder, config: NodeConfig, node_config_arg: str, port: int, password_file: Path | None
+) -> dict[str, list[str]]:
+    """The signing agent's, the SuperNode's and the SuperExec's command lines."""
     secret = f"--superexec-auth-secret-file={node.secret}"
+    password = [f"--password-file={password_file.absolute()}"] if password_file is not None else []
     return {
+        SIGNER: [
+            _program("bcfl-signer"),
+            f"--socket={socket_path(node.folder)}",
+            f"--keystore={node.keystore}",
+            f"--manifest={node.manifest}",
+            *password,
+        ],
         SUPERNODE: [
             _program("flower-supernode"),
             f"--superlink={config.superlink}",
@@ -127,24 +150,62 @@ def launch(node: NodeFolder, name: str, command: list[str], env: dict[str, str])
     return Running(name, process.pid, log)
 
 
-def environment(node: NodeFolder, password_file: Path | None) -> dict[str, str]:
-    """A minimal environment: PATH, HOME, locale, FLWR_HOME in the folder, and the keystore password
-    from this environment only when no password file is given."""
+def environment(node: NodeFolder) -> dict[str, str]:
+    """The SuperNode's and the SuperExec's environment, minimal: PATH, HOME, locale, FLWR_HOME in the
+    folder; never the keystore password."""
     env = {name: os.environ[name] for name in INHERITED if name in os.environ}
     # The SuperExec starts `flwr-clientapp` from PATH: this installation's programs come first, also
     # when bcfl was run by its full path without activating its environment.
     env["PATH"] = os.pathsep.join(p for p in (str(Path(sys.executable).parent), env.get("PATH")) if p)
     env["FLWR_HOME"] = str(node.folder / "flwr")
     env["FLWR_TELEMETRY_ENABLED"] = "0"
+    return env
+
+
+def signer_environment(node: NodeFolder, password_file: Path | None) -> dict[str, str]:
+    """The signing agent's environment: the others', and the keystore password from this environment
+    only when no password file is given (the one process that gets it)."""
+    env = environment(node)
     if password_file is None:
         password = os.environ.get(PASSWORD_ENV, "")
         if not password:
             raise ProcessError(
-                "the node signs its updates with its keystore: "
+                "the node's signing agent unlocks its keystore: "
                 "pass --password-file or set BCFL_KEYSTORE_PASSWORD"
             )
         env[PASSWORD_ENV] = password
     return env
+
+
+def prepare_signer(node: NodeFolder) -> None:
+    """What the signing agent needs before it starts: its socket folder's parent (hospital_node.signer
+    .location)."""
+    prepare_socket_folder(socket_path(node.folder))
+
+
+def wait_signer(
+    node: NodeFolder,
+    started: Callable[[], bool],
+    reason: Callable[[], str],
+    timeout_s: float = SIGNER_READY_S,
+) -> None:
+    """Wait until the signing agent answers on its socket; ``started`` says whether it still runs,
+    ``reason`` what its output says (for the error)."""
+    client = SignerClient(socket_path(node.folder), connect_timeout=1.0, reply_timeout=10.0)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if not started():
+            raise ProcessError(f"the signing agent stopped: {reason()}")
+        try:
+            client.identity()
+            return
+        except SignerUnavailableError:
+            if time.monotonic() > deadline:
+                raise ProcessError(
+                    f"the signing agent did not answer on {client.socket_path} within {timeout_s:.0f} s: "
+                    f"{reason()}"
+                ) from None
+            time.sleep(0.1)
 
 
 def ensure_secret(node: NodeFolder) -> None:

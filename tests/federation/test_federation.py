@@ -106,6 +106,7 @@ def test_the_coordinators_settings_and_every_password_reach_only_the_coordinator
         GATEWAY,
         NODE_SYNC,
         "coordinator",
+        *(f"signer-{h}" for h in HOSPITALS),
         *(f"supernode-{h}" for h in HOSPITALS),
         *(f"superexec-{h}" for h in HOSPITALS),
     }
@@ -117,6 +118,7 @@ def test_the_coordinators_settings_and_every_password_reach_only_the_coordinator
         for env in envs:
             values = "\n".join(env.values())
             assert not any(p in values for p in passwords), managed.name
+            assert not [k for k in env if "PASSWORD" in k and not k.startswith("BCFL_COORDINATOR_")]
             coordinator_vars = sorted(k for k in env if k.startswith("BCFL_COORDINATOR_"))
             if managed.name == "coordinator":
                 assert coordinator_vars == [
@@ -363,6 +365,67 @@ def test_a_run_without_federated_evaluation_still_finalizes_and_pays(federation:
     paid = consortium.distributor.payments(round_number=chain_round)
     assert sorted(p.member_id for p in paid) == list(final.participants)
     assert 0 < sum(p.amount for p in paid) <= consortium.distributor.budget_of(chain_round)
+
+
+def node_ids(run: FederationRun) -> dict[int, str]:
+    """Each hospital's Flower node id, by the node key it published (the SuperLink's registrations)."""
+    with run.control() as control:
+        nodes = control.nodes()
+    return {
+        n.node_id: h.name
+        for h in run.hospitals
+        for n in nodes
+        if n.status != "unregistered" and n.has_fingerprint(load_node_key(h.node_key).fingerprint)
+    }
+
+
+def test_a_hospital_whose_signing_agent_stops_mid_run_is_named_and_the_round_goes_on(
+    federation: FederationRun,
+) -> None:
+    """The ClientApps sign through their hospital's signing agent (the node config's socket): one
+    hospital's agent stops between two rounds of a run; in the next round that hospital's ClientApp
+    fails fast, saying its agent is not running, the coordinator journals it as rejected (by its
+    node), and the round is finalized with the other hospitals."""
+    down = HOSPITALS[0]
+    consortium = federation.consortium()
+    before = consortium.ledger.round_count()
+    process = federation.flwr_process(2)
+    try:
+        deadline = time.monotonic() + 600
+        # Round one of the run finalized on chain: its hospital's agent stops before round two trains.
+        while consortium.ledger.round_count() < before + 1 or (
+            consortium.ledger.get_round(before + 1).status.name != "FINALIZED"
+        ):
+            assert time.monotonic() < deadline and process.poll() is None, "round one did not finish"
+            time.sleep(0.1)
+        federation.stop_signer(down)
+        code = process.wait(timeout=1200)
+        assert code == 0, (federation.run_dir / "logs" / "flwr-run.log").read_text()[-4000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        federation.start_signer(down)  # the other tests need every hospital's agent
+    first, second = before + 1, before + 2
+    assert consortium.ledger.round_count() == second
+    everyone = sorted(h.member_id for h in federation.hospitals)
+    others = sorted(h.member_id for h in federation.hospitals if h.name != down)
+    assert [u.member_id for u in consortium.ledger.updates(round_number=first)] == everyone
+    # Round two went on without it: finalized with the others' updates and evaluations.
+    assert consortium.ledger.get_round(second).status.name == "FINALIZED"
+    assert sorted(u.member_id for u in consortium.ledger.updates(round_number=second)) == others
+    (final,) = consortium.ledger.finalized_rounds(round_number=second)
+    assert list(final.participants) == others
+    record = journal(federation)[second]
+    ids = node_ids(federation)
+    socket = str(federation.signer_socket(down))
+    for rejected in (record["rejected"], record["evaluation"]["rejected"]):
+        (rejection,) = rejected
+        assert ids[rejection["node_id"]] == down, (ids, rejection)
+        reason = rejection["reason"]
+        assert "signing agent is not running" in reason and socket in reason, rejection
+    assert sorted(record["evaluation"]["per_member"]) == [f"member {m}" for m in others]
+    # Its SuperExec's log says the same, in one line.
+    assert f"the hospital's signing agent is not running at {socket}" in superexec_log(federation, down)
 
 
 def test_an_app_the_consortium_did_not_approve_runs_at_no_hospital(federation: FederationRun) -> None:

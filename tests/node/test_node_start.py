@@ -136,7 +136,19 @@ def test_a_node_is_refused_until_its_key_is_registered_then_starts_and_stops(
         assert started.exit_code == 0, started.output
         pids = json.loads(started.stdout)
         assert not pids["already_running"] and alive(pids["supernode_pid"]) and alive(pids["superexec_pid"])
+        assert alive(pids["signer_pid"])
         assert "SuperNode ID:" in (folder / "logs" / "supernode.log").read_text()
+        # The signing agent alone has the keystore's password; the SuperNode and the SuperExec (whose
+        # children are the ClientApps) get neither the password nor the keystore, only the socket.
+        assert ENV["BCFL_KEYSTORE_PASSWORD"].encode() in environ(pids["signer_pid"])
+        for name in ("supernode_pid", "superexec_pid"):
+            assert ENV["BCFL_KEYSTORE_PASSWORD"].encode() not in environ(pids[name]), name
+            assert b"BCFL_KEYSTORE_PASSWORD" not in environ(pids[name]), name
+            command = Path(f"/proc/{pids[name]}/cmdline").read_bytes()
+            assert b"keystore" not in command and b"password" not in command and b"signer-socket" in command
+        code, report = checks(folder)
+        assert report["signer"]["status"] == "ok" and "running" in report["signer"]["detail"], report
+        assert report["signer"]["detail"].lower().endswith(address_of(folder))
         again = json.loads(invoke("node", "start", str(folder), "--format", "json").stdout)
         assert again["already_running"] and again["supernode_pid"] == pids["supernode_pid"]
         os.kill(pids["superexec_pid"], signal.SIGTERM)  # one of the two dies: start restarts both
@@ -150,24 +162,37 @@ def test_a_node_is_refused_until_its_key_is_registered_then_starts_and_stops(
     finally:
         stopped = invoke("node", "stop", str(folder), "--format", "json")
     assert stopped.exit_code == 0, stopped.output
-    assert set(json.loads(stopped.stdout)["stopped"]) == {"supernode", "superexec"}
+    assert set(json.loads(stopped.stdout)["stopped"]) == {"signer", "supernode", "superexec"}
     assert not alive(pids["supernode_pid"]) and not alive(pids["superexec_pid"])
+    assert not alive(pids["signer_pid"]) and not (folder / "signer" / "agent.sock").exists()
     assert not any(name.endswith(".pid") for name in os.listdir(folder))
     assert "was not running" in invoke("node", "stop", str(folder)).output
 
-    # `bcfl node run` (a container's command): the same two processes in the foreground, their output
-    # on its own; either one stopping stops the other, and SIGTERM stops both.
-    code, output, children = run_in_foreground(folder, stop=lambda kids: os.kill(kids[1], signal.SIGKILL))
+    # `bcfl node run` (a container's command): the same three processes in the foreground, their
+    # output on its own; any one stopping stops the others, and SIGTERM stops all.
+    code, output, children = run_in_foreground(folder, stop=lambda kids: os.kill(kids[2], signal.SIGKILL))
     assert code == 1 and "the superexec stopped" in output, output[-3000:]
     assert not any(alive(pid) for pid in children)
+    code, output, children = run_in_foreground(folder, stop=lambda kids: os.kill(kids[0], signal.SIGKILL))
+    assert code == 1 and "the signer stopped" in output, output[-3000:]
+    assert not any(alive(pid) for pid in children)
     code, output, children = run_in_foreground(folder, stop=None)
-    assert code == 0 and "stopped both processes" in output, output[-3000:]
+    assert code == 0 and "stopped the node's processes" in output, output[-3000:]
     assert not any(alive(pid) for pid in children) and not (folder / "supernode.pid").exists()
 
 
+def environ(pid: int) -> bytes:
+    """A process's environment, as the kernel keeps it."""
+    return Path(f"/proc/{pid}/environ").read_bytes()
+
+
+def address_of(folder: Path) -> str:
+    return "0x" + str(json.loads((folder / "keystore.json").read_text())["address"]).lower()
+
+
 def run_in_foreground(
-    folder: Path, stop: Callable[[tuple[int, int]], None] | None
-) -> tuple[int, str, tuple[int, int]]:
+    folder: Path, stop: Callable[[tuple[int, int, int]], None] | None
+) -> tuple[int, str, tuple[int, int, int]]:
     """`bcfl node run FOLDER` until its SuperNode connected; then ``stop`` its children (None: SIGTERM
     to the command). Its exit code, its output and its children's pids."""
     log = folder.parent / "foreground.log"
@@ -183,9 +208,12 @@ def run_in_foreground(
         while "SuperNode ID:" not in log.read_text() and command.poll() is None:
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)
-        found = re.search(r"SuperNode \(pid (\d+)\) and SuperExec\s+\(pid (\d+)\)", log.read_text())
+        found = re.search(
+            r"signing agent\s+\(pid (\d+)\),\s+SuperNode\s+\(pid (\d+)\)\s+and\s+SuperExec\s+\(pid (\d+)\)",
+            log.read_text(),
+        )
         assert found and command.poll() is None, log.read_text()[-3000:]
-        children = (int(found.group(1)), int(found.group(2)))
+        children = (int(found.group(1)), int(found.group(2)), int(found.group(3)))
         if stop is None:
             command.send_signal(signal.SIGTERM)
         else:
