@@ -182,7 +182,8 @@ def test_node_config_cache_dir_and_torch_threads(tmp_path: Path) -> None:
     base = {
         "data-path": "data.csv",
         "schema-path": "schema.json",
-        "keystore": str(tmp_path / "state" / "keystore.json"),
+        "signer-socket": str(tmp_path / "state" / "signer" / "agent.sock"),
+        "proofs-dir": str(tmp_path / "state" / "proofs"),
         "rpc-url": "http://127.0.0.1:8545",
         "manifest": "deployment.json",
     }
