@@ -27,16 +27,22 @@ PRODUCT_START = "process start and imports, product ClientApp"
 PLAIN_START = "process start and imports, plain ClientApp"
 #: A hospital's ClientApp work in a round, each part timed alone: (label, how many times a round
 #: (two processes: train, evaluate), the client_parts key of the product app, of the plain app or None).
-CLIENT_PARTS: tuple[tuple[str, int, str, str | None], ...] = (
-    ("ClientApp process start and imports", 2, PRODUCT_START, PLAIN_START),
-    ("data load", 2, "data load", "data load"),
-    ("keystore unlock (scrypt)", 2, "keystore unlock (scrypt)", None),
-    ("chain connect and membership read", 2, "chain connect and membership read", None),
-    ("global model check: round and parent read from chain", 1, "global model check (chain reads)", None),
-    ("hashing the received model", 1, "model hashing (received model)", None),
-    ("evaluation of the global model before training", 1, "evaluation before training", None),
-    ("update hash, EIP-712 signature, proof kept", 1, "update hash, signature and proof", None),
-    ("evaluation hash and EIP-712 signature", 1, "evaluation hash and signature", None),
+CLIENT_PARTS: tuple[tuple[str, int, tuple[str, ...], str | None], ...] = (
+    ("ClientApp process start and imports", 2, (PRODUCT_START,), PLAIN_START),
+    ("data load", 2, ("data load (prepared file)", "data load"), "data load"),
+    # Before the signing agent: each process unlocked the keystore; now it asks the agent who it is.
+    (
+        "key: keystore unlock (before) or signing agent's identity",
+        2,
+        ("signing agent's identity (socket)", "keystore unlock (scrypt)"),
+        None,
+    ),
+    ("chain connect and membership read", 2, ("chain connect and membership read",), None),
+    ("global model check: round and parent read from chain", 1, ("global model check (chain reads)",), None),
+    ("hashing the received model", 1, ("model hashing (received model)",), None),
+    ("evaluation of the global model before training", 1, ("evaluation before training",), None),
+    ("update hash, EIP-712 signature, proof kept", 1, ("update hash, signature and proof",), None),
+    ("evaluation hash and EIP-712 signature", 1, ("evaluation hash and signature",), None),
 )
 
 
@@ -118,9 +124,10 @@ class RoundResult:
     def client(self, product: bool) -> dict[str, float]:
         """One hospital's ClientApp seconds per round, part by part (CLIENT_PARTS), one app."""
         parts = {}
-        for label, times, product_key, plain_key in CLIENT_PARTS:
-            key = product_key if product else plain_key
-            parts[f"one hospital: {label} (x{times})"] = times * self.client_s[key] if key else 0.0
+        for label, times, product_keys, plain_key in CLIENT_PARTS:
+            keys = product_keys if product else (plain_key,) if plain_key else ()
+            seconds = next((self.client_s[key] for key in keys if key in self.client_s), 0.0)
+            parts[f"one hospital: {label} (x{times})"] = times * seconds
         return parts
 
     def parts(self, product: bool) -> dict[str, float]:
