@@ -70,6 +70,10 @@ def render(r: ClientStartResult, load: tuple[float, float], baseline: str | None
             if r.baseline_import_s is not None
             else "."
         ),
+        " In a child forked from the warm-start server (hospital_node/warm: `bcfl-superexec` starts "
+        "ClientApps that way, torch, numpy and Flower already imported, the app's own modules loaded "
+        f"afresh from its bundle), the same import costs **{_ms(r.warm_import_s)}** CPU, and the "
+        "interpreter and Flower's own start (below) are not paid again.",
         "",
         "One train message's process on a member's node (Cleveland's heart-disease data, a keystore, "
         "the chain checks of a real deployment), CPU time phase by phase, and the whole process's wall time:",
