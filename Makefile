@@ -96,7 +96,7 @@ compose-file: setup ## Regenerate docker-compose.yml and docker-compose.hospital
 	$(BIN)/python -m bcfl.demo.compose_file
 	$(BIN)/python -m bcfl.demo.compose_hospital
 
-bench: setup ## Gas, federated-learning, client start, round latency (against plain Flower), ten SuperNodes, robustness, audit-index, audit, dashboard and scale (simulation) benchmarks, written to docs/benchmarks.md
+bench: setup ## Gas, federated-learning, client start, `make demo` time, round latency (against plain Flower), ten SuperNodes, robustness, audit-index, audit, dashboard and scale (simulation) benchmarks, written to docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_gas --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_federated --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_round --out docs/benchmarks.md
@@ -107,6 +107,7 @@ bench: setup ## Gas, federated-learning, client start, round latency (against pl
 	$(BIN)/python -m scripts.bench_dashboard --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_scale --out docs/benchmarks.md --plot docs/benchmarks-scale.svg
 	$(BIN)/python -m scripts.bench_client_start --out docs/benchmarks.md
+	$(BIN)/python -m scripts.bench_demo --out docs/benchmarks.md
 
 lint: setup ## ruff, mypy and the import layers (import-linter)
 	$(BIN)/ruff check .

@@ -105,6 +105,13 @@ class ChainClient:
             self._chain_id = self.retrying("eth_chainId", lambda: self.w3.eth.chain_id)
         return self._chain_id
 
+    def get_code(self, address: str) -> bytes:
+        """The code deployed at ``address`` (empty where there is none)."""
+        code: bytes = self.retrying(
+            "eth_getCode", lambda: self.w3.eth.get_code(Web3.to_checksum_address(address))
+        )
+        return code
+
     def block_number(self) -> int:
         """The latest block number."""
         return self.retrying("eth_blockNumber", lambda: self.w3.eth.block_number)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bcfl.chain.client import ChainClient
-from bcfl.chain.exceptions import ManifestError, redact_url
+from bcfl.chain.deployment import check_deployment
 from bcfl.chain.ledger import Ledger
 from bcfl.chain.manifest import DeploymentManifest
 from bcfl.chain.registry import Registry
@@ -40,23 +40,3 @@ class Consortium:
             token=Token(client, manifest.address("RewardToken"), block),
             distributor=Distributor(client, manifest.address("RewardDistributor"), block),
         )
-
-
-def check_deployment(client: ChainClient, manifest: DeploymentManifest) -> None:
-    """Raise :class:`ManifestError` unless the manifest describes contracts this build can talk to."""
-    if client.chain_id != manifest.chain_id:
-        raise ManifestError(
-            f"the manifest is for chain id {manifest.chain_id}, "
-            f"but {redact_url(client.rpc_url)} is chain {client.chain_id}"
-        )
-    stale = manifest.stale_abis()
-    if stale:
-        raise ManifestError(
-            f"the deployed ABI of {', '.join(stale)} differs from this build: redeploy or upgrade"
-        )
-    for name, record in manifest.contracts.items():
-        code = client.retrying("eth_getCode", lambda a=record.address: client.w3.eth.get_code(a))  # type: ignore[misc]
-        if not code:
-            raise ManifestError(
-                f"no contract code for {name} at {record.address} on {redact_url(client.rpc_url)}"
-            )

@@ -12,7 +12,8 @@ from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from bcfl.chain.exceptions import ChainError, ManifestError, redact_url
+from bcfl.chain.deployment import check_deployment
+from bcfl.chain.exceptions import ChainError
 from bcfl.chain.jsonrpc import JsonRpc, RpcError
 from bcfl.chain.log_windows import DEFAULT_CHUNK, is_range_limit
 from bcfl.chain.manifest import DeploymentManifest
@@ -155,7 +156,7 @@ class ConsortiumView:
 
     @classmethod
     def connect(cls, rpc: JsonRpc, manifest: DeploymentManifest, *, verify: bool = True) -> ConsortiumView:
-        """Bind to a deployment; with ``verify``, the checks of :func:`bcfl.chain.consortium.check_deployment`
+        """Bind to a deployment; with ``verify``, the checks of :func:`bcfl.chain.deployment.check_deployment`
         (chain id, ABI hashes, code at every address) with the same messages."""
         if verify:
             check_deployment(rpc, manifest)
@@ -166,22 +167,3 @@ class ConsortiumView:
             registry=RegistryView(rpc, manifest.address("ConsortiumRegistry"), block),
             ledger=LedgerView(rpc, manifest.address("RoundLedger"), block),
         )
-
-
-def check_deployment(rpc: JsonRpc, manifest: DeploymentManifest) -> None:
-    """Raise :class:`ManifestError` unless the manifest describes contracts this build can talk to."""
-    if rpc.chain_id != manifest.chain_id:
-        raise ManifestError(
-            f"the manifest is for chain id {manifest.chain_id}, "
-            f"but {redact_url(rpc.rpc_url)} is chain {rpc.chain_id}"
-        )
-    stale = manifest.stale_abis()
-    if stale:
-        raise ManifestError(
-            f"the deployed ABI of {', '.join(stale)} differs from this build: redeploy or upgrade"
-        )
-    for name, record in manifest.contracts.items():
-        if not rpc.get_code(record.address):
-            raise ManifestError(
-                f"no contract code for {name} at {record.address} on {redact_url(rpc.rpc_url)}"
-            )

@@ -9,8 +9,8 @@ import typer
 from pydantic import ValidationError
 
 from bcfl.chain.client import ChainClient
-from bcfl.chain.consortium import check_deployment
 from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
+from bcfl.chain.deployment import check_deployment
 from bcfl.chain.manifest import DeploymentManifest, DeploymentParameters
 from bcfl.cli.common import (
     DevAccountOpt,

@@ -7,7 +7,8 @@ import time
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.code import code_mismatches
-from bcfl.chain.consortium import Consortium, check_deployment
+from bcfl.chain.consortium import Consortium
+from bcfl.chain.deployment import check_deployment
 from bcfl.chain.exceptions import redact_url
 from bcfl.chain.keystore import load_keystore
 from bcfl.chain.manifest import DeploymentManifest
