@@ -41,7 +41,7 @@ def _result(**changes: object) -> RoundResult:
         plain_round_s=[10.0, 12.0], bcfl_round_s=[14.0, 16.0],
         server_s={"chain": 0.5, "assess": 0.2, "verify": 0.1, "aggregate": 0.0},
         plain_train_s=[1.0, 1.0], plain_evaluate_s=[0.1, 0.3], bcfl_train_s=[1.0, 1.2],
-        client_s={key: 0.25 for _, _, product, plain in CLIENT_PARTS for key in (product, plain) if key},
+        client_s={key: 0.25 for _, _, products, plain in CLIENT_PARTS for key in (*products, plain) if key},
     )  # fmt: skip
     values.update(changes)
     return RoundResult(**values)  # type: ignore[arg-type]
@@ -57,9 +57,13 @@ def test_every_part_of_a_round_adds_up_to_the_round() -> None:
         on_path = parts["ClientApp work on the round's path (one hospital's x hospitals per core)"]
         assert on_path == pytest.approx(sum(per_hospital) * 2)  # 4 hospitals on 2 cores
         assert sum(v for k, v in parts.items() if not k.startswith("one hospital:")) == pytest.approx(total)
-    # The plain ClientApp has no keystore, chain or signing parts; the product's are counted per process.
-    assert result.parts(False)["one hospital: keystore unlock (scrypt) (x2)"] == 0.0
-    assert result.parts(True)["one hospital: keystore unlock (scrypt) (x2)"] == pytest.approx(0.5)
+    # The plain ClientApp has no key, chain or signing parts; the product's are counted per process.
+    key = "one hospital: key: keystore unlock (before) or signing agent's identity (x2)"
+    assert result.parts(False)[key] == 0.0
+    assert result.parts(True)[key] == pytest.approx(0.5)
+    # A result saved before the signing agent (its keystore unlock) reads into the same row.
+    before = _result(client_s={"keystore unlock (scrypt)": 1.5})
+    assert before.parts(True)[key] == pytest.approx(3.0)
 
 
 def test_round_times_skip_a_round_never_closed() -> None:
