@@ -18,7 +18,8 @@ import os
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,22 @@ def signatures_valid(consortium: Consortium, updates: list[RegisteredUpdate]) ->
     )
 
 
+@contextmanager
+def _checkout_on_pythonpath() -> Iterator[None]:
+    """This checkout first on ``PYTHONPATH`` while the simulation runs (Ray's workers import the
+    ClientApp from it: benchmarks/ is not installed), then the variable as it was: programs this
+    process starts later (a test suite's other subprocesses) must not inherit it."""
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), before or ""]))
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
 def run_scale(
     client: ChainClient,
     hospitals: int,
@@ -219,17 +236,14 @@ def run_scale(
     first_block = client.block_number() + 1
     phases = Phases()
     progress(f"{hospitals} hospitals: simulating {rounds} round(s)")
-    # Ray's workers import the ClientApp from this checkout (benchmarks/ is not installed).
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
-    )
     started = time.perf_counter()
-    run_simulation(
-        server_app(run, coordinator, initial, phases),
-        client_app(run),
-        num_supernodes=hospitals,
-        backend_config=BACKEND_CONFIG,
-    )
+    with _checkout_on_pythonpath():
+        run_simulation(
+            server_app(run, coordinator, initial, phases),
+            client_app(run),
+            num_supernodes=hospitals,
+            backend_config=BACKEND_CONFIG,
+        )
     result.simulation_s = time.perf_counter() - started
     result.load_average = os.getloadavg()[0]
     result.phases_s = dict(phases.seconds)

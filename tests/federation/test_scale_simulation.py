@@ -3,6 +3,7 @@ on a real Anvil, one round; every hospital's update is on chain, signed by its o
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from bcfl.chain.anvil import AnvilNode
@@ -19,6 +20,7 @@ HOSPITALS = 6
 
 
 def test_every_simulated_hospitals_update_is_registered_with_its_own_signature(tmp_path: Path) -> None:
+    pythonpath = os.environ.get("PYTHONPATH")
     with AnvilNode(log_path=tmp_path / "anvil.log") as node:
         client = ChainClient(node.rpc_url)
         result = run_scale(
@@ -51,6 +53,9 @@ def test_every_simulated_hospitals_update_is_registered_with_its_own_signature(t
             result.gas
         )
         assert result.gas_per_update > 0
+    # The checkout was on PYTHONPATH for Ray's workers only: programs started later (Debian's
+    # docker-compose, in the compose tests) must not inherit it.
+    assert os.environ.get("PYTHONPATH") == pythonpath
 
 
 def test_a_thousand_shards_hold_as_many_patients_and_positives_as_the_five_sites() -> None:
