@@ -43,6 +43,7 @@ HOSPITAL_FILES = {
     "node.key.pub",
     "ca.crt",  # the consortium's CA: the SuperNode checks the Fleet gateway's certificate against it
     "proofs",  # the node's signed proof of every update it sent (bcfl update register reads them)
+    "cache",  # its prepared dataset, ready for each ClientApp process to load (checked by hash)
 }
 pytestmark = pytest.mark.compose
 
