@@ -120,7 +120,7 @@ def test_each_hospital_runs_apps_only_through_its_verifying_superexec() -> None:
     for name in SETTINGS.hospital_names:
         by_name = {s.name: s for s in SERVICES}
         node, superexec = by_name[supernode_name(name)], by_name[superexec_name(name)]
-        assert node.command[0] == "flower-supernode" and "--isolation=process" in node.command
+        assert node.command[0] == "bcfl-supernode" and "--isolation=process" in node.command
         assert "--host=0.0.0.0" in node.command and f"--port={CLIENTAPPIO_PORT}" in node.command
         assert superexec.command[0] == "bcfl-superexec" and "--insecure" in superexec.command
         assert f"--runtime-api-address={supernode_name(name)}:{CLIENTAPPIO_PORT}" in superexec.command

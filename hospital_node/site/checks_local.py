@@ -12,7 +12,7 @@ from hospital_node.site.doctor import CheckError, CheckFn, Probe, Status
 #: Free space the node needs for its logs, the apps it runs and the models it keeps.
 GIB = 1024**3
 MIN_FREE_BYTES = 2 * GIB
-PROGRAMS = ("bcfl-signer", "flower-supernode", "bcfl-superexec", "flwr-clientapp")
+PROGRAMS = ("bcfl-signer", "bcfl-supernode", "bcfl-superexec", "flwr-clientapp")
 
 
 def data(p: Probe) -> tuple[Status, str]:

@@ -112,7 +112,7 @@ def commands(
             *password,
         ],
         SUPERNODE: [
-            _program("flower-supernode"),
+            _program("bcfl-supernode"),
             f"--superlink={config.superlink}",
             f"--root-certificates={node.ca_cert}",
             f"--auth-supernode-private-key={node.node_key}",
