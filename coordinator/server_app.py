@@ -10,6 +10,7 @@ from flwr.serverapp import Grid, ServerApp
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.manifest import DeploymentManifest
+from bcfl.flower.object_pulls import prompt_object_pulls
 from bcfl.learning.initial import fresh_model
 from bcfl.models.records import to_record
 from bcfl.models.store import ModelStore
@@ -45,8 +46,11 @@ def app_hash(grid: Grid) -> bytes:
 
 def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrategy]) -> None:
     """The ServerApp's work, with the strategy class as a parameter (tests inject faults this way).
-    Replies are pulled every 0.2 s rather than Flower's 3 s (:class:`PromptGrid`)."""
+    Replies are pulled every 0.2 s rather than Flower's 3 s (:class:`PromptGrid`), and a reply's
+    objects not all pushed yet are asked for again after 0.05 s rather than 1 s
+    (:mod:`bcfl.flower.object_pulls`)."""
     grid = PromptGrid(grid)
+    prompt_object_pulls()
     run = context.run_config
     settings = load_settings()
     consortium = Consortium.connect(ChainClient(settings.rpc_url), DeploymentManifest.load(settings.manifest))

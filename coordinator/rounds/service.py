@@ -251,8 +251,13 @@ class RoundService:
     def train(
         self, state: RoundState, checked: Iterable[VerifiedUpdate | Rejection], *, verify_s: float = 0.0
     ) -> RoundState:
-        """Register, assess and aggregate the round's updates."""
-        return self.aggregate(self.assess(self.register(state, checked, verify_s=verify_s)))
+        """Register, assess and aggregate the round's updates; the journal notes when the aggregate was
+        ready (``trained_at``, unix seconds)."""
+        trained = self.aggregate(self.assess(self.register(state, checked, verify_s=verify_s)))
+        record = self.journal.round(state.chain_round)
+        record["trained_at"] = time.time()
+        self.journal.save()
+        return trained
 
     def finalize(self, state: RoundState, evaluation: Mapping[str, Any] | None = None) -> RoundState:
         """Finalize the round on chain with its aggregate and the hash of ``evaluation`` (the metrics

@@ -26,20 +26,19 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
+from bcfl.flower.object_pulls import prompt_object_pulls
+
 logger = logging.getLogger(__name__)
-#: Libraries every ClientApp process of this project imports (third-party only: never the app's own
-#: code, which must come from the bundle). A module that fails to import is skipped with a warning.
+#: What the server imports once: the project's ClientApp (its own copy, which pulls in every library the
+#: app imports: torch, numpy, pydantic, eth_*, Flower's client side) and Flower's ClientApp entry point
+#: with the HTTP client it talks to the SuperNode through. The project's own modules among them are
+#: dropped in each child (:func:`forget_project_modules`), so what stays warm is third-party code only,
+#: and the list need not be kept by hand beside the app's imports. A module that fails to import is
+#: skipped with a warning.
 PRELOAD = (
-    "numpy",
-    "pandas",
-    "torch",
-    "pydantic",
-    "eth_abi",
-    "eth_account",
-    "eth_utils",
-    "flwr.app",
-    "flwr.clientapp",
+    "hospital_node.client_app",
     "flwr.supernode.cli.flwr_clientapp",
+    "httpx",
 )
 #: Top-level packages of this project: whatever of them the server loaded is dropped in each child.
 PROJECT_PACKAGES = frozenset({"bcfl", "coordinator", "dashboard", "hospital_node", "benchmarks"})
@@ -140,7 +139,8 @@ def main() -> None:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     failed = preload(PRELOAD)
-    logger.info("warm start: %d libraries preloaded", len(PRELOAD) - len(failed))
+    prompt_object_pulls()  # inherited by every child: its message's objects are asked for again sooner
+    logger.info("warm start: %d of %d modules preloaded", len(PRELOAD) - len(failed), len(PRELOAD))
     serve()
 
 

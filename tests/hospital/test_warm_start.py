@@ -141,3 +141,18 @@ def test_the_executor_is_replaced_and_a_moved_one_fails_closed(monkeypatch: pyte
     monkeypatch.delattr(flower_run_superexec, EXECUTOR_ATTRIBUTE)
     with pytest.raises(HospitalNodeError, match="--cold-start"):
         install_warm_start()
+
+
+def test_the_server_keeps_the_apps_libraries_and_none_of_the_projects_modules() -> None:
+    probe = (
+        "import sys\n"
+        "from hospital_node.warm import server\n"
+        "failed = server.preload(server.PRELOAD)\n"
+        "server.forget_project_modules()\n"
+        "project = sorted(m for m in sys.modules if m.partition('.')[0] in server.PROJECT_PACKAGES)\n"
+        "print(failed, project, all(m in sys.modules for m in ('torch', 'numpy', 'eth_account', 'httpx')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert done.stdout.split() == ["[]", "[]", "True"]
