@@ -42,6 +42,34 @@ def test_the_hash_is_that_of_the_bundle_flwr_builds_and_changes_with_one_byte(tm
     assert app_hash(copy) != digest
 
 
+def test_the_products_bundle_holds_every_module_its_apps_import_and_no_tooling() -> None:
+    import io
+    import zipfile
+
+    from flwr.cli.build import build_fab_from_disk
+
+    root = Path(__file__).parent.parent
+    with zipfile.ZipFile(io.BytesIO(build_fab_from_disk(root))) as fab:
+        names = set(fab.namelist())
+    probe = (
+        "import importlib, pkgutil, sys\n"
+        "import coordinator.server_app, hospital_node.client_app\n"
+        "import bcfl.chain, bcfl.learning\n"  # their modules imported lazily (readers, signing) too
+        "for package in (bcfl.chain, bcfl.learning):\n"
+        "    for info in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(info.name)\n"
+        "for name, module in sorted(sys.modules.items()):\n"
+        "    if name.partition('.')[0] in ('bcfl', 'coordinator', 'hospital_node'):\n"
+        "        print(module.__file__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300)
+    imported = {Path(line).relative_to(root).as_posix() for line in done.stdout.split()}
+    assert len(imported) > 40 and imported <= names, sorted(imported - names)
+    assert {"bcfl/chain/artifacts/RoundLedger.json", "bcfl/learning/schemas/uci_heart_disease.json"} <= names
+    tooling = ("tests/", "benchmarks/", "scripts/", "bcfl/cli/", "bcfl/demo/", "hospital_node/site/")
+    assert not [n for n in names if n.startswith(tooling)]
+
+
 def test_an_app_is_named_by_its_folder_or_its_hash(tmp_path: Path) -> None:
     digest = app_hash(ROGUE_APP)
     assert hash_text(digest) == "0x" + digest.hex()
