@@ -184,30 +184,33 @@ def render(before: RoundResult, now: RoundResult, before_path: Path) -> str:
         f"max(3 x {now.slowest:.2f} s, 5 s) =",
         f"{threshold:.1f} s: BCFL's median round is {now.bcfl:.1f} s ({_met(now.bcfl <= threshold)});",
         f"plain Flower's, on the same machine, is {now.plain:.1f} s ({_met(now.plain <= threshold)}).",
-        "What stands in the way for both apps: each of a round's two messages waits for the SuperNode's",
-        "next poll of the SuperLink (0 to 3 s, fixed in Flower 1.41's source, below) and its 0.5 s",
-        "wait for the ClientApp's reply; four hospitals' training and evaluation share two cores; and",
-        f"without the warm start, the process starts would put about {now.plain_starts_on_path():.0f} s",
-        "more on the round's path.",
+        "What stands in the way: each of a round's two messages (train, evaluate) waits for the",
+        "SuperNode's next poll of the SuperLink, for its SuperExec's next ask, for Flower's ClientApp",
+        "to start, unpack the app's bundle and pull the message's objects from its SuperNode, and its",
+        "reply for the SuperNode's and the ServerApp's next looks; four hospitals' processes share two",
+        "cores; and without the warm start, the process starts would put about",
+        f"{now.plain_starts_on_path():.0f} s more on the round's path. The evaluation itself takes",
+        "hundredths of a second: the evaluate message is nearly all such waits.",
         "",
-        "What Flower 1.41 itself waits (its source; the one setting it reads from the environment is",
-        "the SuperExec's, set once in `bcfl.demo.topology.SUPEREXEC_POLL`):",
+        "What Flower 1.41 itself waits (its source) and what this consortium's processes wait instead",
+        "(both apps ran under them; docs/hospital-node.md, Polling):",
         "",
-        "| loop | interval | configurable |",
-        "|---|---:|---|",
-        "| SuperExec asks its SuperNode or SuperLink for a task (`run_superexec.py`) |"
-        " 1 s default, 0.2 s here | `FLWR_SUPEREXEC_TASK_POLL_INTERVAL` (0.01 to 60 s) |",
+        "| loop | Flower 1.41 | here | how |",
+        "|---|---:|---:|---|",
+        "| SuperExec asks its SuperNode for a task (`run_superexec.py`) | 1 s | 0.2 s |"
+        " `FLWR_SUPEREXEC_TASK_POLL_INTERVAL` (Flower's setting; `bcfl.demo.topology.SUPEREXEC_POLL`) |",
         "| SuperNode asks the SuperLink for a message when none came (`start_client_internal.py`) | 3 s |"
-        " no (fixed `time.sleep(3)`) |",
-        "| SuperNode waits for the ClientApp's reply (`start_client_internal.py`) | 0.5 s | no |",
-        "| ServerApp's `send_and_receive` pulls replies (`superlink/grid/http_grid.py`) | 3 s; BCFL's"
-        " ServerApp 0.2 s | no (fixed); BCFL pulls itself (`coordinator/prompt_grid.py`) |",
-        "| SuperNode heartbeat | 30 s | no; not on a round's path |",
+        " 0.5 s | `bcfl-supernode --message-poll-interval` |",
+        "| SuperNode looks for the ClientApp's reply (`start_client_internal.py`) | 0.5 s | 0.1 s |"
+        " `bcfl-supernode --reply-poll-interval` |",
+        "| first retry of a message's object not there yet (`inflatable_utils.py`) | 1 s | 0.05 s |"
+        " `bcfl.flower.object_pulls` (ClientApp, SuperNode, ServerApp) |",
+        "| ServerApp's `send_and_receive` pulls replies (`superlink/grid/http_grid.py`) | 3 s | BCFL's"
+        " ServerApp 0.2 s; plain Flower's 3 s | `coordinator/prompt_grid.py` |",
+        "| SuperNode heartbeat | 30 s | 30 s | not on a round's path |",
         "",
-        "Every round sends two messages to each hospital (train, evaluate); each waits for the",
-        "SuperNode's next poll (0 to 3 s, no setting changes it) and its replies for the ServerApp's next",
-        "pull (plain Flower: 0 to 3 s; BCFL's ServerApp pulls every 0.2 s): about 6 s a round on average",
-        "for plain Flower, 3 s for BCFL.",
+        "Plain Flower's ServerApp (Flower's FedAvg, unchanged) still waits up to 3 s for each message's",
+        "replies: about 3 s a round on average that BCFL's ServerApp does not wait.",
         "",
         f"`flwr run` wall time, all {now.rounds} rounds with process start: plain "
         f"{now.flwr_run_s.get('plain', 0.0):.1f} s, BCFL {now.flwr_run_s.get('bcfl', 0.0):.1f} s."

@@ -62,7 +62,9 @@ def test_the_products_bundle_holds_every_module_its_apps_import_and_no_tooling()
         "    if name.partition('.')[0] in ('bcfl', 'coordinator', 'hospital_node'):\n"
         "        print(module.__file__)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
+    )
     imported = {Path(line).relative_to(root).as_posix() for line in done.stdout.split()}
     assert len(imported) > 40 and imported <= names, sorted(imported - names)
     assert {"bcfl/chain/artifacts/RoundLedger.json", "bcfl/learning/schemas/uci_heart_disease.json"} <= names
