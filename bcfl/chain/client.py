@@ -30,6 +30,7 @@ from bcfl.chain.exceptions import (
     TransactionTimeoutError,
     redact_url,
 )
+from bcfl.chain.retry import retrying
 from bcfl.chain.revert import decode_revert, revert_data
 
 logger = logging.getLogger(__name__)
@@ -81,22 +82,9 @@ class ChainClient:
     # -- plumbing -------------------------------------------------------------------------------
     def retrying(self, what: str, fn: Callable[[], T]) -> T:
         """Run ``fn``, retrying with exponential back-off while the endpoint is unreachable."""
-        for attempt in range(self.retries + 1):
-            try:
-                return fn()
-            except _TRANSIENT as exc:
-                if attempt == self.retries:
-                    tries = self.retries + 1
-                    raise ChainUnreachableError(
-                        f"the chain at {redact_url(self.rpc_url)} did not answer {what} after {tries} tries "
-                        f"({type(exc).__name__})"
-                    ) from exc
-                delay = self.backoff_s * 2**attempt
-                logger.warning(
-                    "chain unreachable during %s (try %d), retrying in %.1fs", what, attempt + 1, delay
-                )
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+        return retrying(
+            self.rpc_url, what, fn, transient=_TRANSIENT, retries=self.retries, backoff_s=self.backoff_s
+        )
 
     @property
     def chain_id(self) -> int:

@@ -1,20 +1,20 @@
 """A plain JSON-RPC client over the standard library (``urllib``), for processes that only read the
 chain and must start fast (the hospital's ClientApp, started afresh for every Flower message): no web3,
-no requests. Unreachable endpoints are retried and named exactly as :class:`bcfl.chain.client.ChainClient`
-does."""
+no requests. Unreachable endpoints are retried and named as :class:`bcfl.chain.client.ChainClient`
+does (:mod:`bcfl.chain.retry`, shared)."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import logging
-import time
 import urllib.error
 import urllib.request
 from typing import Any
 
 from bcfl.chain.endpoint import check_rpc_url
-from bcfl.chain.exceptions import ChainError, ChainUnreachableError, redact_url
+from bcfl.chain.exceptions import ChainError, redact_url
+from bcfl.chain.retry import retrying
 
 logger = logging.getLogger(__name__)
 
@@ -45,26 +45,23 @@ class JsonRpc:
     def request(self, method: str, params: list[Any], what: str | None = None) -> Any:
         """The ``result`` of ``method``; :class:`RpcError` for an error answer, retries while unreachable."""
         what = what or method
-        for attempt in range(self.retries + 1):
-            try:
-                return self._post(method, params)
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-                if isinstance(exc, urllib.error.HTTPError):
-                    raise ChainError(
-                        f"the chain at {redact_url(self.rpc_url)} answered {what} with HTTP {exc.code}"
-                    ) from None
-                if attempt == self.retries:
-                    tries = self.retries + 1
-                    raise ChainUnreachableError(
-                        f"the chain at {redact_url(self.rpc_url)} did not answer {what} after {tries} tries "
-                        f"({type(exc).__name__})"
-                    ) from exc
-                delay = self.backoff_s * 2**attempt
-                logger.warning(
-                    "chain unreachable during %s (try %d), retrying in %.1fs", what, attempt + 1, delay
-                )
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+        return retrying(
+            self.rpc_url,
+            what,
+            lambda: self._answered(method, params, what),
+            transient=(urllib.error.URLError, ConnectionError, TimeoutError),
+            retries=self.retries,
+            backoff_s=self.backoff_s,
+        )
+
+    def _answered(self, method: str, params: list[Any], what: str) -> Any:
+        """:meth:`_post`, an HTTP error status (an answer, not an outage) as a ChainError."""
+        try:
+            return self._post(method, params)
+        except urllib.error.HTTPError as exc:
+            raise ChainError(
+                f"the chain at {redact_url(self.rpc_url)} answered {what} with HTTP {exc.code}"
+            ) from None
 
     def _post(self, method: str, params: list[Any]) -> Any:
         body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})

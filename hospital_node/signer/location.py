@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from pathlib import Path
 
-from hospital_node.errors import HospitalNodeError
-from hospital_node.signer.server import MAX_SOCKET_PATH
+from hospital_node.signer.server import MAX_SOCKET_PATH, private_directory
 
 #: The longest path a Unix socket may have (``sun_path`` is 108 bytes with its terminating NUL).
 SOCKET_PATH_MAX = MAX_SOCKET_PATH
@@ -44,19 +42,7 @@ def ensure_short_root() -> Path:
     """:func:`short_root`, made (mode 0700) if missing; refused if another user owns it or it is open
     to others (someone could then put their own socket in the agent's place)."""
     root = short_root()
-    try:
-        root.mkdir(mode=0o700)
-        os.chmod(root, 0o700)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise HospitalNodeError(f"cannot make the signing agents' folder {root}: {exc.strerror}") from None
-    info = os.lstat(root)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
-        raise HospitalNodeError(
-            f"{root} is not a private folder of this user's (uid {os.geteuid()}): remove it, or run the "
-            "node from a folder with a shorter path"
-        )
+    private_directory(root, "the signing agents' folder")
     return root
 
 

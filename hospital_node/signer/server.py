@@ -190,27 +190,28 @@ class SigningAgent:
             self._lock_fd = None
 
 
-def private_directory(folder: Path) -> None:
+def private_directory(folder: Path, name: str = "the agent's folder") -> None:
     """Make ``folder`` (mode 0700) or check that it is a directory of this user's that no one else can
-    enter: an existing one is never loosened nor tightened behind the user's back."""
+    enter: an existing one is never loosened nor tightened behind the user's back. ``name`` is what
+    the one-line errors call it."""
     try:
         folder.mkdir(mode=0o700)
         os.chmod(folder, 0o700)
     except FileExistsError:
         pass
     except OSError as exc:
-        raise SignerStartError(f"cannot make the agent's folder {folder}: {exc.strerror}") from None
+        raise SignerStartError(f"cannot make {name} {folder}: {exc.strerror}") from None
     info = os.lstat(folder)
     if not stat.S_ISDIR(info.st_mode):
-        raise SignerStartError(f"the agent's folder {folder} is not a directory")
+        raise SignerStartError(f"{name} {folder} is not a directory")
     if info.st_uid != os.geteuid():
         raise SignerStartError(
-            f"the agent's folder {folder} belongs to uid {info.st_uid}, not to this agent's user "
+            f"{name} {folder} belongs to uid {info.st_uid}, not to this agent's user "
             f"(uid {os.geteuid()}): run the agent as the node's user"
         )
     if info.st_mode & 0o077:
         raise SignerStartError(
-            f"the agent's folder {folder} is open to other users (mode {stat.S_IMODE(info.st_mode):o}): "
+            f"{name} {folder} is open to other users (mode {stat.S_IMODE(info.st_mode):o}): "
             f"`chmod 700 {folder}`"
         )
 

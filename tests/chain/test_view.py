@@ -10,7 +10,7 @@ import pytest
 from bcfl.chain.anvil import free_port
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.exceptions import ChainUnreachableError, ManifestError
+from bcfl.chain.exceptions import ChainError, ChainUnreachableError, ManifestError
 from bcfl.chain.jsonrpc import JsonRpc
 from bcfl.chain.manifest import ContractRecord
 from bcfl.chain.rounds import RoundStatus
@@ -121,3 +121,29 @@ def test_an_unreachable_endpoint_is_named_as_the_web3_client_names_it() -> None:
     with pytest.raises(ChainUnreachableError) as web3_exc:
         ChainClient(url, retries=2, backoff_s=0.01).block_number()
     assert str(exc.value).split(" (")[0] == str(web3_exc.value).split(" (")[0]
+
+
+def test_an_http_error_status_is_an_answer_not_an_outage() -> None:
+    import http.server
+    import threading
+
+    asked: list[str] = []
+
+    class Refusing(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            asked.append(self.path)
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        rpc = JsonRpc(f"http://127.0.0.1:{server.server_port}", retries=3, backoff_s=0.01)
+        with pytest.raises(ChainError, match="answered eth_blockNumber with HTTP 503") as exc:
+            rpc.block_number()
+    finally:
+        server.shutdown()
+    assert not isinstance(exc.value, ChainUnreachableError) and len(asked) == 1  # not retried
