@@ -127,7 +127,7 @@ class FlowerDeployment:
     def start_supernode(
         self, name: str, node_config: Mapping[str, str], extra_env: Mapping[str, str] | None = None
     ) -> tuple[ManagedProcess, ManagedProcess]:
-        """One more hospital node named ``name`` (tests use it): its ``flower-supernode`` and its SuperExec
+        """One more hospital node named ``name`` (tests use it): its ``bcfl-supernode`` and its SuperExec
         (with ``extra_env``), both with this node config; its folder is ``hospitals/<name>`` beside the
         logs, made if missing. Over TLS, the folder gets a node key and the CA certificate, and the key
         is registered with the SuperLink (as an operator admits a node)."""

@@ -1,4 +1,4 @@
-"""The node's three processes, detached: the signing agent ``bcfl-signer``, ``flower-supernode`` and
+"""The node's three processes, detached: the signing agent ``bcfl-signer``, ``bcfl-supernode`` and
 its ``bcfl-superexec``.
 
 The signing agent starts first and is the only one that reads the keystore's password (its
