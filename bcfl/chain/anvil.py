@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from bcfl.chain.exceptions import ChainError
+from bcfl.chain.state_keeper import StateKeeper
 from bcfl.paths import node_bin
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,11 @@ def check_state_file(path: Path) -> None:
 class AnvilNode:
     """An Anvil process on a free loopback port, optionally persisting its state to a file.
 
-    With ``state_path``, Anvil loads the file at start (when present), saves it every
-    ``state_interval_s`` seconds and once more when stopped, so a restarted node keeps its history.
+    With ``state_path``, Anvil loads the file at start (when present), and the node's state is saved
+    to it every ``state_interval_s`` seconds while it changes and once more when stopped, so a
+    restarted node keeps its history. The saving is the project's (:mod:`bcfl.chain.state_keeper`:
+    dumped over JSON-RPC, replaced atomically), not Anvil's ``--state``, which rewrites the file in
+    place: a kill during that write left it empty.
     With ``load_state`` instead, Anvil starts from a saved state file and never writes it (Anvil's
     ``--load-state``): the way to reopen a finished run's chain, which is evidence. What happens on
     such a node is lost when it stops. ``gas_limit`` sets the block gas limit (Anvil's default is
@@ -87,6 +91,7 @@ class AnvilNode:
         self.log_path = log_path
         self.startup_timeout_s = startup_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
+        self._keeper: StateKeeper | None = None
 
     @property
     def rpc_url(self) -> str:
@@ -109,8 +114,8 @@ class AnvilNode:
             "--max-persisted-states",
             "0",
         ]
-        if self.state_path is not None:
-            cmd += ["--state", str(self.state_path), "--state-interval", str(self.state_interval_s)]
+        if self.state_path is not None and self.state_path.exists():
+            cmd += ["--load-state", str(self.state_path)]  # saved by this node's StateKeeper, not by Anvil
         if self.load_state is not None:
             cmd += ["--load-state", str(self.load_state)]
         if self.block_time_s is not None:
@@ -126,6 +131,8 @@ class AnvilNode:
             raise AnvilError(f"anvil not found at {binary}: run `make setup` (npm ci) first")
         if self.state_path is not None:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            if self.state_path.exists():
+                check_state_file(self.state_path)
         if self.load_state is not None:
             check_state_file(self.load_state)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -136,6 +143,8 @@ class AnvilNode:
                 raise AnvilError(f"anvil exited with code {self._process.returncode} (see {self.log_path})")
             if self._answers():
                 logger.info("anvil answering at %s (chain id %d)", self.rpc_url, self.chain_id)
+                if self.state_path is not None:
+                    self._keeper = StateKeeper(self.rpc_url, self.state_path, self.state_interval_s).start()
                 return self
             time.sleep(0.05)
         self.stop()
@@ -149,7 +158,11 @@ class AnvilNode:
             return False
 
     def stop(self, timeout_s: float = 15.0) -> None:
-        """Stop anvil gracefully (it saves its state on SIGINT), killing it after ``timeout_s``."""
+        """Save the state a last time (with ``state_path``), then stop anvil gracefully (SIGINT), killing
+        it after ``timeout_s``."""
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.stop()
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
