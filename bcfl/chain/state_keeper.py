@@ -16,11 +16,10 @@ import gzip
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 
+from bcfl.atomic import replace_atomically
 from bcfl.chain.exceptions import ChainError
 from bcfl.chain.jsonrpc import JsonRpc
 
@@ -44,26 +43,6 @@ def dump_state(rpc: JsonRpc) -> bytes:
     if not isinstance(parsed, dict) or not parsed.keys() >= STATE_KEYS:
         raise StateKeeperError("anvil_dumpState answered a JSON that is not a state (no block and accounts)")
     return state
-
-
-def replace_atomically(path: Path, content: bytes) -> None:
-    """Make ``path`` hold ``content``: written beside it, flushed, renamed over it, folder flushed. A
-    crash at any moment leaves the old file or the new one, whole, and at most a stray ``.tmp``."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 class StateKeeper:

@@ -9,11 +9,11 @@ the deployment manifest, the consortium CA (pinned through the chain, bcfl node'
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bcfl.atomic import replace_atomically
 from bcfl.flower.certs import CA_CERT
 from bcfl.flower.node_keys import NODE_KEY
 from hospital_node.errors import HospitalNodeError
@@ -106,16 +106,5 @@ class NodeFolder:
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``path`` whole or not at all: a temporary file beside it, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+    """Write ``path`` whole or not at all (:func:`bcfl.atomic.replace_atomically`), mode ``mode``."""
+    replace_atomically(path, data, mode)

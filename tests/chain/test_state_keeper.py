@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from bcfl.atomic import replace_atomically
 from bcfl.chain.anvil import AnvilNode, check_state_file, free_port
 from bcfl.chain.jsonrpc import JsonRpc
-from bcfl.chain.state_keeper import replace_atomically
 
 #: Generous for a loaded machine: a chain start, or a save to show up in the file.
 WAIT_S = 60.0

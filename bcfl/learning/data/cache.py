@@ -20,12 +20,11 @@ import functools
 import hashlib
 import io
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from bcfl.atomic import replace_atomically
 from bcfl.learning.data.dataset import Examples, LocalDataset, ModelSpec
 from bcfl.learning.data.loader import Schema, load_local_dataset
 
@@ -124,21 +123,6 @@ def decode(key: bytes, blob: bytes) -> LocalDataset:
     return data
 
 
-def write_atomic(path: Path, blob: bytes) -> None:
-    """Write ``blob`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(blob)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def load_prepared_dataset(
     data_path: Path, schema_path: Path, schema: Schema, seed: int, cache_dir: Path
 ) -> LocalDataset:
@@ -158,7 +142,7 @@ def load_prepared_dataset(
         logger.warning("rebuilding the prepared dataset %s: %s", path, exc)
     data = load_local_dataset(data_path, schema, seed=seed)
     try:
-        write_atomic(path, encode(key, data))
+        replace_atomically(path, encode(key, data))
     except OSError as exc:
         logger.warning("could not keep the prepared dataset in %s: %s", cache_dir, exc)
     return data
