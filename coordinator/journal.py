@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from bcfl.atomic import replace_atomically
+from coordinator.errors import CoordinatorError
+
+
+class JournalWriteError(CoordinatorError):
+    """The journal could not be saved (its message says why and what to do)."""
 
 
 class RunJournal:
@@ -27,11 +32,15 @@ class RunJournal:
         return record
 
     def save(self) -> None:
-        """Write the journal atomically."""
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(self.rounds, handle, indent=2)
-        os.replace(tmp, self.path)
+        """Write the journal atomically: a failed write (a full disk) leaves the previous journal whole
+        and says so in one line."""
+        try:
+            replace_atomically(self.path, json.dumps(self.rounds, indent=2).encode())
+        except OSError as exc:
+            raise JournalWriteError(
+                f"cannot save the run's journal {self.path}: {exc.strerror or exc}: free space there and "
+                "start the coordinator again (the journal keeps its last state; the chain holds the rounds)"
+            ) from None
 
 
 def hexed(value: bytes) -> str:

@@ -5,14 +5,13 @@ chain (a round's config document) are ``<0x-hash>.json`` (:func:`bcfl.models.can
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bcfl.atomic import replace_atomically
 from bcfl.models.canonical import document_bytes, from_bytes, hash_bytes, to_bytes
 
 SUFFIX = ".bcfl"
@@ -39,12 +38,17 @@ class ModelStore:
         return self.root / f"0x{document_hash.hex()}{DOCUMENT_SUFFIX}"
 
     def _write(self, blob: bytes, target: Path) -> None:
-        """``blob`` to ``target`` atomically, unless it is there already (never rewritten)."""
-        if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
-            os.replace(tmp, target)
+        """``blob`` to ``target`` atomically, unless it is there already (never rewritten). A write
+        that fails (a full disk) leaves no file, not even a partial one, and says so in one line."""
+        if target.exists():
+            return
+        try:
+            replace_atomically(target, blob)
+        except OSError as exc:
+            raise ModelStoreError(
+                f"cannot write {target.name} to the model store {self.root}: {exc.strerror or exc}: free "
+                "space there and start the coordinator again (nothing was written; it resumes from the chain)"
+            ) from None
 
     def _read(self, target: Path, digest: bytes, what: str) -> bytes:
         """The bytes of ``target``, after checking they still hash to ``digest``."""
