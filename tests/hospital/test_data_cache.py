@@ -196,3 +196,35 @@ def test_node_config_cache_dir_and_torch_threads(tmp_path: Path) -> None:
     assert parse_node_config({**base, "cache-dir": ""}).cache_folder() == tmp_path / "state" / "cache"
     with pytest.raises(HospitalNodeError, match="'torch-threads' is invalid"):
         parse_node_config({**base, "torch-threads": "0"})
+
+
+def test_data_changed_while_it_is_read_is_refused_and_never_kept(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "cache"
+    before = _load(source, folder)
+    kept = sorted(folder.iterdir())
+    rows = source.read_text().splitlines()
+
+    def appending_loader(path: Path, schema: object, seed: int = 0) -> LocalDataset:
+        """The real loader, with the extract still being written by the hospital's export meanwhile."""
+        data = load_local_dataset(path, schema, seed=seed)  # type: ignore[arg-type]
+        with path.open("a") as extract:
+            extract.write("\n".join(rows[1:11]) + "\n")
+        return data
+
+    source.write_text("\n".join(rows[:-10]) + "\n")  # the export starts again
+    monkeypatch.setattr(cache, "load_local_dataset", appending_loader)
+    changed = "changed while it was read"
+    with (
+        caplog.at_level(logging.INFO, logger=cache.__name__),
+        pytest.raises(cache.DataChangedError, match=changed) as refused,
+    ):
+        _load(source, folder)
+    assert str(source) in str(refused.value) and "\n" not in str(refused.value)
+    assert "changed since the dataset was last prepared" in caplog.text  # the node says its data changed
+    assert sorted(folder.iterdir()) == kept  # the half-read data was not kept
+    monkeypatch.setattr(cache, "load_local_dataset", load_local_dataset)
+    after = _load(source, folder)  # the export done: the whole extract, prepared and kept
+    assert len(after.train) + len(after.test) == len(before.train) + len(before.test)
+    assert len(list(folder.iterdir())) == 2

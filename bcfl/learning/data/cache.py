@@ -27,6 +27,7 @@ import numpy as np
 from bcfl.atomic import replace_atomically
 from bcfl.learning.data.dataset import Examples, LocalDataset, ModelSpec
 from bcfl.learning.data.loader import Schema, load_local_dataset
+from bcfl.learning.errors import LearningError
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ MAGIC = b"BCFL-DATASET\x00v1\n"
 _DIGEST = 32
 _CHUNK = 1 << 20
 _ARRAYS = ("train_x", "train_y", "test_x", "test_y", "input_shape", "num_classes")
+
+
+class DataChangedError(LearningError):
+    """The source data changed between its hash and its read: part old, part new, never used."""
 
 
 class CacheFileError(ValueError):
@@ -137,10 +142,17 @@ def load_prepared_dataset(
     try:
         return decode(key, path.read_bytes())
     except FileNotFoundError:
+        if cache_dir.is_dir() and any(cache_dir.glob("dataset-*.bin")):
+            logger.info("the data, its schema or the split seed changed since the dataset was last prepared")
         logger.info("preparing the local dataset once (kept in %s)", cache_dir)
     except (OSError, CacheFileError) as exc:
         logger.warning("rebuilding the prepared dataset %s: %s", path, exc)
     data = load_local_dataset(data_path, schema, seed=seed)
+    if dataset_key(data_path, schema_path, seed) != key:
+        raise DataChangedError(
+            f"the data at {data_path} changed while it was read (a file still being written?): "
+            "nothing was trained on it; the next round reads it again"
+        )
     try:
         replace_atomically(path, encode(key, data))
     except OSError as exc:
