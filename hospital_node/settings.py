@@ -19,6 +19,10 @@ from hospital_node.errors import HospitalNodeError
 #: PyTorch threads per ClientApp unless ``torch-threads`` says otherwise: several hospitals sharing a
 #: few cores train fastest with one thread each (docs/benchmarks.md, client start).
 DEFAULT_TORCH_THREADS = 1
+#: How often a SuperExec (the coordinator's, and each hospital's) asks its SuperLink or SuperNode for
+#: work: Flower's default is 1 s, added to every message's latency. Set by the launcher, the compose
+#: files and ``bcfl node start`` alike.
+SUPEREXEC_POLL = {"FLWR_SUPEREXEC_TASK_POLL_INTERVAL": "0.2"}
 
 
 class ChainSettings(BaseModel):

@@ -198,7 +198,7 @@ def render(before: RoundResult, now: RoundResult, before_path: Path) -> str:
         "| loop | Flower 1.41 | here | how |",
         "|---|---:|---:|---|",
         "| SuperExec asks its SuperNode for a task (`run_superexec.py`) | 1 s | 0.2 s |"
-        " `FLWR_SUPEREXEC_TASK_POLL_INTERVAL` (Flower's setting; `bcfl.demo.topology.SUPEREXEC_POLL`) |",
+        " `FLWR_SUPEREXEC_TASK_POLL_INTERVAL` (Flower's setting; `hospital_node.settings.SUPEREXEC_POLL`) |",
         "| SuperNode asks the SuperLink for a message when none came (`start_client_internal.py`) | 3 s |"
         " 0.5 s | `bcfl-supernode --message-poll-interval` |",
         "| SuperNode looks for the ClientApp's reply (`start_client_internal.py`) | 0.5 s | 0.1 s |"

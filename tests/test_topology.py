@@ -27,7 +27,6 @@ from bcfl.demo.topology import (
     NODE_FOLDER,
     NODE_SECRET,
     NODE_SYNC,
-    SUPEREXEC_POLL,
     SUPEREXEC_PREFIX,
     SUPERNODE_PREFIX,
     ComposeLayout,
@@ -44,7 +43,13 @@ from bcfl.demo.topology import (
     supernode_name,
 )
 from hospital_node.errors import HospitalNodeError
-from hospital_node.settings import REQUIRED, NodeSettings, parse_chain_settings, parse_node_config
+from hospital_node.settings import (
+    REQUIRED,
+    SUPEREXEC_POLL,
+    NodeSettings,
+    parse_chain_settings,
+    parse_node_config,
+)
 from hospital_node.signer.location import SOCKET_PATH_MAX
 
 SETTINGS = load_demo_settings()

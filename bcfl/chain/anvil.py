@@ -33,21 +33,21 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def check_state_file(path: Path) -> None:
-    """Refuse, in one line, a path that is not an Anvil state file (``--state``/``--dump-state``)."""
+#: What to do about a live chain's state file that is not a whole state.
+LIVE_STATE_FIX = "restore it from a copy, or move it away to start a new chain"
+
+
+def check_state_file(path: Path, fix: str = "give the chain/state.json a run left") -> None:
+    """Refuse, in one line ending with ``fix``, a path that is not an Anvil state file."""
     try:
         with path.open("rb") as file:
             state = json.load(file)
     except FileNotFoundError:
-        raise AnvilError(f"no state file at {path}: give the chain/state.json a run left") from None
+        raise AnvilError(f"no state file at {path}: {fix}") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise AnvilError(
-            f"{path} is not an Anvil state file ({type(exc).__name__}): give the chain/state.json a run left"
-        ) from None
+        raise AnvilError(f"{path} is not an Anvil state file ({type(exc).__name__}): {fix}") from None
     if not isinstance(state, dict) or not {"block", "accounts"} <= state.keys():
-        raise AnvilError(
-            f"{path} is not an Anvil state file (no block and accounts): give the chain/state.json a run left"
-        )
+        raise AnvilError(f"{path} is not an Anvil state file (no block and accounts): {fix}")
 
 
 class AnvilNode:
@@ -132,7 +132,7 @@ class AnvilNode:
         if self.state_path is not None:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
             if self.state_path.exists():
-                check_state_file(self.state_path)
+                check_state_file(self.state_path, LIVE_STATE_FIX)
         if self.load_state is not None:
             check_state_file(self.load_state)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -144,11 +144,21 @@ class AnvilNode:
             if self._answers():
                 logger.info("anvil answering at %s (chain id %d)", self.rpc_url, self.chain_id)
                 if self.state_path is not None:
-                    self._keeper = StateKeeper(self.rpc_url, self.state_path, self.state_interval_s).start()
+                    self._start_keeper(self.state_path)
                 return self
             time.sleep(0.05)
         self.stop()
         raise AnvilError(f"anvil did not answer at {self.rpc_url} within {self.startup_timeout_s}s")
+
+    def _start_keeper(self, state_path: Path) -> None:
+        """Save the state now and every interval; if even the first save fails, stop anvil (nothing
+        left running) and say why in one line."""
+        try:
+            self._keeper = StateKeeper(self.rpc_url, state_path, self.state_interval_s).start()
+        except (ChainError, OSError) as exc:
+            self.stop()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise AnvilError(f"cannot save the chain's state to {state_path}: {reason}") from None
 
     def _answers(self) -> bool:
         body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
@@ -157,15 +167,14 @@ class AnvilNode:
         except requests.RequestException:
             return False
 
-    def stop(self, timeout_s: float = 15.0) -> None:
+    def stop(self, timeout_s: float = 15.0) -> bool:
         """Save the state a last time (with ``state_path``), then stop anvil gracefully (SIGINT), killing
-        it after ``timeout_s``."""
+        it after ``timeout_s``. Whether the last state was saved (True without ``state_path``)."""
         keeper, self._keeper = self._keeper, None
-        if keeper is not None:
-            keeper.stop()
+        saved = keeper.stop() if keeper is not None else True
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
-            return
+            return saved
         process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=timeout_s)
@@ -173,6 +182,7 @@ class AnvilNode:
             logger.warning("anvil did not stop within %ss; killing it", timeout_s)
             process.kill()
             process.wait()
+        return saved
 
     @property
     def running(self) -> bool:

@@ -63,7 +63,7 @@ class StateKeeper:
         digest = hashlib.sha256(state).digest()
         if digest == self._saved and self.path.exists():
             return False
-        replace_atomically(self.path, state)
+        replace_atomically(self.path, state, mode=0o644)  # readable as Anvil's own file was
         self._saved = digest
         return True
 
@@ -78,12 +78,12 @@ class StateKeeper:
         while not self._stop.wait(self.interval_s):
             try:
                 self.save()
-            except (ChainError, OSError) as exc:  # a busy or stopping node: the next interval tries again
+            except Exception as exc:  # a busy node, a full disk: the next interval tries again
                 logger.warning("could not save the chain's state to %s: %s", self.path, exc)
 
-    def stop(self) -> None:
-        """Stop saving in the background, after one last save (skipped, with a warning, if the node no
-        longer answers: the file then holds the last state saved)."""
+    def stop(self) -> bool:
+        """Stop saving in the background, then save one last time; False, with a warning, if that
+        failed (the node no longer answers, a full disk): the file then holds the last state saved."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -92,3 +92,5 @@ class StateKeeper:
             self.save()
         except (ChainError, OSError) as exc:
             logger.warning("could not save the chain's last state to %s: %s", self.path, exc)
+            return False
+        return True

@@ -68,8 +68,10 @@ def start(
     except KeyboardInterrupt:
         pass
     finally:
-        node.stop()
+        saved = node.stop()
     if load_state is not None:
         console.print(f"anvil stopped; {load_state} untouched, this session's transactions discarded")
+    elif saved:
+        console.print(f"anvil stopped; state saved in {state}")
     else:
-        console.print("anvil stopped; state saved")
+        console.print(f"anvil stopped; its last state could NOT be saved: {state} holds the one before")

@@ -47,7 +47,7 @@ from bcfl.demo.summary import INDEX_FILE
 from bcfl.flower.certs import CA_CERT, SERVER_CERT, SERVER_KEY
 from bcfl.flower.node_keys import NODE_KEY
 from dashboard.settings import DEFAULT_PORT as DASHBOARD_PORT
-from hospital_node.settings import NodeSettings
+from hospital_node.settings import SUPEREXEC_POLL, NodeSettings
 from hospital_node.signer.location import AGENT_DIR, SOCKET_NAME, short_root
 
 Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
@@ -69,9 +69,6 @@ SUPERLINK_DATABASE = "state.db"
 SUPERNODE_PREFIX = "supernode-"
 SUPEREXEC_PREFIX = "superexec-"
 SIGNER_PREFIX = "signer-"
-#: How often a SuperExec (the coordinator's, and each hospital's) asks its SuperLink or SuperNode for
-#: work: Flower's default is 1 s, added to every message's latency.
-SUPEREXEC_POLL = {"FLWR_SUPEREXEC_TASK_POLL_INTERVAL": "0.2"}
 #: The demo's Flower App in the image: what ``submit`` runs and ``onboard`` approves on chain.
 APP_DIR = "/app"
 #: The secret a hospital's SuperNode and its SuperExec share, in the hospital's volume.

@@ -42,7 +42,11 @@ def ensure_short_root() -> Path:
     """:func:`short_root`, made (mode 0700) if missing; refused if another user owns it or it is open
     to others (someone could then put their own socket in the agent's place)."""
     root = short_root()
-    private_directory(root, "the signing agents' folder")
+    # Someone else's folder, or one open to others, may hold their socket in the agent's place: it is
+    # removed, never adopted.
+    private_directory(
+        root, "the signing agents' folder", "remove it, or run the node from a folder with a shorter path"
+    )
     return root
 
 

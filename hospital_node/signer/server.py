@@ -190,10 +190,11 @@ class SigningAgent:
             self._lock_fd = None
 
 
-def private_directory(folder: Path, name: str = "the agent's folder") -> None:
+def private_directory(folder: Path, name: str = "the agent's folder", remedy: str | None = None) -> None:
     """Make ``folder`` (mode 0700) or check that it is a directory of this user's that no one else can
     enter: an existing one is never loosened nor tightened behind the user's back. ``name`` is what
-    the one-line errors call it."""
+    the one-line errors call it; ``remedy``, if given, is the fix they name for a folder of another
+    user or open to others."""
     try:
         folder.mkdir(mode=0o700)
         os.chmod(folder, 0o700)
@@ -202,17 +203,18 @@ def private_directory(folder: Path, name: str = "the agent's folder") -> None:
     except OSError as exc:
         raise SignerStartError(f"cannot make {name} {folder}: {exc.strerror}") from None
     info = os.lstat(folder)
+    owner_fix = remedy or "run the agent as the node's user"
+    mode_fix = remedy or f"`chmod 700 {folder}`"
     if not stat.S_ISDIR(info.st_mode):
         raise SignerStartError(f"{name} {folder} is not a directory")
     if info.st_uid != os.geteuid():
         raise SignerStartError(
             f"{name} {folder} belongs to uid {info.st_uid}, not to this agent's user "
-            f"(uid {os.geteuid()}): run the agent as the node's user"
+            f"(uid {os.geteuid()}): {owner_fix}"
         )
     if info.st_mode & 0o077:
         raise SignerStartError(
-            f"{name} {folder} is open to other users (mode {stat.S_IMODE(info.st_mode):o}): "
-            f"`chmod 700 {folder}`"
+            f"{name} {folder} is open to other users (mode {stat.S_IMODE(info.st_mode):o}): {mode_fix}"
         )
 
 

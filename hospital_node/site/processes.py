@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bcfl.chain.anvil import free_port
 from hospital_node.errors import HospitalNodeError
-from hospital_node.settings import NodeSettings
+from hospital_node.settings import SUPEREXEC_POLL, NodeSettings
 from hospital_node.signer.client import SignerClient, SignerUnavailableError
 from hospital_node.signer.location import prepare_socket_folder, socket_path
 from hospital_node.site.checks_local import program_path
@@ -159,6 +159,7 @@ def environment(node: NodeFolder) -> dict[str, str]:
     env["PATH"] = os.pathsep.join(p for p in (str(Path(sys.executable).parent), env.get("PATH")) if p)
     env["FLWR_HOME"] = str(node.folder / "flwr")
     env["FLWR_TELEMETRY_ENABLED"] = "0"
+    env.update(SUPEREXEC_POLL)  # the SuperExec asks for tasks every 0.2 s, as in the demo
     return env
 
 

@@ -49,7 +49,7 @@ def test_a_short_root_open_to_others_is_refused(tmp_path: Path, monkeypatch: pyt
     root = tmp_path / f"bcfl-signer-{os.geteuid()}"
     root.mkdir(mode=0o777)
     os.chmod(root, 0o777)
-    refused = r"the signing agents' folder .* is open to other users \(mode 777\)"
+    refused = r"the signing agents' folder .* is open to other users \(mode 777\): remove it"
     with pytest.raises(HospitalNodeError, match=refused) as raised:
         ensure_short_root()
     assert "\n" not in str(raised.value)

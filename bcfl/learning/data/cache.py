@@ -148,7 +148,11 @@ def load_prepared_dataset(
     except (OSError, CacheFileError) as exc:
         logger.warning("rebuilding the prepared dataset %s: %s", path, exc)
     data = load_local_dataset(data_path, schema, seed=seed)
-    if dataset_key(data_path, schema_path, seed) != key:
+    try:
+        changed = dataset_key(data_path, schema_path, seed) != key
+    except OSError:  # a file moved or removed during the read
+        changed = True
+    if changed:
         raise DataChangedError(
             f"the data at {data_path} changed while it was read (a file still being written?): "
             "nothing was trained on it; the next round reads it again"
