@@ -47,7 +47,7 @@ def app_hash(grid: Grid) -> bytes:
 def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrategy]) -> None:
     """The ServerApp's work, with the strategy class as a parameter (tests inject faults this way).
     Replies are pulled every 0.2 s rather than Flower's 3 s (:class:`PromptGrid`), and a reply's
-    objects not all pushed yet are asked for again after 0.05 s rather than 1 s
+    objects not all pushed yet are asked for again after 0.05 s rather than 1 s, then at most 0.2 s apart
     (:mod:`bcfl.flower.object_pulls`)."""
     grid = PromptGrid(grid)
     prompt_object_pulls()

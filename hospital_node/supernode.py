@@ -7,8 +7,8 @@ hospital two messages, each of which waits for that poll: on average 1.5 s, and 
 four hospitals about 2.4 s, twice a round, which is most of what a small round waits for
 (docs/benchmarks.md). This command is ``flower-supernode`` with its command line unchanged and
 those two intervals set by ``--message-poll-interval`` and ``--reply-poll-interval``; an object
-of a message the SuperLink does not hold yet is asked for again after 0.05 s instead of 1 s
-(:mod:`bcfl.flower.object_pulls`).
+of a message the SuperLink does not hold yet is asked for again after 0.05 s instead of 1 s, and
+then at most 0.2 s apart (:mod:`bcfl.flower.object_pulls`).
 
 The one use of Flower internals, kept in this module: the loop calls the ``sleep`` of the module
 attribute ``flwr.supernode.start_client_internal.time``. :func:`install_clock` replaces that
