@@ -77,6 +77,15 @@ class RoundResult:
     flwr_run_s: dict[str, float] = field(default_factory=dict)
     #: What was different in this run (``--label``), shown beside its date.
     label: str = ""
+    #: The machine's 1-minute load average when the run began (None: not recorded then).
+    load_at_start: float | None = None
+
+    @property
+    def machine(self) -> str:
+        """The machine the run had: its cores, and how busy it was when the run began."""
+        if self.load_at_start is None:
+            return f"{self.cores}-core CPU (its load not recorded)"
+        return f"{self.cores}-core CPU with a load average of {self.load_at_start:.2f} when the run began"
 
     @property
     def title(self) -> str:

@@ -182,7 +182,7 @@ class LedgerWatcher:
     # -- parts ---------------------------------------------------------------------------------
     def _connect(self) -> Consortium:
         if self._consortium is None:
-            client = ChainClient(self.settings.rpc_url, timeout_s=RPC_TIMEOUT_S, retries=0)
+            client = ChainClient(self.settings.rpc_url, timeout_s=RPC_TIMEOUT_S, retries=0, outage_s=0.0)
             self._consortium = Consortium.connect(client, self.manifest)
         return self._consortium
 

@@ -60,6 +60,7 @@ def _flwr_run(
 def measure(plan: TrainingPlan, console: Console) -> RoundResult:
     """Both apps through one consortium, then the ClientApp's parts on one of its hospitals."""
     run_dir = Path(tempfile.mkdtemp(prefix="bcfl-bench-round-"))
+    load_at_start = os.getloadavg()[0]
     hospitals = list(CENTRES)
     with console.status("starting the consortium"):
         run = start_federation(run_dir, hospitals)
@@ -103,6 +104,7 @@ def measure(plan: TrainingPlan, console: Console) -> RoundResult:
         bcfl_train_s=[max(u["metrics"]["train-seconds"] for u in r["updates"]) for r in journal],
         client_s=parts,
         flwr_run_s=flwr_s,
+        load_at_start=load_at_start,
     )
 
 
@@ -135,8 +137,9 @@ def render(before: RoundResult, now: RoundResult, before_path: Path) -> str:
     lines = [
         "## A round's wall time: BCFL against plain Flower",
         "",
-        f"Command: `make bench` (`{COMMAND}`), run {now.date}, {now.cores}-core CPU shared with other",
-        "work (numbers are noisy). One consortium of the four heart hospitals on one machine (Anvil,",
+        f"Command: `make bench` (`{COMMAND}`), run {now.date} on a {now.machine}",
+        "(other work on the machine makes every number here slower and noisier). One consortium of the",
+        "four heart hospitals on one machine (Anvil,",
         "SuperLink with TLS and node authentication, Fleet gateway, node sync, coordinator, per hospital a",
         "SuperNode and its bcfl-superexec). The reference a user would pick instead, plain Flower",
         "(`benchmarks/plain_app`: a ClientApp training the same model on the same node config's data and",
@@ -184,7 +187,7 @@ def render(before: RoundResult, now: RoundResult, before_path: Path) -> str:
         f"max(3 x {now.slowest:.2f} s, 5 s) =",
         f"{threshold:.1f} s: BCFL's median round is {now.bcfl:.1f} s ({_met(now.bcfl <= threshold)});",
         f"plain Flower's, on the same machine, is {now.plain:.1f} s ({_met(now.plain <= threshold)}).",
-        "What stands in the way: each of a round's two messages (train, evaluate) waits for the",
+        "What the round spends beyond training: each of its two messages (train, evaluate) waits for the",
         "SuperNode's next poll of the SuperLink, for its SuperExec's next ask, for Flower's ClientApp",
         "to start, unpack the app's bundle and pull the message's objects from its SuperNode, and its",
         "reply for the SuperNode's and the ServerApp's next looks; four hospitals' processes share two",
@@ -205,6 +208,8 @@ def render(before: RoundResult, now: RoundResult, before_path: Path) -> str:
         " `bcfl-supernode --reply-poll-interval` |",
         "| first retry of a message's object not there yet (`inflatable_utils.py`) | 1 s | 0.05 s |"
         " `bcfl.flower.object_pulls` (ClientApp, SuperNode, ServerApp) |",
+        "| longest wait between retries of that object (`inflatable_utils.py`) | 10 s | 0.2 s |"
+        " `bcfl.flower.object_pulls` |",
         "| ServerApp's `send_and_receive` pulls replies (`superlink/grid/http_grid.py`) | 3 s | BCFL's"
         " ServerApp 0.2 s; plain Flower's 3 s | `coordinator/prompt_grid.py` |",
         "| SuperNode heartbeat | 30 s | 30 s | not on a round's path |",

@@ -30,7 +30,7 @@ from bcfl.chain.exceptions import (
     TransactionTimeoutError,
     redact_url,
 )
-from bcfl.chain.retry import retrying
+from bcfl.chain.retry import OUTAGE_S, retrying
 from bcfl.chain.revert import decode_revert, revert_data
 
 logger = logging.getLogger(__name__)
@@ -57,10 +57,14 @@ class ChainClient:
         backoff_s: float = 0.2,
         timeout_s: float = 30.0,
         receipt_timeout_s: float = 120.0,
+        outage_s: float = OUTAGE_S,
     ) -> None:
         self.rpc_url = check_rpc_url(rpc_url)
         self.retries = retries
         self.backoff_s = backoff_s
+        #: How long an endpoint that has answered before is waited for (0: ``retries`` tries only).
+        self.outage_s = outage_s
+        self._answered = False
         self.receipt_timeout_s = receipt_timeout_s
         # The chain id never changes under an endpoint: web3 would otherwise ask for it before every
         # transaction it validates (about half of all requests).
@@ -81,10 +85,19 @@ class ChainClient:
 
     # -- plumbing -------------------------------------------------------------------------------
     def retrying(self, what: str, fn: Callable[[], T]) -> T:
-        """Run ``fn``, retrying with exponential back-off while the endpoint is unreachable."""
-        return retrying(
-            self.rpc_url, what, fn, transient=_TRANSIENT, retries=self.retries, backoff_s=self.backoff_s
+        """Run ``fn``, retrying with exponential back-off while the endpoint is unreachable: ``retries``
+        times if it never answered, for ``outage_s`` seconds once it has (:mod:`bcfl.chain.retry`)."""
+        result = retrying(
+            self.rpc_url,
+            what,
+            fn,
+            transient=_TRANSIENT,
+            retries=self.retries,
+            backoff_s=self.backoff_s,
+            outage_s=self.outage_s if self._answered else 0.0,
         )
+        self._answered = True
+        return result
 
     @property
     def chain_id(self) -> int:
@@ -212,6 +225,14 @@ class ChainClient:
         except TransactionTimeoutError:
             self._nonces.pop(address, None)
             raise
+        except ChainUnreachableError as exc:
+            self._nonces.pop(address, None)
+            raise TransactionStatusUnknownError(
+                f"{what}: transaction {tx_hash.to_0x_hex()} was sent to the chain at "
+                f"{redact_url(self.rpc_url)}, which stopped answering before it was confirmed; "
+                "look it up before sending again",
+                tx_hash.to_0x_hex(),
+            ) from exc
         if receipt["status"] != 1:
             raise self._failure_reason(tx, receipt, what)
         return receipt

@@ -14,7 +14,7 @@ from typing import Any
 
 from bcfl.chain.endpoint import check_rpc_url
 from bcfl.chain.exceptions import ChainError, redact_url
-from bcfl.chain.retry import retrying
+from bcfl.chain.retry import OUTAGE_S, retrying
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +30,23 @@ class RpcError(ChainError):
 
 
 class JsonRpc:
-    """One JSON-RPC endpoint, asked with HTTP POSTs; ``retries`` and ``backoff_s`` as ChainClient's."""
+    """One JSON-RPC endpoint, asked with HTTP POSTs; ``retries``, ``backoff_s`` and ``outage_s`` as
+    ChainClient's."""
 
     def __init__(
-        self, rpc_url: str, *, retries: int = 5, backoff_s: float = 0.2, timeout_s: float = 30.0
+        self,
+        rpc_url: str,
+        *,
+        retries: int = 5,
+        backoff_s: float = 0.2,
+        timeout_s: float = 30.0,
+        outage_s: float = OUTAGE_S,
     ) -> None:
         self.rpc_url = check_rpc_url(rpc_url)
         self.retries = retries
         self.backoff_s = backoff_s
+        self.outage_s = outage_s
+        self._answered_before = False
         self.timeout_s = timeout_s
         self._ids = itertools.count(1)
         self._chain_id: int | None = None
@@ -45,14 +54,17 @@ class JsonRpc:
     def request(self, method: str, params: list[Any], what: str | None = None) -> Any:
         """The ``result`` of ``method``; :class:`RpcError` for an error answer, retries while unreachable."""
         what = what or method
-        return retrying(
+        result = retrying(
             self.rpc_url,
             what,
             lambda: self._answered(method, params, what),
             transient=(urllib.error.URLError, ConnectionError, TimeoutError),
             retries=self.retries,
             backoff_s=self.backoff_s,
+            outage_s=self.outage_s if self._answered_before else 0.0,
         )
+        self._answered_before = True
+        return result
 
     def _answered(self, method: str, params: list[Any], what: str) -> Any:
         """:meth:`_post`, an HTTP error status (an answer, not an outage) as a ChainError."""

@@ -50,7 +50,7 @@ class StateKeeper:
     once more at :meth:`stop`."""
 
     def __init__(self, rpc_url: str, path: Path, interval_s: float = 1.0) -> None:
-        self.rpc = JsonRpc(rpc_url, retries=0)
+        self.rpc = JsonRpc(rpc_url, retries=0, outage_s=0.0)
         self.path = path
         self.interval_s = interval_s
         self._saved: bytes | None = None
