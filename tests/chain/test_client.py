@@ -54,7 +54,7 @@ def test_an_unreachable_endpoint_raises_a_named_error(actors: Actors) -> None:
 def test_a_node_that_goes_away_is_reported(tmp_path: Path, actors: Actors) -> None:
     node = AnvilNode(log_path=tmp_path / "anvil.log").start()
     try:
-        client = ChainClient(node.rpc_url, retries=1, backoff_s=0.01)
+        client = ChainClient(node.rpc_url, retries=1, backoff_s=0.01, outage_s=0.0)
         assert client.block_number() == 0
     finally:
         node.stop()
