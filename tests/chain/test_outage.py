@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 
 from bcfl.chain.anvil import AnvilNode
@@ -86,15 +87,23 @@ def test_a_slow_endpoint_is_waited_for(proxy: RpcProxy, anvil: AnvilNode, actors
     assert ChainClient(anvil.rpc_url).w3.eth.get_balance(recipient) == 7
 
 
+def _short_patience(
+    proxy: RpcProxy, anvil: AnvilNode, actors: Actors
+) -> tuple[ChainClient, ChainClient, int, ChecksumAddress]:
+    """A client through ``proxy`` waiting 2 s for an endpoint that answered (it has), one straight to
+    Anvil, the outsider's nonce and a fresh recipient."""
+    client = ChainClient(proxy.url, outage_s=2.0)
+    direct = ChainClient(anvil.rpc_url)
+    assert client.block_number() >= 0
+    nonce = direct.w3.eth.get_transaction_count(actors.outsider.address)
+    return client, direct, nonce, fresh_account().address
+
+
 def test_an_outage_longer_than_the_patience_is_one_clear_error_with_nothing_sent(
     proxy: RpcProxy, anvil: AnvilNode, actors: Actors
 ) -> None:
-    client = ChainClient(proxy.url, outage_s=2.0)
-    direct = ChainClient(anvil.rpc_url)
+    client, direct, nonce, recipient = _short_patience(proxy, anvil, actors)
     sender = actors.outsider
-    nonce = direct.w3.eth.get_transaction_count(sender.address)
-    recipient = fresh_account().address
-    assert client.block_number() >= 0
     proxy.down()
     with pytest.raises(ChainUnreachableError, match=r"did not answer .* for 2 s \(\d+ tries") as exc:
         client.transfer(sender, recipient, 5)
@@ -113,12 +122,8 @@ def test_a_send_lost_in_an_outage_longer_than_the_patience_names_the_transaction
     """The answer to the send, or to the first look for its receipt, is lost and the endpoint stays
     away: the transaction may have reached the chain (here it did), so the error names it for it to be
     looked up, and the client re-reads its nonce instead of reusing or skipping one."""
-    client = ChainClient(proxy.url, outage_s=2.0)
-    direct = ChainClient(anvil.rpc_url)
+    client, direct, nonce, recipient = _short_patience(proxy, anvil, actors)
     sender = actors.outsider
-    nonce = direct.w3.eth.get_transaction_count(sender.address)
-    recipient = fresh_account().address
-    assert client.block_number() >= 0
     proxy.cut_after(lost)
     with pytest.raises(TransactionStatusUnknownError) as exc:
         client.transfer(sender, recipient, 9)
