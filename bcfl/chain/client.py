@@ -30,7 +30,7 @@ from bcfl.chain.exceptions import (
     TransactionTimeoutError,
     redact_url,
 )
-from bcfl.chain.retry import OUTAGE_S, retrying
+from bcfl.chain.retry import OUTAGE_S, Retrier
 from bcfl.chain.revert import decode_revert, revert_data
 
 logger = logging.getLogger(__name__)
@@ -60,11 +60,9 @@ class ChainClient:
         outage_s: float = OUTAGE_S,
     ) -> None:
         self.rpc_url = check_rpc_url(rpc_url)
-        self.retries = retries
-        self.backoff_s = backoff_s
-        #: How long an endpoint that has answered before is waited for (0: ``retries`` tries only).
-        self.outage_s = outage_s
-        self._answered = False
+        #: Retries while the endpoint is unreachable: ``retries`` tries if it never answered, and for
+        #: ``outage_s`` seconds once it has (0: the tries only).
+        self._retrier = Retrier(self.rpc_url, _TRANSIENT, retries, backoff_s, outage_s)
         self.receipt_timeout_s = receipt_timeout_s
         # The chain id never changes under an endpoint: web3 would otherwise ask for it before every
         # transaction it validates (about half of all requests).
@@ -87,17 +85,7 @@ class ChainClient:
     def retrying(self, what: str, fn: Callable[[], T]) -> T:
         """Run ``fn``, retrying with exponential back-off while the endpoint is unreachable: ``retries``
         times if it never answered, for ``outage_s`` seconds once it has (:mod:`bcfl.chain.retry`)."""
-        result = retrying(
-            self.rpc_url,
-            what,
-            fn,
-            transient=_TRANSIENT,
-            retries=self.retries,
-            backoff_s=self.backoff_s,
-            outage_s=self.outage_s if self._answered else 0.0,
-        )
-        self._answered = True
-        return result
+        return self._retrier(what, fn)
 
     @property
     def chain_id(self) -> int:

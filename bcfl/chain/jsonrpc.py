@@ -14,7 +14,7 @@ from typing import Any
 
 from bcfl.chain.endpoint import check_rpc_url
 from bcfl.chain.exceptions import ChainError, redact_url
-from bcfl.chain.retry import OUTAGE_S, retrying
+from bcfl.chain.retry import OUTAGE_S, Retrier
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +43,9 @@ class JsonRpc:
         outage_s: float = OUTAGE_S,
     ) -> None:
         self.rpc_url = check_rpc_url(rpc_url)
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self.outage_s = outage_s
-        self._answered_before = False
+        self._retrier = Retrier(
+            self.rpc_url, (urllib.error.URLError, ConnectionError, TimeoutError), retries, backoff_s, outage_s
+        )
         self.timeout_s = timeout_s
         self._ids = itertools.count(1)
         self._chain_id: int | None = None
@@ -54,17 +53,7 @@ class JsonRpc:
     def request(self, method: str, params: list[Any], what: str | None = None) -> Any:
         """The ``result`` of ``method``; :class:`RpcError` for an error answer, retries while unreachable."""
         what = what or method
-        result = retrying(
-            self.rpc_url,
-            what,
-            lambda: self._answered(method, params, what),
-            transient=(urllib.error.URLError, ConnectionError, TimeoutError),
-            retries=self.retries,
-            backoff_s=self.backoff_s,
-            outage_s=self.outage_s if self._answered_before else 0.0,
-        )
-        self._answered_before = True
-        return result
+        return self._retrier(what, lambda: self._answered(method, params, what))
 
     def _answered(self, method: str, params: list[Any], what: str) -> Any:
         """:meth:`_post`, an HTTP error status (an answer, not an outage) as a ChainError."""

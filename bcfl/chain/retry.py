@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from bcfl.chain.exceptions import ChainUnreachableError, redact_url
@@ -48,9 +49,7 @@ def retrying(
             first_failure = now if first_failure is None else first_failure
             waited = now - first_failure
             if attempt >= retries and waited >= outage_s:
-                raise ChainUnreachableError(
-                    _gave_up(rpc_url, what, attempt + 1, waited, outage_s, exc)
-                ) from exc
+                raise ChainUnreachableError(_gave_up(rpc_url, what, attempt + 1, outage_s, exc)) from exc
             delay = min(backoff_s * 2**attempt, BACKOFF_CAP_S)
             if attempt >= retries:
                 delay = min(delay, max(outage_s - waited, 0.0))
@@ -61,8 +60,34 @@ def retrying(
             attempt += 1
 
 
-def _gave_up(rpc_url: str, what: str, tries: int, waited: float, outage_s: float, exc: BaseException) -> str:
+def _gave_up(rpc_url: str, what: str, tries: int, outage_s: float, exc: BaseException) -> str:
     where = f"the chain at {redact_url(rpc_url)} did not answer {what}"
     if outage_s > 0:
         return f"{where} for {outage_s:g} s ({tries} tries, {type(exc).__name__}): is the node running?"
     return f"{where} after {tries} tries ({type(exc).__name__})"
+
+
+@dataclass
+class Retrier:
+    """One client's :func:`retrying`: ``retries`` tries while its endpoint never answered, then, once
+    it has, patience for ``outage_s`` seconds (0: the retries alone, always)."""
+
+    rpc_url: str
+    transient: tuple[type[BaseException], ...]
+    retries: int
+    backoff_s: float
+    outage_s: float = OUTAGE_S
+    answered: bool = False
+
+    def __call__(self, what: str, fn: Callable[[], T]) -> T:
+        result = retrying(
+            self.rpc_url,
+            what,
+            fn,
+            transient=self.transient,
+            retries=self.retries,
+            backoff_s=self.backoff_s,
+            outage_s=self.outage_s if self.answered else 0.0,
+        )
+        self.answered = True
+        return result
