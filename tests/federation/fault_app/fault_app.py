@@ -1,9 +1,12 @@
-"""TEST ONLY: the real apps with injected faults (a tampering or crashing coordinator, a forging hospital,
-a member suspended between the coordinator's check and the registration)."""
+"""TEST ONLY: the real apps with injected faults (a tampering, crashing or killed coordinator, a forging
+hospital, a member suspended between the coordinator's check and the registration)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import signal
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord
@@ -12,8 +15,10 @@ from flwr.serverapp import Grid, ServerApp
 
 from bcfl.chain.devkeys import dev_account
 from bcfl.models.records import from_record, to_record
+from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import RoundState
 from coordinator.server_app import run_federation
+from coordinator.settings import load_settings
 from coordinator.strategy import LedgerStrategy
 from coordinator.verification import Rejection, VerifiedUpdate
 from hospital_node import client_app as real_client
@@ -70,9 +75,43 @@ class SuspendingStrategy(LedgerStrategy):
             self.service.register = register  # type: ignore[method-assign]
 
 
+#: The round service's steps a coordinator can be killed after (run config ``die-at``), in a round's order.
+KILL_STEPS = ("open", "register", "assess", "aggregate", "finalize", "pay")
+#: Where a killed ServerApp notes, as its last act, the step it was killed after (in the run's logs).
+KILLED_LOG = "serverapp-killed.log"
+
+
+def dying(step: str) -> type[LedgerStrategy]:
+    """The real strategy whose ServerApp process is SIGKILLed (no clean-up, no exception handling)
+    as soon as the round service's ``step`` returns: after opening the round (before registration),
+    registering the updates, scoring them, aggregating, finalizing, or paying."""
+    if step not in KILL_STEPS:
+        raise ValueError(f"die-at is {step!r}: use one of {', '.join(KILL_STEPS)}")
+
+    class Dying(LedgerStrategy):
+        def __init__(self, service: RoundService, **fedavg: Any) -> None:
+            super().__init__(service, **fedavg)
+            done: Callable[..., RoundState] = getattr(service, step)
+
+            def then_die(*args: Any, **kwargs: Any) -> RoundState:
+                state = done(*args, **kwargs)
+                log = load_settings().run_dir / "logs" / KILLED_LOG
+                with log.open("a") as out:
+                    out.write(f"{step} {state.chain_round}\n")
+                os.kill(os.getpid(), signal.SIGKILL)
+                raise AssertionError("unreachable: the process was killed")
+
+            setattr(service, step, then_die)
+
+    return Dying
+
+
 @server_app.main()
 def main(grid: Grid, context: Context) -> None:
-    if bool(context.run_config.get("suspend-first", False)):
+    die_at = str(context.run_config.get("die-at", ""))
+    if die_at:
+        run_federation(grid, context, dying(die_at))
+    elif bool(context.run_config.get("suspend-first", False)):
         run_federation(grid, context, SuspendingStrategy)
     elif bool(context.run_config.get("crash", False)):
         run_federation(grid, context, CrashingStrategy)

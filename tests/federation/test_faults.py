@@ -1,0 +1,212 @@
+"""Faults through the real stack (Anvil, flower-superlink, per hospital a SuperNode and SuperExec,
+``flwr run``): the coordinator's ServerApp SIGKILLed right after each step of a round, and a hospital's
+SuperNode killed while it trains. Each time the next run resumes from the chain and the model store:
+nothing is registered, scored, finalized or paid twice (the contracts refuse it, and the coordinator
+reads before it writes), the journal follows the chain, and the audit's verdict stays clean."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bcfl.chain.consortium import Consortium
+from bcfl.demo.federation import FederationRun, start_federation
+from bcfl.demo.processes import BIN
+from bcfl.demo.topology import supernode_name
+from tests.federation.fault_app.fault_app import KILL_STEPS, KILLED_LOG
+from tests.federation.test_federation import FAULT_APP, flwr_run, journal, process_tree
+
+HOSPITALS = ["cleveland", "hungary", "va-long-beach"]
+#: How long a killed step may take to show (a round's training on a busy machine included).
+STEP_TIMEOUT_S = 600.0
+
+
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationRun]:
+    run = start_federation(tmp_path_factory.mktemp("run"), HOSPITALS)
+    try:
+        run.approve_app(FAULT_APP)
+        yield run
+    finally:
+        run.stop()
+
+
+def killed_steps(run: FederationRun) -> list[str]:
+    """The ``<step> <round>`` lines killed ServerApps left, oldest first."""
+    log = run.run_dir / "logs" / KILLED_LOG
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def serverapps(run: FederationRun) -> list[int]:
+    """The coordinator SuperExec's ServerApp processes now running."""
+    coordinator = next(p for p in run.flower.processes if p.name == "coordinator")
+    found = []
+    for pid in process_tree(coordinator.process.pid)[1:]:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue  # it exited meanwhile
+        if b"serverapp" in command and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+            found.append(pid)
+    return found
+
+
+def run_killed_at(run: FederationRun, step: str) -> None:
+    """``flwr run`` of one round whose ServerApp is SIGKILLed right after ``step``: returns once the
+    process is gone, with the `flwr run` that streamed its logs stopped (Flower would wait for the
+    dead run's heartbeat to lapse)."""
+    before = len(killed_steps(run))
+    process = run.flwr_process(1, FAULT_APP, extra_config=[f'die-at="{step}"'])
+    try:
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        while len(killed_steps(run)) == before:
+            assert time.monotonic() < deadline, f"no ServerApp was killed after {step!r}"
+            assert process.poll() is None, (run.run_dir / "logs" / "flwr-run.log").read_text()[-4000:]
+            time.sleep(0.2)
+        while serverapps(run):
+            assert time.monotonic() < deadline, f"the ServerApp killed after {step!r} is still running"
+            time.sleep(0.1)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def once_per_round(consortium: Consortium, first: int, last: int) -> dict[str, Counter[tuple[int, ...]]]:
+    """Per kind of record, how often each (round,) or (round, member) appears on chain from ``first``
+    to ``last``."""
+    rounds = range(first, last + 1)
+    ledger, reputation, distributor = consortium.ledger, consortium.reputation, consortium.distributor
+    return {
+        "finalized": Counter((f.round,) for f in ledger.finalized_rounds() if f.round in rounds),
+        "registered": Counter((u.round, u.member_id) for u in ledger.updates() if u.round in rounds),
+        "scored": Counter((c.round, c.member_id) for c in reputation.history() if c.round in rounds),
+        "paid": Counter((p.round, p.member_id) for p in distributor.payments() if p.round in rounds),
+    }
+
+
+def audit_report(run: FederationRun, index: Path) -> dict[str, Any]:
+    """``bcfl audit report --format json`` of the run, as an auditor runs it."""
+    result = subprocess.run(
+        [str(BIN / "bcfl"), "audit", "report", "--format", "json", "--manifest", str(run.manifest_path),
+         "--store", str(run.run_dir / "models"), "--index", str(index), "--rpc-url", run.node.rpc_url],
+        capture_output=True, text=True, timeout=300, env=run.env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def test_a_coordinator_killed_after_any_step_of_a_round_is_resumed_with_nothing_done_twice(
+    federation: FederationRun, tmp_path: Path
+) -> None:
+    """One round, its ServerApp killed after opening it, and each next run killed one step further on
+    (after registering, scoring, aggregating, finalizing); the run after that pays the finalized round
+    before anything else and is killed once it has paid its own next round; a last run goes through.
+    After each kill the chain holds exactly what the steps before it wrote."""
+    consortium = federation.consortium()
+    ledger = consortium.ledger
+    first = ledger.round_count() + 1
+    members = sorted(h.member_id for h in federation.hospitals)
+    seen: dict[str, dict[str, Any]] = {}
+    for step in KILL_STEPS:
+        run_killed_at(federation, step)
+        assert killed_steps(federation)[-1] == f"{step} {first + (step == 'pay')}"
+        seen[step] = {
+            "rounds": ledger.round_count(),
+            "status": ledger.get_round(first).status.name,
+            "registered": sorted(u.member_id for u in ledger.updates(round_number=first)),
+            "scored": sorted(c.member_id for c in consortium.reputation.history(round_number=first)),
+            "paid": sorted(p.member_id for p in consortium.distributor.payments(round_number=first)),
+        }
+    # Each kill left the round where its step had taken it, and the next run went on from there.
+    assert seen["open"] == {"rounds": first, "status": "OPEN", "registered": [], "scored": [], "paid": []}
+    assert seen["register"] == {**seen["open"], "registered": members}
+    assert seen["assess"] == {**seen["register"], "scored": members}
+    assert seen["aggregate"] == seen["assess"]  # aggregating writes nothing on chain
+    assert seen["finalize"] == {**seen["assess"], "status": "FINALIZED"}  # finalized, not paid
+    # The run after it paid round `first` (settling it) before its own round `first + 1`.
+    assert seen["pay"] == {**seen["finalize"], "rounds": first + 1, "paid": members}
+    flwr_run(federation, rounds=1, app_dir=FAULT_APP)  # a whole round, after all that
+    last = ledger.round_count()
+    assert last == first + 2
+    counts = once_per_round(consortium, first, last)
+    assert counts["finalized"] == Counter({(r,): 1 for r in range(first, last + 1)})
+    every = {(r, m): 1 for r in range(first, last + 1) for m in members}
+    assert counts["registered"] == counts["scored"] == counts["paid"] == Counter(every)
+    # The journal follows the chain: each round's finalization and payouts are the chain's.
+    records = journal(federation)
+    for number in range(first, last + 1):
+        (final,) = ledger.finalized_rounds(round_number=number)
+        assert records[number]["metrics_hash"] == "0x" + final.metrics_hash.hex()
+        assert records[number]["aggregated_model_hash"] == "0x" + final.aggregated_model_hash.hex()
+        paid = {str(p.member_id): str(p.amount) for p in consortium.distributor.payments(round_number=number)}
+        assert records[number]["payouts"] == paid
+    report = audit_report(federation, tmp_path / "index.sqlite")
+    assert report["clean"], report["checks"]
+
+
+def started_tasks(run: FederationRun, hospital: str) -> int:
+    """How many app processes ``hospital``'s SuperExec has started (its log's lines)."""
+    log = (run.run_dir / "logs" / f"superexec-{hospital}.log").read_text()
+    return log.count("is approved on chain: starting task")
+
+
+def test_a_hospital_whose_supernode_is_killed_mid_round_misses_that_round_and_rejoins_the_next(
+    federation: FederationRun, tmp_path: Path
+) -> None:
+    """One hospital's SuperNode is SIGKILLed while its ClientApp trains. Flower's SuperLink answers
+    for it once its heartbeat lapses (about a minute), the coordinator journals the error by its node,
+    and the round is finalized and paid with the two others (min-valid-updates 2, min-nodes 2). The
+    SuperNode starts again as it was, and the hospital's update is in the next round. The missed round
+    shows on chain and in the audit, whose verdict stays clean."""
+    down = HOSPITALS[1]
+    member = next(h.member_id for h in federation.hospitals if h.name == down)
+    others = sorted(h.member_id for h in federation.hospitals if h.name != down)
+    consortium = federation.consortium()
+    ledger = consortium.ledger
+    missed = ledger.round_count() + 1
+    supernode = next(p for p in federation.flower.processes if p.name == supernode_name(down))
+    tasks = started_tasks(federation, down)
+    process = federation.flwr_process(1, extra_config=["min-nodes=2"])
+    try:
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        while ledger.round_count() < missed or started_tasks(federation, down) == tasks:
+            assert time.monotonic() < deadline, "its ClientApp was not started"
+            assert process.poll() is None, (federation.run_dir / "logs" / "flwr-run.log").read_text()[-4000:]
+            time.sleep(0.1)
+        supernode.process.kill()  # SIGKILL, as a power cut would
+        supernode.process.wait()
+        assert process.wait(timeout=STEP_TIMEOUT_S) == 0, (
+            federation.run_dir / "logs" / "flwr-run.log"
+        ).read_text()[-4000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        federation.flower.restart(supernode_name(down))  # as a hospital's service manager would
+    assert ledger.get_round(missed).status.name == "FINALIZED"
+    assert sorted(u.member_id for u in ledger.updates(round_number=missed)) == others
+    (final,) = ledger.finalized_rounds(round_number=missed)
+    assert list(final.participants) == others
+    assert sorted(p.member_id for p in consortium.distributor.payments(round_number=missed)) == others
+    (rejection,) = journal(federation)[missed]["rejected"]
+    assert "replied with an error" in rejection["reason"], rejection
+    # Back: the next round has its update again.
+    flwr_run(federation, rounds=1)
+    rejoined = ledger.round_count()
+    assert rejoined == missed + 1
+    assert member in [u.member_id for u in ledger.updates(round_number=rejoined)]
+    assert ledger.get_round(rejoined).status.name == "FINALIZED"
+    report = audit_report(federation, tmp_path / "index.sqlite")
+    assert report["clean"], report["checks"]
+    rounds = {r["round"]: r for r in report["rounds"]}
+    assert member not in [u["member_id"] for u in rounds[missed]["updates"]]
+    assert member in [u["member_id"] for u in rounds[rejoined]["updates"]]
+    (member_view,) = [m for m in report["members"] if m["member_id"] == member]
+    assert missed not in [number for number, _, _ in member_view["updates"]]
