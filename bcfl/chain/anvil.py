@@ -184,6 +184,18 @@ class AnvilNode:
             process.wait()
         return saved
 
+    def kill(self) -> None:
+        """SIGKILL anvil, as a crash or a power cut would (the fault tests and the soak): nothing is
+        saved on the way down, so the state file holds the last state the keeper saved (at most
+        ``state_interval_s`` old), and :meth:`start` brings the node back from it."""
+        keeper, self._keeper = self._keeper, None
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+        if keeper is not None:
+            keeper.stop(last_save=False)
+
     @property
     def running(self) -> bool:
         """Whether the process is alive."""

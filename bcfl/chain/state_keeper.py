@@ -81,13 +81,16 @@ class StateKeeper:
             except Exception as exc:  # a busy node, a full disk: the next interval tries again
                 logger.warning("could not save the chain's state to %s: %s", self.path, exc)
 
-    def stop(self) -> bool:
-        """Stop saving in the background, then save one last time; False, with a warning, if that
-        failed (the node no longer answers, a full disk): the file then holds the last state saved."""
+    def stop(self, *, last_save: bool = True) -> bool:
+        """Stop saving in the background, then save one last time (unless ``last_save`` is False: the
+        node was killed); False, with a warning, if that failed (the node no longer answers, a full
+        disk): the file then holds the last state saved."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if not last_save:
+            return False
         try:
             self.save()
         except (ChainError, OSError) as exc:

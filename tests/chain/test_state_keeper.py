@@ -118,6 +118,24 @@ def test_an_anvil_node_saves_its_last_state_when_stopped_and_starts_from_it(tmp_
         assert _block(JsonRpc(node.rpc_url)) == 5
 
 
+def test_a_killed_anvil_node_starts_again_on_its_port_from_the_state_saved_last(tmp_path: Path) -> None:
+    """kill() is a crash: nothing saved on the way down (blocks after the last save are gone, which is
+    why the keeper saves every second), and start() brings the node back at the same address."""
+    state = tmp_path / "state.json"
+    node = AnvilNode(state_path=state, state_interval_s=3600, log_path=tmp_path / "anvil.log").start()
+    try:
+        rpc = JsonRpc(node.rpc_url)
+        rpc.request("anvil_mine", [hex(5)])
+        node.kill()
+        assert not node.running and _saved_block(state) == 0  # saved at start only
+        node.start()
+        assert _block(JsonRpc(node.rpc_url)) == 0
+        rpc.request("anvil_mine", [hex(2)])
+    finally:
+        node.stop()
+    assert _saved_block(state) == 2
+
+
 def test_a_cut_state_file_is_refused_in_one_line(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     state.write_bytes(b'{"block": {"number": "0x')

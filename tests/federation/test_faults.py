@@ -88,6 +88,9 @@ def once_per_round(consortium: Consortium, first: int, last: int) -> dict[str, C
         "registered": Counter((u.round, u.member_id) for u in ledger.updates() if u.round in rounds),
         "scored": Counter((c.round, c.member_id) for c in reputation.history() if c.round in rounds),
         "paid": Counter((p.round, p.member_id) for p in distributor.payments() if p.round in rounds),
+        "paid rounds": Counter(
+            (e.args["round"],) for e in distributor.events("RoundPaid") if e.args["round"] in rounds
+        ),
     }
 
 
@@ -132,22 +135,18 @@ def test_a_coordinator_killed_after_any_step_of_a_round_is_resumed_with_nothing_
     assert seen["aggregate"] == seen["assess"]  # aggregating writes nothing on chain
     assert seen["finalize"] == {**seen["assess"], "status": "FINALIZED"}  # finalized, not paid
     # The run after it paid round `first` (settling it) before its own round `first + 1`.
-    assert seen["pay"] == {**seen["finalize"], "rounds": first + 1, "paid": members}
+    paid_first = sorted(m for (_, m) in payouts(consortium, first))
+    assert seen["pay"] == {**seen["finalize"], "rounds": first + 1, "paid": paid_first} and paid_first
     flwr_run(federation, rounds=1, app_dir=FAULT_APP)  # a whole round, after all that
     last = ledger.round_count()
     assert last == first + 2
-    counts = once_per_round(consortium, first, last)
-    assert counts["finalized"] == Counter({(r,): 1 for r in range(first, last + 1)})
-    every = {(r, m): 1 for r in range(first, last + 1) for m in members}
-    assert counts["registered"] == counts["scored"] == counts["paid"] == Counter(every)
-    # The journal follows the chain: each round's finalization and payouts are the chain's.
+    assert_each_member_once(federation, first, 3)
+    # The journal follows the chain: each round's finalization is the chain's (payouts: above).
     records = journal(federation)
     for number in range(first, last + 1):
         (final,) = ledger.finalized_rounds(round_number=number)
         assert records[number]["metrics_hash"] == "0x" + final.metrics_hash.hex()
         assert records[number]["aggregated_model_hash"] == "0x" + final.aggregated_model_hash.hex()
-        paid = {str(p.member_id): str(p.amount) for p in consortium.distributor.payments(round_number=number)}
-        assert records[number]["payouts"] == paid
     report = audit_report(federation, tmp_path / "index.sqlite")
     assert report["clean"], report["checks"]
 
@@ -194,7 +193,8 @@ def test_a_hospital_whose_supernode_is_killed_mid_round_misses_that_round_and_re
     assert sorted(u.member_id for u in ledger.updates(round_number=missed)) == others
     (final,) = ledger.finalized_rounds(round_number=missed)
     assert list(final.participants) == others
-    assert sorted(p.member_id for p in consortium.distributor.payments(round_number=missed)) == others
+    paid = [m for (_, m) in payouts(consortium, missed)]  # a participant whose weight is 0 gets nothing
+    assert paid and set(paid) <= set(others)
     (rejection,) = journal(federation)[missed]["rejected"]
     assert "replied with an error" in rejection["reason"], rejection
     # Back: the next round has its update again.
@@ -210,3 +210,117 @@ def test_a_hospital_whose_supernode_is_killed_mid_round_misses_that_round_and_re
     assert member in [u["member_id"] for u in rounds[rejoined]["updates"]]
     (member_view,) = [m for m in report["members"] if m["member_id"] == member]
     assert missed not in [number for number, _, _ in member_view["updates"]]
+
+
+def round_statuses(consortium: Consortium, first: int) -> list[str]:
+    """The status of every round from ``first`` on."""
+    ledger = consortium.ledger
+    return [ledger.get_round(n).status.name for n in range(first, ledger.round_count() + 1)]
+
+
+def wait_for_training(run: FederationRun, chain_round: int, process: subprocess.Popen[bytes]) -> None:
+    """Until ``chain_round`` is open on chain and every hospital's SuperExec started its ClientApp."""
+    ledger = run.consortium().ledger
+    tasks = {h: started_tasks(run, h) for h in HOSPITALS}
+    deadline = time.monotonic() + STEP_TIMEOUT_S
+    while ledger.round_count() < chain_round or any(started_tasks(run, h) == n for h, n in tasks.items()):
+        assert time.monotonic() < deadline, "the round's training did not start"
+        assert process.poll() is None, (run.run_dir / "logs" / "flwr-run.log").read_text()[-4000:]
+        time.sleep(0.1)
+
+
+def wait_for_rounds(consortium: Consortium, first: int, count: int) -> None:
+    """Until the ``count`` rounds from ``first`` are finalized on chain."""
+    deadline = time.monotonic() + STEP_TIMEOUT_S
+    while round_statuses(consortium, first) != ["FINALIZED"] * count:
+        assert time.monotonic() < deadline, round_statuses(consortium, first)
+        time.sleep(0.5)
+
+
+def assert_each_member_once(run: FederationRun, first: int, count: int) -> None:
+    """Each of the ``count`` rounds from ``first`` finalized and paid once; every hospital registered
+    and scored once in each; each participant paid at most once (one whose contribution weighs
+    nothing gets nothing), and as the journal says."""
+    consortium = run.consortium()
+    members = [h.member_id for h in run.hospitals]
+    rounds = range(first, first + count)
+    counts = once_per_round(consortium, first, first + count - 1)
+    assert counts["finalized"] == counts["paid rounds"] == Counter({(r,): 1 for r in rounds})
+    every = Counter({(r, m): 1 for r in rounds for m in members})
+    assert counts["registered"] == counts["scored"] == every
+    records = journal(run)
+    for number in rounds:
+        paid = {str(m): str(a) for (r, m), a in payouts(consortium, number).items()}
+        assert paid and paid == {m: a for m, a in records[number]["payouts"].items() if int(a)}
+    assert set(counts["paid"]) <= set(every) and set(counts["paid"].values()) == {1}
+
+
+def payouts(consortium: Consortium, chain_round: int) -> dict[tuple[int, int], int]:
+    """``chain_round``'s payments on chain by (round, member)."""
+    return {
+        (p.round, p.member_id): p.amount for p in consortium.distributor.payments(round_number=chain_round)
+    }
+
+
+def test_the_chain_killed_mid_round_and_started_again_from_its_state_file_loses_nothing(
+    federation: FederationRun, tmp_path: Path
+) -> None:
+    """Anvil is SIGKILLed while the hospitals train (after its state keeper saved the round's
+    opening), stays down 5 s, and starts again from its state file on the same address: the
+    coordinator and the hospitals wait for it (docs/operators.md), and the run's two rounds are
+    finalized and paid once each, with every record from before the kill still on chain."""
+    consortium = federation.consortium()
+    first = consortium.ledger.round_count() + 1
+    state = federation.node.state_path
+    assert state is not None
+    process = federation.flwr_process(2)
+    try:
+        wait_for_training(federation, first, process)
+        opened = consortium.ledger.get_round(first)
+        saved = state.stat().st_mtime_ns
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        while state.stat().st_mtime_ns == saved:  # the keeper saves every second while blocks come
+            assert time.monotonic() < deadline, "the chain's state was not saved"
+            time.sleep(0.1)
+        before = consortium.ledger.events("RoundOpened")
+        federation.node.kill()
+        time.sleep(5)
+        federation.node.start()
+        assert consortium.ledger.events("RoundOpened") == before  # nothing lost with the process
+        assert consortium.ledger.get_round(first) == opened
+        assert process.wait(timeout=STEP_TIMEOUT_S) == 0, (
+            federation.run_dir / "logs" / "flwr-run.log"
+        ).read_text()[-4000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert round_statuses(consortium, first) == ["FINALIZED", "FINALIZED"]
+    assert_each_member_once(federation, first, 2)
+    report = audit_report(federation, tmp_path / "index.sqlite")
+    assert report["clean"], report["checks"]
+
+
+def test_the_superlink_killed_mid_round_and_started_again_the_run_goes_on(
+    federation: FederationRun, tmp_path: Path
+) -> None:
+    """The SuperLink is SIGKILLed while the hospitals train and started again 3 s later on its
+    database: the ServerApp, the Fleet gateway and the SuperNodes reconnect and the run's two rounds
+    are finalized and paid once each. (``flwr run --stream`` itself loses its log stream and exits 1:
+    follow the run on the chain, the dashboard or ``flwr log``.)"""
+    consortium = federation.consortium()
+    first = consortium.ledger.round_count() + 1
+    process = federation.flwr_process(2)
+    try:
+        wait_for_training(federation, first, process)
+        superlink = next(p for p in federation.flower.processes if p.name == "superlink")
+        superlink.process.kill()
+        superlink.process.wait()
+        time.sleep(3)
+        federation.flower.restart("superlink")
+        wait_for_rounds(consortium, first, 2)
+    finally:
+        process.kill()
+        process.wait()
+    assert_each_member_once(federation, first, 2)
+    report = audit_report(federation, tmp_path / "index.sqlite")
+    assert report["clean"], report["checks"]
