@@ -12,7 +12,7 @@ PIP_VERSION := 25.3
 AUDIT_ASSETS := bcfl/audit/assets/uPlot.iife.min.js bcfl/audit/assets/uPlot.min.css
 DASHBOARD_ASSETS := dashboard/web/vendor/uPlot.iife.min.js dashboard/web/vendor/uPlot.min.css
 
-.PHONY: help setup audit-assets dashboard-assets contracts contracts-check demo test test-contracts coverage-contracts test-python test-compose compose-file bench lint lock clean
+.PHONY: help setup audit-assets dashboard-assets contracts contracts-check demo test test-contracts coverage-contracts test-python test-compose compose-file bench lint lock clean soak
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -108,6 +108,9 @@ bench: setup ## Gas, federated-learning, client start, `make demo` time, round l
 	$(BIN)/python -m scripts.bench_scale --out docs/benchmarks.md --plot docs/benchmarks-scale.svg
 	$(BIN)/python -m scripts.bench_client_start --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_demo --out docs/benchmarks.md
+
+soak: setup ## 200 rounds of the heart consortium under random SuperNode and coordinator kills (about an hour), into docs/reliability.md
+	$(BIN)/python -m scripts.soak --rounds 200
 
 lint: setup ## ruff, mypy and the import layers (import-linter)
 	$(BIN)/ruff check .

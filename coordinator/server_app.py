@@ -26,6 +26,8 @@ from coordinator.strategy import LedgerStrategy
 
 logger = logging.getLogger(__name__)
 app = ServerApp()
+#: Seconds to wait for a round's replies when the run config leaves ``round-timeout`` out.
+ROUND_TIMEOUT_S = 600.0
 
 
 @app.main()
@@ -64,6 +66,11 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrat
         raise CoordinatorError(
             f"fraction-evaluate is {fraction_evaluate}: set it between 0.0 (no federated evaluation) and 1.0"
         )
+    round_timeout_s = float(run.get("round-timeout", ROUND_TIMEOUT_S))
+    if not round_timeout_s > 0.0:
+        raise CoordinatorError(
+            f"round-timeout is {round_timeout_s}: set the seconds to wait for a round's replies (e.g. 600)"
+        )
     service = RoundService(
         consortium,
         settings.account(),
@@ -79,6 +86,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrat
     service.settle()  # a round finalized but left unpaid by a stopped coordinator is paid first
     strategy = strategy_type(
         service,
+        round_timeout_s=round_timeout_s,
         fraction_train=1.0,
         fraction_evaluate=fraction_evaluate,
         min_train_nodes=min_nodes,
@@ -97,6 +105,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrat
         grid,
         initial_arrays=to_record(initial),
         num_rounds=int(run["num-server-rounds"]),
+        timeout=round_timeout_s,
         train_config=train_config,
         evaluate_config=ConfigRecord({}),
     )

@@ -3,6 +3,7 @@ round service (:mod:`coordinator.rounds.service`), where each round's life cycle
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -16,7 +17,13 @@ from bcfl.models.records import from_record, to_record
 from coordinator.rounds.finalization import evaluation_document
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import RoundState
-from coordinator.verification import one_evaluation_per_member, verify_evaluation, verify_reply
+from coordinator.verification import (
+    Rejection,
+    VerifiedUpdate,
+    one_evaluation_per_member,
+    verify_evaluation,
+    verify_reply,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +40,13 @@ class LedgerStrategy(FedAvg):
     nothing here then.)
     """
 
-    def __init__(self, service: RoundService, **fedavg: Any) -> None:
+    def __init__(self, service: RoundService, *, round_timeout_s: float = 3600.0, **fedavg: Any) -> None:
         super().__init__(**fedavg)
         self.service = service
+        #: What ``start`` is given as its timeout: a node asked but silent that long misses the round.
+        self.round_timeout_s = round_timeout_s
         self._state: RoundState | None = None
+        self._asked: list[Message] = []
 
     @property
     def evaluates(self) -> bool:
@@ -54,7 +64,25 @@ class LedgerStrategy(FedAvg):
         settings = {k: v for k, v in config.items() if k not in ("chain-round", "server-round")}
         self._state = self.service.open(server_round, dict(from_record(arrays)), settings)
         config["chain-round"] = self._state.chain_round
-        return super().configure_train(server_round, arrays, config, grid)
+        return self._asking(super().configure_train(server_round, arrays, config, grid))
+
+    def _asking(self, messages: Iterable[Message]) -> list[Message]:
+        """``messages``, kept: once Flower has pushed them they carry the ids replies refer to."""
+        self._asked = list(messages)
+        return self._asked
+
+    def _nodes(self, replies: list[Message]) -> list[int]:
+        """The node each reply answers for: its sender, or, for the SuperLink's error reply on behalf of
+        a node that went away (its heartbeat lapsed), the node that was asked."""
+        asked = {m.metadata.message_id: m.metadata.dst_node_id for m in self._asked}
+        return [asked.get(r.metadata.reply_to_message_id, r.metadata.src_node_id) for r in replies]
+
+    def _silent(self, replies: list[Message]) -> list[Rejection]:
+        """A rejection for each node asked that did not reply within the round's timeout."""
+        answered = set(self._nodes(replies))
+        reason = f"no reply within the round's timeout ({self.round_timeout_s:g} s)"
+        asked = {m.metadata.dst_node_id for m in self._asked}
+        return [Rejection(node, reason) for node in sorted(asked - answered)]
 
     def aggregate_train(
         self, server_round: int, replies: Iterable[Message]
@@ -65,17 +93,22 @@ class LedgerStrategy(FedAvg):
         domain = self.service.domain()
         registry = self.service.consortium.registry
         opened = state.opened
-        checked = [
-            verify_reply(
-                reply,
-                chain_round=opened.chain_round,
-                global_hash=opened.global_hash,
-                reference=opened.global_arrays,
-                domain=domain,
-                registry=registry,
+        replies = list(replies)
+        checked: list[VerifiedUpdate | Rejection] = [
+            dataclasses.replace(
+                verify_reply(
+                    reply,
+                    chain_round=opened.chain_round,
+                    global_hash=opened.global_hash,
+                    reference=opened.global_arrays,
+                    domain=domain,
+                    registry=registry,
+                ),
+                node_id=node,
             )
-            for reply in replies
+            for reply, node in zip(replies, self._nodes(replies), strict=True)
         ]
+        checked += self._silent(replies)
         state = self.service.train(state, checked, verify_s=time.perf_counter() - started)
         if not self.evaluates:
             state = self.service.close(state)
@@ -92,7 +125,7 @@ class LedgerStrategy(FedAvg):
     ) -> Iterable[Message]:
         """Send the round's aggregated model out for federated evaluation."""
         config["chain-round"] = self._current().chain_round
-        return super().configure_evaluate(server_round, arrays, config, grid)
+        return self._asking(super().configure_evaluate(server_round, arrays, config, grid))
 
     def aggregate_evaluate(self, server_round: int, replies: Iterable[Message]) -> MetricRecord | None:
         """Check the signed evaluations, then finalize and pay the round with them."""
@@ -101,17 +134,22 @@ class LedgerStrategy(FedAvg):
         state = self._current()
         assert state.aggregate is not None
         domain = self.service.domain()
+        replies = list(replies)
         checked = [
-            verify_evaluation(
-                reply,
-                chain_round=state.chain_round,
-                aggregated_hash=state.aggregate.model_hash,
-                domain=domain,
-                registry=self.service.consortium.registry,
+            dataclasses.replace(
+                verify_evaluation(
+                    reply,
+                    chain_round=state.chain_round,
+                    aggregated_hash=state.aggregate.model_hash,
+                    domain=domain,
+                    registry=self.service.consortium.registry,
+                ),
+                node_id=node,
             )
-            for reply in replies
+            for reply, node in zip(replies, self._nodes(replies), strict=True)
         ]
         verified, rejected = one_evaluation_per_member(checked)
+        rejected += self._silent(replies)
         for rejection in rejected:
             logger.warning(
                 "round %d: evaluation from node %d left out: %s",

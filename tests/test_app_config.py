@@ -12,6 +12,7 @@ SHARED = (
     "aggregation",
     "num-malicious",
     "fraction-evaluate",
+    "round-timeout",
     "learning-rate",
     "batch-size",
     "seed",
