@@ -20,15 +20,21 @@ Flower's source no longer waits with those calls.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import httpx
 from flwr.supernode import start_client_internal
 from flwr.supernode.cli import flower_supernode
 
 from bcfl.flower.object_pulls import prompt_object_pulls
+from hospital_node.site.admission import wait_until_activatable
+
+logger = logging.getLogger(__name__)
 
 #: The attribute of ``flwr.supernode.start_client_internal`` replaced by :func:`install_clock`.
 CLOCK_ATTRIBUTE = "time"
@@ -81,6 +87,28 @@ def _interval(text: str) -> float:
     return value
 
 
+def _take_over(flower_args: list[str]) -> None:
+    """Over TLS with a node key: wait until the SuperLink lets a crashed earlier run of this node go
+    (:func:`hospital_node.site.admission.wait_until_activatable`), so a restart right after a crash
+    does not exit at once. Anything unexpected is left for Flower's SuperNode to report."""
+    link = argparse.ArgumentParser(add_help=False)
+    link.add_argument("--superlink")
+    link.add_argument("--root-certificates", type=Path)
+    link.add_argument("--auth-supernode-private-key", type=Path)
+    given, _ = link.parse_known_args(flower_args)
+    if not (given.superlink and given.root_certificates and given.auth_supernode_private_key):
+        return
+    try:
+        waited = wait_until_activatable(
+            given.superlink, given.root_certificates, given.auth_supernode_private_key
+        )
+    except (httpx.HTTPError, OSError, ValueError) as exc:
+        logger.debug("could not ask the SuperLink before starting: %s", exc)
+        return
+    if waited > 0.5:
+        logger.warning("took over from the earlier run of this node after %.0f s", waited)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``bcfl-supernode [--message-poll-interval S] [--reply-poll-interval S] FLOWER_SUPERNODE_ARGS...``."""
     parser = argparse.ArgumentParser(
@@ -103,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args, flower_args = parser.parse_known_args(argv)
     install_clock(PollClock(args.message_poll_interval, args.reply_poll_interval))
+    _take_over(flower_args)
     prompt_object_pulls()  # a message's objects the SuperLink does not hold yet: asked again sooner
     sys.argv = ["flower-supernode", *flower_args]  # flower-supernode parses sys.argv
     flower_supernode()

@@ -338,7 +338,7 @@ def test_a_supernode_restarted_at_once_mid_round_costs_the_round_its_timeout_not
     """A SuperNode SIGKILLed while its ClientApp trains and started again at once is online again
     before Flower notices it was away, and the message it lost is never answered: the coordinator
     stops waiting at the run's ``round-timeout`` (here 30 s; Flower's own default is an hour), journals
-    the node as silent, and finalizes the round with the others."""
+    the node as silent, and finalizes the round with the others. The hospital is back for the next."""
     down = HOSPITALS[2]
     others = sorted(h.member_id for h in federation.hospitals if h.name != down)
     consortium = federation.consortium()
@@ -361,3 +361,10 @@ def test_a_supernode_restarted_at_once_mid_round_costs_the_round_its_timeout_not
     (rejection,) = journal(federation)[chain_round]["rejected"]
     assert rejection["reason"] == "no reply within the round's timeout (30 s)"
     assert node_ids(federation)[rejection["node_id"]] == down
+    # The restarted SuperNode waited for the SuperLink to let its crashed run go (Flower's own exits
+    # at once then), took over, and is in the next round.
+    restarted = next(p for p in federation.flower.processes if p.name == supernode_name(down))
+    assert restarted.process.poll() is None, restarted.log.read_text()[-3000:]
+    flwr_run(federation, rounds=1)
+    member = next(h.member_id for h in federation.hospitals if h.name == down)
+    assert member in [u.member_id for u in consortium.ledger.updates(round_number=chain_round + 1)]
