@@ -20,8 +20,9 @@ from bcfl.chain.consortium import Consortium
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.processes import BIN
 from bcfl.demo.topology import supernode_name
+from benchmarks.soak import serverapps
 from tests.federation.fault_app.fault_app import KILL_STEPS, KILLED_LOG
-from tests.federation.test_federation import FAULT_APP, flwr_run, journal, node_ids, process_tree
+from tests.federation.test_federation import FAULT_APP, flwr_run, journal, node_ids
 
 HOSPITALS = ["cleveland", "hungary", "va-long-beach"]
 #: How long a killed step may take to show (a round's training on a busy machine included).
@@ -42,20 +43,6 @@ def killed_steps(run: FederationRun) -> list[str]:
     """The ``<step> <round>`` lines killed ServerApps left, oldest first."""
     log = run.run_dir / "logs" / KILLED_LOG
     return log.read_text().splitlines() if log.exists() else []
-
-
-def serverapps(run: FederationRun) -> list[int]:
-    """The coordinator SuperExec's ServerApp processes now running."""
-    coordinator = next(p for p in run.flower.processes if p.name == "coordinator")
-    found = []
-    for pid in process_tree(coordinator.process.pid)[1:]:
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue  # it exited meanwhile
-        if b"serverapp" in command and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
-            found.append(pid)
-    return found
 
 
 def run_killed_at(run: FederationRun, step: str) -> None:
@@ -157,6 +144,23 @@ def started_tasks(run: FederationRun, hospital: str) -> int:
     return log.count("is approved on chain: starting task")
 
 
+def wait_for_training(run: FederationRun, chain_round: int, process: subprocess.Popen[bytes]) -> None:
+    """Until ``chain_round`` is open on chain and every hospital's SuperExec started its ClientApp."""
+    ledger = run.consortium().ledger
+    tasks = {h: started_tasks(run, h) for h in HOSPITALS}
+    deadline = time.monotonic() + STEP_TIMEOUT_S
+    while ledger.round_count() < chain_round or any(started_tasks(run, h) == n for h, n in tasks.items()):
+        assert time.monotonic() < deadline, "the round's training did not start"
+        assert process.poll() is None, (run.run_dir / "logs" / "flwr-run.log").read_text()[-4000:]
+        time.sleep(0.1)
+
+
+def finished(run: FederationRun, process: subprocess.Popen[bytes]) -> None:
+    """Until ``flwr run`` ends, which it must do with code 0."""
+    code = process.wait(timeout=STEP_TIMEOUT_S)
+    assert code == 0, (run.run_dir / "logs" / "flwr-run.log").read_text()[-4000:]
+
+
 def test_a_hospital_whose_supernode_is_killed_mid_round_misses_that_round_and_rejoins_the_next(
     federation: FederationRun, tmp_path: Path
 ) -> None:
@@ -172,19 +176,12 @@ def test_a_hospital_whose_supernode_is_killed_mid_round_misses_that_round_and_re
     ledger = consortium.ledger
     missed = ledger.round_count() + 1
     supernode = next(p for p in federation.flower.processes if p.name == supernode_name(down))
-    tasks = started_tasks(federation, down)
     process = federation.flwr_process(1, extra_config=["min-nodes=2"])
     try:
-        deadline = time.monotonic() + STEP_TIMEOUT_S
-        while ledger.round_count() < missed or started_tasks(federation, down) == tasks:
-            assert time.monotonic() < deadline, "its ClientApp was not started"
-            assert process.poll() is None, (federation.run_dir / "logs" / "flwr-run.log").read_text()[-4000:]
-            time.sleep(0.1)
+        wait_for_training(federation, missed, process)
         supernode.process.kill()  # SIGKILL, as a power cut would
         supernode.process.wait()
-        assert process.wait(timeout=STEP_TIMEOUT_S) == 0, (
-            federation.run_dir / "logs" / "flwr-run.log"
-        ).read_text()[-4000:]
+        finished(federation, process)
     finally:
         if process.poll() is None:
             process.kill()
@@ -217,17 +214,6 @@ def round_statuses(consortium: Consortium, first: int) -> list[str]:
     """The status of every round from ``first`` on."""
     ledger = consortium.ledger
     return [ledger.get_round(n).status.name for n in range(first, ledger.round_count() + 1)]
-
-
-def wait_for_training(run: FederationRun, chain_round: int, process: subprocess.Popen[bytes]) -> None:
-    """Until ``chain_round`` is open on chain and every hospital's SuperExec started its ClientApp."""
-    ledger = run.consortium().ledger
-    tasks = {h: started_tasks(run, h) for h in HOSPITALS}
-    deadline = time.monotonic() + STEP_TIMEOUT_S
-    while ledger.round_count() < chain_round or any(started_tasks(run, h) == n for h, n in tasks.items()):
-        assert time.monotonic() < deadline, "the round's training did not start"
-        assert process.poll() is None, (run.run_dir / "logs" / "flwr-run.log").read_text()[-4000:]
-        time.sleep(0.1)
 
 
 def wait_for_rounds(consortium: Consortium, first: int, count: int) -> None:
@@ -294,9 +280,7 @@ def test_the_chain_killed_mid_round_and_started_again_from_its_state_file_loses_
             opened.global_model_hash,
             opened.opened_at_block,
         )
-        assert process.wait(timeout=STEP_TIMEOUT_S) == 0, (
-            federation.run_dir / "logs" / "flwr-run.log"
-        ).read_text()[-4000:]
+        finished(federation, process)
     finally:
         if process.poll() is None:
             process.kill()
@@ -350,9 +334,7 @@ def test_a_supernode_restarted_at_once_mid_round_costs_the_round_its_timeout_not
         supernode.process.kill()
         supernode.process.wait()
         federation.flower.restart(supernode_name(down))
-        assert process.wait(timeout=STEP_TIMEOUT_S) == 0, (
-            federation.run_dir / "logs" / "flwr-run.log"
-        ).read_text()[-4000:]
+        finished(federation, process)
     finally:
         if process.poll() is None:
             process.kill()
