@@ -58,15 +58,21 @@ class RoundService:
         """The EIP-712 domain the hospitals sign updates and evaluations in."""
         return self.consortium.ledger.domain()
 
-    def settle(self) -> int | None:
-        """Pay the rounds finalized but not paid: a coordinator stopped between finalizing and paying,
-        or a payment the mint limit deferred. The last round paid, or None."""
-        paid = self.consortium.distributor.paid_rounds()
-        minimum = self.consortium.distributor.minting_rule()[0]
+    def settle(self, before: int | None = None) -> int | None:
+        """Pay the rounds finalized but not paid (those before round ``before``, if given), oldest
+        first, while the mint limit's current window has room: a coordinator stopped between
+        finalizing and paying, or payments the mint limit deferred. The last round paid, or None."""
+        distributor = self.consortium.distributor
+        paid = distributor.paid_rounds()
+        minimum, _, limit = distributor.minting_rule()
         settled = None
         for final in self.consortium.ledger.finalized_rounds():
             if final.round in paid or len(final.participants) < minimum:
                 continue
+            if before is not None and final.round >= before:
+                break
+            if distributor.minted_in_current_window() + distributor.budget_of(final.round) > limit:
+                break  # the window is full: the next round's close tries again
             if self._pay(final.round, weights_on_chain(self.consortium, final.round), final.participants):
                 logger.info("round %d was finalized but not paid: paid it", final.round)
                 settled = final.round
@@ -295,8 +301,11 @@ class RoundService:
         return dataclasses.replace(state, paid=True)
 
     def close(self, state: RoundState, evaluation: Mapping[str, Any] | None = None) -> RoundState:
-        """Finalize and pay the round; the journal notes when it was closed (``closed_at``, unix seconds)."""
-        closed = self.pay(self.finalize(state, evaluation))
+        """Finalize the round, pay the earlier rounds the mint limit deferred as far as its window
+        allows, then this one; the journal notes when it was closed (``closed_at``, unix seconds)."""
+        finalized = self.finalize(state, evaluation)
+        self.settle(before=state.chain_round)
+        closed = self.pay(finalized)
         record = self.journal.round(state.chain_round)
         record["closed_at"] = time.time()
         self.journal.save()

@@ -479,3 +479,32 @@ def test_a_payment_deferred_by_the_mint_limit_is_settled_in_a_later_window(
     paid, total = consortium.distributor.payout_of(second.chain_round)
     assert paid and 0 < total <= budget
     assert service.settle() is None  # paid once
+
+
+def test_a_long_run_pays_the_rounds_the_mint_limit_deferred_oldest_first_without_a_restart(
+    client: ChainClient, actors: Actors, tmp_path: Path
+) -> None:
+    """One window's limit is one round's budget: round 2 is deferred; in the next window round 3's
+    close pays round 2 first (no coordinator restart needed) and defers itself."""
+    budget = DEFAULT_PARAMETERS.round_budget
+    consortium = deploy_ready(
+        client, actors.admin, actors.coordinator, mint_limit=budget, mint_window_blocks=100
+    )
+    consortium.ledger.start_lineage(actors.admin, model_hash(GLOBAL), "the round service's model")
+    members = [
+        admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:3])
+    ]
+    mine_to_window_start(client, 100)
+    service, state, updates = opened_round(consortium, actors, members, tmp_path)
+    rounds = [service.close(service.train(state, updates))]
+    for number in (2, 3):
+        if number == 3:
+            mine_to_window_start(client, 100)
+        previous = rounds[-1].aggregate
+        state = service.open(number, previous.arrays if previous else GLOBAL, CONFIG)
+        updates = signed_updates(service, state, actors.hospitals[:3], members)
+        rounds.append(service.close(service.train(state, updates)))
+    first, second, third = (r.chain_round for r in rounds)
+    payout = consortium.distributor.payout_of
+    assert [payout(first)[0], payout(second)[0], payout(third)[0]] == [True, True, False]
+    assert "payouts" in journal(tmp_path, second) and "payouts" not in journal(tmp_path, third)
