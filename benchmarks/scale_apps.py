@@ -313,6 +313,7 @@ def server_app(
             grid,
             initial_arrays=to_record(initial),
             num_rounds=run.rounds,
+            timeout=strategy.round_timeout_s,
             train_config=ConfigRecord(dict(TRAIN_CONFIG)),
             evaluate_config=ConfigRecord({}),
         )

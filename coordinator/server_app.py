@@ -22,12 +22,10 @@ from coordinator.rounds.opening import resume_point
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import RoundSettings
 from coordinator.settings import load_settings
-from coordinator.strategy import LedgerStrategy
+from coordinator.strategy import ROUND_TIMEOUT_S, LedgerStrategy
 
 logger = logging.getLogger(__name__)
 app = ServerApp()
-#: Seconds to wait for a round's replies when the run config leaves ``round-timeout`` out.
-ROUND_TIMEOUT_S = 600.0
 
 
 @app.main()

@@ -26,6 +26,8 @@ from coordinator.verification import (
 )
 
 logger = logging.getLogger(__name__)
+#: Seconds to wait for a round's replies (the run config's ``round-timeout``, whose default this is).
+ROUND_TIMEOUT_S = 600.0
 
 
 class LedgerStrategy(FedAvg):
@@ -40,7 +42,9 @@ class LedgerStrategy(FedAvg):
     nothing here then.)
     """
 
-    def __init__(self, service: RoundService, *, round_timeout_s: float = 3600.0, **fedavg: Any) -> None:
+    def __init__(
+        self, service: RoundService, *, round_timeout_s: float = ROUND_TIMEOUT_S, **fedavg: Any
+    ) -> None:
         super().__init__(**fedavg)
         self.service = service
         #: What ``start`` is given as its timeout: a node asked but silent that long misses the round.

@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 from coordinator.aggregation import DEFAULT_AGGREGATION
+from coordinator.strategy import ROUND_TIMEOUT_S
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = (
@@ -25,8 +26,10 @@ def _config(pyproject: Path) -> dict[str, object]:
     return config
 
 
-def test_the_product_config_states_the_coordinator_default_rule() -> None:
-    assert _config(REPO / "pyproject.toml")["aggregation"] == DEFAULT_AGGREGATION
+def test_the_product_config_states_the_coordinator_default_rule_and_timeout() -> None:
+    config = _config(REPO / "pyproject.toml")
+    assert config["aggregation"] == DEFAULT_AGGREGATION
+    assert config["round-timeout"] == ROUND_TIMEOUT_S
 
 
 def test_test_only_apps_state_the_product_defaults() -> None:
