@@ -52,12 +52,24 @@ def _times(kills: list[Kill], kind: str) -> str:
     return f"{len(values)} kills; median {statistics.median(values):.1f} s, longest {max(values):.1f} s"
 
 
+def _spans(rounds: list[int]) -> str:
+    """``[3, 4, 5, 9]`` as "4 rounds: 3-5, 9"."""
+    if not rounds:
+        return "none"
+    spans: list[list[int]] = []
+    for number in sorted(rounds):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    text = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
+    return f"{len(rounds)} round{'s' if len(rounds) != 1 else ''}: {text}"
+
+
 def render(result: SoakResult, report: dict[str, Any], date: str, load: float) -> str:
     """The markdown section."""
     twice = {kind: pairs for kind, pairs in result.twice.items() if pairs}
     lines = [
-        "## Soak: rounds under random kills",
-        "",
         f"Command: `{COMMAND} --rounds {result.rounds}`, run {date} on a {os.cpu_count()}-core machine "
         f"(load average {load:.2f} at its start). {result.hospitals} heart hospitals; every "
         f"{KILL_EVERY[0]}-{KILL_EVERY[1]} rounds, at a random moment of a round, the coordinator's "
@@ -70,7 +82,7 @@ def render(result: SoakResult, report: dict[str, Any], date: str, load: float) -
         f"| coordinator kills, kill to that round finalized | {_times(result.kills, 'coordinator')} |",
         f"| SuperNode kills, kill to that round finalized | {_times(result.kills, 'supernode')} |",
         f"| rounds or (round, member) recorded twice | {twice or 'none'} |",
-        f"| rounds finalized but not paid | {result.unpaid or 'none'} |",
+        f"| rounds finalized but not paid | {_spans(result.unpaid)} |",
         f"| rounds left open | {result.left_open or 'none'} |",
         f"| hospital-rounds missed (a hospital's update not in a round) | {result.missed} |",
         f"| audit verdict (`bcfl audit report`) | {report['verdict']} |",
