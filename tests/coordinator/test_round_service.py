@@ -453,18 +453,27 @@ def test_a_payment_over_the_mint_limit_is_left_payable(
     assert "payouts" not in journal(tmp_path, state.chain_round)
 
 
-def test_a_payment_deferred_by_the_mint_limit_is_settled_in_a_later_window(
-    client: ChainClient, actors: Actors, tmp_path: Path
-) -> None:
-    budget = DEFAULT_PARAMETERS.round_budget
+def one_round_per_window(client: ChainClient, actors: Actors) -> tuple[Consortium, list[int]]:
+    """A consortium of three whose mint limit is one round's budget per 100 blocks, at a window's start."""
     consortium = deploy_ready(
-        client, actors.admin, actors.coordinator, mint_limit=budget, mint_window_blocks=100
+        client,
+        actors.admin,
+        actors.coordinator,
+        mint_limit=DEFAULT_PARAMETERS.round_budget,
+        mint_window_blocks=100,
     )
     consortium.ledger.start_lineage(actors.admin, model_hash(GLOBAL), "the round service's model")
     members = [
         admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:3])
     ]
     mine_to_window_start(client, 100)
+    return consortium, members
+
+
+def test_a_payment_deferred_by_the_mint_limit_is_settled_in_a_later_window(
+    client: ChainClient, actors: Actors, tmp_path: Path
+) -> None:
+    consortium, members = one_round_per_window(client, actors)
     service, state, updates = opened_round(consortium, actors, members, tmp_path)
     first = service.close(service.train(state, updates))
     assert consortium.distributor.payout_of(first.chain_round)[0]  # the window's budget is spent
@@ -477,7 +486,7 @@ def test_a_payment_deferred_by_the_mint_limit_is_settled_in_a_later_window(
     mine_to_window_start(client, 100)
     assert service.settle() == second.chain_round
     paid, total = consortium.distributor.payout_of(second.chain_round)
-    assert paid and 0 < total <= budget
+    assert paid and 0 < total <= DEFAULT_PARAMETERS.round_budget
     assert service.settle() is None  # paid once
 
 
@@ -486,15 +495,7 @@ def test_a_long_run_pays_the_rounds_the_mint_limit_deferred_oldest_first_without
 ) -> None:
     """One window's limit is one round's budget: round 2 is deferred; in the next window round 3's
     close pays round 2 first (no coordinator restart needed) and defers itself."""
-    budget = DEFAULT_PARAMETERS.round_budget
-    consortium = deploy_ready(
-        client, actors.admin, actors.coordinator, mint_limit=budget, mint_window_blocks=100
-    )
-    consortium.ledger.start_lineage(actors.admin, model_hash(GLOBAL), "the round service's model")
-    members = [
-        admit(consortium, actors.admin, k, f"Hospital {i + 1}") for i, k in enumerate(actors.hospitals[:3])
-    ]
-    mine_to_window_start(client, 100)
+    consortium, members = one_round_per_window(client, actors)
     service, state, updates = opened_round(consortium, actors, members, tmp_path)
     rounds = [service.close(service.train(state, updates))]
     for number in (2, 3):
