@@ -20,9 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from web3.types import RPCEndpoint
+
+from bcfl.apps import app_hash
 from bcfl.chain.consortium import Consortium
-from bcfl.demo.federation import FederationRun
+from bcfl.chain.devkeys import dev_account
+from bcfl.demo.federation import DEMO_COORDINATOR_INDEX, FederationRun
 from bcfl.demo.topology import supernode_name
+from bcfl.models.store import ModelStore
+from bcfl.paths import REPO_ROOT
+from coordinator.aggregation import DEFAULT_AGGREGATION
+from coordinator.journal import RunJournal
+from coordinator.rounds.service import RoundService
+from coordinator.rounds.state import RoundSettings
 
 #: The round timeout the soak runs with: a SuperNode restarted mid-round costs the round this much.
 ROUND_TIMEOUT_S = 30
@@ -62,6 +72,10 @@ class SoakResult:
     left_open: list[int] = field(default_factory=list)
     missed: int = 0
     """Hospital-rounds missed (a hospital's update not in a round), from the SuperNode kills."""
+    deferred: int = 0
+    """Rounds the mint limit left unpaid when the run ended, then paid as windows passed."""
+    windows: int = 0
+    """The mint windows that took."""
 
 
 def serverapps(run: FederationRun) -> list[int]:
@@ -137,8 +151,43 @@ def soak(
             process.kill()
             process.wait()
     result = SoakResult(rounds, len(run.hospitals), time.monotonic() - started, kills)
+    result.deferred, result.windows = settle_backlog(run, first)
     _account(result, run.consortium(), first, [h.member_id for h in run.hospitals])
     return result
+
+
+def unpaid(consortium: Consortium, first: int) -> list[int]:
+    """Rounds from ``first`` finalized with enough participants to be paid, and not paid."""
+    distributor = consortium.distributor
+    paid, minimum = distributor.paid_rounds(), distributor.minting_rule()[0]
+    return [
+        f.round
+        for f in consortium.ledger.finalized_rounds()
+        if f.round >= first and f.round not in paid and len(f.participants) >= minimum
+    ]
+
+
+def settle_backlog(run: FederationRun, first: int) -> tuple[int, int]:
+    """Let mint windows pass (empty blocks, as time would) and have the coordinator's round service
+    pay the rounds the mint limit deferred, oldest first, with the coordinator's key (Anvil's PUBLIC
+    dev key: demo chains only). How many rounds were waiting, and the windows it took."""
+    consortium = run.consortium()
+    waiting = len(unpaid(consortium, first))
+    window = consortium.distributor.minting_rule()[1]
+    service = RoundService(
+        consortium,
+        dev_account(DEMO_COORDINATOR_INDEX),
+        ModelStore(run.run_dir / "models"),
+        RunJournal(run.run_dir / "rounds.json"),
+        RoundSettings(2, DEFAULT_AGGREGATION, 1, app_hash(REPO_ROOT)),
+    )
+    windows = 0
+    while unpaid(consortium, first) and windows <= waiting:
+        blocks = -consortium.client.block_number() % window or window
+        consortium.client.w3.provider.make_request(RPCEndpoint("anvil_mine"), [hex(blocks)])
+        windows += 1
+        service.settle()
+    return waiting, windows
 
 
 def _inject(

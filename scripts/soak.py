@@ -82,7 +82,9 @@ def render(result: SoakResult, report: dict[str, Any], date: str, load: float) -
         f"| coordinator kills, kill to that round finalized | {_times(result.kills, 'coordinator')} |",
         f"| SuperNode kills, kill to that round finalized | {_times(result.kills, 'supernode')} |",
         f"| rounds or (round, member) recorded twice | {twice or 'none'} |",
-        f"| rounds finalized but not paid | {_spans(result.unpaid)} |",
+        f"| rounds the mint limit left unpaid at the end, then paid as windows passed | "
+        f"{result.deferred} rounds, in {result.windows} window{'s' if result.windows != 1 else ''} |",
+        f"| rounds finalized but not paid, after that | {_spans(result.unpaid)} |",
         f"| rounds left open | {result.left_open or 'none'} |",
         f"| hospital-rounds missed (a hospital's update not in a round) | {result.missed} |",
         f"| audit verdict (`bcfl audit report`) | {report['verdict']} |",
@@ -96,6 +98,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep the run directory")
+    parser.add_argument("--out", type=Path, default=DOC, help=f"the page to write (default {DOC})")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"the JSON to write ({RESULTS})")
     args = parser.parse_args()
     console = Console()
     load = os.getloadavg()[0]
@@ -119,15 +123,15 @@ def main() -> None:
     finally:
         run.stop()
     section = render(result, report, date, load)
-    replace_section(DOC, "soak", section)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
+    replace_section(args.out, "soak", section)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
     console.print(section)
     console.print(f"run directory: {run_dir}" if args.keep else "")
     if not args.keep:
         shutil.rmtree(run_dir, ignore_errors=True)
     if not report["clean"] or any(result.twice.values()) or result.unpaid or result.left_open:
-        raise SystemExit("the soak found a problem: see docs/reliability.md")
+        raise SystemExit(f"the soak found a problem: see {args.out}")
 
 
 if __name__ == "__main__":

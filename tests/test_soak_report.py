@@ -42,5 +42,5 @@ def test_a_round_recorded_twice_is_named() -> None:
     result = _result(twice={"paid": [(4, 2)]}, unpaid=[5, 7, 8, 9])
     section = render(result, {"verdict": "2 checks failed"}, "d", 0.1)
     assert "{'paid': [(4, 2)]}" in section
-    assert "| rounds finalized but not paid | 4 rounds: 5, 7-9 |" in section
+    assert "| rounds finalized but not paid, after that | 4 rounds: 5, 7-9 |" in section
     assert "2 checks failed" in section
