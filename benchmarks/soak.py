@@ -101,11 +101,12 @@ def serverapps(run: FederationRun) -> list[int]:
     return found
 
 
-def finalized(consortium: Consortium, first: int) -> int:
-    """How many rounds from ``first`` are finalized (rounds finalize in order)."""
+def finalized(consortium: Consortium, first: int, known: int = 0) -> int:
+    """How many rounds from ``first`` are finalized (rounds finalize in order), ``known`` of them
+    already seen so (only the rounds after those are read)."""
     ledger = consortium.ledger
-    count = 0
-    for number in range(first, ledger.round_count() + 1):
+    count = known
+    for number in range(first + known, ledger.round_count() + 1):
         if ledger.get_round(number).status.name != "FINALIZED":
             break
         count += 1
@@ -133,7 +134,7 @@ def soak(
         while done < rounds:
             if process is None or process.poll() is not None:
                 process = run.flwr_process(rounds - done, extra_config=[f"round-timeout={ROUND_TIMEOUT_S}"])
-            now = finalized(consortium, first)
+            now = finalized(consortium, first, done)
             if now != done:
                 done, progress_at = now, time.monotonic()
                 for kind, target, chain_round, at in [k for k in pending if k[2] < first + done]:
@@ -222,12 +223,12 @@ def _inject(
     return ("supernode", hospital, killed_in, at)
 
 
-def _account(result: SoakResult, consortium: Consortium, first: int, members: list[int]) -> None:
-    """What the chain says of the soak's rounds."""
+def ledger_counts(consortium: Consortium, first: int, last: int) -> dict[str, Counter[tuple[int, ...]]]:
+    """How often each round (finalized, paid rounds) or (round, member) (registered, scored, paid)
+    appears on chain from round ``first`` to ``last``: every count must be 1."""
     ledger, reputation, distributor = consortium.ledger, consortium.reputation, consortium.distributor
-    last = ledger.round_count()
     rounds = range(first, last + 1)
-    counts: dict[str, Counter[tuple[int, ...]]] = {
+    return {
         "finalized": Counter((f.round,) for f in ledger.finalized_rounds() if f.round in rounds),
         "paid rounds": Counter(
             (int(e.args["round"]),) for e in distributor.events("RoundPaid") if e.args["round"] in rounds
@@ -236,6 +237,13 @@ def _account(result: SoakResult, consortium: Consortium, first: int, members: li
         "scored": Counter((c.round, c.member_id) for c in reputation.history() if c.round in rounds),
         "paid": Counter((p.round, p.member_id) for p in distributor.payments() if p.round in rounds),
     }
+
+
+def _account(result: SoakResult, consortium: Consortium, first: int, members: list[int]) -> None:
+    """What the chain says of the soak's rounds."""
+    ledger = consortium.ledger
+    rounds = range(first, ledger.round_count() + 1)
+    counts = ledger_counts(consortium, first, rounds[-1] if rounds else first - 1)
     result.twice = {kind: sorted(k for k, n in c.items() if n > 1) for kind, c in counts.items()}
     result.unpaid = [r for r in rounds if (r,) not in counts["paid rounds"]]
     result.left_open = [r for r in rounds if ledger.get_round(r).status.name == "OPEN"]

@@ -20,7 +20,7 @@ from bcfl.chain.consortium import Consortium
 from bcfl.demo.federation import FederationRun, start_federation
 from bcfl.demo.processes import BIN
 from bcfl.demo.topology import supernode_name
-from benchmarks.soak import serverapps
+from benchmarks.soak import ledger_counts, serverapps
 from tests.federation.fault_app.fault_app import KILL_STEPS, KILLED_LOG
 from tests.federation.test_federation import FAULT_APP, flwr_run, journal, node_ids
 
@@ -63,22 +63,6 @@ def run_killed_at(run: FederationRun, step: str) -> None:
     finally:
         process.kill()
         process.wait()
-
-
-def once_per_round(consortium: Consortium, first: int, last: int) -> dict[str, Counter[tuple[int, ...]]]:
-    """Per kind of record, how often each (round,) or (round, member) appears on chain from ``first``
-    to ``last``."""
-    rounds = range(first, last + 1)
-    ledger, reputation, distributor = consortium.ledger, consortium.reputation, consortium.distributor
-    return {
-        "finalized": Counter((f.round,) for f in ledger.finalized_rounds() if f.round in rounds),
-        "registered": Counter((u.round, u.member_id) for u in ledger.updates() if u.round in rounds),
-        "scored": Counter((c.round, c.member_id) for c in reputation.history() if c.round in rounds),
-        "paid": Counter((p.round, p.member_id) for p in distributor.payments() if p.round in rounds),
-        "paid rounds": Counter(
-            (e.args["round"],) for e in distributor.events("RoundPaid") if e.args["round"] in rounds
-        ),
-    }
 
 
 def audit_report(run: FederationRun, index: Path) -> dict[str, Any]:
@@ -231,7 +215,7 @@ def assert_each_member_once(run: FederationRun, first: int, count: int) -> None:
     consortium = run.consortium()
     members = [h.member_id for h in run.hospitals]
     rounds = range(first, first + count)
-    counts = once_per_round(consortium, first, first + count - 1)
+    counts = ledger_counts(consortium, first, first + count - 1)
     assert counts["finalized"] == counts["paid rounds"] == Counter({(r,): 1 for r in rounds})
     every = Counter({(r, m): 1 for r in rounds for m in members})
     assert counts["registered"] == counts["scored"] == every
