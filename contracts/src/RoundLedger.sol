@@ -15,14 +15,27 @@ import {IExclusionOracle} from "./IExclusionOracle.sol";
 ///   member's key over (round, global model, update hash, example count), under a domain bound to this
 ///   chain and this contract. Anyone may register a signed update (a hospital left out registers its
 ///   own); an entry that does not verify is skipped with {UpdateSkipped}, never aborting the batch;
+/// - spend more of a hospital's privacy than the consortium agreed: each update also carries the
+///   differential-privacy ε and δ its hospital signed for that round; the ledger keeps each member's
+///   cumulative ε per lineage and skips an update that would take it past the consortium's budget
+///   ({PrivacyBudgetSpent}, {setPrivacyBudget});
 /// - leave the lineage: a round starts from the previous round's aggregated model, or from the start of
 ///   a new lineage that the admin (or the members' quorum in governance mode) approved, with a reason;
 /// - run an app the consortium did not approve, or finalize an excluded member as a participant.
 /// Update hashes live in {UpdateRegistered} events; the contract keeps one bit per member and round.
 contract RoundLedger is ConsortiumAccess, EIP712 {
     /// @notice EIP-712 type of what a hospital signs for each update.
-    bytes32 public constant MODEL_UPDATE_TYPEHASH =
-        keccak256("ModelUpdate(uint256 round,bytes32 globalModelHash,bytes32 updateHash,uint64 numExamples)");
+    bytes32 public constant MODEL_UPDATE_TYPEHASH = keccak256(
+        "ModelUpdate(uint256 round,bytes32 globalModelHash,bytes32 updateHash,uint64 numExamples,"
+        "uint64 epsilonSpent,uint64 deltaSpent)"
+    );
+    /// @notice Fixed-point scale of ε: an `epsilonSpent` of 1_000_000 is ε = 1.
+    uint64 public constant EPSILON_UNIT = 1e6;
+    /// @notice Fixed-point scale of δ: a `deltaSpent` of 1e18 is δ = 1.
+    uint64 public constant DELTA_UNIT = 1e18;
+    /// @notice The ε of an update trained without differential privacy (no bound), and of a budget that
+    /// sets none: cumulative ε saturates at it.
+    uint64 public constant NOT_PRIVATE = type(uint64).max;
 
     /// @notice Life cycle of a round.
     enum RoundStatus {
@@ -56,31 +69,68 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
         uint64 lineage;
     }
 
+    /// @dev A storage word a registration batch keeps in memory while consecutive entries use it.
+    struct CachedWord {
+        uint256 index;
+        uint256 word;
+    }
+
+    /// @dev What a registration batch keeps in memory: the round's lineage and global model, the budget, and the bitmap
+    /// word and ε word in use.
+    struct Batch {
+        uint256 lineage;
+        bytes32 globalModelHash;
+        PrivacyBudget budget;
+        CachedWord bits;
+        CachedWord epsilons;
+    }
+
     /// @notice Why {registerUpdates} skipped an entry.
     enum SkipReason {
         EmptyValue,
         UnauthorizedSigner,
-        DuplicateUpdate
+        DuplicateUpdate,
+        PrivacyBudgetExceeded
+    }
+
+    /// @notice The privacy each member may spend per lineage, in {EPSILON_UNIT} and {DELTA_UNIT}:
+    /// cumulative ε at most `epsilon` (NOT_PRIVATE: no bound), and each round's δ at most `delta`.
+    struct PrivacyBudget {
+        uint64 epsilon;
+        uint64 delta;
     }
 
     /// @notice One hospital's update as the coordinator submits it.
     /// @param updateHash Hash of the serialized model update.
     /// @param numExamples Training examples behind the update, as the hospital signed it.
+    /// @param epsilonSpent The ε the hospital's privacy accountant spent on this update, in {EPSILON_UNIT}
+    /// ({NOT_PRIVATE} for training without differential privacy).
+    /// @param deltaSpent The δ that ε holds at, in {DELTA_UNIT}.
     /// @param r Signature `r`.
     /// @param vs Compact signature `s` with `v` in the top bit (ERC-2098).
     struct SignedUpdate {
         bytes32 updateHash;
         uint64 numExamples;
+        uint64 epsilonSpent;
+        uint64 deltaSpent;
         bytes32 r;
         bytes32 vs;
     }
+
+    /// @dev A {CachedWord} index that holds no word.
+    uint256 private constant _NO_WORD = type(uint256).max;
+    /// @dev What {_admit} returns for an update it registers (any other value is a {SkipReason}).
+    uint256 private constant _REGISTERED = type(uint256).max;
 
     uint256 private _roundCount;
     IExclusionOracle private immutable _exclusion;
     bytes32 private _head;
     uint64 private _lineageCount;
     uint64 private _headRound;
+    PrivacyBudget private _privacyBudget;
     mapping(bytes32 appHash => bool) private _approvedApps;
+    /// @dev Cumulative ε per lineage and member, four members (64 bits each) a word.
+    mapping(uint256 lineage => mapping(uint256 word => uint256 lanes)) private _epsilonSpent;
     mapping(uint256 round => Round) private _rounds;
     mapping(uint256 round => mapping(uint256 word => uint256 bits)) private _submitted;
     mapping(uint256 round => mapping(uint256 word => uint256 bits)) private _participants;
@@ -121,12 +171,22 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
     event AppRevoked(bytes32 indexed appHash, address indexed revokedBy);
     /// @notice A hospital's signed update was registered. The signer is the member's key at this block
     /// (the registry's `MemberActivated` and `SignerRotated` events), and the signature is in the
-    /// transaction's input, for anyone to recover again.
-    event UpdateRegistered(uint256 indexed round, uint64 indexed memberId, bytes32 updateHash, uint64 numExamples);
-    /// @notice Entry `index` of a registration batch did not verify and was left out.
-    event UpdateSkipped(
-        uint256 indexed round, uint256 index, address signer, bytes32 updateHash, SkipReason reason
+    /// transaction's input, for anyone to recover again. The update spent `epsilonSpent` at `deltaSpent`,
+    /// and the member's cumulative ε in the round's lineage is now `epsilonTotal` ({EPSILON_UNIT},
+    /// {DELTA_UNIT}).
+    event UpdateRegistered(
+        uint256 indexed round,
+        uint64 indexed memberId,
+        bytes32 updateHash,
+        uint64 numExamples,
+        uint64 epsilonSpent,
+        uint64 deltaSpent,
+        uint64 epsilonTotal
     );
+    /// @notice Entry `index` of a registration batch did not verify and was left out.
+    event UpdateSkipped(uint256 indexed round, uint256 index, address signer, bytes32 updateHash, SkipReason reason);
+    /// @notice The consortium set the privacy budget each member may spend per lineage.
+    event PrivacyBudgetChanged(uint64 epsilon, uint64 delta, address indexed changedBy);
     /// @notice The coordinator closed a round with its aggregated model.
     event RoundFinalized(
         uint256 indexed round,
@@ -138,12 +198,23 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
 
     /// @param exclusion_ The reputation ledger whose exclusions {finalizeRound} enforces (deployed after this
     /// contract, at an address known in advance).
-    constructor(ConsortiumRegistry registry_, IExclusionOracle exclusion_)
+    /// @param privacyBudget_ Each member's privacy budget per lineage ({PrivacyBudget}).
+    constructor(ConsortiumRegistry registry_, IExclusionOracle exclusion_, PrivacyBudget memory privacyBudget_)
         ConsortiumAccess(registry_)
         EIP712("BCFL RoundLedger", "1")
     {
         _requireNonZero(address(exclusion_));
         _exclusion = exclusion_;
+        _privacyBudget = privacyBudget_;
+        emit PrivacyBudgetChanged(privacyBudget_.epsilon, privacyBudget_.delta, msg.sender);
+    }
+
+    /// @notice Set the privacy budget each member may spend per lineage, from the next registration on;
+    /// ε already spent stays counted. Needs the admin, or the members' approval of {privacyBudgetDecision}.
+    function setPrivacyBudget(PrivacyBudget calldata budget) external {
+        _authorizeDecision("privacy-budget", abi.encode(budget.epsilon, budget.delta));
+        _privacyBudget = budget;
+        emit PrivacyBudgetChanged(budget.epsilon, budget.delta, msg.sender);
     }
 
     /// @notice Start a new lineage from `modelHash`: the next round must open from it. Needs the admin,
@@ -204,40 +275,30 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
     /// Anyone may call it: the hospitals' signatures are the authority, so a hospital whose update the
     /// coordinator left out registers it itself while the round is open.
     /// @dev An entry with an empty value, a signature that does not recover to an active member's current
-    /// key, or a member's second update is skipped with {UpdateSkipped}; the others are registered.
+    /// key, a member's second update, or one that would take the member's cumulative ε in the lineage past
+    /// the budget (or whose δ exceeds it) is skipped with {UpdateSkipped}; the others are registered.
     function registerUpdates(uint256 round, SignedUpdate[] calldata updates) external {
         Round storage r = _openRound(round);
-        bytes32 globalModelHash = r.globalModelHash;
-        mapping(uint256 => uint256) storage submitted = _submitted[round];
+        Batch memory batch = Batch({
+            lineage: r.lineage,
+            globalModelHash: r.globalModelHash,
+            budget: _privacyBudget,
+            bits: CachedWord(_NO_WORD, 0),
+            epsilons: CachedWord(_NO_WORD, 0)
+        });
         uint256 registered = 0;
-        uint256 wordIndex = type(uint256).max;
-        uint256 word = 0;
         for (uint256 i = 0; i < updates.length; ++i) {
             SignedUpdate calldata u = updates[i];
-            if (u.updateHash == bytes32(0) || u.numExamples == 0) {
-                emit UpdateSkipped(round, i, address(0), u.updateHash, SkipReason.EmptyValue);
+            (address signer, uint64 memberId, uint64 total, uint256 outcome) = _admit(batch, round, u);
+            if (outcome != _REGISTERED) {
+                emit UpdateSkipped(round, i, signer, u.updateHash, SkipReason(outcome));
                 continue;
             }
-            address signer = _recoverSigner(round, globalModelHash, u);
-            uint64 memberId = _activeMemberIdOf(address(registry()), signer);
-            if (memberId == 0) {
-                emit UpdateSkipped(round, i, signer, u.updateHash, SkipReason.UnauthorizedSigner);
-                continue;
-            }
-            (uint256 index, uint256 mask) = _bitOf(memberId);
-            if (index != wordIndex) {
-                if (wordIndex != type(uint256).max) submitted[wordIndex] = word;
-                (wordIndex, word) = (index, submitted[index]);
-            }
-            if (word & mask != 0) {
-                emit UpdateSkipped(round, i, signer, u.updateHash, SkipReason.DuplicateUpdate);
-                continue;
-            }
-            word |= mask;
             ++registered;
-            emit UpdateRegistered(round, memberId, u.updateHash, u.numExamples);
+            emit UpdateRegistered(round, memberId, u.updateHash, u.numExamples, u.epsilonSpent, u.deltaSpent, total);
         }
-        if (wordIndex != type(uint256).max) submitted[wordIndex] = word;
+        _use(batch.bits, _submitted[round], _NO_WORD);
+        _use(batch.epsilons, _epsilonSpent[batch.lineage], _NO_WORD);
         r.updateCount += uint32(registered);
     }
 
@@ -289,6 +350,22 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
         return _exclusion;
     }
 
+    /// @notice The privacy budget each member may spend per lineage.
+    function privacyBudget() external view returns (PrivacyBudget memory) {
+        return _privacyBudget;
+    }
+
+    /// @notice Member `memberId`'s cumulative ε in `lineage`, in {EPSILON_UNIT} ({NOT_PRIVATE} once it
+    /// registered an update trained without differential privacy).
+    function epsilonSpent(uint256 lineage, uint64 memberId) external view returns (uint64) {
+        return uint64(_epsilonSpent[lineage][memberId >> 2] >> ((memberId & 3) << 6));
+    }
+
+    /// @notice The decision id members approve to let {setPrivacyBudget} set `budget`.
+    function privacyBudgetDecision(PrivacyBudget calldata budget) external view returns (bytes32) {
+        return _decisionId("privacy-budget", abi.encode(budget.epsilon, budget.delta));
+    }
+
     /// @notice The decision id members approve to let {startLineage} start a lineage from `modelHash`.
     function lineageDecision(bytes32 modelHash, string calldata reason) public view returns (bytes32) {
         return _decisionId("lineage", abi.encode(modelHash, reason));
@@ -316,22 +393,25 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
         return _participants[round][index] & mask != 0;
     }
 
-    /// @notice The EIP-712 digest a hospital signs for an update (for off-chain tools).
-    function updateDigest(uint256 round, bytes32 globalModelHash, bytes32 updateHash, uint64 numExamples)
+    /// @notice The EIP-712 digest a hospital signs for `u` (its signature fields are ignored) in `round`
+    /// from `globalModelHash` (for off-chain tools).
+    function updateDigest(uint256 round, bytes32 globalModelHash, SignedUpdate calldata u)
         external
         view
         returns (bytes32)
     {
-        return _updateDigest(round, globalModelHash, updateHash, numExamples);
-    }
-
-    function _updateDigest(uint256 round, bytes32 globalModelHash, bytes32 updateHash, uint64 numExamples)
-        private
-        view
-        returns (bytes32)
-    {
         return _hashTypedDataV4(
-            keccak256(abi.encode(MODEL_UPDATE_TYPEHASH, round, globalModelHash, updateHash, numExamples))
+            keccak256(
+                abi.encode(
+                    MODEL_UPDATE_TYPEHASH,
+                    round,
+                    globalModelHash,
+                    u.updateHash,
+                    u.numExamples,
+                    u.epsilonSpent,
+                    u.deltaSpent
+                )
+            )
         );
     }
 
@@ -346,6 +426,8 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
         bytes32 typeHash = MODEL_UPDATE_TYPEHASH;
         bytes32 updateHash = u.updateHash;
         uint64 numExamples = u.numExamples;
+        uint64 epsilon = u.epsilonSpent;
+        uint64 delta = u.deltaSpent;
         bytes32 r = u.r;
         bytes32 vs = u.vs;
         bytes32 s = vs & bytes32(0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
@@ -358,7 +440,9 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
             mstore(add(ptr, 0x40), globalModelHash)
             mstore(add(ptr, 0x60), updateHash)
             mstore(add(ptr, 0x80), numExamples)
-            let structHash := keccak256(ptr, 0xa0)
+            mstore(add(ptr, 0xa0), epsilon)
+            mstore(add(ptr, 0xc0), delta)
+            let structHash := keccak256(ptr, 0xe0)
             mstore(ptr, hex"1901")
             mstore(add(ptr, 0x02), domain)
             mstore(add(ptr, 0x22), structHash)
@@ -400,6 +484,49 @@ contract RoundLedger is ConsortiumAccess, EIP712 {
             if (exclusion.isExcludedBefore(round, memberId)) revert RoundLedgerParticipantExcluded(round, memberId);
             included[index] |= mask;
         }
+    }
+
+    /// @dev `total + epsilon`, saturating at {NOT_PRIVATE}.
+    function _addEpsilon(uint64 total, uint64 epsilon) private pure returns (uint64) {
+        unchecked {
+            uint64 sum = total + epsilon;
+            return sum < total ? NOT_PRIVATE : sum;
+        }
+    }
+
+    /// @dev Whether `u` is registered in `round` ({_REGISTERED}) or why not (a {SkipReason}); its signer,
+    /// member and the member's cumulative ε with it. Marks a registered update in the batch's cached words.
+    function _admit(Batch memory batch, uint256 round, SignedUpdate calldata u)
+        private
+        returns (address signer, uint64 memberId, uint64 total, uint256 outcome)
+    {
+        if (u.updateHash == bytes32(0) || u.numExamples == 0) {
+            return (address(0), 0, 0, uint256(SkipReason.EmptyValue));
+        }
+        signer = _recoverSigner(round, batch.globalModelHash, u);
+        memberId = _activeMemberIdOf(address(registry()), signer);
+        if (memberId == 0) return (signer, 0, 0, uint256(SkipReason.UnauthorizedSigner));
+        (uint256 index, uint256 mask) = _bitOf(memberId);
+        _use(batch.bits, _submitted[round], index);
+        if (batch.bits.word & mask != 0) return (signer, memberId, 0, uint256(SkipReason.DuplicateUpdate));
+        _use(batch.epsilons, _epsilonSpent[batch.lineage], memberId >> 2);
+        uint256 shift = (memberId & 3) << 6;
+        total = _addEpsilon(uint64(batch.epsilons.word >> shift), u.epsilonSpent);
+        if (total > batch.budget.epsilon || u.deltaSpent > batch.budget.delta) {
+            return (signer, memberId, total, uint256(SkipReason.PrivacyBudgetExceeded));
+        }
+        batch.epsilons.word = (batch.epsilons.word & ~(uint256(type(uint64).max) << shift)) | (uint256(total) << shift);
+        batch.bits.word |= mask;
+        outcome = _REGISTERED;
+    }
+
+    /// @dev Make `cached` hold word `index` of `words`, first writing back the word it held (none when its
+    /// index is {_NO_WORD}); `index` {_NO_WORD} only writes back.
+    function _use(CachedWord memory cached, mapping(uint256 => uint256) storage words, uint256 index) private {
+        if (cached.index == index) return;
+        if (cached.index != _NO_WORD) words[cached.index] = cached.word;
+        cached.index = index;
+        if (index != _NO_WORD) cached.word = words[index];
     }
 
     /// @dev Word index and bit mask of a member in a per-round bitmap (256 members a word).

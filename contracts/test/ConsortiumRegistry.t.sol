@@ -735,7 +735,9 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         _register(round, _one(byThief));
         assertFalse(ledger.hasSubmitted(round, id));
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, id, _updateHash(KEY_NEW, round), _examples(KEY_NEW));
+        emit RoundLedger.UpdateRegistered(
+            round, id, _updateHash(KEY_NEW, round), _examples(KEY_NEW), NOT_PRIVATE, 0, NOT_PRIVATE
+        );
         _register(round, _one(byHospital));
         assertTrue(ledger.hasSubmitted(round, id));
 

@@ -116,9 +116,7 @@ contract ConsortiumRegistryFlowerTest is ConsortiumFixture {
     function test_PublishNodeKey_OnlyByTheMembersSigner() public {
         uint64 id = _requestWithKey(KEY_A, NODE_KEY_FINGERPRINT);
         // Not a stranger, nor the admin on the member's behalf.
-        vm.expectRevert(
-            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNotSigner.selector, 0, STRANGER)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNotSigner.selector, 0, STRANGER));
         _publish(STRANGER, NODE_KEY);
         vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryNotSigner.selector, 0, ADMIN));
         _publish(ADMIN, NODE_KEY);
@@ -313,9 +311,7 @@ contract ConsortiumRegistryFlowerTest is ConsortiumFixture {
         assertEq(fingerprint, renewed);
         bytes32 next = registry.superLinkCertificateDecision(renewed, ENDPOINT);
         assertTrue(next != decision);
-        vm.expectRevert(
-            abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryDecisionNotApproved.selector, next)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ConsortiumRegistry.ConsortiumRegistryDecisionNotApproved.selector, next));
         registry.setSuperLinkCertificate(renewed, ENDPOINT);
     }
 

@@ -25,8 +25,10 @@ contract RoundLedgerTest is ConsortiumFixture {
     // ---------------------------------------------------------------- domain
 
     function test_Digest_IsEip712OverTheModelUpdate() public view {
-        bytes32 typeHash =
-            keccak256("ModelUpdate(uint256 round,bytes32 globalModelHash,bytes32 updateHash,uint64 numExamples)");
+        bytes32 typeHash = keccak256(
+            "ModelUpdate(uint256 round,bytes32 globalModelHash,bytes32 updateHash,uint64 numExamples,"
+            "uint64 epsilonSpent,uint64 deltaSpent)"
+        );
         assertEq(ledger.MODEL_UPDATE_TYPEHASH(), typeHash);
         bytes32 domainSeparator = keccak256(
             abi.encode(
@@ -37,9 +39,9 @@ contract RoundLedgerTest is ConsortiumFixture {
                 address(ledger)
             )
         );
-        bytes32 structHash = keccak256(abi.encode(typeHash, 7, GENESIS, UPDATE, EXAMPLES));
+        bytes32 structHash = keccak256(abi.encode(typeHash, 7, GENESIS, UPDATE, EXAMPLES, NOT_PRIVATE, 0));
         bytes32 expected = keccak256(abi.encodePacked("\x19\x01", domainSeparator, structHash));
-        assertEq(ledger.updateDigest(7, GENESIS, UPDATE, EXAMPLES), expected);
+        assertEq(_digest(ledger, 7, GENESIS, UPDATE, EXAMPLES), expected);
         (, string memory name, string memory version, uint256 chainId, address verifying,,) = ledger.eip712Domain();
         assertEq(name, "BCFL RoundLedger");
         assertEq(version, "1");
@@ -51,9 +53,9 @@ contract RoundLedgerTest is ConsortiumFixture {
 
     function test_Constructor_RevertsOnZeroAddresses() public {
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RoundLedger(ConsortiumRegistry(address(0)), IExclusionOracle(address(reputation)));
+        new RoundLedger(ConsortiumRegistry(address(0)), IExclusionOracle(address(reputation)), _noBudget());
         vm.expectRevert(ConsortiumAccess.ConsortiumAccessZeroAddress.selector);
-        new RoundLedger(registry, IExclusionOracle(address(0)));
+        new RoundLedger(registry, IExclusionOracle(address(0)), _noBudget());
     }
 
     // ---------------------------------------------------------------- life cycle
@@ -81,9 +83,9 @@ contract RoundLedgerTest is ConsortiumFixture {
         RoundLedger.SignedUpdate memory ua = _sign(ledger, KEY_A, 1, GENESIS, UPDATE, EXAMPLES);
         RoundLedger.SignedUpdate memory ub = _sign(ledger, KEY_B, 1, GENESIS, keccak256("update b"), 99);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(1, 1, UPDATE, EXAMPLES);
+        emit RoundLedger.UpdateRegistered(1, 1, UPDATE, EXAMPLES, NOT_PRIVATE, 0, NOT_PRIVATE);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(1, 2, keccak256("update b"), 99);
+        emit RoundLedger.UpdateRegistered(1, 2, keccak256("update b"), 99, NOT_PRIVATE, 0, NOT_PRIVATE);
         _register(1, _two(ua, ub));
         // A later batch in the same round adds to the count.
         RoundLedger.SignedUpdate memory uc = _sign(ledger, KEY_C, 1, GENESIS, keccak256("update c"), 5);

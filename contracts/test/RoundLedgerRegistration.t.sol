@@ -63,7 +63,9 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         uint256 round = _openRound();
         address hospital = vm.addr(KEY_A);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 1, _updateHash(KEY_A, round), _examples(KEY_A));
+        emit RoundLedger.UpdateRegistered(
+            round, 1, _updateHash(KEY_A, round), _examples(KEY_A), NOT_PRIVATE, 0, NOT_PRIVATE
+        );
         vm.prank(hospital);
         ledger.registerUpdates(round, _one(_signed(KEY_A, round)));
         assertTrue(ledger.hasSubmitted(round, 1));
@@ -137,7 +139,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
 
         _expectSkipped(round, 0, address(0), UPDATE, RoundLedger.SkipReason.EmptyValue);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 1, good.updateHash, good.numExamples);
+        emit RoundLedger.UpdateRegistered(round, 1, good.updateHash, good.numExamples, NOT_PRIVATE, 0, NOT_PRIVATE);
         _expectSkipped(round, 2, address(0), bytes32(0), RoundLedger.SkipReason.EmptyValue);
         RoundLedger.SignedUpdate[] memory batch = new RoundLedger.SignedUpdate[](3);
         (batch[0], batch[1], batch[2]) = (noExamples, good, noHash);
@@ -155,11 +157,16 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
 
     function test_RegisterUpdates_SkipsForgedSignature() public {
         uint256 round = _openRound();
-        bytes32 digest = ledger.updateDigest(round, _globalHash(round), UPDATE, EXAMPLES);
+        bytes32 digest = _digest(ledger, round, _globalHash(round), UPDATE, EXAMPLES);
 
         // Arbitrary (r, vs) that nobody produced by signing.
         RoundLedger.SignedUpdate memory forged = RoundLedger.SignedUpdate({
-            updateHash: UPDATE, numExamples: EXAMPLES, r: keccak256("r"), vs: bytes32(uint256(keccak256("s")) >> 2)
+            updateHash: UPDATE,
+            numExamples: EXAMPLES,
+            epsilonSpent: NOT_PRIVATE,
+            deltaSpent: 0,
+            r: keccak256("r"),
+            vs: bytes32(uint256(keccak256("s")) >> 2)
         });
         address recovered = _recover(digest, forged);
         _expectSkippedAlone(round, forged, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
@@ -180,7 +187,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
     function test_RegisterUpdates_SkipsHighS() public {
         uint256 round = _openRound();
         bytes32 g = _globalHash(round);
-        bytes32 digest = ledger.updateDigest(round, g, UPDATE, EXAMPLES);
+        bytes32 digest = _digest(ledger, round, g, UPDATE, EXAMPLES);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(KEY_A, digest);
         uint256 n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
         assertLe(uint256(s), n / 2, "vm.sign returns low-s");
@@ -192,15 +199,26 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         assertEq(ecrecover(digest, twinV, r, bytes32(twinS)), vm.addr(KEY_A));
         assertGt(twinS, type(uint256).max >> 1);
         RoundLedger.SignedUpdate memory twin = RoundLedger.SignedUpdate({
-            updateHash: UPDATE, numExamples: EXAMPLES, r: r, vs: bytes32(twinS | (uint256(twinV - 27) << 255))
+            updateHash: UPDATE,
+            numExamples: EXAMPLES,
+            epsilonSpent: NOT_PRIVATE,
+            deltaSpent: 0,
+            r: r,
+            vs: bytes32(twinS | (uint256(twinV - 27) << 255))
         });
         address recovered = _recover(digest, twin);
         assertNotEq(recovered, vm.addr(KEY_A));
         _expectSkippedAlone(round, twin, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
 
         // An s above n/2 that fits the compact form is refused by the high-s check (no signer at all).
-        RoundLedger.SignedUpdate memory high =
-            RoundLedger.SignedUpdate({updateHash: UPDATE, numExamples: EXAMPLES, r: r, vs: bytes32(n / 2 + 1)});
+        RoundLedger.SignedUpdate memory high = RoundLedger.SignedUpdate({
+            updateHash: UPDATE,
+            numExamples: EXAMPLES,
+            epsilonSpent: NOT_PRIVATE,
+            deltaSpent: 0,
+            r: r,
+            vs: bytes32(n / 2 + 1)
+        });
         _expectSkippedAlone(round, high, address(0), RoundLedger.SkipReason.UnauthorizedSigner);
     }
 
@@ -212,13 +230,13 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         // The coordinator cannot change the update hash...
         RoundLedger.SignedUpdate memory altered = u;
         altered.updateHash = keccak256("other update");
-        address recovered = _recover(ledger.updateDigest(round, g, altered.updateHash, EXAMPLES), altered);
+        address recovered = _recover(_digest(ledger, round, g, altered.updateHash, EXAMPLES), altered);
         _expectSkippedAlone(round, altered, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
 
         // ...nor inflate the example count.
         altered = _sign(ledger, KEY_A, round, g, UPDATE, EXAMPLES);
         altered.numExamples = EXAMPLES * 10;
-        recovered = _recover(ledger.updateDigest(round, g, UPDATE, EXAMPLES * 10), altered);
+        recovered = _recover(_digest(ledger, round, g, UPDATE, EXAMPLES * 10), altered);
         _expectSkippedAlone(round, altered, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
 
         _register(round, _one(_sign(ledger, KEY_A, round, g, UPDATE, EXAMPLES)));
@@ -279,7 +297,9 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
 
         RoundLedger.SignedUpdate memory fresh = _signed(newKey, round);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 2, _updateHash(newKey, round), _examples(newKey));
+        emit RoundLedger.UpdateRegistered(
+            round, 2, _updateHash(newKey, round), _examples(newKey), NOT_PRIVATE, 0, NOT_PRIVATE
+        );
         _register(round, _one(fresh));
         assertEq(ledger.getRound(round).updateCount, 3);
     }
@@ -291,7 +311,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         bytes32 agg = _aggregateHash(first);
         RoundLedger.SignedUpdate memory forRound1 = _sign(ledger, KEY_A, 1, GENESIS, UPDATE, EXAMPLES);
         RoundLedger.SignedUpdate memory forRound2OnGenesis = _sign(ledger, KEY_A, 2, GENESIS, UPDATE, EXAMPLES);
-        address recovered = _recover(ledger.updateDigest(1, GENESIS, UPDATE, EXAMPLES), forRound2OnGenesis);
+        address recovered = _recover(_digest(ledger, 1, GENESIS, UPDATE, EXAMPLES), forRound2OnGenesis);
         _expectSkippedAlone(1, forRound2OnGenesis, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
 
         _register(1, _one(forRound1));
@@ -300,7 +320,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         assertEq(_globalHash(2), agg);
 
         // Replaying round 1's signature in round 2 fails.
-        recovered = _recover(ledger.updateDigest(2, agg, UPDATE, EXAMPLES), forRound1);
+        recovered = _recover(_digest(ledger, 2, agg, UPDATE, EXAMPLES), forRound1);
         assertNotEq(recovered, vm.addr(KEY_A));
         _expectSkippedAlone(2, forRound1, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
         _register(2, _one(_sign(ledger, KEY_A, 2, agg, UPDATE, EXAMPLES)));
@@ -311,7 +331,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         uint256 round = _openRound();
         bytes32 stale = keccak256("stale global model");
         RoundLedger.SignedUpdate memory u = _sign(ledger, KEY_A, round, stale, UPDATE, EXAMPLES);
-        address recovered = _recover(ledger.updateDigest(round, _globalHash(round), UPDATE, EXAMPLES), u);
+        address recovered = _recover(_digest(ledger, round, _globalHash(round), UPDATE, EXAMPLES), u);
         _expectSkippedAlone(round, u, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
     }
 
@@ -320,10 +340,10 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         bytes32 g = _globalHash(round);
         uint256 home = block.chainid;
         RoundLedger.SignedUpdate memory signedHome = _sign(ledger, KEY_A, round, g, UPDATE, EXAMPLES);
-        bytes32 digestHome = ledger.updateDigest(round, g, UPDATE, EXAMPLES);
+        bytes32 digestHome = _digest(ledger, round, g, UPDATE, EXAMPLES);
 
         vm.chainId(137);
-        bytes32 digestFork = ledger.updateDigest(round, g, UPDATE, EXAMPLES);
+        bytes32 digestFork = _digest(ledger, round, g, UPDATE, EXAMPLES);
         assertNotEq(digestHome, digestFork);
         address recovered = _recover(digestFork, signedHome);
         assertNotEq(recovered, vm.addr(KEY_A));
@@ -332,7 +352,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         // The other way round: a signature made for chain 137 fails back on the home chain.
         RoundLedger.SignedUpdate memory signedFork = _sign(ledger, KEY_A, round, g, UPDATE, EXAMPLES);
         vm.chainId(home);
-        assertEq(ledger.updateDigest(round, g, UPDATE, EXAMPLES), digestHome);
+        assertEq(_digest(ledger, round, g, UPDATE, EXAMPLES), digestHome);
         recovered = _recover(digestHome, signedFork);
         _expectSkippedAlone(round, signedFork, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
 
@@ -352,8 +372,8 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         vm.stopPrank();
 
         RoundLedger.SignedUpdate memory forOther = _sign(other, KEY_A, 1, GENESIS, UPDATE, EXAMPLES);
-        bytes32 digest = ledger.updateDigest(1, GENESIS, UPDATE, EXAMPLES);
-        assertNotEq(other.updateDigest(1, GENESIS, UPDATE, EXAMPLES), digest);
+        bytes32 digest = _digest(ledger, 1, GENESIS, UPDATE, EXAMPLES);
+        assertNotEq(_digest(other, 1, GENESIS, UPDATE, EXAMPLES), digest);
         address recovered = _recover(digest, forOther);
         _expectSkippedAlone(1, forOther, recovered, RoundLedger.SkipReason.UnauthorizedSigner);
 
@@ -370,7 +390,7 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
         RoundLedger.SignedUpdate memory first = _signed(KEY_A, round);
         RoundLedger.SignedUpdate memory second = _sign(ledger, KEY_A, round, _globalHash(round), UPDATE, 7);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit RoundLedger.UpdateRegistered(round, 1, first.updateHash, first.numExamples);
+        emit RoundLedger.UpdateRegistered(round, 1, first.updateHash, first.numExamples, NOT_PRIVATE, 0, NOT_PRIVATE);
         _expectSkipped(round, 1, vm.addr(KEY_A), UPDATE, RoundLedger.SkipReason.DuplicateUpdate);
         _register(round, _two(first, second));
         // The identical entry twice is caught the same way.
@@ -491,11 +511,16 @@ contract RoundLedgerRegistrationTest is ConsortiumFixture {
     function test_RegisterUpdates_LowSBoundary() public {
         assertEq(HALF_N, N / 2);
         uint256 round = _openRound();
-        bytes32 digest = ledger.updateDigest(round, _globalHash(round), UPDATE, EXAMPLES);
+        bytes32 digest = _digest(ledger, round, _globalHash(round), UPDATE, EXAMPLES);
         (, bytes32 r,) = vm.sign(KEY_A, digest); // a valid r: the x of a point on the curve
         for (uint256 v = 0; v < 2; ++v) {
             RoundLedger.SignedUpdate memory atHalf = RoundLedger.SignedUpdate({
-                updateHash: UPDATE, numExamples: EXAMPLES, r: r, vs: bytes32(HALF_N | v << 255)
+                updateHash: UPDATE,
+                numExamples: EXAMPLES,
+                epsilonSpent: NOT_PRIVATE,
+                deltaSpent: 0,
+                r: r,
+                vs: bytes32(HALF_N | v << 255)
             });
             address recovered = _recover(digest, atHalf);
             assertTrue(recovered != address(0), "s = n / 2 recovers a key");

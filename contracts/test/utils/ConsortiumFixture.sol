@@ -49,6 +49,10 @@ abstract contract ConsortiumFixture is Test {
 
     bytes32 internal constant FINGERPRINT = keccak256("flower node key");
 
+    /// @dev The ε of an update trained without differential privacy, and the fixture's privacy budget
+    /// (none: ε and δ unbounded) until a test sets one.
+    uint64 internal constant NOT_PRIVATE = type(uint64).max;
+
     ConsortiumRegistry internal registry;
     RoundLedger internal ledger;
     ReputationLedger internal reputation;
@@ -88,9 +92,14 @@ abstract contract ConsortiumFixture is Test {
         returns (RoundLedger ledger_, ReputationLedger reputation_)
     {
         address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
-        ledger_ = new RoundLedger(registry_, IExclusionOracle(predicted));
+        ledger_ = new RoundLedger(registry_, IExclusionOracle(predicted), _noBudget());
         reputation_ = new ReputationLedger(registry_, ledger_, initial, smoothing, threshold);
         assertEq(address(reputation_), predicted, "reputation ledger at the predicted address");
+    }
+
+    /// @dev A privacy budget that bounds nothing.
+    function _noBudget() internal pure returns (RoundLedger.PrivacyBudget memory) {
+        return RoundLedger.PrivacyBudget({epsilon: NOT_PRIVATE, delta: NOT_PRIVATE});
     }
 
     /// @dev Replace {distributor} (and {token}) with one on {ledger} with this minting rule.
@@ -142,11 +151,40 @@ abstract contract ConsortiumFixture is Test {
         bytes32 updateHash,
         uint64 numExamples
     ) internal view returns (RoundLedger.SignedUpdate memory u) {
-        bytes32 digest = target.updateDigest(round, globalModelHash, updateHash, numExamples);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return _signPrivate(target, key, round, globalModelHash, _unsigned(updateHash, numExamples, NOT_PRIVATE, 0));
+    }
+
+    /// @dev `key`'s signature of `u` (its ε and δ included) in `round` of `target`.
+    function _signPrivate(
+        RoundLedger target,
+        uint256 key,
+        uint256 round,
+        bytes32 globalModelHash,
+        RoundLedger.SignedUpdate memory u
+    ) internal view returns (RoundLedger.SignedUpdate memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, target.updateDigest(round, globalModelHash, u));
         (u.r, u.vs) = _compact(v, r, s);
-        u.updateHash = updateHash;
-        u.numExamples = numExamples;
+        return u;
+    }
+
+    /// @dev An update with these fields and no signature yet.
+    function _unsigned(bytes32 updateHash, uint64 numExamples, uint64 epsilon, uint64 delta)
+        internal
+        pure
+        returns (RoundLedger.SignedUpdate memory)
+    {
+        return RoundLedger.SignedUpdate({
+            updateHash: updateHash, numExamples: numExamples, epsilonSpent: epsilon, deltaSpent: delta, r: 0, vs: 0
+        });
+    }
+
+    /// @dev The digest `target` has signed for a non-private update with these fields.
+    function _digest(RoundLedger target, uint256 round, bytes32 globalModelHash, bytes32 updateHash, uint64 examples)
+        internal
+        view
+        returns (bytes32)
+    {
+        return target.updateDigest(round, globalModelHash, _unsigned(updateHash, examples, NOT_PRIVATE, 0));
     }
 
     /// @dev `key`'s signature of its canonical update for `round` of {ledger}, over the round's global model.

@@ -272,11 +272,12 @@ contract ConsortiumHandler {
     {
         bytes32 updateHash = keccak256(abi.encode("update", seed, salt));
         uint64 examples = uint64(1 + uint256(keccak256(abi.encode("examples", seed, salt))) % 10_000);
-        bytes32 digest = _ledger.updateDigest(round, globalModelHash, updateHash, examples);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        return RoundLedger.SignedUpdate({
-            updateHash: updateHash, numExamples: examples, r: r, vs: bytes32(uint256(s) | (uint256(v - 27) << 255))
+        RoundLedger.SignedUpdate memory u = RoundLedger.SignedUpdate({
+            updateHash: updateHash, numExamples: examples, epsilonSpent: type(uint64).max, deltaSpent: 0, r: 0, vs: 0
         });
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _ledger.updateDigest(round, globalModelHash, u));
+        (u.r, u.vs) = (r, bytes32(uint256(s) | (uint256(v - 27) << 255)));
+        return u;
     }
 
     /// @dev Finalize with the masked members that submitted, leaving out the excluded ones, except one time
