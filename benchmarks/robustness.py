@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from flwr.app import ConfigRecord, MetricRecord, RecordDict
+from flwr.app import MetricRecord, RecordDict
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
@@ -38,6 +38,7 @@ from coordinator.journal import RunJournal
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import RoundSettings, RoundState
 from coordinator.verification import Rejection, VerifiedUpdate, check_update
+from hospital_node.client_app import proof_record
 
 Arrays = Mapping[str, np.ndarray]
 #: Anvil's dev accounts in their roles (TEST ONLY keys): the admin, the coordinator, the hospitals.
@@ -123,9 +124,7 @@ def signed_reply(
     """What a hospital sends back: its update, signed with its key over this round and global model."""
     update = ModelUpdate(state.chain_round, state.opened.global_hash, model_hash(arrays), examples)
     signed = sign_update(account, service.domain(), update)
-    proof = ConfigRecord(
-        {"update-hash": update.update_hash, "signature": signed.signature, "signer": account.address}
-    )
+    proof = proof_record(signed, account.address)
     metrics = MetricRecord(
         {"num-examples": examples, "train-loss": 0.0, "train-seconds": 0.0, "global-test-accuracy": 0.0}
     )

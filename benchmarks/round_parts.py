@@ -34,6 +34,7 @@ from bcfl.paths import REPO_ROOT
 from benchmarks.round_latency import PLAIN_START, PRODUCT_START
 from hospital_node.client_app import LocalUpdate, sign_and_keep
 from hospital_node.node import load_node
+from hospital_node.privacy import NOT_PRIVATE_ROUND
 from hospital_node.settings import parse_node_config
 from hospital_node.signer.client import SignerClient
 
@@ -89,7 +90,13 @@ def client_parts(
     ledger = node.consortium.ledger
     model = build_model(node.data.spec)
     set_arrays(model, global_arrays)
-    update = LocalUpdate(chain_round, model_hash(global_arrays), dict(get_arrays(model)), {"num-examples": 1})
+    update = LocalUpdate(
+        chain_round,
+        model_hash(global_arrays),
+        dict(get_arrays(model)),
+        {"num-examples": 1},
+        NOT_PRIVATE_ROUND,
+    )
     evaluation = EvaluationReport(chain_round, model_hash(aggregated), document_hash({"accuracy": 0.5}), 1)
 
     def chain_reads() -> None:

@@ -19,6 +19,7 @@ from coordinator.errors import CoordinatorError
 from coordinator.journal import RunJournal
 from coordinator.prompt_grid import PromptGrid
 from coordinator.rounds.opening import resume_point
+from coordinator.rounds.round_config import privacy_settings
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import RoundSettings
 from coordinator.settings import load_settings
@@ -97,6 +98,7 @@ def run_federation(grid: Grid, context: Context, strategy_type: type[LedgerStrat
             "learning-rate": float(run["learning-rate"]),
             "batch-size": int(run["batch-size"]),
             "seed": seed,
+            **privacy_settings(run),
         }
     )
     result = strategy.start(

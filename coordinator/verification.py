@@ -30,6 +30,7 @@ from bcfl.models.records import (
     get_bytes,
     get_int,
     get_str,
+    get_uint64,
     metric_record,
 )
 from bcfl.text import printable
@@ -231,7 +232,9 @@ def check_update(
         update_hash, signature = get_bytes(proof, "update-hash"), get_bytes(proof, "signature")
         claimed = get_str(proof, "signer")
         examples = get_int(metric_record(content, "metrics"), "num-examples")
-        signed = from_compact(ModelUpdate(chain_round, global_hash, update_hash, examples), signature)
+        epsilon, delta = get_uint64(proof, "epsilon-spent"), get_uint64(proof, "delta-spent")
+        update = ModelUpdate(chain_round, global_hash, update_hash, examples, epsilon, delta)
+        signed = from_compact(update, signature)
     except (RecordFormatError, ValueError) as exc:
         return Rejection(node_id, f"malformed reply: {exc}")
     if set(metric_record(content, "metrics").keys()) != REPLY_METRICS:

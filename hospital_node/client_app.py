@@ -13,10 +13,20 @@ from flwr.clientapp import ClientApp
 
 from bcfl.chain.eip712 import EvaluationReport, ModelUpdate, SignedModelUpdate
 from bcfl.chain.proof import UpdateProof, save_proof
+from bcfl.learning.privacy import train_private
 from bcfl.learning.task import build_model, evaluate, get_arrays, set_arrays, train
 from bcfl.models.canonical import document_hash, model_hash
-from bcfl.models.records import array_record, config_record, from_record, get_float, get_int, to_record
+from bcfl.models.records import (
+    array_record,
+    config_record,
+    from_record,
+    get_float,
+    get_int,
+    to_record,
+    uint64_bytes,
+)
 from hospital_node.node import HospitalNode, load_node
+from hospital_node.privacy import RoundPrivacy, plan_round
 from hospital_node.verify import check_global_model
 
 logger = logging.getLogger(__name__)
@@ -31,33 +41,37 @@ class LocalUpdate:
     global_hash: bytes
     arrays: dict[str, np.ndarray]
     metrics: dict[str, float | int]
+    #: The differential privacy the round was trained with, and the ε and δ its update declares.
+    privacy: RoundPrivacy
 
 
 def local_update(node: HospitalNode, msg: Message) -> LocalUpdate:
-    """Check the received model against the ledger, then train on the hospital's data."""
+    """Check the received model against the ledger and the round against the hospital's privacy
+    budget, then train on the hospital's data (with DP-SGD when the run asks for it)."""
     config = config_record(msg.content, "config")
     chain_round = get_int(config, "chain-round")
     arrays = from_record(array_record(msg.content, "arrays"))
     global_hash = check_global_model(node.consortium.ledger, chain_round, arrays)
+    epochs, batch_size = get_int(config, "local-epochs"), get_int(config, "batch-size")
+    lr, seed = get_float(config, "learning-rate"), get_int(config, "seed") + chain_round
+    privacy = plan_round(node, config, chain_round, batch_size=batch_size, epochs=epochs)
     model = build_model(node.data.spec)
     set_arrays(model, arrays)
     before = evaluate(model, node.data.test)
     started = time.perf_counter()
-    loss = train(
-        model,
-        node.data.train,
-        epochs=get_int(config, "local-epochs"),
-        lr=get_float(config, "learning-rate"),
-        batch_size=get_int(config, "batch-size"),
-        seed=get_int(config, "seed") + chain_round,
-    )
+    if privacy.step is None:
+        loss = train(model, node.data.train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
+    else:
+        loss = train_private(
+            model, node.data.train, step=privacy.step, max_grad_norm=privacy.max_grad_norm, lr=lr, seed=seed
+        )
     metrics: dict[str, float | int] = {
         "num-examples": len(node.data.train),
         "train-loss": loss,
         "train-seconds": time.perf_counter() - started,
         "global-test-accuracy": before["accuracy"],
     }
-    return LocalUpdate(chain_round, global_hash, dict(get_arrays(model)), metrics)
+    return LocalUpdate(chain_round, global_hash, dict(get_arrays(model)), metrics, privacy)
 
 
 def sign_and_keep(node: HospitalNode, update: LocalUpdate) -> SignedModelUpdate:
@@ -66,7 +80,14 @@ def sign_and_keep(node: HospitalNode, update: LocalUpdate) -> SignedModelUpdate:
     examples = int(update.metrics["num-examples"])
     signed = node.signer.sign_update(
         node.consortium.ledger.domain(),
-        ModelUpdate(update.chain_round, update.global_hash, model_hash(update.arrays), examples),
+        ModelUpdate(
+            update.chain_round,
+            update.global_hash,
+            model_hash(update.arrays),
+            examples,
+            update.privacy.epsilon_spent,
+            update.privacy.delta_spent,
+        ),
     )
     logger.info(
         "round %d: trained on %d examples, update 0x%s",
@@ -85,16 +106,23 @@ def signed_reply(node: HospitalNode, msg: Message, update: LocalUpdate) -> Messa
         {
             "arrays": to_record(update.arrays),
             "metrics": MetricRecord(dict(update.metrics)),
-            "proof": ConfigRecord(
-                {
-                    "update-hash": signed.update.update_hash,
-                    "signature": signed.signature,
-                    "signer": node.address,
-                }
-            ),
+            "proof": proof_record(signed, node.address),
         }
     )
     return Message(content=content, reply_to=msg)
+
+
+def proof_record(signed: SignedModelUpdate, signer: str) -> ConfigRecord:
+    """The reply's ``proof``: what the coordinator needs to rebuild and check the signed update."""
+    return ConfigRecord(
+        {
+            "update-hash": signed.update.update_hash,
+            "signature": signed.signature,
+            "signer": signer,
+            "epsilon-spent": uint64_bytes(signed.update.epsilon_spent),
+            "delta-spent": uint64_bytes(signed.update.delta_spent),
+        }
+    )
 
 
 def keep_proof(node: HospitalNode, signed: SignedModelUpdate) -> None:

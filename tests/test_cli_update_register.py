@@ -25,6 +25,7 @@ from bcfl.learning.task import build_model, get_arrays
 from bcfl.models.canonical import model_hash
 from hospital_node.client_app import LocalUpdate, sign_and_keep
 from hospital_node.node import HospitalNode, load_node
+from hospital_node.privacy import NOT_PRIVATE_ROUND
 from hospital_node.signer.main import load_signer
 from hospital_node.signer.server import SigningAgent
 from tests.chain.helpers import GENESIS, TEST_APP, audited_signers, deploy_ready, h
@@ -83,7 +84,7 @@ def trained(node: HospitalNode, chain_round: int, global_hash: bytes) -> LocalUp
         "train-seconds": 1.0,
         "global-test-accuracy": 0.7,
     }
-    return LocalUpdate(chain_round, global_hash, arrays, metrics)
+    return LocalUpdate(chain_round, global_hash, arrays, metrics, NOT_PRIVATE_ROUND)
 
 
 def test_a_hospital_left_out_registers_its_own_update(

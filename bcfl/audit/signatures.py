@@ -77,9 +77,16 @@ def _judge(
         bytes.fromhex(chain_round.global_hash[2:]),
         entry.update.update_hash,
         entry.update.num_examples,
+        entry.update.epsilon_spent,
+        entry.update.delta_spent,
     )
     signature = _hex(entry.signature)
-    if _hex(update.update_hash) != args["updateHash"] or update.num_examples != int(args["numExamples"]):
+    if (
+        _hex(update.update_hash) != args["updateHash"]
+        or update.num_examples != int(args["numExamples"])
+        or update.epsilon_spent != int(args["epsilonSpent"])
+        or update.delta_spent != int(args["deltaSpent"])
+    ):
         return SignatureFinding(signature, "", "the transaction's entry differs from the event")
     try:
         signer = str(recover_signer(domain, SignedModelUpdate(update, entry.r, entry.vs)))

@@ -15,6 +15,7 @@ from bcfl.chain.artifacts import abi_hash
 from bcfl.chain.client import ChainClient
 from bcfl.chain.exceptions import ChainError
 from bcfl.chain.manifest import ContractRecord, DeploymentManifest, DeploymentParameters
+from bcfl.chain.privacy import NO_BUDGET
 
 logger = logging.getLogger(__name__)
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -30,6 +31,8 @@ DEFAULT_PARAMETERS = DeploymentParameters(
     min_participants=2,
     mint_window_blocks=100,
     mint_limit=10 * 1_000 * 10**18,
+    privacy_epsilon=NO_BUDGET.epsilon,
+    privacy_delta=NO_BUDGET.delta,
 )
 
 
@@ -69,7 +72,7 @@ def deploy_consortium(
     )
     nonce = client.w3.eth.get_transaction_count(deployer.address, "pending")
     predicted = create_address(deployer.address, nonce + 1)
-    ledger = deploy("RoundLedger", registry, predicted)
+    ledger = deploy("RoundLedger", registry, predicted, parameters.privacy_budget.as_tuple())
     reputation = deploy(
         "ReputationLedger",
         registry,

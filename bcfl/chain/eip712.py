@@ -22,6 +22,8 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from bcfl.chain.privacy import NOT_PRIVATE
+
 DOMAIN_NAME = "BCFL RoundLedger"
 DOMAIN_VERSION = "1"
 MODEL_UPDATE_TYPE = [
@@ -29,6 +31,8 @@ MODEL_UPDATE_TYPE = [
     {"name": "globalModelHash", "type": "bytes32"},
     {"name": "updateHash", "type": "bytes32"},
     {"name": "numExamples", "type": "uint64"},
+    {"name": "epsilonSpent", "type": "uint64"},
+    {"name": "deltaSpent", "type": "uint64"},
 ]
 EVALUATION_REPORT_TYPE = [
     {"name": "round", "type": "uint256"},
@@ -61,7 +65,9 @@ class LedgerDomain:
 
 @dataclass(frozen=True)
 class ModelUpdate:
-    """What a hospital signs: its update's hash for a round and the global model it trained from."""
+    """What a hospital signs: its update's hash for a round and the global model it trained from, and
+    the differential privacy the update spent (:mod:`bcfl.chain.privacy`'s units; by default none:
+    trained without it)."""
 
     #: The EIP-712 type's fields; the class name is the type's name.
     FIELDS: ClassVar[list[dict[str, str]]] = MODEL_UPDATE_TYPE
@@ -69,6 +75,8 @@ class ModelUpdate:
     global_model_hash: bytes
     update_hash: bytes
     num_examples: int
+    epsilon_spent: int = NOT_PRIVATE
+    delta_spent: int = 0
 
     def message(self) -> dict[str, Any]:
         """The typed-data message."""
@@ -77,6 +85,8 @@ class ModelUpdate:
             "globalModelHash": self.global_model_hash,
             "updateHash": self.update_hash,
             "numExamples": self.num_examples,
+            "epsilonSpent": self.epsilon_spent,
+            "deltaSpent": self.delta_spent,
         }
 
 
@@ -88,9 +98,10 @@ class SignedModelUpdate:
     r: bytes
     vs: bytes
 
-    def contract_tuple(self) -> tuple[bytes, int, bytes, bytes]:
+    def contract_tuple(self) -> tuple[bytes, int, int, int, bytes, bytes]:
         """The ``SignedUpdate`` struct the RoundLedger takes."""
-        return (self.update.update_hash, self.update.num_examples, self.r, self.vs)
+        u = self.update
+        return (u.update_hash, u.num_examples, u.epsilon_spent, u.delta_spent, self.r, self.vs)
 
     @property
     def signature(self) -> bytes:

@@ -12,6 +12,7 @@ from web3.types import TxReceipt
 
 from bcfl.chain.binding import ContractBinding
 from bcfl.chain.eip712 import LedgerDomain, ModelUpdate, SignedModelUpdate
+from bcfl.chain.privacy import PrivacyBudget
 
 # Re-exported: the records live in the light bcfl.chain.rounds (the ClientApp reads them without web3).
 from bcfl.chain.rounds import LineageStart as LineageStart
@@ -25,6 +26,7 @@ class SkipReason(IntEnum):
     EMPTY_VALUE = 0
     UNAUTHORIZED_SIGNER = 1
     DUPLICATE_UPDATE = 2
+    PRIVACY_BUDGET_EXCEEDED = 3
 
     @property
     def text(self) -> str:
@@ -66,6 +68,11 @@ class RegisteredUpdate:
     num_examples: int
     block_number: int
     tx_hash: str
+    #: The ε and δ the update spent and the member's cumulative ε in the lineage after it
+    #: (:mod:`bcfl.chain.privacy`'s units).
+    epsilon_spent: int
+    delta_spent: int
+    epsilon_total: int
 
 
 @dataclass(frozen=True)
@@ -142,7 +149,14 @@ class Ledger(ContractBinding):
         record = self.get_round(args["round"])
         return [
             SignedModelUpdate(
-                ModelUpdate(record.round, record.global_model_hash, u["updateHash"], u["numExamples"]),
+                ModelUpdate(
+                    record.round,
+                    record.global_model_hash,
+                    u["updateHash"],
+                    u["numExamples"],
+                    u["epsilonSpent"],
+                    u["deltaSpent"],
+                ),
                 u["r"],
                 u["vs"],
             )
@@ -252,12 +266,30 @@ class Ledger(ContractBinding):
         """Whether the member entered the round's aggregate."""
         return bool(self._call("isParticipant", round_number, member_id))
 
-    def update_digest(
-        self, round_number: int, global_model_hash: bytes, update_hash: bytes, num_examples: int
-    ) -> bytes:
-        """The EIP-712 digest as the contract computes it."""
-        digest: bytes = self._call("updateDigest", round_number, global_model_hash, update_hash, num_examples)
+    def update_digest(self, update: ModelUpdate) -> bytes:
+        """The EIP-712 digest of ``update`` as the contract computes it."""
+        unsigned = SignedModelUpdate(update, bytes(32), bytes(32)).contract_tuple()
+        digest: bytes = self._call("updateDigest", update.round, update.global_model_hash, unsigned)
         return digest
+
+    def privacy_budget(self) -> PrivacyBudget:
+        """What each member may spend per lineage."""
+        epsilon, delta = self._call("privacyBudget")
+        return PrivacyBudget(epsilon, delta)
+
+    def epsilon_spent(self, lineage: int, member_id: int) -> int:
+        """The member's cumulative ε in ``lineage`` (:mod:`bcfl.chain.privacy`'s units)."""
+        spent: int = self._call("epsilonSpent", lineage, member_id)
+        return spent
+
+    def set_privacy_budget(self, sender: LocalAccount, budget: PrivacyBudget) -> TxReceipt:
+        """Set the privacy budget (the admin, or anyone once members approved it in governance mode)."""
+        return self._transact(sender, "setPrivacyBudget", budget.as_tuple())
+
+    def privacy_budget_decision(self, budget: PrivacyBudget) -> bytes:
+        """The decision id members approve (governance mode) to set ``budget``."""
+        decision: bytes = self._call("privacyBudgetDecision", budget.as_tuple())
+        return decision
 
     def updates(
         self,
@@ -275,6 +307,9 @@ class Ledger(ContractBinding):
                 e.args["numExamples"],
                 e.block_number,
                 e.tx_hash,
+                e.args["epsilonSpent"],
+                e.args["deltaSpent"],
+                e.args["epsilonTotal"],
             )
             for e in self.round_member_events(
                 "UpdateRegistered", round_number, member_id, from_block, to_block

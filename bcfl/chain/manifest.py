@@ -12,10 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bcfl.chain.artifacts import abi_hash
 from bcfl.chain.exceptions import ManifestError
+from bcfl.chain.privacy import NOT_PRIVATE, PrivacyBudget
 
 #: 2: the parameters gained ``exclusion_threshold`` (the ReputationLedger's third parameter).
 #: 3: the admin transfer delay and the minting rule (fewest participants, window, limit).
-SCHEMA_VERSION = 3
+#: 4: the RoundLedger's privacy budget (ε and δ, in the ledger's fixed-point units).
+SCHEMA_VERSION = 4
 
 
 class ContractRecord(BaseModel):
@@ -45,6 +47,17 @@ class DeploymentParameters(BaseModel):
     min_participants: int = Field(ge=1, description="fewest participants a paid round needs")
     mint_window_blocks: int = Field(ge=1, description="blocks in one minting window")
     mint_limit: int = Field(ge=1, description="most tokens minted in one window")
+    privacy_epsilon: int = Field(
+        ge=0,
+        le=NOT_PRIVATE,
+        description="each member's cumulative ε per lineage, in 1e-6 units (NOT_PRIVATE: no bound)",
+    )
+    privacy_delta: int = Field(ge=0, le=NOT_PRIVATE, description="each update's δ at most, in 1e-18 units")
+
+    @property
+    def privacy_budget(self) -> PrivacyBudget:
+        """The privacy budget the RoundLedger was deployed with."""
+        return PrivacyBudget(self.privacy_epsilon, self.privacy_delta)
 
     @model_validator(mode="after")
     def _new_members_start_included(self) -> DeploymentParameters:

@@ -27,7 +27,8 @@ class UpdateProof(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = 1
+    #: 2: the update's ε and δ.
+    schema_version: Literal[2] = 2
     chain_id: int = Field(ge=1)
     #: The RoundLedger the update was signed for (the EIP-712 verifying contract).
     ledger: str = Field(pattern=ADDRESS)
@@ -35,6 +36,9 @@ class UpdateProof(BaseModel):
     global_model_hash: str = Field(pattern=HASH)
     update_hash: str = Field(pattern=HASH)
     num_examples: int = Field(ge=1, lt=2**64)
+    #: The ε and δ the update spent, in the RoundLedger's units (:mod:`bcfl.chain.privacy`).
+    epsilon_spent: int = Field(ge=0, lt=2**64)
+    delta_spent: int = Field(ge=0, lt=2**64)
     signer: str = Field(pattern=ADDRESS)
     #: The 64-byte compact signature (ERC-2098), as the RoundLedger takes it.
     signature: str = Field(pattern=SIGNATURE)
@@ -50,6 +54,8 @@ class UpdateProof(BaseModel):
             global_model_hash="0x" + update.global_model_hash.hex(),
             update_hash="0x" + update.update_hash.hex(),
             num_examples=update.num_examples,
+            epsilon_spent=update.epsilon_spent,
+            delta_spent=update.delta_spent,
             signer=signer,
             signature="0x" + signed.signature.hex(),
         )
@@ -65,6 +71,8 @@ class UpdateProof(BaseModel):
             bytes.fromhex(self.global_model_hash[2:]),
             bytes.fromhex(self.update_hash[2:]),
             self.num_examples,
+            self.epsilon_spent,
+            self.delta_spent,
         )
         return from_compact(update, bytes.fromhex(self.signature[2:]))
 

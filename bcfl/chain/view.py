@@ -17,6 +17,7 @@ from bcfl.chain.exceptions import ChainError
 from bcfl.chain.jsonrpc import JsonRpc, RpcError
 from bcfl.chain.log_windows import DEFAULT_CHUNK, is_range_limit
 from bcfl.chain.manifest import DeploymentManifest
+from bcfl.chain.privacy import PrivacyBudget
 from bcfl.chain.revert import decode_revert, revert_data
 from bcfl.chain.rounds import LineageStart, RoundRecord, RoundStatus
 
@@ -111,6 +112,18 @@ class LedgerView(_Reader):
             round_number, glob, config, aggregated, RoundStatus(status), count, participants, opened,
             finalized, parent, lineage,
         )  # fmt: skip
+
+    def privacy_budget(self) -> PrivacyBudget:
+        """What each member may spend per lineage."""
+        epsilon, delta = self._call("privacyBudget()", [], [], ["uint64", "uint64"])
+        return PrivacyBudget(int(epsilon), int(delta))
+
+    def epsilon_spent(self, lineage: int, member_id: int) -> int:
+        """The member's cumulative ε in ``lineage`` (:mod:`bcfl.chain.privacy`'s units)."""
+        (spent,) = self._call(
+            "epsilonSpent(uint256,uint64)", ["uint256", "uint64"], [lineage, member_id], ["uint64"]
+        )
+        return int(spent)
 
     def lineage_starts(self, lineage: int | None = None) -> list[LineageStart]:
         """``LineageStarted`` records, optionally of one lineage, from the deployment block on."""

@@ -12,6 +12,7 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.deployment import check_deployment
 from bcfl.chain.manifest import DeploymentManifest, DeploymentParameters
+from bcfl.chain.privacy import NO_BUDGET, PrivacyBudget
 from bcfl.cli.common import (
     DevAccountOpt,
     Format,
@@ -61,6 +62,13 @@ def deploy(
     mint_limit: Annotated[int, typer.Option(help="Most reward tokens (base units) minted per window.")] = (
         DEFAULT_PARAMETERS.mint_limit
     ),
+    privacy_epsilon: Annotated[
+        float | None,
+        typer.Option(help="Each hospital's differential-privacy ε budget per lineage (default: no bound)."),
+    ] = None,
+    privacy_delta: Annotated[
+        float, typer.Option(help="The δ each update's ε may hold at, at most (with --privacy-epsilon).")
+    ] = 1e-5,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,
@@ -91,6 +99,7 @@ def deploy(
             return
         coordinator = parse_address(coordinator, "--coordinator")
         admin = parse_address(admin, "--admin")
+        budget = privacy_budget_of(privacy_epsilon, privacy_delta)
         try:
             parameters = DeploymentParameters(
                 round_budget=round_budget,
@@ -103,6 +112,8 @@ def deploy(
                 min_participants=min_participants,
                 mint_window_blocks=mint_window_blocks,
                 mint_limit=mint_limit,
+                privacy_epsilon=budget.epsilon,
+                privacy_delta=budget.delta,
             )
         except ValidationError as exc:
             problems = "; ".join(
@@ -122,6 +133,17 @@ def deploy(
             )
         manifest.save(out)
     emit(manifest.model_dump(), fmt, lambda _: _summary(manifest, out))
+
+
+def privacy_budget_of(epsilon: float | None, delta: float) -> PrivacyBudget:
+    """The budget of ``--privacy-epsilon`` and ``--privacy-delta`` (none without an ε)."""
+    if epsilon is None:
+        return NO_BUDGET
+    if not 0 < epsilon < 1_000_000:
+        raise typer.BadParameter("give a positive ε below 1,000,000", param_hint="--privacy-epsilon")
+    if not 0 < delta < 1:
+        raise typer.BadParameter("give a δ between 0 and 1, such as 1e-5", param_hint="--privacy-delta")
+    return PrivacyBudget.of(epsilon, delta)
 
 
 def _refuse_unasked(out: Path, replace: bool, coordinator: str | None, no_coordinator: bool) -> None:

@@ -73,6 +73,8 @@ class RegistrationDecoder:
                 "global_model_hash": global_model_hash[round_number],
                 "update_hash": HexBytes(u["updateHash"]).to_0x_hex(),
                 "num_examples": int(u["numExamples"]),
+                "epsilon_spent": str(int(u["epsilonSpent"])),
+                "delta_spent": str(int(u["deltaSpent"])),
                 "r": HexBytes(u["r"]).to_0x_hex(),
                 "vs": HexBytes(u["vs"]).to_0x_hex(),
             }
@@ -87,5 +89,7 @@ def signed_update(row: Mapping[Any, Any]) -> SignedModelUpdate:
         bytes(HexBytes(row["global_model_hash"])),
         bytes(HexBytes(row["update_hash"])),
         int(row["num_examples"]),
+        int(row["epsilon_spent"]),
+        int(row["delta_spent"]),
     )
     return SignedModelUpdate(update, bytes(HexBytes(row["r"])), bytes(HexBytes(row["vs"])))

@@ -32,7 +32,8 @@ from sqlalchemy.exc import ArgumentError
 from bcfl.index.errors import EventIndexError
 
 #: Bumped whenever a table changes: an index of another version is rebuilt from scratch by its owner.
-SCHEMA_VERSION = 1
+#: 2: registrations keep each update's ε and δ.
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -83,6 +84,9 @@ registrations = Table(
     Column("global_model_hash", String(66), nullable=False),
     Column("update_hash", String(66), nullable=False),
     Column("num_examples", BigInteger, nullable=False),
+    # Decimal text: an unsigned 64-bit value (NOT_PRIVATE is 2**64 - 1) fits no SQL integer type.
+    Column("epsilon_spent", String(20), nullable=False),
+    Column("delta_spent", String(20), nullable=False),
     Column("r", String(66), nullable=False),
     Column("vs", String(66), nullable=False),
     Index("registrations_by_block", "block_number"),

@@ -66,7 +66,8 @@ def build_model(spec: ModelSpec, seed: int = 0) -> nn.Module:
     raise ValueError(f"no model for inputs {spec.input_shape} with {spec.num_classes} classes")
 
 
-def _loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def loss_of(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean binary (one logit) or multi-class cross-entropy."""
     if logits.ndim == 1:
         return nn.functional.binary_cross_entropy_with_logits(logits, labels)
     return nn.functional.cross_entropy(logits, labels.long())
@@ -99,7 +100,7 @@ def train(model: nn.Module, data: Examples, *, epochs: int, lr: float, batch_siz
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             optimizer.zero_grad()
-            loss = _loss(model(features[batch]), labels[batch])
+            loss = loss_of(model(features[batch]), labels[batch])
             torch.autograd.backward(loss)
             optimizer.step()
             total += loss.item() * len(batch)
@@ -112,7 +113,7 @@ def evaluate(model: nn.Module, data: Examples) -> dict[str, float]:
     model.eval()
     with torch.no_grad():
         logits = model(torch.from_numpy(data.features))
-        loss = float(_loss(logits, torch.from_numpy(data.labels)))
+        loss = float(loss_of(logits, torch.from_numpy(data.labels)))
     if logits.ndim == 1:
         scores = torch.sigmoid(logits).numpy()
         predicted = (scores >= 0.5).astype(np.float32)

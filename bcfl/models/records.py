@@ -73,6 +73,19 @@ def get_bytes(record: ConfigRecord, key: str) -> bytes:
     return value
 
 
+def uint64_bytes(value: int) -> bytes:
+    """An unsigned 64-bit integer as 8 big-endian bytes (Flower's records hold signed 64-bit integers)."""
+    return value.to_bytes(8, "big")
+
+
+def get_uint64(record: ConfigRecord, key: str) -> int:
+    """An unsigned 64-bit integer sent as :func:`uint64_bytes`."""
+    value = record.get(key)
+    if not isinstance(value, bytes) or len(value) != 8:
+        raise RecordFormatError(f"{key!r} must be an unsigned 64-bit integer as 8 bytes")
+    return int.from_bytes(value, "big")
+
+
 def get_str(record: ConfigRecord, key: str) -> str:
     """A string value."""
     value = record.get(key)

@@ -9,7 +9,8 @@ reads the aggregation rule every round used and recomputes its model
     {"document": "bcfl/round-config/v1",
      "aggregation": {"rule": "trimmed-mean", "num-malicious": 1, "version": 1},
      "min-valid-updates": 2,
-     "learning": {"local-epochs": 2, "learning-rate": 0.01, "batch-size": 32, "seed": 0},
+     "learning": {"local-epochs": 2, "learning-rate": 0.01, "batch-size": 32, "seed": 0,
+                  "dp-epsilon": 4.0, "dp-delta": 1e-05, "dp-max-grad-norm": 1.0, "dp-rounds": 5},
      "app-hash": "0x…"}  # only when the run names the approved app's hash
 """
 
@@ -30,6 +31,14 @@ LEARNING: dict[str, type[int] | type[float]] = {
     "batch-size": int,
     "seed": int,
 }
+#: The differential-privacy settings, all or none (``dp-epsilon`` 0.0: off): the ε each hospital spends
+#: at most over ``dp-rounds`` rounds at ``dp-delta``, each example's gradient clipped to the norm.
+PRIVACY: dict[str, type[int] | type[float]] = {
+    "dp-epsilon": float,
+    "dp-delta": float,
+    "dp-max-grad-norm": float,
+    "dp-rounds": int,
+}
 
 
 def _typed(key: str, value: Any, kind: type[int] | type[float]) -> int | float:
@@ -42,11 +51,34 @@ def _typed(key: str, value: Any, kind: type[int] | type[float]) -> int | float:
 def learning_settings(config: Mapping[str, Any]) -> dict[str, int | float]:
     """The learning settings of a round's train config, typed; a clear error for a missing or
     unknown key (every setting the hospitals get must be in the document)."""
-    if set(config) != set(LEARNING):
+    expected = LEARNING | PRIVACY if set(PRIVACY) & set(config) else LEARNING
+    if set(config) != set(expected):
         raise CoordinatorError(
-            f"the round's train config has {sorted(config)}; it must have exactly {sorted(LEARNING)}"
+            f"the round's train config has {sorted(config)}; it must have exactly {sorted(LEARNING)}, "
+            f"with all or none of {sorted(PRIVACY)}"
         )
-    return {key: _typed(key, config[key], kind) for key, kind in LEARNING.items()}
+    return {key: _typed(key, config[key], kind) for key, kind in expected.items()}
+
+
+def privacy_settings(run: Mapping[str, Any]) -> dict[str, int | float]:
+    """The train config's differential-privacy settings from the run config (none when it names no
+    ``dp-epsilon``): the hospitals plan their noise over the run's ``num-server-rounds``."""
+    if "dp-epsilon" not in run:
+        return {}
+    settings = {
+        "dp-epsilon": run["dp-epsilon"],
+        "dp-delta": run.get("dp-delta", 1e-5),
+        "dp-max-grad-norm": run.get("dp-max-grad-norm", 1.0),
+        "dp-rounds": run["num-server-rounds"],
+    }
+    typed = {key: _typed(key, settings[key], kind) for key, kind in PRIVACY.items()}
+    epsilon, delta, norm = (float(typed[k]) for k in ("dp-epsilon", "dp-delta", "dp-max-grad-norm"))
+    if epsilon < 0 or not 0 < delta < 1 or norm <= 0:
+        raise CoordinatorError(
+            f"run config dp-epsilon {epsilon}, dp-delta {delta}, dp-max-grad-norm {norm}: set dp-epsilon "
+            "to 0.0 (no differential privacy) or above, dp-delta between 0 and 1, dp-max-grad-norm above 0"
+        )
+    return typed
 
 
 def round_config_document(settings: RoundSettings, learning: Mapping[str, Any]) -> dict[str, Any]:

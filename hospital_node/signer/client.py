@@ -95,6 +95,8 @@ class SignerClient:
             global_model_hash=hex32(update.global_model_hash),
             update_hash=hex32(update.update_hash),
             num_examples=update.num_examples,
+            epsilon_spent=update.epsilon_spent,
+            delta_spent=update.delta_spent,
         )
         reply = self._signature(request)
         signed = from_compact(update, bytes.fromhex(reply.signature[2:]))

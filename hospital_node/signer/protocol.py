@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bcfl.chain.eip712 import EvaluationReport, LedgerDomain, ModelUpdate
 
-VERSION: Final = 1
+#: 2: a sign-update request carries the update's ε and δ.
+VERSION: Final = 2
 #: The largest frame either side accepts: a request is a few hundred bytes.
 MAX_FRAME = 4096
 _HEADER = struct.Struct(">I")
@@ -30,6 +31,7 @@ Signature64 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{128}$")]
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 Round = Annotated[int, Field(ge=0, le=UINT256_MAX)]
 Examples = Annotated[int, Field(ge=0, le=UINT64_MAX)]
+Uint64 = Annotated[int, Field(ge=0, le=UINT64_MAX)]
 
 
 class ProtocolError(Exception):
@@ -42,7 +44,7 @@ class _Strict(BaseModel):
 
 class _Message(_Strict):
     #: The protocol version: a message of another version is refused.
-    v: Literal[1] = VERSION
+    v: Literal[2] = VERSION
 
 
 class Domain(_Strict):
@@ -77,6 +79,8 @@ class SignUpdateRequest(_Message):
     global_model_hash: Hash32
     update_hash: Hash32
     num_examples: Examples
+    epsilon_spent: Uint64
+    delta_spent: Uint64
 
     def update(self) -> ModelUpdate:
         return ModelUpdate(
@@ -84,6 +88,8 @@ class SignUpdateRequest(_Message):
             bytes.fromhex(self.global_model_hash[2:]),
             bytes.fromhex(self.update_hash[2:]),
             self.num_examples,
+            self.epsilon_spent,
+            self.delta_spent,
         )
 
 

@@ -414,20 +414,22 @@ def test_malformed_manifests(tmp_path: Path, consortium: Consortium) -> None:
         (1, ("exclusion_threshold", "admin_delay_s", "min_participants", "mint_window_blocks", "mint_limit")),
         # Schema 2 predates the admin delay and the minting rule: other constructors altogether.
         (2, ("admin_delay_s", "min_participants", "mint_window_blocks", "mint_limit")),
+        # Schema 3 predates the privacy budget: the RoundLedger took two parameters.
+        (3, ("privacy_epsilon", "privacy_delta")),
     ],
 )
 def test_a_manifest_of_an_older_schema_is_named_as_old(
     tmp_path: Path, consortium: Consortium, version: int, removed: tuple[str, ...]
 ) -> None:
     # Refused by its version (deploy again), not reported as a missing field or read with defaults.
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     data = json.loads(consortium.manifest.model_dump_json())
     data["schema_version"] = version
     for field in removed:
         del data["parameters"][field]
     path = tmp_path / "deployment.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ManifestError, match=rf"schema {version}, expected 3: .*deploy again"):
+    with pytest.raises(ManifestError, match=rf"schema {version}, expected 4: .*deploy again"):
         DeploymentManifest.load(path)
 
 

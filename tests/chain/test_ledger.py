@@ -778,6 +778,8 @@ def test_python_eip712_agrees_with_the_contract(
             global_model_hash=rng.randbytes(32),
             update_hash=rng.randbytes(32),
             num_examples=rng.choice([0, 1, 2**64 - 1, rng.getrandbits(64)]),
+            epsilon_spent=rng.choice([0, 1, 2**64 - 1, rng.getrandbits(64)]),
+            delta_spent=rng.choice([0, 10**13, 2**64 - 1, rng.getrandbits(64)]),
         )
         signable = encode_typed_data(
             domain_data=domain.as_dict(),
@@ -785,9 +787,7 @@ def test_python_eip712_agrees_with_the_contract(
             message_data=update.message(),
         )
         python_digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
-        chain_digest = ledger.update_digest(
-            update.round, update.global_model_hash, update.update_hash, update.num_examples
-        )
+        chain_digest = ledger.update_digest(update)
         assert chain_digest == python_digest
 
         key = rng.choice(keys)

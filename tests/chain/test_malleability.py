@@ -25,7 +25,7 @@ from bcfl.chain.eip712 import (
 )
 from bcfl.chain.ledger import SkipReason
 from bcfl.models.canonical import model_hash
-from bcfl.models.records import to_record
+from bcfl.models.records import to_record, uint64_bytes
 from coordinator.verification import Rejection, check_update
 from tests.chain.helpers import GENESIS, TEST_APP, h
 from tests.conftest import Actors
@@ -125,7 +125,13 @@ def test_the_coordinator_rejects_a_high_s_reply_with_the_reason(
                     {"num-examples": 10, "train-loss": 0.5, "train-seconds": 1.0, "global-test-accuracy": 0.7}
                 ),
                 "proof": ConfigRecord(
-                    {"update-hash": update.update_hash, "signature": signature, "signer": signer}
+                    {
+                        "update-hash": update.update_hash,
+                        "signature": signature,
+                        "signer": signer,
+                        "epsilon-spent": uint64_bytes(update.epsilon_spent),
+                        "delta-spent": uint64_bytes(update.delta_spent),
+                    }
                 ),
             }
         )

@@ -19,7 +19,8 @@ from bcfl.chain.consortium import Consortium
 from bcfl.chain.devkeys import dev_account
 from bcfl.chain.eip712 import EvaluationReport, recover_evaluation_signer
 from bcfl.chain.ledger import RegisteredUpdate, SkipReason
-from bcfl.demo.federation import FederationRun, start_federation
+from bcfl.chain.privacy import NO_BUDGET, NOT_PRIVATE, PrivacyBudget, epsilon_value
+from bcfl.demo.federation import DEMO_ADMIN_INDEX, FederationRun, start_federation
 from bcfl.demo.topology import GATEWAY, NODE_SYNC
 from bcfl.flower.node_keys import NODE_KEY, load_node_key
 from bcfl.models.canonical import document_hash, model_hash
@@ -458,3 +459,48 @@ def test_an_app_the_consortium_did_not_approve_runs_at_no_hospital(federation: F
         assert not (hospital.data.parent / "ROGUE-CLIENTAPP-RAN").exists()
     # No round was opened or finalized for it.
     assert round_statuses(consortium) == rounds_before
+
+
+def test_hospitals_spend_their_privacy_budget_on_chain_and_stop_at_it(federation: FederationRun) -> None:
+    """With a privacy budget on chain, each hospital trains with DP-SGD, signs the ε it spent, and the
+    ledger keeps each member's total in the lineage; once a round would take it past the budget, every
+    hospital refuses to train it and nothing is registered."""
+    consortium = federation.consortium()
+    ledger = consortium.ledger
+    admin = dev_account(DEMO_ADMIN_INDEX)
+    # A fresh lineage from the head: the earlier rounds trained without differential privacy, which
+    # spent "not private" in the first lineage.
+    head = ledger.lineage_head()
+    ledger.start_lineage(admin, head.model_hash, "test: differential privacy from here on")
+    lineage = head.lineage + 1
+    ledger.set_privacy_budget(admin, PrivacyBudget.of(2.5, 1e-5))
+    members = sorted(h.member_id for h in federation.hospitals)
+    try:
+        before = ledger.round_count()
+        assert federation.flwr_run(2, extra_config=["dp-epsilon=2.0"]) == 0
+        rounds = [before + 1, before + 2]
+        assert [ledger.get_round(r).status.name for r in rounds] == ["FINALIZED", "FINALIZED"]
+        for member in members:
+            updates = [u for r in rounds for u in ledger.updates(round_number=r, member_id=member)]
+            assert len(updates) == 2
+            assert all(0 < u.epsilon_spent < NOT_PRIVATE and u.delta_spent == 10**13 for u in updates)
+            total = ledger.epsilon_spent(lineage, member)
+            assert updates[-1].epsilon_total == sum(u.epsilon_spent for u in updates) == total
+            # The hospital planned its noise for ε = 2 over the run's two rounds, and spent about that.
+            assert 1.8 < epsilon_value(total) <= 2.0 + 1e-6
+        spent = [ledger.epsilon_spent(lineage, m) for m in members]
+
+        # A third round at ε = 2 would take every hospital past 2.5: each refuses to train it.
+        assert federation.flwr_run(1, extra_config=["dp-epsilon=2.0"]) == 0
+        third = before + 3
+        assert ledger.updates(round_number=third) == []
+        rejected = journal(federation)[third]["rejected"]
+        assert len(rejected) == len(HOSPITALS)
+        assert all("past the consortium's budget (ε ≤ 2.5 at δ ≤ 1e-05)" in r["reason"] for r in rejected)
+        assert [ledger.epsilon_spent(lineage, m) for m in members] == spent
+        for hospital in federation.hospitals:
+            assert "the hospital trains no more rounds of this lineage" in superexec_log(
+                federation, hospital.name
+            )
+    finally:
+        ledger.set_privacy_budget(admin, NO_BUDGET)

@@ -26,6 +26,7 @@ from coordinator.verification import (
     check_update,
     one_evaluation_per_member,
 )
+from hospital_node.client_app import proof_record
 from tests.conftest import Actors
 
 GLOBAL = b"\x11" * 32
@@ -38,11 +39,7 @@ def reply(
     account = actors.hospitals[0]
     update = ModelUpdate(1, GLOBAL, model_hash(arrays), 10)
     signed = sign_update(account, consortium.ledger.domain(), update)
-    proof: dict[str, bytes | str] = {
-        "update-hash": update.update_hash,
-        "signature": signed.signature,
-        "signer": account.address,
-    }
+    proof: dict[str, bytes | str] = dict(proof_record(signed, account.address).items())  # type: ignore[arg-type]
     for key, value in overrides.items():
         if key != "drop":
             assert isinstance(value, bytes | str)

@@ -21,7 +21,7 @@ from hospital_node.signer.server import IDLE_TIMEOUT_S, SigningAgent
 from hospital_node.signer.signing import Signer
 
 DOMAIN = LedgerDomain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
-UPDATE = ModelUpdate(3, bytes(range(32)), bytes(range(32, 64)), 120)
+UPDATE = ModelUpdate(3, bytes(range(32)), bytes(range(32, 64)), 120, 1_250_000, 10**13)
 REPORT = EvaluationReport(3, bytes(range(64, 96)), bytes(range(96, 128)), 40)
 
 
@@ -99,12 +99,14 @@ def domain_fields(domain: LedgerDomain = DOMAIN) -> dict[str, object]:
 def update_fields(**overrides: object) -> dict[str, object]:
     """A valid sign-update request's fields (:data:`UPDATE` under :data:`DOMAIN`), some replaced."""
     fields: dict[str, object] = {
-        "v": 1,
+        "v": 2,
         "op": "sign-update",
         "domain": domain_fields(),
         "round": UPDATE.round,
         "global_model_hash": "0x" + UPDATE.global_model_hash.hex(),
         "update_hash": "0x" + UPDATE.update_hash.hex(),
         "num_examples": UPDATE.num_examples,
+        "epsilon_spent": UPDATE.epsilon_spent,
+        "delta_spent": UPDATE.delta_spent,
     }
     return {**fields, **overrides}

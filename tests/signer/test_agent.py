@@ -100,10 +100,10 @@ def test_another_domain_is_refused(agent: SigningAgent, other: LedgerDomain) -> 
 @pytest.mark.parametrize(
     "data",
     [
-        request(v=1, op="sign-message", data="0x" + "41" * 64),
-        request(v=1, op="sign-digest", digest="0x" + "11" * 32),
-        request(v=1, op="sign-transaction", to="0x" + "22" * 20, value=10**18, nonce=0),
-        request(v=1, op="export-key"),
+        request(v=2, op="sign-message", data="0x" + "41" * 64),
+        request(v=2, op="sign-digest", digest="0x" + "11" * 32),
+        request(v=2, op="sign-transaction", to="0x" + "22" * 20, value=10**18, nonce=0),
+        request(v=2, op="export-key"),
         request(**update_fields(round="1")),
         frame(b"\x00\x01 not json at all"),
     ],
@@ -129,14 +129,14 @@ def test_no_reply_ever_holds_the_key(agent: SigningAgent, account: LocalAccount)
     a domain, or an error, and never the key."""
     secret = account.key.hex().removeprefix("0x").lower()
     attempts = [
-        request(v=1, op="identity"),
+        request(v=2, op="identity"),
         request(**update_fields()),
         request(**update_fields(op="sign-evaluation")),
-        request(v=1, op="export-key"),
-        request(v=1, op="key"),
-        request(v=1, op="private-key"),
-        request(v=1, op="keystore"),
-        request(v=1, op="password"),
+        request(v=2, op="export-key"),
+        request(v=2, op="key"),
+        request(v=2, op="private-key"),
+        request(v=2, op="keystore"),
+        request(v=2, op="password"),
         request(**{**update_fields(), "op": "identity", "reveal": True}),
     ]
     for data in attempts:
@@ -159,7 +159,7 @@ def test_the_logs_hold_no_secret(
         client = client_of(agent)
         client.sign_update(DOMAIN, UPDATE)
         client.sign_evaluation(DOMAIN, REPORT)
-        raw_exchange(agent.socket_path, request(v=1, op="export-key"))
+        raw_exchange(agent.socket_path, request(v=2, op="export-key"))
     text = caplog.text.lower()
     assert "signed the update of round 3" in text
     assert account.key.hex().lower().removeprefix("0x") not in text
@@ -173,7 +173,7 @@ def test_a_peer_of_another_uid_is_refused_by_its_credentials(account: LocalAccou
             SignerRefusedError, match=f"serves only its node's user \\(uid {other}\\), not uid"
         ):
             client_of(agent).sign_update(DOMAIN, UPDATE)
-        reply = raw_exchange(agent.socket_path, request(v=1, op="identity"))
+        reply = raw_exchange(agent.socket_path, request(v=2, op="identity"))
         assert reply is not None and reply["ok"] is False
 
 
@@ -181,7 +181,7 @@ def test_a_client_that_dies_midway_does_not_hurt_the_agent(agent: SigningAgent) 
     # Half a frame, then gone.
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(str(agent.socket_path))
-        sock.sendall(struct.pack(">I", 300) + b'{"v": 1, "op": "sign-up')
+        sock.sendall(struct.pack(">I", 300) + b'{"v": 2, "op": "sign-up')
     # A whole request, then gone before the reply (a process that crashed: its socket closes).
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
