@@ -105,3 +105,40 @@ def test_a_new_lineage_by_the_admin_then_by_the_members(
         consortium, anvil, tmp_path, "lineage", "start", fresh, "--reason", "fresh", "--dev-account", ADMIN
     )
     assert code == 1 and "ConsortiumAccessDecisionNotApproved" in out, out
+
+
+def test_the_privacy_budget_by_the_admin_then_by_the_members(
+    consortium: Consortium, anvil: AnvilNode, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    code, out = invoke(consortium, anvil, tmp_path, "privacy", "show", "--format", "json")
+    assert code == 0, out
+    shown = json.loads(out)
+    assert shown["budget"]["text"] == "no bound" and shown["lineage"] == 1
+    assert [(m["member_id"], m["epsilon_spent"], m["epsilon_left"]) for m in shown["members"]] == [
+        (m, 0.0, None) for m in members
+    ]
+    code, out = invoke(
+        consortium, anvil, tmp_path, "privacy", "set", "--epsilon", "4", "--dev-account", ADMIN
+    )
+    assert code == 0 and "privacy budget: ε ≤ 4 at δ ≤ 1e-05 per member and lineage" in out, out
+    code, out = invoke(consortium, anvil, tmp_path, "privacy", "show", "--format", "json")
+    assert [m["epsilon_left"] for m in json.loads(out)["members"]] == [4.0, 4.0, 4.0]
+    code, out = invoke(
+        consortium, anvil, tmp_path, "privacy", "set", "--epsilon", "-1", "--dev-account", ADMIN
+    )
+    assert code != 0 and "give a positive ε" in out and "Traceback" not in out, out
+
+    invoke(consortium, anvil, tmp_path, "member", "governance", "--quorum", "2", "--dev-account", ADMIN)
+    code, out = invoke(
+        consortium, anvil, tmp_path, "privacy", "set", "--epsilon", "8", "--dev-account", ADMIN
+    )
+    assert code == 1 and "ConsortiumAccessDecisionNotApproved" in out and "Traceback" not in out, out
+    for hospital, approvals in zip(HOSPITALS[:2], ("1 of 2", "2 of 2"), strict=True):
+        code, out = invoke(
+            consortium, anvil, tmp_path, "privacy", "approve", "--epsilon", "8", "--dev-account", hospital
+        )
+        assert code == 0 and f"{approvals} approvals" in out, out
+    code, out = invoke(
+        consortium, anvil, tmp_path, "privacy", "set", "--epsilon", "8", "--dev-account", HOSPITALS[2]
+    )
+    assert code == 0 and "ε ≤ 8 at δ ≤ 1e-05" in out, out

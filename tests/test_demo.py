@@ -43,7 +43,7 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(
     assert result.exit_code == 0, result.output
     assert_dashboard_served_the_run(result.output, dashboard, rounds=2)
     # The closing summary is the audit's report of the run, whole in an 80-column terminal.
-    assert "PUBLIC dev keys" in result.output and "verdict: clean: all 10 checks passed" in result.output
+    assert "PUBLIC dev keys" in result.output and "verdict: clean: all 11 checks passed" in result.output
     assert "Flower over TLS" in result.output and "only registered node keys are admitted" in result.output
     closing = result.stdout[result.stdout.index("Audit of rounds 1 to 2") :]
     assert all(len(line) <= 80 for line in closing.splitlines()) and "…" not in closing, closing

@@ -12,6 +12,7 @@ from bcfl.audit.context import AuditContext
 from bcfl.audit.evaluations import round_evaluations
 from bcfl.audit.history import DECLARED_BY, History, RoundHistory, position
 from bcfl.audit.model import CheckResult
+from bcfl.audit.privacy import privacy_budget
 from bcfl.audit.views import excluded_before
 from bcfl.audit.weights import round_weights
 from bcfl.chain.eip712 import LedgerDomain
@@ -252,4 +253,5 @@ CHAIN_CHECKS: tuple[Check, ...] = (
     reputation_replay,
     chain_state,
     manifest_addresses,
+    privacy_budget,
 )

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bcfl.chain.privacy import NO_BUDGET, PrivacyBudget
 from bcfl.index.records import IndexedEvent
 
 #: A point in the chain: (block number, log index).
@@ -30,7 +31,10 @@ DECLARED_BY: Mapping[str, str] = {
         "ConsortiumRegistry",
     ),
     **dict.fromkeys(
-        ("RoundOpened", "LineageStarted", "UpdateRegistered", "UpdateSkipped", "RoundFinalized"),
+        (
+            "RoundOpened", "LineageStarted", "UpdateRegistered", "UpdateSkipped", "RoundFinalized",
+            "PrivacyBudgetChanged",
+        ),
         "RoundLedger",
     ),
     **dict.fromkeys(("ReputationUpdated", "ReputationParametersSet"), "ReputationLedger"),
@@ -105,6 +109,8 @@ class History:
     """Round events whose round was never opened (a crafted history)."""
     _timeline: dict[int, tuple[list[Position], list[MemberState]]]
     _first: dict[str, int] | None = None
+    privacy_budgets: list[IndexedEvent] = field(default_factory=list)
+    """Each ``PrivacyBudgetChanged`` (the deployment's budget first), in chain order."""
 
     @classmethod
     def of(cls, events: Iterable[IndexedEvent]) -> History:
@@ -116,6 +122,7 @@ class History:
         budgets: list[IndexedEvent] = []
         certificates: list[IndexedEvent] = []
         orphans: list[IndexedEvent] = []
+        privacy: list[IndexedEvent] = []
         for event in ordered:
             if not event.in_manifest or DECLARED_BY.get(event.name) != event.contract:
                 continue
@@ -132,6 +139,8 @@ class History:
                 parameters.append(event)
             elif event.name == "RoundBudgetSet":
                 budgets.append(event)
+            elif event.name == "PrivacyBudgetChanged":
+                privacy.append(event)
             else:
                 chain_round = rounds.get(int(args["round"]))
                 if chain_round is None:
@@ -139,8 +148,9 @@ class History:
                     continue
                 _file(chain_round, event)
         history = cls(
-            ordered, rounds, starts, dict(membership), parameters, budgets, certificates, orphans, {}
-        )
+            ordered, rounds, starts, dict(membership), parameters, budgets, certificates, orphans, {},
+            privacy_budgets=privacy,
+        )  # fmt: skip
         history._timeline = {m: _timeline(evs) for m, evs in history.membership.items()}
         return history
 
@@ -176,6 +186,15 @@ class History:
             if position(event) >= at:
                 break
             found = event.args
+        return found
+
+    def privacy_budget_at(self, at: Position) -> PrivacyBudget:
+        """The privacy budget in force just before ``at`` (none bounds nothing)."""
+        found = NO_BUDGET
+        for event in self.privacy_budgets:
+            if position(event) >= at:
+                break
+            found = PrivacyBudget(int(event.args["epsilon"]), int(event.args["delta"]))
         return found
 
     def budget_of(self, chain_round: int) -> int | None:

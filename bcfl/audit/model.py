@@ -38,6 +38,9 @@ class UpdateView(Record):
     signature_valid: bool
     block_number: int
     tx_hash: str
+    #: The ε the update declared (None: trained without differential privacy) and its δ.
+    epsilon: float | None = None
+    delta: float = 0.0
 
 
 class SkippedView(Record):
@@ -108,6 +111,24 @@ class RoundView(Record):
     payouts: tuple[PayoutView, ...]
 
 
+class PrivacyBudgetView(Record):
+    """The consortium's privacy budget per member and lineage (None: no bound)."""
+
+    epsilon: float | None
+    delta: float | None
+    text: str
+
+
+class PrivacySpendView(Record):
+    """A member's differential privacy in one lineage: its updates, the ε they declared in all (None:
+    one was trained without differential privacy) and what the budget leaves (None: no bound)."""
+
+    lineage: int
+    updates: int
+    epsilon_spent: float | None
+    epsilon_left: float | None
+
+
 class MemberEventView(Record):
     """One step of a membership's history: request, approval, activation, rotation, suspension..."""
 
@@ -132,6 +153,8 @@ class MemberView(Record):
     """(round, amount) of every payout."""
     paid_total: str
     balance: str
+    privacy: tuple[PrivacySpendView, ...] = ()
+    """The ε its updates spent, per lineage."""
 
 
 class LineageView(Record):
@@ -166,6 +189,7 @@ class AuditReport(Record):
     token_symbol: str
     token_decimals: int
     lineages: tuple[LineageView, ...]
+    privacy_budget: PrivacyBudgetView | None = None
     rounds: tuple[RoundView, ...]
     members: tuple[MemberView, ...]
     checks: tuple[CheckResult, ...]

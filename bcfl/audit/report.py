@@ -10,6 +10,7 @@ from collections.abc import Collection
 from bcfl.audit import checks
 from bcfl.audit.context import AuditContext, AuditError
 from bcfl.audit.model import AuditReport, CheckResult
+from bcfl.audit.privacy import current_budget
 from bcfl.audit.store_checks import recompute, store_files
 from bcfl.audit.views import lineage_views, member_view, round_view
 
@@ -53,6 +54,7 @@ def build_report(
         token_symbol=symbol,
         token_decimals=decimals,
         lineages=lineage_views(history),
+        privacy_budget=current_budget(history),
         rounds=tuple(round_view(context, n) for n in in_range),
         members=tuple(member_view(context, m) for m in sorted(history.membership)),
         checks=results,

@@ -139,6 +139,7 @@ def _round(r: RoundView, report: AuditReport, names: dict[int, str]) -> Html:
             who(u.member_id),
             join([code(u.signer), Html("<br>"), code(u.update_hash)]),
             str(u.num_examples),
+            epsilon_text(u.epsilon),
             yes_no(u.signature_valid),
             join([text(f"block {u.block_number} "), code(u.tx_hash)]),
         )
@@ -157,7 +158,9 @@ def _round(r: RoundView, report: AuditReport, names: dict[int, str]) -> Html:
     ]
     parts += [
         tag("h4", "Updates"),
-        table(["member", "signer / update hash", "examples", "signature", "registered"], update_rows),
+        table(
+            ["member", "signer / update hash", "examples", "ε spent", "signature", "registered"], update_rows
+        ),
         tag("h4", "Skipped entries"),
         table(["index", "signer", "update hash", "reason"], skipped_rows),
         tag("h4", "Scores and reputation (bps)"),
@@ -206,6 +209,19 @@ def _member(m: MemberView, report: AuditReport) -> Html:
                 table(
                     ["round", "update hash", "examples"], [(str(n), code(h), str(x)) for n, h, x in m.updates]
                 ),
+                tag("h4", "Differential privacy per lineage"),
+                table(
+                    ["lineage", "updates", "ε spent", "ε left"],
+                    [
+                        (
+                            str(p.lineage),
+                            str(p.updates),
+                            epsilon_text(p.epsilon_spent),
+                            left_text(p.epsilon_left),
+                        )
+                        for p in m.privacy
+                    ],
+                ),
                 tag("h4", "Reputation (bps) after each round and payouts"),
                 table(["round", "reputation"], [(str(n), str(rep)) for n, rep in m.reputation]),
                 table(["round", "payout"], [(str(n), tokens(a, report)) for n, a in m.payouts]),
@@ -213,6 +229,15 @@ def _member(m: MemberView, report: AuditReport) -> Html:
         ),
         "member",
     )
+
+
+def epsilon_text(epsilon: float | None) -> str:
+    """An ε for people: "∞ (no DP)" for an update trained without differential privacy."""
+    return "∞ (no DP)" if epsilon is None else f"{epsilon:.4g}"
+
+
+def left_text(epsilon: float | None) -> str:
+    return "no bound" if epsilon is None else f"{epsilon:.4g}"
 
 
 def _check(c: CheckResult) -> tuple[object, ...]:
@@ -247,6 +272,12 @@ def render_html(report: AuditReport) -> str:
             join(Html(f'<div class="chart" id="{c["id"]}"></div>') for c in charts["charts"]),
             tag("h2", "Lineages"),
             _lineages(report.lineages),
+            tag("h2", "Privacy budget"),
+            tag(
+                "p",
+                "Each member's cumulative ε per lineage at most: "
+                + (report.privacy_budget.text if report.privacy_budget else "no bound"),
+            ),
             tag("h2", "Rounds"),
             join(_round(r, report, names) for r in report.rounds) or tag("p", "none"),
             tag("h2", "Members"),

@@ -22,8 +22,10 @@ from bcfl.audit.model import (
     UpdateView,
     WeightView,
 )
+from bcfl.audit.privacy import epsilon_number, member_privacy
 from bcfl.chain.eip712 import LedgerDomain
 from bcfl.chain.ledger import SkipReason
+from bcfl.chain.privacy import NOT_PRIVATE, delta_value
 from bcfl.models.store import ModelStoreError
 
 
@@ -68,6 +70,8 @@ def round_view(context: AuditContext, number: int) -> RoundView:
                 signature_valid=finding is not None and finding.valid,
                 block_number=event.block_number,
                 tx_hash=event.tx_hash,
+                epsilon=epsilon_number(int(event.args.get("epsilonSpent", NOT_PRIVATE))),
+                delta=delta_value(int(event.args.get("deltaSpent", 0))),
             )
         )
     excluded = excluded_before(history, chain_round)
@@ -201,6 +205,7 @@ def member_view(context: AuditContext, member_id: int) -> MemberView:
         payouts=tuple(payouts),
         paid_total=str(sum(int(amount) for _, amount in payouts)),
         balance=str(context.source.balance_of(state.signer)) if state.signer else "0",
+        privacy=member_privacy(history, member_id),
     )
 
 

@@ -39,6 +39,7 @@ from bcfl.cli import (
     node_join,
     node_rotate,
     node_run,
+    privacy,
     superlink_certificate,
     superlink_sync,
     update_register,
@@ -68,8 +69,13 @@ app.add_typer(keys_app, name="keys")
 lineage_app = typer.Typer(
     help="The consortium's model lineage: its head and its starts.", no_args_is_help=True
 )
+privacy_app = typer.Typer(
+    help="The consortium's differential-privacy budget: each member's ε per lineage, spent and left.",
+    no_args_is_help=True,
+)
 app.add_typer(member_app, name="member")
 app.add_typer(lineage_app, name="lineage")
+app.add_typer(privacy_app, name="privacy")
 app.add_typer(node_app, name="node")
 app.add_typer(app_app, name="app")
 app.add_typer(update_app, name="update")
@@ -92,6 +98,9 @@ member_app.command("pending")(member_pending.pending)
 lineage_app.command("show")(lineage.show)
 lineage_app.command("start")(lineage.start)
 lineage_app.command("approve")(lineage.approve)
+privacy_app.command("show")(privacy.show)
+privacy_app.command("set")(privacy.set_budget)
+privacy_app.command("approve")(privacy.approve)
 for action in member_admin.ACTIONS:
     member_app.command(action)(member_admin.command(action))
 member_app.command("list")(member_list.list_members)

@@ -59,6 +59,12 @@ class MemberSummary(Out):
     #: Its node as the SuperLink lists it; ``unknown`` without a SuperLink, without a named key, or
     #: when no SuperNode there has that key.
     node: Literal["online", "offline", "unknown"]
+    #: The ε its updates spent in the latest lineage it trained in (None: one was trained without
+    #: differential privacy, or none yet: see ``privacy_lineage``), and what the budget leaves (None:
+    #: no bound).
+    privacy_lineage: int | None = None
+    epsilon_spent: float | None = None
+    epsilon_left: float | None = None
 
 
 class RoundSummary(Out):

@@ -146,3 +146,9 @@ def reputation_before(consortium: Consortium, member_id: int, reputation: int) -
     previous = member("ReputationLedger", type_id, "previous")
     field = Field(entry_slot(slot, member_id) + previous.slot, previous.offset, previous.size)
     return with_storage(consortium.client, consortium.reputation.address, field, reputation)
+
+
+def privacy_budget_lifted(consortium: Consortium) -> AbstractContextManager[int]:
+    """The RoundLedger's privacy budget (ε and δ, two packed uint64) bounding nothing, with no event."""
+    slot, offset, _ = variable("RoundLedger", "_privacyBudget")
+    return with_storage(consortium.client, consortium.ledger.address, Field(slot, offset, 16), (1 << 128) - 1)

@@ -22,10 +22,10 @@ def test_an_honest_run_audits_clean(run: Run) -> None:
     report = build_report(run.audit())
     assert [c.name for c in report.checks] == [
         "signatures", "one-update-per-member", "lineage", "payouts", "reputation-replay", "chain-state",
-        "manifest-addresses", "store-files", "recompute", "evaluations",
+        "manifest-addresses", "privacy-budget", "store-files", "recompute", "evaluations",
     ]  # fmt: skip
     assert report.clean, [c.problems for c in report.checks if not c.ok]
-    assert report.verdict == "clean: all 10 checks passed" and report.not_run == ()
+    assert report.verdict == "clean: all 11 checks passed" and report.not_run == ()
     assert [r.round for r in report.rounds] == [1, 2, 3]
     assert all(r.status == "paid" and len(r.updates) == 3 for r in report.rounds)
     assert all(u.signature_valid for r in report.rounds for u in r.updates)
@@ -37,7 +37,11 @@ def test_an_honest_run_audits_clean(run: Run) -> None:
     paid = {p.member_id: int(p.amount) for p in report.rounds[0].payouts}
     assert sorted(paid) == run.members and sum(paid.values()) == int(report.rounds[0].total_paid or 0)
     without = build_report(run.audit(with_store=False))
-    assert without.clean and len(without.checks) == 7
+    assert without.clean and len(without.checks) == 8
+    # Trained without differential privacy under no budget: each member's ε is unbounded, nothing capped.
+    assert report.privacy_budget is not None and report.privacy_budget.text == "no bound"
+    assert all(u.epsilon is None for r in report.rounds for u in r.updates)
+    assert all(m.privacy[0].epsilon_spent is None and m.privacy[0].updates == 3 for m in report.members)
     assert without.not_run == tuple(
         f"{n}: no model store given" for n in ("store-files", "recompute", "evaluations")
     )

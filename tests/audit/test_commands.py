@@ -48,7 +48,7 @@ def test_the_report_from_a_fresh_directory_is_clean(run: Run, tmp_path: Path) ->
     done = audit(run, tmp_path, "report", "--format", "json", "--out", "filed", fresh=True)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["clean"] and report["verdict"] == "clean: all 10 checks passed"
+    assert report["clean"] and report["verdict"] == "clean: all 11 checks passed"
     # The files to file: the same report as JSON, a page with its verdict, the lineage as PROV-JSON.
     filed = tmp_path / "filed"
     assert json.loads((filed / "report.json").read_text()) == report

@@ -22,11 +22,18 @@ from bcfl.chain.errors import (
     RoundLedgerNotOnLineage,
     RoundLedgerParticipantExcluded,
 )
+from bcfl.chain.privacy import PrivacyBudget
 from bcfl.models.canonical import model_hash
 from coordinator.incentives import split_budget
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import RoundState
-from tests.audit.crafting import lineage_head, participant, reputation_before, signer_active
+from tests.audit.crafting import (
+    lineage_head,
+    participant,
+    privacy_budget_lifted,
+    reputation_before,
+    signer_active,
+)
 from tests.audit.runs import Run, evaluations, trained_round
 from tests.audit.test_commands import audit
 from tests.chain.helpers import TEST_APP, h
@@ -36,7 +43,7 @@ from tests.coordinator.test_round_service import CONFIG, GLOBAL, service_in, sig
 #: Every check, in report order.
 CHECKS = (
     "signatures", "one-update-per-member", "lineage", "payouts", "reputation-replay", "chain-state",
-    "manifest-addresses", "store-files", "recompute", "evaluations",
+    "manifest-addresses", "privacy-budget", "store-files", "recompute", "evaluations",
 )  # fmt: skip
 
 
@@ -195,6 +202,28 @@ def test_a_round_opened_off_the_lineage_is_named(
         f"but the head was {head} (round 1's aggregate, lineage 1)"
     )
     named_by_the_command(run, tmp_path / "audit", "lineage", "round 2: opened from")
+
+
+def test_an_update_registered_past_the_privacy_budget_is_named(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    run = Run(consortium, tmp_path / "run", members)
+    service = service_in(consortium, actors, run.run_dir)
+    consortium.ledger.set_privacy_budget(actors.admin, PrivacyBudget.of(1.0, 1e-5))
+    state = service.open(1, GLOBAL, CONFIG)
+    updates = signed_updates(service, state, actors.hospitals[:3], members, seed=30)  # trained without DP
+    with privacy_budget_lifted(consortium) as packed:
+        closed(service, service.train(state, updates), actors, members)
+    assert packed == (10**13 << 64) | 1_000_000  # δ and ε, as the budget event says
+    assert len(consortium.ledger.updates(round_number=1)) == 3
+
+    _, failed = failed_checks(run)
+    assert list(failed) == ["privacy-budget"], failed
+    assert failed["privacy-budget"] == tuple(
+        f"round 1 member {m}: registered past the privacy budget then in force (ε ≤ 1 at δ ≤ 1e-05)"
+        for m in members
+    )
+    named_by_the_command(run, tmp_path / "audit", "privacy-budget", "round 1 member")
 
 
 def test_a_member_in_good_standing_left_out_of_the_aggregate_is_named(

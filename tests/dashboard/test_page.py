@@ -85,6 +85,12 @@ def test_the_overview_shows_the_consortium_rounds_and_charts(page: Watched, serv
         (f"#{m['member_id']}", m["name"], m["status"]) for m in members
     ]
     assert [r[4] for r in shown] == [str(m["reputation"]) for m in members]
+    # The run trained without differential privacy under no budget: unbounded ε, no bound left.
+    assert [(r[8], r[9]) for r in shown] == [
+        ("—", "—") if m["privacy_lineage"] is None else (f"∞ (no DP) ({m['privacy_lineage']})", "no bound")
+        for m in members
+    ]
+    assert any(m["privacy_lineage"] is not None for m in members)
     assert [int(r[0]) for r in table_rows(page, "rounds")] == [r["round"] for r in reversed(rounds)]
 
     expected = expected_charts(charts)

@@ -32,6 +32,16 @@ export function units(amount, places = 2) {
 /** A token amount for a table: rounded, the symbol after it. */
 export const tokens = (amount) => (amount === null || amount === undefined ? "–" : `${units(amount)} ${token.symbol}`);
 
+// An ε for people: null is an update trained without differential privacy (no bound).
+export function epsilonText(epsilon) {
+  return epsilon === null || epsilon === undefined ? "∞ (no DP)" : Number(epsilon).toPrecision(4).replace(/\.?0+$/, "");
+}
+
+// What the privacy budget leaves: null is no bound.
+export function leftText(epsilon) {
+  return epsilon === null || epsilon === undefined ? "no bound" : Number(epsilon).toPrecision(4).replace(/\.?0+$/, "");
+}
+
 export function shortHash(hash) {
   return typeof hash === "string" && hash.length > 14 ? `${hash.slice(0, 8)}…${hash.slice(-6)}` : String(hash ?? "");
 }

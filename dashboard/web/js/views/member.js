@@ -2,7 +2,7 @@
 
 import { ALERT, chartFigure, colorFor } from "../charts.js";
 import { el, facts, link, routes, section } from "../dom.js";
-import { tokens, units, when, tokenSymbol } from "../format.js";
+import { epsilonText, leftText, tokens, units, when, tokenSymbol } from "../format.js";
 import { dataTable } from "../table.js";
 import { modelLink, txLink } from "./common.js";
 
@@ -83,6 +83,22 @@ export function memberPage(m, summary, threshold, excludedRounds) {
           { title: "examples", num: true, value: (u) => u[2] },
         ],
         rows: m.updates,
+        empty: "No update yet.",
+      }),
+    ),
+    section(
+      "Differential privacy",
+      3,
+      dataTable({
+        caption: `ε spent by ${label}'s updates, per lineage, and what the consortium's budget leaves`,
+        name: "member-privacy",
+        columns: [
+          { title: "lineage", num: true, value: (p) => p.lineage },
+          { title: "updates", num: true, value: (p) => p.updates },
+          { title: "ε spent", num: true, value: (p) => p.epsilon_spent, cell: (p) => epsilonText(p.epsilon_spent) },
+          { title: "ε left", num: true, value: (p) => p.epsilon_left, cell: (p) => leftText(p.epsilon_left) },
+        ],
+        rows: m.privacy,
         empty: "No update yet.",
       }),
     ),

@@ -1,7 +1,7 @@
 // The overview: the consortium, the learning and the ledger's charts, the rounds, the checks.
 
 import { badge, el, link, routes, section } from "../dom.js";
-import { ratio, tokens, units, tokenSymbol } from "../format.js";
+import { epsilonText, leftText, ratio, tokens, units, tokenSymbol } from "../format.js";
 import { metricCharts, payoutChart, reputationChart, scoreChart } from "../ledger-charts.js";
 import { dataTable } from "../table.js";
 import { checksTable, hashText, memberLink, memberText, modelLink, namesOf } from "./common.js";
@@ -27,6 +27,8 @@ export function membersTable(members) {
       { title: "updates", num: true, value: (m) => m.updates },
       { title: `paid (${symbol})`, num: true, value: (m) => units(m.paid_total, null), cell: (m) => tokens(m.paid_total) },
       { title: `balance (${symbol})`, num: true, value: (m) => units(m.balance, null), cell: (m) => tokens(m.balance) },
+      { title: "ε spent (lineage)", num: true, value: (m) => m.epsilon_spent, cell: (m) => (m.privacy_lineage === null ? "—" : `${epsilonText(m.epsilon_spent)} (${m.privacy_lineage})`) },
+      { title: "ε left", num: true, value: (m) => m.epsilon_left, cell: (m) => (m.privacy_lineage === null ? "—" : leftText(m.epsilon_left)) },
       { title: "signer", value: (m) => m.signer, cell: (m) => hashText(m.signer) },
     ],
     rows: members,
