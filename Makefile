@@ -96,12 +96,13 @@ compose-file: setup ## Regenerate docker-compose.yml and docker-compose.hospital
 	$(BIN)/python -m bcfl.demo.compose_file
 	$(BIN)/python -m bcfl.demo.compose_hospital
 
-bench: setup ## Gas, federated-learning, client start, `make demo` time, round latency (against plain Flower), ten SuperNodes, robustness, audit-index, audit, dashboard and scale (simulation) benchmarks, written to docs/benchmarks.md
+bench: setup ## Gas, federated-learning, client start, `make demo` time, round latency (against plain Flower), ten SuperNodes, robustness, differential privacy, audit-index, audit, dashboard and scale (simulation) benchmarks, written to docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_gas --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_federated --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_round --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_supernodes --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_robustness --out docs/benchmarks.md
+	$(BIN)/python -m scripts.bench_privacy --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_index --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_audit --out docs/benchmarks.md
 	$(BIN)/python -m scripts.bench_dashboard --out docs/benchmarks.md

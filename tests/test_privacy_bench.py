@@ -1,0 +1,37 @@
+"""The privacy benchmark's attack and report (the benchmark itself runs in ``make bench``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.privacy import EPSILONS, attack_advantage
+from scripts.bench_privacy import render
+
+
+def test_the_attack_scores_separation_not_ties() -> None:
+    assert attack_advantage(np.array([0.1, 0.2]), np.array([0.5, 0.6])) == 1.0
+    assert attack_advantage(np.array([0.5, 0.6]), np.array([0.1, 0.2])) == 0.0
+    # Patients with the same record have the same loss: a threshold cannot tell them apart.
+    assert attack_advantage(np.ones(5), np.ones(5)) == 0.0
+    assert attack_advantage(np.array([0.1, 1.0, 1.0]), np.array([1.0, 1.0, 2.0])) == pytest.approx(1 / 3)
+
+
+def test_the_report_has_a_row_per_epsilon_and_reference() -> None:
+    labels = ["no DP" if e is None else f"ε = {e:g}" for e in EPSILONS]
+    utility = {label: {"lr": 0.01, "accuracy": [0.8, 0.82], "auroc": [0.85, 0.86]} for label in labels}
+    attacks = {label: {"update": [(0.1, 0.05)] * 2, "overfit": [(0.2, 0.04)] * 2} for label in labels}
+    reference = {"accuracy": [0.83, 0.84], "auroc": [0.87, 0.88]}
+    result = {
+        "hospitals": {"a": 100, "b": 50},
+        "target": "a",
+        "utility": utility,
+        "pooled": reference,
+        "local": reference,
+        "attacks": attacks,
+    }
+    section = render({"heart": result}, [0, 1], 0.5, 120.0)
+    assert "| federated | 0.5 | 0.01 | 0.810 ± 0.014 | 0.855 ± 0.007 |" in section
+    assert "| federated | ∞ (no DP) |" in section and "| pooled (all data in one place) |" in section
+    assert "| heart (a) | no DP | 0.100 ± 0.000 | 0.050 ± 0.000 | 0.200 ± 0.000 | 0.040 ± 0.000 |" in section
+    assert section.count("| heart (a) |") == len(EPSILONS)
