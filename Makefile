@@ -83,7 +83,7 @@ coverage-contracts: setup ## Coverage of contracts/src; fails below 100% of line
 	@mkdir -p $(dir $(COVERAGE_LCOV))
 	cd contracts && FOUNDRY_REMAPPINGS="@openzeppelin/contracts/=$(CURDIR)/node_modules/@openzeppelin/contracts/" \
 		$(FORGE) coverage --report summary --report lcov --report-file $(CURDIR)/$(COVERAGE_LCOV) \
-		--no-match-coverage 'test/' --no-match-contract 'RoundLedgerGasTest|ConsortiumInvariantTest'
+		--no-match-coverage 'test/' --no-match-contract 'RoundLedgerGas|ConsortiumInvariantTest'
 	$(BIN)/python -m scripts.check_coverage $(COVERAGE_LCOV) --source src/ --minimum 100
 
 test-python: setup ## Python tests against a real Anvil

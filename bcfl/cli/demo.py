@@ -118,6 +118,7 @@ def demo(
                 dashboard_port=settings.dashboard_port,
                 insecure=insecure,
                 public_host=public_host,
+                private=True,
             )
         console.print(
             f"consortium up: chain {run.node.rpc_url}, {len(run.hospitals)} hospitals, run in {run_dir}"

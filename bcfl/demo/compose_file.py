@@ -95,7 +95,11 @@ def demo_services(settings: DemoSettings) -> tuple[Service, ...]:
     hospitals = settings.hospital_names
     min_nodes = f"${{{MIN_NODES_ENV}:-{len(hospitals)}}}"
     plan = Plan(
-        settings.demo_admin_key, settings.demo_coordinator_key, settings.superlink_port, min_nodes=min_nodes
+        settings.demo_admin_key,
+        settings.demo_coordinator_key,
+        settings.superlink_port,
+        min_nodes=min_nodes,
+        private=True,
     )
     coordinator = dev_account(settings.demo_coordinator_key).address
     demo = CONSORTIA[settings.consortium]

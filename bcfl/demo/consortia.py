@@ -29,10 +29,23 @@ class DemoConsortium:
     run_config: tuple[str, ...] = ()
     #: The data's name in a hospital's folder (what ``prepare`` writes there).
     data_name: str = "data.csv"
+    #: The demo's differential privacy (docs/privacy.md): each hospital's ε over a run, and the
+    #: deployment's budget per member and lineage (None: none). ``bcfl demo`` and the compose file run
+    #: with them; the tests and benchmarks that start a federation themselves ask for them or not.
+    dp_epsilon: float | None = None
+    privacy_budget: float | None = None
 
-    def run_settings(self) -> tuple[str, ...]:
-        """This consortium's ``--run-config`` settings: its schema and its ``run_config``."""
-        return (f'schema-name="{self.schema_name}"', *self.run_config)
+    def run_settings(self, *, private: bool = False) -> tuple[str, ...]:
+        """This consortium's ``--run-config`` settings: its schema and its ``run_config``, and with
+        ``private`` its differential privacy."""
+        dp = (f"dp-epsilon={self.dp_epsilon}",) if private and self.dp_epsilon else ()
+        return (f'schema-name="{self.schema_name}"', *self.run_config, *dp)
+
+    def deploy_settings(self, *, private: bool = False) -> tuple[str, ...]:
+        """``bcfl chain deploy`` options: with ``private``, the consortium's privacy budget."""
+        if not private or self.privacy_budget is None:
+            return ()
+        return (f"--privacy-epsilon={self.privacy_budget}",)
 
 
 HEART = DemoConsortium(

@@ -93,6 +93,8 @@ class FederationRun:
     superlink: str = ""
     #: The consortium's CA certificate (None: the ``--insecure`` stack).
     ca_cert: Path | None = None
+    #: Runs train with the demo's differential privacy (``start_federation(private=True)``).
+    private: bool = False
     _recorded: bool = field(default=False, init=False, repr=False)
 
     @property
@@ -124,7 +126,7 @@ class FederationRun:
         entries = [
             f"num-server-rounds={rounds}",
             f"min-nodes={len(self.hospitals)}",
-            *self.demo.run_settings(),
+            *self.demo.run_settings(private=self.private),
             *(extra_config or []),
         ]
         config = " ".join({entry.split("=", 1)[0]: entry for entry in entries}.values())
@@ -224,6 +226,7 @@ def start_federation(
     dashboard_port: int | None = None,
     insecure: bool = False,
     public_host: str = "127.0.0.1",
+    private: bool = False,
 ) -> FederationRun:
     """Start the consortium's services (bcfl.demo.topology) in their order, up to the SuperNodes.
 
@@ -233,7 +236,8 @@ def start_federation(
     SuperExecs, which start their apps; ``extra_env`` is added to every process's base environment
     (tests use them, e.g. PYTHONPATH for a test-only App). ``public_host`` is the address hospitals on
     other machines reach this one at: the chain's RPC and the Fleet gateway listen there (and the
-    certificate names it); everything else stays on loopback.
+    certificate names it); everything else stays on loopback. ``private`` deploys with the demo's
+    privacy budget and runs with its ``dp-epsilon`` (``bcfl demo`` does; tests ask when they need it).
     """
     ports = {
         "chain": chain_port or free_port(public_host),
@@ -244,7 +248,9 @@ def start_federation(
     }
     layout = LocalLayout(local_folders(run_dir, hospital_names), ports, public_host)
     # The launcher runs `flwr run` itself (FederationRun.flwr_run), so the plan's rounds are unused.
-    plan = Plan(admin_key, coordinator_key, ports["superlink"], rounds="0", secure=not insecure)
+    plan = Plan(
+        admin_key, coordinator_key, ports["superlink"], rounds="0", secure=not insecure, private=private
+    )
     admin, coordinator = dev_account(admin_key), dev_account(coordinator_key)
     services = {
         s.name: s for s in consortium_services(layout, demo, hospital_names, plan, coordinator.address)
@@ -328,4 +334,5 @@ def start_federation(
         dashboard_url,
         superlink,
         ca_cert,
+        private,
     )

@@ -236,6 +236,9 @@ class Plan:
     min_nodes: str | None = None
     #: TLS and SuperNode authentication; False is the old ``--insecure`` stack (debugging only).
     secure: bool = True
+    #: The demo consortium's differential privacy: its run setting and deployment budget
+    #: (``DemoConsortium.dp_epsilon``, ``privacy_budget``). ``bcfl demo`` and compose: on.
+    private: bool = False
 
 
 def hospital_volume(name: str) -> str:
@@ -319,7 +322,7 @@ def rpc_url(layout: Layout) -> str:
     return f"http://{layout.address('chain', CHAIN_PORT)}"
 
 
-def deploy(layout: Layout, plan: Plan, coordinator: str) -> Service:
+def deploy(layout: Layout, plan: Plan, demo: DemoConsortium, coordinator: str) -> Service:
     """One-shot: deploys the contracts, or reuses the live deployment after a restart."""
     return Service(
         "deploy",
@@ -332,6 +335,7 @@ def deploy(layout: Layout, plan: Plan, coordinator: str) -> Service:
             f"--coordinator={coordinator}",
             f"--out={layout.path(DEPLOYMENT, MANIFEST)}",
             "--reuse",
+            *demo.deploy_settings(private=plan.private),
         ),
         mounts=(DEPLOYMENT,),
         depends_on=(Dependency("chain", "service_healthy"),),
@@ -723,7 +727,7 @@ def hospital_node(layout: Layout) -> Service:
 
 def submit(layout: Layout, plan: Plan, demo: DemoConsortium, hospitals: list[str]) -> Service:
     """One-shot: ``flwr run`` of the Flower App; exits 0 only if the run completed."""
-    run_config = " ".join(demo.run_settings())
+    run_config = " ".join(demo.run_settings(private=plan.private))
     ca = (f"--root-certificates={layout.path(CA_READ, CA_CERT)}",) if plan.secure else ()
     return Service(
         "submit",
@@ -759,7 +763,7 @@ def consortium_services(
     secured = (fleet_gateway(layout, plan), node_sync(layout, plan)) if plan.secure else ()
     return (
         chain(layout),
-        deploy(layout, plan, coordinator_address),
+        deploy(layout, plan, demo, coordinator_address),
         onboard(layout, plan, demo, hospitals),
         dashboard(layout, plan),
         superlink(layout, plan),
