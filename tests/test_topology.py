@@ -480,3 +480,25 @@ def test_submit_waits_for_the_demo_hospitals_unless_told_more(committed: dict[st
     assert f"--min-nodes=${{BCFL_MIN_NODES:-{hospitals}}}" in command
     services = consortium_services(ComposeLayout(), HEART, ["a", "b"], Plan(0, 1, 9092, rounds="1"), "0x0")
     assert "--min-nodes=2" in next(s for s in services if s.name == "submit").command
+
+
+@pytest.mark.parametrize("demo_name", sorted(CONSORTIA))
+def test_the_demo_trains_with_its_differential_privacy_and_deploys_its_budget(
+    committed: dict[str, Any], demo_name: str
+) -> None:
+    """``bcfl demo`` and the compose file (a private plan) deploy the demo's privacy budget and run with
+    its dp-epsilon; a plan that is not private (the tests' and benchmarks' federations) does neither."""
+    demo = CONSORTIA[demo_name]
+    for private in (True, False):
+        plan = Plan(0, 1, 9092, rounds="1", private=private)
+        by_name = {s.name: s for s in consortium_services(ComposeLayout(), demo, ["a"], plan, "0x0")}
+        budget = [a for a in by_name["deploy"].command if a.startswith("--privacy-epsilon=")]
+        run_config = next(a for a in by_name["submit"].command if a.startswith("--run-config="))
+        if private and demo.dp_epsilon is not None:
+            assert budget == [f"--privacy-epsilon={demo.privacy_budget}"]
+            assert f"dp-epsilon={demo.dp_epsilon}" in run_config
+        else:
+            assert budget == [] and "dp-epsilon" not in run_config
+    assert CONSORTIA["heart"].dp_epsilon == 4.0 and CONSORTIA["ihc"].dp_epsilon is None
+    # The committed compose file is the demo's private plan.
+    assert "--privacy-epsilon=8.0" in committed["services"]["deploy"]["command"]

@@ -48,12 +48,22 @@ class DemoConsortium:
         return (f"--privacy-epsilon={self.privacy_budget}",)
 
 
+#: The tabular demos train with differential privacy: each hospital spends ε = 4 over a run (the
+#: privacy benchmark: heart 0.782 accuracy and 0.830 AUROC against 0.838 and 0.825 without DP, still
+#: above local-only training; thyroid within a point), and each may spend ε = 8 per lineage, room for a
+#: restarted run (which plans its noise over the rounds left). The imaging demo trains without: the
+#: benchmark does not cover it, and its three sites hold 72 training patches each.
+DEMO_DP_EPSILON = 4.0
+DEMO_PRIVACY_BUDGET = 8.0
+
 HEART = DemoConsortium(
     "heart",
     "UCI Heart Disease, its four real centres (EHR table)",
     tuple(CENTRES),
     "uci_heart_disease",
     prepare_heart_hospitals,
+    dp_epsilon=DEMO_DP_EPSILON,
+    privacy_budget=DEMO_PRIVACY_BUDGET,
 )
 IHC = DemoConsortium(
     "ihc",
@@ -71,5 +81,7 @@ THYROID = DemoConsortium(
     tuple(THYROID_SITES),
     "garvan_thyroid",
     prepare_thyroid_hospitals,
+    dp_epsilon=DEMO_DP_EPSILON,
+    privacy_budget=DEMO_PRIVACY_BUDGET,
 )
 CONSORTIA = {c.name: c for c in (HEART, IHC, THYROID)}

@@ -62,13 +62,14 @@ def learning_settings(config: Mapping[str, Any]) -> dict[str, int | float]:
 
 def privacy_settings(run: Mapping[str, Any]) -> dict[str, int | float]:
     """The train config's differential-privacy settings from the run config (none when it names no
-    ``dp-epsilon``): the hospitals plan their noise over the run's ``num-server-rounds``."""
+    ``dp-epsilon``; the App's pyproject.toml names all three): the hospitals plan their noise over the
+    run's ``num-server-rounds``."""
     if "dp-epsilon" not in run:
         return {}
     settings = {
         "dp-epsilon": run["dp-epsilon"],
-        "dp-delta": run.get("dp-delta", 1e-5),
-        "dp-max-grad-norm": run.get("dp-max-grad-norm", 1.0),
+        "dp-delta": run["dp-delta"],
+        "dp-max-grad-norm": run["dp-max-grad-norm"],
         "dp-rounds": run["num-server-rounds"],
     }
     typed = {key: _typed(key, settings[key], kind) for key, kind in PRIVACY.items()}

@@ -9,7 +9,12 @@ import pytest
 from bcfl.models.canonical import document_hash
 from coordinator.aggregation import AggregationConfig
 from coordinator.errors import CoordinatorError
-from coordinator.rounds.round_config import aggregation_of, learning_settings, round_config_document
+from coordinator.rounds.round_config import (
+    aggregation_of,
+    learning_settings,
+    privacy_settings,
+    round_config_document,
+)
 from coordinator.rounds.state import RoundSettings
 
 APP = bytes.fromhex("ab" * 32)
@@ -55,3 +60,18 @@ def test_settings_the_document_cannot_describe_are_refused() -> None:
         round_config_document(RoundSettings(2, "mean-of-vibes", 1, APP), LEARNING)
     with pytest.raises(CoordinatorError, match="not a round config document"):
         aggregation_of({"aggregation": {"rule": "krum", "num-malicious": 1, "version": 1}})
+
+
+def test_the_differential_privacy_settings_are_all_or_none_and_in_the_document() -> None:
+    run = {"dp-epsilon": 4, "dp-delta": 1e-5, "dp-max-grad-norm": 1, "num-server-rounds": 5}
+    dp = privacy_settings(run)
+    assert dp == {"dp-epsilon": 4.0, "dp-delta": 1e-5, "dp-max-grad-norm": 1.0, "dp-rounds": 5}
+    assert privacy_settings({"num-server-rounds": 5}) == {}
+    document = round_config_document(SETTINGS, {**LEARNING, **dp})
+    assert document["learning"] == {**LEARNING, **dp}
+    assert document_hash(document) != document_hash(round_config_document(SETTINGS, LEARNING))
+    with pytest.raises(CoordinatorError, match="with all or none of"):
+        learning_settings({**LEARNING, "dp-epsilon": 4.0})
+    for bad in ({"dp-epsilon": -1}, {"dp-delta": 1.0}, {"dp-max-grad-norm": 0}):
+        with pytest.raises(CoordinatorError, match=r"set dp-epsilon to 0\.0"):
+            privacy_settings({**run, **bad})
