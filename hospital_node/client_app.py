@@ -62,8 +62,9 @@ def local_update(node: HospitalNode, msg: Message) -> LocalUpdate:
     if privacy.step is None:
         loss = train(model, node.data.train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
     else:
+        # Batches and noise from fresh OS randomness, never the run's public seed (bcfl.learning.privacy).
         loss = train_private(
-            model, node.data.train, step=privacy.step, max_grad_norm=privacy.max_grad_norm, lr=lr, seed=seed
+            model, node.data.train, step=privacy.step, max_grad_norm=privacy.max_grad_norm, lr=lr, seed=None
         )
     metrics: dict[str, float | int] = {
         "num-examples": len(node.data.train),

@@ -21,11 +21,12 @@ from bcfl.chain.keystore import create_keystore
 from bcfl.chain.proof import UpdateProof, load_proof, proof_path
 from bcfl.cli.main import app
 from bcfl.demo.heart import SCHEMA, prepare_heart_hospitals
+from bcfl.learning.privacy import PrivateStep
 from bcfl.learning.task import build_model, get_arrays
 from bcfl.models.canonical import model_hash
 from hospital_node.client_app import LocalUpdate, sign_and_keep
 from hospital_node.node import HospitalNode, load_node
-from hospital_node.privacy import NOT_PRIVATE_ROUND
+from hospital_node.privacy import RoundPrivacy
 from hospital_node.signer.main import load_signer
 from hospital_node.signer.server import SigningAgent
 from tests.chain.helpers import GENESIS, TEST_APP, audited_signers, deploy_ready, h
@@ -34,6 +35,9 @@ from tests.signer.helpers import short_folder
 
 runner = CliRunner()
 PASSWORD = "hospital keystore password"
+#: What a hospital training with DP declares: ε = 1.25 and δ = 1e-5, in the ledger's units.
+EPSILON, DELTA = 1_250_000, 10**13
+PRIVATE_ROUND = RoundPrivacy(PrivateStep(1.2, 0.1, 20), 1.0, EPSILON, DELTA)
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -84,7 +88,7 @@ def trained(node: HospitalNode, chain_round: int, global_hash: bytes) -> LocalUp
         "train-seconds": 1.0,
         "global-test-accuracy": 0.7,
     }
-    return LocalUpdate(chain_round, global_hash, arrays, metrics, NOT_PRIVATE_ROUND)
+    return LocalUpdate(chain_round, global_hash, arrays, metrics, PRIVATE_ROUND)
 
 
 def test_a_hospital_left_out_registers_its_own_update(
@@ -105,6 +109,7 @@ def test_a_hospital_left_out_registers_its_own_update(
     assert proof == UpdateProof.of(ledger.domain(), signed, hospital.address)
     assert proof.signed() == signed and proof.update_hash == "0x" + model_hash(update.arrays).hex()
     assert proof.num_examples == len(node.data.train)
+    assert (proof.epsilon_spent, proof.delta_spent) == (EPSILON, DELTA)  # trained with DP
 
     # The coordinator registered the others' updates and left this one out; the hospital sends it.
     other = actors.hospitals[1]
@@ -130,6 +135,7 @@ def test_a_hospital_left_out_registers_its_own_update(
     }
     (registered,) = ledger.updates(round_number=round_number, member_id=members[0])
     assert registered.update_hash == signed.update.update_hash
+    assert (registered.epsilon_spent, registered.delta_spent) == (EPSILON, DELTA)
     # The event names no signer; the signature in the transaction's input is the hospital's own.
     assert ledger.registered_signatures(registered.tx_hash) == [signed]
     assert audited_signers(consortium, [registered]) == [hospital.address]
@@ -163,23 +169,27 @@ def test_registering_from_values_and_what_is_refused_before_sending(
     common = ["--manifest", str(path), "--rpc-url", anvil.rpc_url]
     round_number = ledger.open_round(actors.coordinator, GENESIS, h("config"), TEST_APP)
     hospital = actors.hospitals[1]  # dev account 3
-    update = ModelUpdate(round_number, GENESIS, h("mine"), 42)
+    update = ModelUpdate(round_number, GENESIS, h("mine"), 42, EPSILON, DELTA)
     compact = sign_update(hospital, ledger.domain(), update).signature
     r, s, v = compact[:32], int.from_bytes(compact[32:], "big") & ((1 << 255) - 1), compact[32] >> 7
     assert s <= HALF_N
     long_form = r + s.to_bytes(32, "big") + bytes([27 + v])  # as a wallet writes it (65 bytes)
     twin = r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([28 - v])
 
-    def values(signature: bytes, examples: int = 42, round_: int = round_number) -> list[str]:
+    def values(
+        signature: bytes, examples: int = 42, round_: int = round_number, epsilon: int = EPSILON
+    ) -> list[str]:
         return [
             "--round", str(round_), "--update-hash", "0x" + h("mine").hex(),
             "--examples", str(examples), "--signature", "0x" + signature.hex(),
+            "--epsilon-spent", str(epsilon), "--delta-spent", str(DELTA),
         ]  # fmt: skip
 
     block = consortium.client.block_number()
     refusals = [
         (values(twin), "the signature is not usable: the signature's s is in the upper half"),
         (values(long_form, examples=43), "which is no active member's key"),
+        (values(long_form, epsilon=EPSILON - 1), "which is no active member's key"),
         (values(long_form, round_=round_number + 1), f"round {round_number + 1} was never opened"),
         (values(long_form[:40]), "64 (compact) or 65 bytes"),
     ]
@@ -200,6 +210,7 @@ def test_registering_from_values_and_what_is_refused_before_sending(
         h("mine"),
         42,
     )
+    assert (registered.epsilon_spent, registered.epsilon_total) == (EPSILON, EPSILON)
     # Another update of the same member is refused before sending: the ledger takes one per member.
     second = sign_update(hospital, ledger.domain(), ModelUpdate(round_number, GENESIS, h("second"), 1))
     args = ["--round", str(round_number), "--update-hash", "0x" + h("second").hex(), "--examples", "1"]

@@ -19,6 +19,7 @@ from bcfl.chain.consortium import Consortium
 from bcfl.chain.eip712 import ModelUpdate, from_compact, recover_signer, to_compact
 from bcfl.chain.exceptions import ChainError, UpdateProofError
 from bcfl.chain.ledger import RoundStatus
+from bcfl.chain.privacy import NOT_PRIVATE
 from bcfl.chain.proof import UpdateProof, load_proof
 from bcfl.cli.common import (
     DevAccountOpt,
@@ -48,6 +49,9 @@ class Claim:
     num_examples: int
     signature: bytes
     global_model_hash: bytes | None = None
+    #: The differential privacy the update declared, in the ledger's units (bcfl.chain.privacy).
+    epsilon_spent: int = NOT_PRIVATE
+    delta_spent: int = 0
 
 
 def claim_of_proof(proof: UpdateProof, consortium: Consortium) -> Claim:
@@ -61,7 +65,13 @@ def claim_of_proof(proof: UpdateProof, consortium: Consortium) -> Claim:
     signed = proof.signed()
     update = signed.update
     return Claim(
-        update.round, update.update_hash, update.num_examples, signed.signature, update.global_model_hash
+        update.round,
+        update.update_hash,
+        update.num_examples,
+        signed.signature,
+        update.global_model_hash,
+        update.epsilon_spent,
+        update.delta_spent,
     )
 
 
@@ -81,7 +91,14 @@ def register_update(consortium: Consortium, sender: LocalAccount, claim: Claim) 
     if claim.num_examples <= 0 or not any(claim.update_hash):
         raise ChainError("an update needs a non-zero hash and at least one example")
     try:
-        update = ModelUpdate(claim.round, record.global_model_hash, claim.update_hash, claim.num_examples)
+        update = ModelUpdate(
+            claim.round,
+            record.global_model_hash,
+            claim.update_hash,
+            claim.num_examples,
+            claim.epsilon_spent,
+            claim.delta_spent,
+        )
         signed = from_compact(update, to_compact(claim.signature))
         signer = recover_signer(ledger.domain(), signed)
     except ValueError as exc:
@@ -90,7 +107,7 @@ def register_update(consortium: Consortium, sender: LocalAccount, claim: Claim) 
     if member_id == 0:
         raise ChainError(
             f"the signature recovers to {signer}, which is no active member's key: check the round, update "
-            "hash, example count and signature (all as the node signed them) and the manifest"
+            "hash, example count, ε and δ spent and signature (all as the node signed them) and the manifest"
         )
     result = {
         "round": claim.round,
@@ -128,6 +145,17 @@ def register(
     signature: Annotated[
         str | None, typer.Option(help="0x-hex signature: 64-byte compact or 65-byte r,s,v.")
     ] = None,
+    epsilon_spent: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=NOT_PRIVATE,
+            help="ε the update spent, in the ledger's units (1e-6), as signed; default: no DP.",
+        ),
+    ] = NOT_PRIVATE,
+    delta_spent: Annotated[
+        int, typer.Option(min=0, max=NOT_PRIVATE, help="δ the update spent, in 1e-18 units, as signed.")
+    ] = 0,
     rpc_url: RpcUrl = DEFAULTS.rpc_url,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
@@ -150,7 +178,12 @@ def register(
             assert round_number is not None and examples is not None and signature is not None
             assert update_hash is not None
             claim = Claim(
-                round_number, parse_bytes32(update_hash, "--update-hash"), examples, _hex(signature)
+                round_number,
+                parse_bytes32(update_hash, "--update-hash"),
+                examples,
+                _hex(signature),
+                epsilon_spent=epsilon_spent,
+                delta_spent=delta_spent,
             )
         data = register_update(consortium, sender, claim)
     emit(data, fmt, _line)

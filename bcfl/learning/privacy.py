@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import warnings
 from dataclasses import dataclass
 
@@ -98,16 +99,21 @@ def train_private(
     step: PrivateStep,
     max_grad_norm: float,
     lr: float,
-    seed: int,
+    seed: int | None,
 ) -> float:
     """Train ``model`` in place with DP-SGD (Adam) for one round as ``step`` plans it; the mean loss of
-    the last epoch's batches. The model's own parameters are trained (Opacus wraps, not copies, them)."""
+    the last epoch's batches. The model's own parameters are trained (Opacus wraps, not copies, them).
+
+    ``seed`` None (the hospital's case) draws the batches and the noise from fresh operating-system
+    randomness: the guarantee needs both secret, and the run's seed is in its config document, for
+    anyone to read. A seed makes a benchmark or a test repeatable, and is no privacy."""
     with warnings.catch_warnings():
         # The noise is seeded (reproducible runs), which Opacus warns is not its secure RNG; and a model
         # whose first layer's inputs need no gradient makes torch say so at every backward pass.
         warnings.filterwarnings("ignore", message="Secure RNG turned off")
         warnings.filterwarnings("ignore", message="Full backward hook is firing")
-        return _train_private(model, data, step=step, max_grad_norm=max_grad_norm, lr=lr, seed=seed)
+        secret = seed if seed is not None else secrets.randbits(62)
+        return _train_private(model, data, step=step, max_grad_norm=max_grad_norm, lr=lr, seed=secret)
 
 
 def _train_private(

@@ -34,12 +34,17 @@ export const tokens = (amount) => (amount === null || amount === undefined ? "�
 
 // An ε for people: null is an update trained without differential privacy (no bound).
 export function epsilonText(epsilon) {
-  return epsilon === null || epsilon === undefined ? "∞ (no DP)" : Number(epsilon).toPrecision(4).replace(/\.?0+$/, "");
+  return epsilon === null || epsilon === undefined ? "∞ (no DP)" : fourDigits(epsilon);
 }
 
 // What the privacy budget leaves: null is no bound.
 export function leftText(epsilon) {
-  return epsilon === null || epsilon === undefined ? "no bound" : Number(epsilon).toPrecision(4).replace(/\.?0+$/, "");
+  return epsilon === null || epsilon === undefined ? "no bound" : fourDigits(epsilon);
+}
+
+// Four significant digits, without trailing zeros after the point (1000 stays 1000, 0.2500 is 0.25).
+function fourDigits(value) {
+  return String(Number(Number(value).toPrecision(4)));
 }
 
 export function shortHash(hash) {
