@@ -429,38 +429,6 @@ def test_a_hospital_whose_signing_agent_stops_mid_run_is_named_and_the_round_goe
     assert f"the hospital's signing agent is not running at {socket}" in superexec_log(federation, down)
 
 
-def test_an_app_the_consortium_did_not_approve_runs_at_no_hospital(federation: FederationRun) -> None:
-    """Last in this module: the rogue run's refused tasks stay pending on the SuperNodes."""
-    consortium = federation.consortium()
-    rogue = app_hash(ROGUE_APP)
-    assert not consortium.ledger.is_app_approved(rogue)
-    rounds_before = round_statuses(consortium)
-    process = federation.flwr_process(1, ROGUE_APP)
-    refusal = "is not approved by the consortium on chain"
-    try:
-        deadline = time.monotonic() + 120
-        while not all(f"app {hash_text(rogue)} {refusal}" in superexec_log(federation, h) for h in HOSPITALS):
-            assert time.monotonic() < deadline, {h: superexec_log(federation, h)[-2000:] for h in HOSPITALS}
-            assert process.poll() in (None, 0), (federation.run_dir / "logs" / "flwr-run.log").read_text()
-            time.sleep(0.5)
-        assert process.wait(timeout=300) == 0  # the rogue ServerApp waited for replies in vain
-    finally:
-        if process.poll() is None:
-            process.kill()
-    streamed = (federation.run_dir / "logs" / "flwr-run.log").read_text()
-    assert f"ROGUE SERVERAPP: {len(HOSPITALS)} nodes asked, 0 replies" in streamed, streamed[-3000:]
-    for hospital in federation.hospitals:
-        log = superexec_log(federation, hospital.name)
-        refused = [line for line in log.splitlines() if "refusing task" in line and hash_text(rogue) in line]
-        assert refused and all(refusal in line for line in refused), hospital.name
-        # No process of it started: nothing launched for it, and its ClientApp left no trace.
-        assert f"app {hash_text(rogue)} is approved" not in log
-        assert "ROGUE-CLIENTAPP-RAN" not in log
-        assert not (hospital.data.parent / "ROGUE-CLIENTAPP-RAN").exists()
-    # No round was opened or finalized for it.
-    assert round_statuses(consortium) == rounds_before
-
-
 def test_hospitals_spend_their_privacy_budget_on_chain_and_stop_at_it(federation: FederationRun) -> None:
     """With a privacy budget on chain, each hospital trains with DP-SGD, signs the ε it spent, and the
     ledger keeps each member's total in the lineage; once a round would take it past the budget, every
@@ -504,3 +472,35 @@ def test_hospitals_spend_their_privacy_budget_on_chain_and_stop_at_it(federation
             )
     finally:
         ledger.set_privacy_budget(admin, NO_BUDGET)
+
+
+def test_an_app_the_consortium_did_not_approve_runs_at_no_hospital(federation: FederationRun) -> None:
+    """Last in this module: the rogue run's refused tasks stay pending on the SuperNodes."""
+    consortium = federation.consortium()
+    rogue = app_hash(ROGUE_APP)
+    assert not consortium.ledger.is_app_approved(rogue)
+    rounds_before = round_statuses(consortium)
+    process = federation.flwr_process(1, ROGUE_APP)
+    refusal = "is not approved by the consortium on chain"
+    try:
+        deadline = time.monotonic() + 120
+        while not all(f"app {hash_text(rogue)} {refusal}" in superexec_log(federation, h) for h in HOSPITALS):
+            assert time.monotonic() < deadline, {h: superexec_log(federation, h)[-2000:] for h in HOSPITALS}
+            assert process.poll() in (None, 0), (federation.run_dir / "logs" / "flwr-run.log").read_text()
+            time.sleep(0.5)
+        assert process.wait(timeout=300) == 0  # the rogue ServerApp waited for replies in vain
+    finally:
+        if process.poll() is None:
+            process.kill()
+    streamed = (federation.run_dir / "logs" / "flwr-run.log").read_text()
+    assert f"ROGUE SERVERAPP: {len(HOSPITALS)} nodes asked, 0 replies" in streamed, streamed[-3000:]
+    for hospital in federation.hospitals:
+        log = superexec_log(federation, hospital.name)
+        refused = [line for line in log.splitlines() if "refusing task" in line and hash_text(rogue) in line]
+        assert refused and all(refusal in line for line in refused), hospital.name
+        # No process of it started: nothing launched for it, and its ClientApp left no trace.
+        assert f"app {hash_text(rogue)} is approved" not in log
+        assert "ROGUE-CLIENTAPP-RAN" not in log
+        assert not (hospital.data.parent / "ROGUE-CLIENTAPP-RAN").exists()
+    # No round was opened or finalized for it.
+    assert round_statuses(consortium) == rounds_before
