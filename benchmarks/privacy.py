@@ -1,4 +1,4 @@
-"""Differential privacy's price and protection, on the heart and thyroid consortia.
+"""Differential privacy's price and protection, on the heart, thyroid and imaging (IHC) consortia.
 
 *Utility*: FedAvg in one process (the ClientApp's training, seeds and weighting, as
 :func:`benchmarks.federated.fedavg_replica`), every hospital training with DP-SGD planned for the target
@@ -29,6 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from bcfl.demo.consortia import CONSORTIA
+from bcfl.demo.histology import prepare_ihc_hospitals
 from bcfl.demo.thyroid import prepare_thyroid_hospitals
 from bcfl.learning.data.dataset import Examples, LocalDataset
 from bcfl.learning.data.loader import load_local_dataset, load_schema
@@ -53,13 +55,20 @@ class Score:
 
 
 def consortium(name: str) -> dict[str, LocalDataset]:
-    """The demo consortium's hospitals: the four heart centres, or the five thyroid referral sources."""
+    """The demo consortium's hospitals: the four heart centres, the five thyroid referral sources or
+    the three IHC imaging sites."""
     if name == "heart":
         return centre_datasets()
-    folder = Path(tempfile.mkdtemp(prefix="bcfl-thyroid-"))
-    return {
-        p.name: load_local_dataset(p.data, load_schema(p.schema)) for p in prepare_thyroid_hospitals(folder)
-    }
+    prepare = prepare_thyroid_hospitals if name == "thyroid" else prepare_ihc_hospitals
+    folder = Path(tempfile.mkdtemp(prefix=f"bcfl-{name}-"))
+    return {p.name: load_local_dataset(p.data, load_schema(p.schema)) for p in prepare(folder)}
+
+
+def plan_of(name: str) -> TrainingPlan:
+    """The demo consortium's training: the App's settings with the consortium's own run settings
+    (the imaging demo's ``local-epochs``)."""
+    settings = dict(item.split("=", 1) for item in CONSORTIA[name].run_config)
+    return TrainingPlan(local_epochs=int(settings.get("local-epochs", TrainingPlan.local_epochs)))
 
 
 def score(model: nn.Module, centres: Mapping[str, LocalDataset]) -> Score:

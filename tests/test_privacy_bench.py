@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.privacy import EPSILONS, attack_advantage
-from scripts.bench_privacy import render
+from bcfl.learning.data.dataset import Examples, LocalDataset, ModelSpec
+from benchmarks.federated import TrainingPlan
+from benchmarks.privacy import EPSILONS, attack_advantage, plan_of
+from scripts.bench_privacy import majority_accuracy, render
 
 
 def test_the_attack_scores_separation_not_ties() -> None:
@@ -25,6 +27,11 @@ def test_the_report_has_a_row_per_epsilon_and_reference() -> None:
     result = {
         "hospitals": {"a": 100, "b": 50},
         "target": "a",
+        "rounds": 5,
+        "local_epochs": 2,
+        "demo_rounds": 3,
+        "demo": {"ε = 4": {"lr": 0.03, "accuracy": [0.7, 0.72], "auroc": [0.8, 0.8]}},
+        "majority": 0.6111,
         "utility": utility,
         "pooled": reference,
         "local": reference,
@@ -35,3 +42,24 @@ def test_the_report_has_a_row_per_epsilon_and_reference() -> None:
     assert "| federated | ∞ (no DP) |" in section and "| pooled (all data in one place) |" in section
     assert "| heart (a) | no DP | 0.100 ± 0.000 | 0.050 ± 0.000 | 0.200 ± 0.000 | 0.040 ± 0.000 |" in section
     assert section.count("| heart (a) |") == len(EPSILONS)
+    assert "| always the commonest class | | | 0.611 | 0.500 |" in section
+    assert (
+        "At the demo's length (3 rounds" in section
+        and "| 4 | 0.03 | 0.710 ± 0.014 | 0.800 ± 0.000 |" in section
+    )
+    assert "### Heart (2 hospitals; training examples: a 100, b 50; 5 rounds x 2 local epochs)" in section
+
+
+def test_each_consortium_trains_as_its_demo_does() -> None:
+    assert plan_of("heart").local_epochs == plan_of("thyroid").local_epochs == TrainingPlan().local_epochs
+    assert plan_of("ihc").local_epochs == 5  # the imaging demo's run config
+
+
+def test_a_model_that_learned_nothing_scores_the_commonest_class() -> None:
+    spec = ModelSpec(input_shape=(1,), num_classes=2)
+    train = Examples(np.zeros((4, 1), np.float32), np.array([1, 1, 1, 0], np.float32))
+    centres = {
+        "a": LocalDataset(train, Examples(np.zeros((2, 1), np.float32), np.array([1, 0], np.float32)), spec),
+        "b": LocalDataset(train, Examples(np.zeros((4, 1), np.float32), np.ones(4, np.float32)), spec),
+    }
+    assert majority_accuracy(centres) == pytest.approx((0.5 + 1.0) / 2)

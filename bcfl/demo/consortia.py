@@ -51,8 +51,9 @@ class DemoConsortium:
 #: The tabular demos train with differential privacy: each hospital spends ε = 4 over a run (the
 #: privacy benchmark: heart 0.782 accuracy and 0.830 AUROC against 0.838 and 0.825 without DP, still
 #: above local-only training; thyroid within a point), and each may spend ε = 8 per lineage, room for a
-#: restarted run (which plans its noise over the rounds left). The imaging demo trains without: the
-#: benchmark does not cover it, and its three sites hold 72 training patches each.
+#: restarted run (which plans its noise over the rounds left). The imaging demo trains without: in the
+#: same benchmark its CNN (72 training patches a site) does not learn reliably under DP even at ε = 8
+#: (one seed in three at or near the commonest class; docs/privacy.md).
 DEMO_DP_EPSILON = 4.0
 DEMO_PRIVACY_BUDGET = 8.0
 
