@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from bcfl.chain.anvil import AnvilNode
 from bcfl.cli import demo as demo_command
 from bcfl.cli.main import app
+from bcfl.demo.consortia import HEART
 from bcfl.demo.federation import FederationRun
 from bcfl.models.store import ModelStore
 
@@ -62,6 +63,22 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(
     assert {m["name"]: m["balance"] for m in summary["members"]} == {
         m["name"]: m["paid_total"] for m in summary["members"]
     }
+    # The demo trains with differential privacy under the budget it deployed: every update declares
+    # the ε it spent, and each hospital's total and what is left are the ledger's (docs/privacy.md).
+    budget, run_epsilon = HEART.privacy_budget, HEART.dp_epsilon
+    assert budget is not None and run_epsilon is not None
+    assert summary["privacy_budget"]["epsilon"] == budget
+    assert all(0 < u["epsilon"] <= run_epsilon for r in summary["rounds"] for u in r["updates"])
+    for member in summary["members"]:
+        (lineage,) = member["privacy"]
+        spent = sum(
+            u["epsilon"]
+            for r in summary["rounds"]
+            for u in r["updates"]
+            if u["member_id"] == member["member_id"]
+        )
+        assert lineage["epsilon_spent"] == pytest.approx(spent, abs=1e-6) and spent <= run_epsilon + 1e-6
+        assert lineage["epsilon_left"] == pytest.approx(budget - spent, abs=1e-6)
     assert sorted(h["name"] for h in summary["hospitals"]) == ["cleveland", "hungary"]
     assert (run_dir / "models").is_dir() and (run_dir / "logs" / "superlink.log").exists()
     # The run's record got its checksums once the chain had stopped; they verify clean.

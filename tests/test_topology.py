@@ -11,6 +11,8 @@ import yaml  # type: ignore[import-untyped]
 from flwr.common.config import parse_config_args
 
 from bcfl.chain.devkeys import dev_account
+from bcfl.chain.privacy import DEFAULT_BUDGET_DELTA
+from bcfl.cli.chain_deploy import privacy_budget_of
 from bcfl.cli.settings import DEFAULTS, envvar
 from bcfl.demo.compose_file import COMPOSE_FILE, compose_service, compose_text, demo_services
 from bcfl.demo.compose_hospital import HOSPITAL_COMPOSE_FILE, hospital_text
@@ -499,6 +501,11 @@ def test_the_demo_trains_with_its_differential_privacy_and_deploys_its_budget(
             assert f"dp-epsilon={demo.dp_epsilon}" in run_config
         else:
             assert budget == [] and "dp-epsilon" not in run_config
+        # The launcher (bcfl demo) deploys in-process with the budget compose's deploy job asks for.
+        asked = float(budget[0].split("=", 1)[1]) if budget else None
+        launched = demo.deployment_parameters(private=private).privacy_budget
+        assert launched == privacy_budget_of(asked, DEFAULT_BUDGET_DELTA)
+        assert launched.bounded == (private and demo.privacy_budget is not None)
     assert CONSORTIA["heart"].dp_epsilon == 4.0 and CONSORTIA["ihc"].dp_epsilon is None
     # The committed compose file is the demo's private plan.
     assert "--privacy-epsilon=8.0" in committed["services"]["deploy"]["command"]

@@ -16,6 +16,8 @@ EPSILON_UNIT = 10**6
 DELTA_UNIT = 10**18
 #: ``RoundLedger.NOT_PRIVATE``: no differential privacy (an update's ε) or no bound (a budget's).
 NOT_PRIVATE = 2**64 - 1
+#: The δ a budget holds each update to unless told otherwise (``bcfl chain deploy --privacy-delta``).
+DEFAULT_BUDGET_DELTA = 1e-5
 
 
 def epsilon_units(epsilon: float) -> int:

@@ -12,7 +12,7 @@ from bcfl.chain.client import ChainClient
 from bcfl.chain.deploy import DEFAULT_PARAMETERS, deploy_consortium
 from bcfl.chain.deployment import check_deployment
 from bcfl.chain.manifest import DeploymentManifest, DeploymentParameters
-from bcfl.chain.privacy import NO_BUDGET, PrivacyBudget
+from bcfl.chain.privacy import DEFAULT_BUDGET_DELTA, NO_BUDGET, PrivacyBudget
 from bcfl.cli.common import (
     DevAccountOpt,
     Format,
@@ -68,7 +68,7 @@ def deploy(
     ] = None,
     privacy_delta: Annotated[
         float, typer.Option(help="The δ each update's ε may hold at, at most (with --privacy-epsilon).")
-    ] = 1e-5,
+    ] = DEFAULT_BUDGET_DELTA,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
     key_env: KeyEnvOpt = None,

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bcfl.chain.deploy import DEFAULT_PARAMETERS
+from bcfl.chain.manifest import DeploymentParameters
+from bcfl.chain.privacy import DEFAULT_BUDGET_DELTA, PrivacyBudget
 from bcfl.demo.heart import CENTRES, PreparedHospital, prepare_heart_hospitals
 from bcfl.demo.histology import SITES as IHC_SITES
 from bcfl.demo.histology import prepare_ihc_hospitals
@@ -40,6 +43,16 @@ class DemoConsortium:
         ``private`` its differential privacy."""
         dp = (f"dp-epsilon={self.dp_epsilon}",) if private and self.dp_epsilon else ()
         return (f'schema-name="{self.schema_name}"', *self.run_config, *dp)
+
+    def deployment_parameters(self, *, private: bool = False) -> DeploymentParameters:
+        """What the launcher deploys with: the defaults, and with ``private`` the consortium's privacy
+        budget (the one :meth:`deploy_settings` gives ``bcfl chain deploy`` in the compose file)."""
+        if not private or self.privacy_budget is None:
+            return DEFAULT_PARAMETERS
+        budget = PrivacyBudget.of(self.privacy_budget, DEFAULT_BUDGET_DELTA)
+        return DEFAULT_PARAMETERS.model_copy(
+            update={"privacy_epsilon": budget.epsilon, "privacy_delta": budget.delta}
+        )
 
     def deploy_settings(self, *, private: bool = False) -> tuple[str, ...]:
         """``bcfl chain deploy`` options: with ``private``, the consortium's privacy budget."""

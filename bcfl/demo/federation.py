@@ -272,7 +272,12 @@ def start_federation(
     try:
         client = ChainClient(node.rpc_url)
         on_step("deploying the contracts")
-        manifest = deploy_consortium(client, admin, coordinator=coordinator.address)
+        manifest = deploy_consortium(
+            client,
+            admin,
+            coordinator=coordinator.address,
+            parameters=demo.deployment_parameters(private=private),
+        )
         manifest.save(run_dir / "deployment.json")
         on_step("onboarding the hospitals (own keys, own data, admin approval)")
         onboarded = onboard_consortium(
