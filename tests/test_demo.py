@@ -47,6 +47,7 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(
     assert "PUBLIC dev keys" in result.output and "verdict: clean: all 11 checks passed" in result.output
     assert "Flower over TLS" in result.output and "only registered node keys are admitted" in result.output
     closing = result.stdout[result.stdout.index("Audit of rounds 1 to 2") :]
+    assert "Differential privacy, budget ε ≤ 8 at δ ≤ 1e-05" in closing, closing
     assert all(len(line) <= 80 for line in closing.splitlines()) and "…" not in closing, closing
     run_dir = (runs / "latest").resolve()
     summary = json.loads((run_dir / "summary.json").read_text())

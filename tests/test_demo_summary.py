@@ -61,3 +61,25 @@ def test_the_summary_is_readable_at_80_columns() -> None:
     )
     assert "bcfl chain start --load-state runs/20250101-000000/chain/state.json" in joined
     assert "leave --rpc-url out" in joined
+
+
+def test_the_summary_shows_each_hospitals_privacy_budget_used_and_left() -> None:
+    summary = demo_summary()
+    summary["privacy_budget"] = {"epsilon": 8.0, "delta": 1e-5, "text": "ε ≤ 8 at δ ≤ 1e-05"}
+    spends = {
+        1: [{"lineage": 1, "updates": 2, "epsilon_spent": 3.998382, "epsilon_left": 4.001618}],
+        2: [{"lineage": 1, "updates": 1, "epsilon_spent": None, "epsilon_left": 0.0}],
+        3: [],
+    }
+    for member in summary["members"]:
+        member["privacy"] = spends[member["member_id"]]
+    console = Console(width=80, record=True, color_system=None)
+    print_summary(summary, console)
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    privacy = text[text.index("Differential privacy, budget ε ≤ 8 at δ ≤ 1e-05") : text.index("Checks")]
+    cells = [[cell.strip() for cell in line.split("│")[2:-1]] for line in privacy.splitlines() if "│" in line]
+    rows = [row for row in cells if row[0]]  # a long name folds onto rows of its own
+    # A row per member and lineage it trained in (member 3 has none); "∞ (no DP)" for an update
+    # trained without differential privacy, which leaves nothing of the budget.
+    assert rows == [["1", "2", "3.998", "4.002"], ["1", "1", "∞ (no DP)", "0"]], privacy

@@ -19,6 +19,16 @@ def epsilon_number(units: int) -> float | None:
     return None if units >= NOT_PRIVATE else epsilon_value(units)
 
 
+def epsilon_text(epsilon: float | None) -> str:
+    """An ε for people: "∞ (no DP)" for an update trained without differential privacy."""
+    return "∞ (no DP)" if epsilon is None else f"{epsilon:.4g}"
+
+
+def left_text(epsilon: float | None) -> str:
+    """The ε a budget leaves, for people: "no bound" without a budget."""
+    return "no bound" if epsilon is None else f"{epsilon:.4g}"
+
+
 def budget_view(budget: PrivacyBudget) -> PrivacyBudgetView:
     return PrivacyBudgetView(
         epsilon=epsilon_number(budget.epsilon),

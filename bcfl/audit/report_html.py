@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from bcfl.audit.model import AuditReport, CheckResult, LineageView, MemberView, RoundView
+from bcfl.audit.privacy import epsilon_text, left_text
 from bcfl.audit.report_charts import (
     CHART_CSS,
     CHART_JS,
@@ -229,15 +230,6 @@ def _member(m: MemberView, report: AuditReport) -> Html:
         ),
         "member",
     )
-
-
-def epsilon_text(epsilon: float | None) -> str:
-    """An ε for people: "∞ (no DP)" for an update trained without differential privacy."""
-    return "∞ (no DP)" if epsilon is None else f"{epsilon:.4g}"
-
-
-def left_text(epsilon: float | None) -> str:
-    return "no bound" if epsilon is None else f"{epsilon:.4g}"
 
 
 def _check(c: CheckResult) -> tuple[object, ...]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from bcfl.audit.privacy import epsilon_text, left_text
 from bcfl.audit.report import run_checks
 from bcfl.audit.views import member_view
 from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
@@ -52,6 +53,9 @@ def render_member(data: Mapping[str, Any]) -> list[Table | str]:
         f"key      {m['signer']}",
         members_table([m], token),
     ]
+    privacy = privacy_table([m])
+    if privacy is not None:
+        lines.append(privacy)
     history = Table(title="Membership", title_justify="left")
     history.add_column("block", justify="right", no_wrap=True)
     history.add_column("what", overflow="fold")
@@ -91,6 +95,28 @@ def members_table(members: Sequence[Mapping[str, Any]], token: Mapping[str, Any]
             f"{m['reputation'][-1][1] / 100:.2f}%" if m["reputation"] else "-",
             tokens(m["paid_total"], token["decimals"], "").strip(),
             tokens(m["balance"], token["decimals"], "").strip(),
+        )
+    return table
+
+
+def privacy_table(members: Sequence[Mapping[str, Any]], budget: str | None = None) -> Table | None:
+    """A row per member and lineage it trained in: its updates, the ε they declared and the ε the
+    budget (``budget``, said in the title) leaves; None when no member trained yet."""
+    rows = [(m, p) for m in members for p in m["privacy"]]
+    if not rows:
+        return None
+    title = "Differential privacy" + (f", budget {budget}" if budget else "")
+    table = Table(title=title, title_justify="left")
+    table.add_column("member", overflow="fold")
+    for column in ("lineage", "updates", "ε spent", "ε left"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for m, p in rows:
+        table.add_row(
+            plain(f"{m['member_id']} {m['name']}", 60),
+            str(p["lineage"]),
+            str(p["updates"]),
+            epsilon_text(p["epsilon_spent"]),
+            left_text(p["epsilon_left"]),
         )
     return table
 

@@ -17,10 +17,11 @@ from bcfl.audit.report import build_report
 from bcfl.audit.report_files import report_json, write_report
 from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
 from bcfl.cli.audit_context import StoreOpt, audit_errors, checks_table, finish, load_audit
-from bcfl.cli.audit_member import members_table
+from bcfl.cli.audit_member import members_table, privacy_table
 from bcfl.cli.audit_round import model_lines, rounds_table
 from bcfl.cli.common import ManifestPath, RpcUrl, err_console
 from bcfl.cli.settings import DEFAULTS
+from bcfl.text import markup_escaped
 
 FromOpt = Annotated[int | None, typer.Option("--from", help="First round (default: the first).", min=1)]
 ToOpt = Annotated[int | None, typer.Option("--to", help="Last round (default: the last).", min=1)]
@@ -69,8 +70,12 @@ def render_report(data: Mapping[str, Any]) -> list[Table | str]:
     ]
     for r in data["rounds"]:
         lines += [f"[bold]round {r['round']}[/] models:", *model_lines(r)]
+    lines.append(members_table(data["members"], token))
+    budget = data.get("privacy_budget")
+    privacy = privacy_table(data["members"], markup_escaped(budget["text"], 60) if budget else None)
+    if privacy is not None:
+        lines.append(privacy)
     lines += [
-        members_table(data["members"], token),
         checks_table(data["checks"], data["not_run"]),
         f"[bold]verdict:[/] {data['verdict']}",
     ]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from bcfl.audit.privacy import epsilon_text
 from bcfl.audit.report import run_checks
 from bcfl.audit.views import round_view
 from bcfl.cli.audit_common import AuditFormat, AuditFormatOpt, IndexOpt, emit_audit
@@ -62,9 +63,11 @@ def render_round(data: Mapping[str, Any]) -> list[Table | str]:
     if r["aggregated_model_hash"]:
         lines.append(f"metrics    {r['metrics_hash']}")
     table = Table(title="Updates", title_justify="left")
-    for column in ("member", "examples", "score", "reputation", "in", "paid", "sig"):
+    for column in ("member", "examples", "ε", "score", "reputation", "in", "paid", "sig"):
         table.add_column(
-            column, overflow="fold", justify="right" if column in ("examples", "score", "paid") else "left"
+            column,
+            overflow="fold",
+            justify="right" if column in ("examples", "ε", "score", "paid") else "left",
         )
     for u in r["updates"]:
         m = u["member_id"]
@@ -72,6 +75,7 @@ def render_round(data: Mapping[str, Any]) -> list[Table | str]:
         table.add_row(
             plain(f"{m} {u['member_name']}", 28),
             str(u["num_examples"]),
+            epsilon_text(u["epsilon"]),
             str(s["contribution"]) if s else "-",
             f"{s['reputation_before']}->{s['reputation_after']}" if s else "-",
             "yes" if m in weights else ("excl." if s and s["excluded_before"] else "no"),

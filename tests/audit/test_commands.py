@@ -60,6 +60,13 @@ def test_the_report_from_a_fresh_directory_is_clean(run: Run, tmp_path: Path) ->
     assert table.returncode == 0, table.stderr
     assert all(len(line) <= 80 for line in table.stdout.splitlines()), table.stdout
     assert "…" not in table.stdout and report["rounds"][1]["global_model_hash"] in table.stdout
+    # The run trained without differential privacy, under no budget: each update's ε is "∞ (no DP)".
+    updates = table.stdout[table.stdout.index("Updates") :]
+    assert updates.count("∞ (no DP)") == len(report["rounds"][1]["updates"]) > 0, updates
+    shown = audit(run, tmp_path, "member", "1")
+    assert shown.returncode == 0, shown.stderr
+    privacy = shown.stdout[shown.stdout.index("Differential privacy") : shown.stdout.index("Membership")]
+    assert "∞ (no DP)" in privacy and "no bound" in privacy, privacy
     member = audit(run, tmp_path, "member", "1", "--format", "csv")
     assert member.returncode == 0 and member.stdout.splitlines()[0].startswith("member_id,round,update_hash")
 
