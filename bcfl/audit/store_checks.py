@@ -16,7 +16,7 @@ from bcfl.models.canonical import hash_bytes
 from bcfl.models.store import DOCUMENT_SUFFIX, SUFFIX, ModelStore, ModelStoreError
 from coordinator.aggregation import Candidate
 from coordinator.rounds.audit import recompute as recompute_aggregate
-from coordinator.scoring import DEFAULT_RULE, flat_delta, score_round
+from coordinator.scoring import flat_delta, score_round, scoring_of
 
 
 def _bytes(value: object) -> bytes:
@@ -135,7 +135,12 @@ def _recompute_round(
     updates = {int(e.args["memberId"]): e for e in chain_round.updates}
     arrays = {m: models.get(_bytes(e.args["updateHash"])) for m, e in updates.items()}
     problems = []
+    document = store.get_document(_bytes(chain_round.opened.args["configHash"]))
     if chain_round.scores:
+        try:
+            rule = scoring_of(document.get("scoring"))
+        except ValueError as exc:
+            return [f"round {number}: its config document's {exc}"]
         first = history.first_registered()
         replayed = [m for m, e in updates.items() if first[str(e.args["updateHash"]).lower()] < number]
         scores = score_round(
@@ -143,7 +148,7 @@ def _recompute_round(
             arrays,
             previous=_previous_deltas(context, store, models, number, sorted(updates)),
             replayed=replayed,
-            rule=DEFAULT_RULE,
+            rule=rule,
         )
         for event in chain_round.scores:
             member_id = int(event.args["memberId"])
@@ -163,7 +168,7 @@ def _recompute_round(
         if m not in excluded
     ]
     result = recompute_aggregate(
-        store.get_document(_bytes(chain_round.opened.args["configHash"])),
+        document,
         global_arrays,
         candidates,
         chain_round.weights,

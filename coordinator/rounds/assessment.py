@@ -20,7 +20,15 @@ from bcfl.chain.consortium import Consortium
 from bcfl.models.store import ModelStore
 from coordinator.incentives import good_standing_weights
 from coordinator.rounds.replay import RegisteredUpdates
-from coordinator.scoring import DEFAULT_RULE, Arrays, Contribution, ScoringRule, flat_delta, score_round
+from coordinator.scoring import (
+    DEFAULT_RULE,
+    Arrays,
+    Contribution,
+    ScoringRule,
+    flat_delta,
+    score_round,
+    scoring_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,14 +94,15 @@ def _scores(
     )
 
 
-def recompute_scores(
-    consortium: Consortium, store: ModelStore, chain_round: int, rule: ScoringRule = DEFAULT_RULE
-) -> dict[int, Contribution]:
-    """An auditor's check: round ``chain_round``'s scores from the chain and the model store alone.
+def recompute_scores(consortium: Consortium, store: ModelStore, chain_round: int) -> dict[int, Contribution]:
+    """An auditor's check: round ``chain_round``'s scores from the chain and the model store alone,
+    with the scoring rule its config document names.
 
     Compare each ``score_bps`` with the ``contribution`` of the round's ``ReputationUpdated`` events.
     """
-    global_arrays = store.get(consortium.ledger.get_round(chain_round).global_model_hash)
+    opened = consortium.ledger.get_round(chain_round)
+    rule = scoring_of(store.get_document(opened.config_hash).get("scoring"))
+    global_arrays = store.get(opened.global_model_hash)
     submissions = {
         u.member_id: Submission(store.get(u.update_hash), u.update_hash, u.num_examples)
         for u in consortium.ledger.updates(round_number=chain_round)

@@ -8,6 +8,8 @@ reads the aggregation rule every round used and recomputes its model
 
     {"document": "bcfl/round-config/v1",
      "aggregation": {"rule": "trimmed-mean", "num-malicious": 1, "version": 1},
+     "scoring": {"version": 2, "free-rider-ratio": 0.1, "max-norm-ratio": 2.0,
+                 "min-agreement": 0.05, "min-consistency": 0.05},  # none before 2026-12-05: version 1
      "min-valid-updates": 2,
      "learning": {"local-epochs": 2, "learning-rate": 0.01, "batch-size": 32, "seed": 0,
                   "dp-epsilon": 4.0, "dp-delta": 1e-05, "dp-max-grad-norm": 1.0, "dp-rounds": 5},
@@ -22,6 +24,7 @@ from typing import Any
 from coordinator.aggregation import AggregationConfig
 from coordinator.errors import CoordinatorError
 from coordinator.rounds.state import RoundSettings
+from coordinator.scoring import DEFAULT_RULE, ScoringRule
 
 SCHEMA = "bcfl/round-config/v1"
 #: The run config's learning settings the hospitals train with, and their types.
@@ -82,15 +85,19 @@ def privacy_settings(run: Mapping[str, Any]) -> dict[str, int | float]:
     return typed
 
 
-def round_config_document(settings: RoundSettings, learning: Mapping[str, Any]) -> dict[str, Any]:
-    """The config document of a round run with ``settings`` and the train config ``learning``,
-    naming the app the round runs (the FAB's sha256, approved on chain)."""
+def round_config_document(
+    settings: RoundSettings, learning: Mapping[str, Any], rule: ScoringRule = DEFAULT_RULE
+) -> dict[str, Any]:
+    """The config document of a round run with ``settings``, the train config ``learning`` and the
+    scoring ``rule``, naming the app the round runs (the FAB's sha256, approved on chain)."""
     document: dict[str, Any] = {
         "document": SCHEMA,
         "aggregation": settings.aggregation_config().to_document(),
         "min-valid-updates": settings.min_valid_updates,
         "learning": learning_settings(learning),
     }
+    if rule.version > 1:  # version 1's documents name no rule (they predate the entry)
+        document["scoring"] = rule.to_document()
     if len(settings.app_hash) != 32:
         raise CoordinatorError(f"app hash 0x{settings.app_hash.hex()} is not 32 bytes: pass the FAB's sha256")
     document["app-hash"] = "0x" + settings.app_hash.hex()

@@ -84,7 +84,7 @@ class RoundService:
         The journal notes when the round was first opened (``opened_at``, unix seconds)."""
         opened_at = time.time()
         global_hash = self.store.put(global_arrays)
-        document = round_config_document(self.settings, config)
+        document = round_config_document(self.settings, config, self.rule)
         config_hash = self.store.put_document(document)
         started = time.perf_counter()
         chain_round = open_or_resume_round(

@@ -3,6 +3,7 @@ the session's real Anvil, with signed evaluations, a model store and a journal."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from bcfl.models.canonical import document_hash
 from bcfl.models.store import ModelStore
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import RoundState
+from coordinator.scoring import DEFAULT_RULE, ScoringRule
 from tests.conftest import Actors
 from tests.coordinator.test_round_service import CONFIG, GLOBAL, service_in, signed_updates
 
@@ -65,12 +67,19 @@ def trained_round(
 
 
 def honest_run(
-    consortium: Consortium, actors: Actors, members: list[int], run_dir: Path, rounds: int = 3
+    consortium: Consortium,
+    actors: Actors,
+    members: list[int],
+    run_dir: Path,
+    rounds: int = 3,
+    rules: Mapping[int, ScoringRule] | None = None,
 ) -> Run:
-    """``rounds`` honest rounds, each finalized with signed evaluations and paid."""
+    """``rounds`` honest rounds, each finalized with signed evaluations and paid; ``rules`` scores
+    the rounds it names with another rule (a coordinator of another version)."""
     service = service_in(consortium, actors, run_dir)
     arrays: Any = GLOBAL
     for server_round in range(1, rounds + 1):
+        service.rule = (rules or {}).get(server_round, DEFAULT_RULE)
         state = trained_round(service, actors, members, server_round, arrays)
         state = service.close(state, evaluations(service, state, actors, members))
         assert state.aggregate is not None

@@ -7,13 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bcfl.audit import store_checks
 from bcfl.audit.context import AuditContext
 from bcfl.audit.report import build_report
 from bcfl.audit.source import ScanSource
 from bcfl.audit.store_checks import recompute
 from bcfl.chain.consortium import Consortium
 from bcfl.models.store import ModelStore
-from tests.audit.runs import Run, evaluations, trained_round
+from coordinator.scoring import DEFAULT_RULE, LEGACY_RULE
+from tests.audit.runs import Run, evaluations, honest_run, trained_round
 from tests.conftest import Actors
 from tests.coordinator.test_round_service import GLOBAL, service_in
 
@@ -85,3 +87,24 @@ def test_recompute_reads_each_stored_model_once(run: Run, monkeypatch: pytest.Mo
     }
     assert len(history.rounds) == 3 and set(reads) == needed
     assert len(reads) == len(needed)  # none read twice
+
+
+def test_each_round_recomputes_with_the_scoring_rule_it_was_scored_with(
+    consortium: Consortium,
+    actors: Actors,
+    members: list[int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rounds scored before version 2 (their config documents name no rule) recompute with version 1,
+    later ones with the rule their document names: a coordinator upgraded between rounds 2 and 3
+    leaves a history that audits clean, and an audit that scored every round with version 2 would
+    name the old rounds."""
+    run = honest_run(consortium, actors, members, tmp_path / "run", rules={1: LEGACY_RULE, 2: LEGACY_RULE})
+    documents = [run.store.get_document(consortium.ledger.get_round(n).config_hash) for n in (1, 2, 3)]
+    assert ["scoring" in d for d in documents] == [False, False, True]
+    assert documents[2]["scoring"] == DEFAULT_RULE.to_document()
+    assert recompute(run.audit()).ok
+    monkeypatch.setattr(store_checks, "scoring_of", lambda _entry: DEFAULT_RULE)
+    wrong = recompute(run.audit())
+    assert not wrong.ok and all(p.startswith("round 2 member") for p in wrong.problems), wrong.problems

@@ -27,6 +27,13 @@ def test_the_document_holds_the_rule_and_the_learning_settings_typed() -> None:
     assert document == {
         "document": "bcfl/round-config/v1",
         "aggregation": {"rule": "krum", "num-malicious": 2, "version": 1},
+        "scoring": {
+            "version": 2,
+            "free-rider-ratio": 0.1,
+            "max-norm-ratio": 2.0,
+            "min-agreement": 0.05,
+            "min-consistency": 0.05,
+        },
         "min-valid-updates": 2,
         "learning": {"local-epochs": 2, "learning-rate": 1.0, "batch-size": 32, "seed": 0},
         "app-hash": "0x" + "ab" * 32,

@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 
 from bcfl.chain.reputation import MAX_SCORE
 from bcfl.learning.data.dataset import LocalDataset
+from bcfl.learning.privacy import DpConfig, plan_step, train_private
 from bcfl.learning.task import build_model, get_arrays, set_arrays, train
 from benchmarks.attacks import poison
 from benchmarks.federated import centre_datasets
 from coordinator.incentives import member_weight, split_budget
-from coordinator.scoring import flat_delta, score_round
+from coordinator.scoring import DEFAULT_RULE, LEGACY_RULE, flat_delta, score_round, scoring_of
 
 Arrays = dict[str, np.ndarray]
 
@@ -102,3 +103,56 @@ def test_weights_combine_examples_score_and_reputation() -> None:
     assert member_weight(100, 0, 8_000) == 0
     with pytest.raises(ValueError, match="non-negative"):
         split_budget(-1, {1: 1})
+
+
+def _private_round(global_arrays: Arrays, centres: dict[int, LocalDataset], seed: int) -> dict[int, Arrays]:
+    """Each centre's update of one round trained with DP-SGD at ε = 4 over 5 rounds (the demo's)."""
+    updates: dict[int, Arrays] = {}
+    for member, data in centres.items():
+        model = build_model(data.spec)
+        set_arrays(model, global_arrays)
+        step = plan_step(DpConfig(4.0, 1e-5, 1.0, 5), len(data.train), 32, 2)
+        train_private(model, data.train, step=step, max_grad_norm=1.0, lr=0.03, seed=seed * 10 + member)
+        updates[member] = dict(get_arrays(model))
+    return updates
+
+
+def test_noisy_private_updates_keep_their_scores_and_random_noise_does_not(
+    round_one: tuple[Arrays, dict[int, Arrays], dict[int, LocalDataset]],
+) -> None:
+    """With DP-SGD an honest hospital's delta barely points as its previous one did (its noise is
+    fresh each round): version 2 scores that consistency against the round's median, so honest
+    hospitals keep their scores (version 1's absolute cosine let every reputation decay below the
+    exclusion threshold), while a hospital sending random noise still scores nothing."""
+    global_arrays, _, centres = round_one
+    first = _private_round(global_arrays, centres, seed=1)
+    after = {k: np.mean([u[k] for u in first.values()], axis=0).astype(np.float32) for k in global_arrays}
+    second = _private_round(after, centres, seed=2)
+    previous = {m: flat_delta(global_arrays, u) for m, u in first.items()}
+    relative = score_round(after, second, previous=previous)
+    absolute = score_round(after, second, previous=previous, rule=LEGACY_RULE)
+    assert all(0 < c.consistency < 0.5 for c in relative.values()), relative  # noisy, not opposed
+    assert min(c.score_bps for c in relative.values()) > 3 * max(c.score_bps for c in absolute.values())
+    rng = np.random.default_rng(0)
+    noise = {**second, 2: poison("noise", after, second[2], rng=rng)}
+    noise_before = {
+        **previous,
+        2: flat_delta(global_arrays, poison("noise", global_arrays, first[2], rng=rng)),
+    }
+    attacked = score_round(after, noise, previous=noise_before)
+    assert attacked[2].score_bps < min(c.score_bps for m, c in attacked.items() if m != 2) / 4, attacked
+
+
+def test_each_round_is_scored_with_the_rule_its_config_document_names() -> None:
+    assert scoring_of(None) == LEGACY_RULE and LEGACY_RULE.version == 1  # documents before version 2
+    assert scoring_of(DEFAULT_RULE.to_document()) == DEFAULT_RULE and DEFAULT_RULE.version == 2
+    bad: object
+    for bad in (
+        {**DEFAULT_RULE.to_document(), "version": 3},
+        {**DEFAULT_RULE.to_document(), "min-consistency": "0.05"},
+        {**DEFAULT_RULE.to_document(), "min-consistency": True},
+        {"version": 2},
+        [],
+    ):
+        with pytest.raises(ValueError, match="scoring entry"):
+            scoring_of(bad)  # type: ignore[arg-type]
