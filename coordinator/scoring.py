@@ -32,9 +32,9 @@ the global model's array order (float64):
 
 ``score = agreement * min(1, max_norm_ratio / ratio) * consistency``, in basis points
 rounded down.
-With fewer than three updates there is no robust consensus: every non-replayed, non-free-riding
-update scores 10,000. Sums are exactly rounded (``math.fsum``), so the same models give the same
-scores on every machine.
+With fewer than three updates there is no robust consensus: agreement is 1 for every update
+(consistency and scale still count). Sums are exactly rounded (``math.fsum``), so the same models
+give the same scores on every machine.
 """
 
 from __future__ import annotations
