@@ -81,27 +81,18 @@ LEGACY_RULE = ScoringRule(version=1, min_consistency=0.0)
 
 
 def scoring_of(entry: Mapping[str, Any] | None) -> ScoringRule:
-    """The rule a round config document's ``scoring`` entry names (None: :data:`LEGACY_RULE`);
-    ValueError naming what is wrong with another entry."""
+    """The rule a round config document's ``scoring`` entry names: none is :data:`LEGACY_RULE`
+    (documents before version 2), else it must be :data:`DEFAULT_RULE`'s entry exactly (the rules
+    are the consortium's code, not the coordinator's choice); ValueError naming another entry (it
+    comes from a stored document: untrusted)."""
     if entry is None:
         return LEGACY_RULE
-    fields = {"version", "free-rider-ratio", "max-norm-ratio", "min-agreement", "min-consistency"}
-    if not isinstance(entry, Mapping) or set(entry) != fields or entry["version"] != 2:
-        raise ValueError(
-            f"scoring entry {dict(entry) if isinstance(entry, Mapping) else entry!r} is not "
-            f"a version-2 rule with exactly {sorted(fields)}"
-        )
-    numbers = {k: entry[k] for k in fields - {"version"}}
-    if any(
-        isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 100 for v in numbers.values()
-    ):
-        raise ValueError(f"scoring entry {dict(entry)!r}: its thresholds must be numbers from 0 to 100")
-    return ScoringRule(
-        free_rider_ratio=float(numbers["free-rider-ratio"]),
-        max_norm_ratio=float(numbers["max-norm-ratio"]),
-        min_agreement=float(numbers["min-agreement"]),
-        version=2,
-        min_consistency=float(numbers["min-consistency"]),
+    if isinstance(entry, Mapping) and dict(entry) == DEFAULT_RULE.to_document():
+        return DEFAULT_RULE
+    shown = repr(dict(entry) if isinstance(entry, Mapping) else entry)[:200]
+    raise ValueError(
+        f"scoring entry {shown} is not the consortium's rule ({DEFAULT_RULE.to_document()}) or none "
+        "(version 1)"
     )
 
 

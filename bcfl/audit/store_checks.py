@@ -93,15 +93,36 @@ def recompute_rounds(context: AuditContext, rounds: Collection[int] | None = Non
     models = _Models(store)
     found: dict[int, list[str]] = {}
     wanted = set(rounds) if rounds is not None else None
+    upgraded: int | None = None  # the first round scored with version 2
     for number, chain_round in sorted(context.history.rounds.items()):
-        if chain_round.finalized is None or (wanted is not None and number not in wanted):
+        if chain_round.finalized is None:
+            continue
+        downgraded = []
+        names_rule = _names_scoring_rule(store, chain_round)
+        if names_rule and upgraded is None:
+            upgraded = number
+        elif names_rule is False and upgraded is not None:
+            downgraded.append(
+                f"round {number}: its config document names no scoring rule (version 1), though round "
+                f"{upgraded} was scored with version 2: the coordinator went back to the old rule"
+            )
+        if wanted is not None and number not in wanted:
             continue
         try:
-            found[number] = _recompute_round(context, store, models, chain_round)
+            found[number] = downgraded + _recompute_round(context, store, models, chain_round)
         except ModelStoreError as exc:
-            found[number] = [f"round {number}: cannot recompute: {exc}"]
+            found[number] = [*downgraded, f"round {number}: cannot recompute: {exc}"]
         models.next_round()
     return found
+
+
+def _names_scoring_rule(store: ModelStore, chain_round: RoundHistory) -> bool | None:
+    """Whether the round's config document names its scoring rule (None: the store lacks it)."""
+    try:
+        document = store.get_document(_bytes(chain_round.opened.args["configHash"]))
+    except ModelStoreError:
+        return None
+    return "scoring" in document
 
 
 class _Models:

@@ -24,7 +24,7 @@ from typing import Any
 from coordinator.aggregation import AggregationConfig
 from coordinator.errors import CoordinatorError
 from coordinator.rounds.state import RoundSettings
-from coordinator.scoring import DEFAULT_RULE, ScoringRule
+from coordinator.scoring import DEFAULT_RULE, LEGACY_RULE, ScoringRule
 
 SCHEMA = "bcfl/round-config/v1"
 #: The run config's learning settings the hospitals train with, and their types.
@@ -96,7 +96,9 @@ def round_config_document(
         "min-valid-updates": settings.min_valid_updates,
         "learning": learning_settings(learning),
     }
-    if rule.version > 1:  # version 1's documents name no rule (they predate the entry)
+    if rule not in (DEFAULT_RULE, LEGACY_RULE):
+        raise CoordinatorError(f"scoring rule {rule} is not the consortium's: score with the default rule")
+    if rule == DEFAULT_RULE:  # version 1's documents name no rule (they predate the entry)
         document["scoring"] = rule.to_document()
     if len(settings.app_hash) != 32:
         raise CoordinatorError(f"app hash 0x{settings.app_hash.hex()} is not 32 bytes: pass the FAB's sha256")

@@ -14,6 +14,8 @@ from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.eip712 import LedgerDomain
+from bcfl.chain.ledger import RoundStatus
+from bcfl.models.canonical import document_hash
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import aggregate
 from coordinator.journal import RunJournal, hexed
@@ -23,7 +25,7 @@ from coordinator.rounds.opening import open_or_resume_round
 from coordinator.rounds.replay import RegisteredUpdates
 from coordinator.rounds.round_config import aggregation_of, round_config_document
 from coordinator.rounds.state import Aggregate, Arrays, OpenedRound, Registration, RoundSettings, RoundState
-from coordinator.scoring import DEFAULT_RULE, ScoringRule
+from coordinator.scoring import DEFAULT_RULE, LEGACY_RULE, ScoringRule
 from coordinator.verification import Rejection, VerifiedUpdate
 
 logger = logging.getLogger(__name__)
@@ -84,7 +86,8 @@ class RoundService:
         The journal notes when the round was first opened (``opened_at``, unix seconds)."""
         opened_at = time.time()
         global_hash = self.store.put(global_arrays)
-        document = round_config_document(self.settings, config, self.rule)
+        rule = self._rule_of_open_round(global_hash, config)
+        document = round_config_document(self.settings, config, rule)
         config_hash = self.store.put_document(document)
         started = time.perf_counter()
         chain_round = open_or_resume_round(
@@ -102,9 +105,34 @@ class RoundService:
         self.journal.save()
         return RoundState(
             OpenedRound(
-                chain_round, server_round, global_hash, global_arrays, config_hash, aggregation_of(document)
+                chain_round,
+                server_round,
+                global_hash,
+                global_arrays,
+                config_hash,
+                aggregation_of(document),
+                rule,
             )
         )
+
+    def _rule_of_open_round(self, global_hash: bytes, config: Mapping[str, Any]) -> ScoringRule:
+        """This service's rule, unless the round open on chain for ``global_hash`` was opened by a
+        coordinator before scoring version 2 (its config document names no rule): that round is
+        resumed, and scored, with the rule it was opened with."""
+        ledger = self.consortium.ledger
+        latest = ledger.round_count()
+        current = ledger.get_round(latest) if latest else None
+        if (
+            current is None
+            or current.status is not RoundStatus.OPEN
+            or current.global_model_hash != global_hash
+        ):
+            return self.rule
+        legacy = round_config_document(self.settings, config, LEGACY_RULE)
+        if self.rule != LEGACY_RULE and current.config_hash == document_hash(legacy):
+            logger.info("round %d was opened before scoring version 2: it is scored with version 1", latest)
+            return LEGACY_RULE
+        return self.rule
 
     def register(
         self, state: RoundState, checked: Iterable[VerifiedUpdate | Rejection], *, verify_s: float = 0.0
@@ -194,7 +222,7 @@ class RoundService:
                 u.member_id: Submission(u.arrays, u.signed.update.update_hash, u.signed.update.num_examples)
                 for u in updates
             },
-            self.rule,
+            state.opened.scoring,
             self.registered,
         )
         _timed(record, "assess", started)

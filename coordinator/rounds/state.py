@@ -10,6 +10,7 @@ import numpy as np
 
 from coordinator.aggregation import AggregationConfig
 from coordinator.rounds.assessment import Assessment
+from coordinator.scoring import DEFAULT_RULE, ScoringRule
 from coordinator.verification import Rejection, VerifiedUpdate
 
 Arrays = Mapping[str, np.ndarray]
@@ -42,6 +43,8 @@ class OpenedRound:
     config_hash: bytes
     #: The aggregation rule the round's config document names (the one the round aggregates by).
     aggregation: AggregationConfig
+    #: The scoring rule the round's config document names (the one the round is scored by).
+    scoring: ScoringRule = DEFAULT_RULE
 
 
 @dataclass(frozen=True)

@@ -108,3 +108,16 @@ def test_each_round_recomputes_with_the_scoring_rule_it_was_scored_with(
     monkeypatch.setattr(store_checks, "scoring_of", lambda _entry: DEFAULT_RULE)
     wrong = recompute(run.audit())
     assert not wrong.ok and all(p.startswith("round 2 member") for p in wrong.problems), wrong.problems
+
+
+def test_a_coordinator_going_back_to_the_old_scoring_rule_is_named(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """Version 1 scores DP hospitals' updates down (docs/contribution.md): a coordinator that scores
+    a round with it after a round with version 2 is named, though that round recomputes."""
+    run = honest_run(consortium, actors, members, tmp_path / "run", rules={3: LEGACY_RULE})
+    done = recompute(run.audit())
+    assert done.problems == (
+        "round 3: its config document names no scoring rule (version 1), though round 1 was scored "
+        "with version 2: the coordinator went back to the old rule",
+    )

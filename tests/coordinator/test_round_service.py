@@ -29,6 +29,7 @@ from coordinator.rounds.finalization import evaluation_document
 from coordinator.rounds.opening import resume_point
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import Arrays, RoundSettings, RoundState
+from coordinator.scoring import DEFAULT_RULE, LEGACY_RULE
 from coordinator.verification import Rejection, VerifiedUpdate
 from tests.chain.helpers import TEST_APP, admit, deploy_ready, h, mine_to_window_start, prepare_rounds
 from tests.conftest import Actors
@@ -186,6 +187,29 @@ def test_restarted_after_open_the_round_is_resumed(
     assert state.chain_round == first.chain_round == consortium.ledger.round_count()
     service.close(service.train(state, signed_updates(service, state, actors.hospitals[:3], members)))
     assert consortium.ledger.get_round(state.chain_round).status.name == "FINALIZED"
+
+
+def test_a_round_opened_before_scoring_version_2_is_resumed_and_scored_as_it_was_opened(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """A coordinator upgraded while a round is open: the round's config document names no scoring
+    rule (version 1), so the upgraded coordinator resumes it with that document and scores it with
+    version 1, and the next round with its own rule."""
+    old = service_in(consortium, actors, tmp_path)
+    old.rule = LEGACY_RULE
+    first = old.open(1, GLOBAL, CONFIG)
+    assert "scoring" not in old.store.get_document(first.opened.config_hash)
+    upgraded = service_in(consortium, actors, tmp_path)
+    state = upgraded.open(1, GLOBAL, CONFIG)
+    assert state.chain_round == first.chain_round and state.opened.scoring == LEGACY_RULE
+    state = upgraded.close(
+        upgraded.train(state, signed_updates(upgraded, state, actors.hospitals[:3], members))
+    )
+    assert consortium.ledger.get_round(state.chain_round).status.name == "FINALIZED"
+    assert state.aggregate is not None
+    after = upgraded.open(2, state.aggregate.arrays, CONFIG)
+    assert after.chain_round == 2 and after.opened.scoring == DEFAULT_RULE
+    assert upgraded.store.get_document(after.opened.config_hash)["scoring"] == DEFAULT_RULE.to_document()
 
 
 def test_a_round_open_with_another_config_document_is_not_resumed(

@@ -150,9 +150,10 @@ def test_each_round_is_scored_with_the_rule_its_config_document_names() -> None:
     for bad in (
         {**DEFAULT_RULE.to_document(), "version": 3},
         {**DEFAULT_RULE.to_document(), "min-consistency": "0.05"},
-        {**DEFAULT_RULE.to_document(), "min-consistency": True},
+        {**DEFAULT_RULE.to_document(), "max-norm-ratio": 100.0},  # a coordinator's own, laxer rule
+        {**DEFAULT_RULE.to_document(), "min-agreement": 0},
         {"version": 2},
         [],
     ):
-        with pytest.raises(ValueError, match="scoring entry"):
+        with pytest.raises(ValueError, match="is not the consortium's rule"):
             scoring_of(bad)  # type: ignore[arg-type]
