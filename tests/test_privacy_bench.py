@@ -44,7 +44,7 @@ def test_the_report_has_a_row_per_epsilon_and_reference() -> None:
     assert section.count("| heart (a) |") == len(EPSILONS)
     assert "| always the commonest class | | | 0.611 | 0.500 |" in section
     assert (
-        "At the demo's length (3 rounds" in section
+        "As the demo trains (3 rounds" in section
         and "| 4 | 0.03 | 0.710 ± 0.014 | 0.800 ± 0.000 |" in section
     )
     assert "### Heart (2 hospitals; training examples: a 100, b 50; 5 rounds x 2 local epochs)" in section
