@@ -4,6 +4,7 @@ aggregated model and contribution scores recompute from it exactly."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ def recompute_rounds(context: AuditContext, rounds: Collection[int] | None = Non
         if chain_round.finalized is None:
             continue
         downgraded = []
-        names_rule = _names_scoring_rule(store, chain_round)
+        names_rule = _names_scoring_rule(models, chain_round)
         if names_rule and upgraded is None:
             upgraded = number
         elif names_rule is False and upgraded is not None:
@@ -116,10 +117,10 @@ def recompute_rounds(context: AuditContext, rounds: Collection[int] | None = Non
     return found
 
 
-def _names_scoring_rule(store: ModelStore, chain_round: RoundHistory) -> bool | None:
+def _names_scoring_rule(models: _Models, chain_round: RoundHistory) -> bool | None:
     """Whether the round's config document names its scoring rule (None: the store lacks it)."""
     try:
-        document = store.get_document(_bytes(chain_round.opened.args["configHash"]))
+        document = models.document(_bytes(chain_round.opened.args["configHash"]))
     except ModelStoreError:
         return None
     return "scoring" in document
@@ -127,12 +128,20 @@ def _names_scoring_rule(store: ModelStore, chain_round: RoundHistory) -> bool | 
 
 class _Models:
     """The stored models a recompute reads, each read (and its hash checked) once: a round's are kept
-    for the next round, which scores against them as its previous round's."""
+    for the next round, which scores against them as its previous round's. Config documents (rounds
+    run with the same settings share one) are kept for the whole recompute."""
 
     def __init__(self, store: ModelStore) -> None:
         self.store = store
         self._previous: dict[bytes, dict[str, np.ndarray]] = {}
         self._current: dict[bytes, dict[str, np.ndarray]] = {}
+        self._documents: dict[bytes, dict[str, Any]] = {}
+
+    def document(self, digest: bytes) -> dict[str, Any]:
+        document = self._documents.get(digest)
+        if document is None:
+            document = self._documents[digest] = self.store.get_document(digest)
+        return document
 
     def get(self, digest: bytes) -> dict[str, np.ndarray]:
         arrays = self._current.get(digest)
@@ -156,7 +165,7 @@ def _recompute_round(
     updates = {int(e.args["memberId"]): e for e in chain_round.updates}
     arrays = {m: models.get(_bytes(e.args["updateHash"])) for m, e in updates.items()}
     problems = []
-    document = store.get_document(_bytes(chain_round.opened.args["configHash"]))
+    document = models.document(_bytes(chain_round.opened.args["configHash"]))
     if chain_round.scores:
         try:
             rule = scoring_of(document.get("scoring"))

@@ -11,11 +11,18 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
-from bcfl.chain.ledger import Ledger, RoundStatus
+from bcfl.chain.ledger import Ledger, RoundRecord, RoundStatus
 from bcfl.models.store import ModelStore
 from coordinator.errors import CoordinatorError
 
 logger = logging.getLogger(__name__)
+
+
+def open_round(ledger: Ledger) -> tuple[int, RoundRecord] | None:
+    """The latest round and its record if it is open on chain (a coordinator stopped mid-round)."""
+    latest = ledger.round_count()
+    current = ledger.get_round(latest) if latest else None
+    return (latest, current) if current is not None and current.status is RoundStatus.OPEN else None
 
 
 def resume_point(consortium: Consortium, store: ModelStore) -> dict[str, np.ndarray] | None:
@@ -23,9 +30,9 @@ def resume_point(consortium: Consortium, store: ModelStore) -> dict[str, np.ndar
     consortium's lineage (a run continues the lineage), if this coordinator's store holds it; else None,
     and the run's fresh model must be the head of an approved lineage start."""
     ledger = consortium.ledger
-    latest = ledger.round_count()
-    current = ledger.get_round(latest) if latest else None
-    if current is not None and current.status is RoundStatus.OPEN:
+    opened = open_round(ledger)
+    if opened is not None:
+        latest, current = opened
         if current.global_model_hash in store:
             logger.info("round %d was left open: resuming it from the stored global model", latest)
             return store.get(current.global_model_hash)
@@ -46,9 +53,9 @@ def open_or_resume_round(
     document (a coordinator restarted mid-round resumes it), else a new one. A round left open with
     another model or config document, a model that is not the lineage's head, or an app the
     consortium did not approve is an error."""
-    latest = ledger.round_count()
-    current = ledger.get_round(latest) if latest else None
-    if current is not None and current.status is RoundStatus.OPEN:
+    opened = open_round(ledger)
+    if opened is not None:
+        latest, current = opened
         if current.global_model_hash != global_hash:
             raise CoordinatorError(
                 f"round {latest} is open on chain with global model 0x{current.global_model_hash.hex()}, "

@@ -14,14 +14,13 @@ from eth_account.signers.local import LocalAccount
 
 from bcfl.chain.consortium import Consortium
 from bcfl.chain.eip712 import LedgerDomain
-from bcfl.chain.ledger import RoundStatus
 from bcfl.models.canonical import document_hash
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import aggregate
 from coordinator.journal import RunJournal, hexed
 from coordinator.rounds import aggregation, finalization, payment, registration
 from coordinator.rounds.assessment import Submission, assess_round, weights_on_chain
-from coordinator.rounds.opening import open_or_resume_round
+from coordinator.rounds.opening import open_or_resume_round, open_round
 from coordinator.rounds.replay import RegisteredUpdates
 from coordinator.rounds.round_config import aggregation_of, round_config_document
 from coordinator.rounds.state import Aggregate, Arrays, OpenedRound, Registration, RoundSettings, RoundState
@@ -119,15 +118,10 @@ class RoundService:
         """This service's rule, unless the round open on chain for ``global_hash`` was opened by a
         coordinator before scoring version 2 (its config document names no rule): that round is
         resumed, and scored, with the rule it was opened with."""
-        ledger = self.consortium.ledger
-        latest = ledger.round_count()
-        current = ledger.get_round(latest) if latest else None
-        if (
-            current is None
-            or current.status is not RoundStatus.OPEN
-            or current.global_model_hash != global_hash
-        ):
+        opened = open_round(self.consortium.ledger)
+        if opened is None or opened[1].global_model_hash != global_hash:
             return self.rule
+        latest, current = opened
         legacy = round_config_document(self.settings, config, LEGACY_RULE)
         if self.rule != LEGACY_RULE and current.config_hash == document_hash(legacy):
             logger.info("round %d was opened before scoring version 2: it is scored with version 1", latest)
