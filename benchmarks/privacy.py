@@ -64,11 +64,14 @@ def consortium(name: str) -> dict[str, LocalDataset]:
     return {p.name: load_local_dataset(p.data, load_schema(p.schema)) for p in prepare(folder)}
 
 
-def plan_of(name: str) -> TrainingPlan:
-    """The demo consortium's training: the App's settings with the consortium's own run settings
-    (the imaging demo's ``local-epochs``)."""
-    settings = dict(item.split("=", 1) for item in CONSORTIA[name].run_config)
-    return TrainingPlan(local_epochs=int(settings.get("local-epochs", TrainingPlan.local_epochs)))
+def plan_of(name: str, *, private: bool = False) -> TrainingPlan:
+    """The demo consortium's training: the App's settings with the consortium's own run settings (the
+    imaging demo's ``local-epochs``; with ``private``, its DP runs' ``learning-rate``)."""
+    settings = dict(item.split("=", 1) for item in CONSORTIA[name].run_settings(private=private))
+    return TrainingPlan(
+        local_epochs=int(settings.get("local-epochs", TrainingPlan.local_epochs)),
+        learning_rate=float(settings.get("learning-rate", TrainingPlan.learning_rate)),
+    )
 
 
 def score(model: nn.Module, centres: Mapping[str, LocalDataset]) -> Score:

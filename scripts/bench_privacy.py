@@ -115,8 +115,8 @@ def measure(name: str, seeds: list[int], demo_rounds: int, progress: Progress) -
         f"{name}: the demo's {demo_rounds} rounds", total=len(DEMO_EPSILONS) * len(seeds)
     )
     demo: dict[str, Any] = {}
-    demo_plan = replace(plan, rounds=demo_rounds)
     for epsilon in DEMO_EPSILONS:
+        demo_plan = replace(plan_of(name, private=epsilon is not None), rounds=demo_rounds)
         lr, scores, _ = best_rate(centres, demo_plan, epsilon, seeds, None, tuned=False)
         demo[_label(epsilon)] = _utility(lr, scores)
         progress.advance(task, len(seeds))
@@ -202,8 +202,10 @@ def render(results: dict[str, Any], seeds: list[int], load: float, seconds: floa
         lines.append(f"| always the commonest class | | | {r['majority']:.3f} | 0.500 |")
         lines += [
             "",
-            f"As the demo trains ({r['demo_rounds']} rounds, `BCFL_ROUNDS`, at the App's learning rate, "
-            f"untuned; the tabular demos train at ε = {DEMO_DP_EPSILON:g}):",
+            f"As the demo trains ({r['demo_rounds']} rounds, `BCFL_ROUNDS`, with the consortium's run "
+            "settings, untuned: under DP the learning rate of its private runs where it has one, "
+            f"`dp_learning_rate` in bcfl/demo/consortia.py; the tabular demos train at "
+            f"ε = {DEMO_DP_EPSILON:g}):",
             "",
             "| ε per hospital | learning rate | accuracy | AUROC |",
             "|---:|---:|---:|---:|",

@@ -80,6 +80,11 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(
         )
         assert lineage["epsilon_spent"] == pytest.approx(spent, abs=1e-6) and spent <= run_epsilon + 1e-6
         assert lineage["epsilon_left"] == pytest.approx(budget - spent, abs=1e-6)
+    # ... at its private runs' learning rate, which every round's config document on chain names.
+    store = ModelStore(run_dir / "models")
+    for record in summary["rounds"]:
+        learning = store.get_document(bytes.fromhex(record["config_hash"][2:]))["learning"]
+        assert learning["learning-rate"] == HEART.dp_learning_rate
     assert sorted(h["name"] for h in summary["hospitals"]) == ["cleveland", "hungary"]
     assert (run_dir / "models").is_dir() and (run_dir / "logs" / "superlink.log").exists()
     # The run's record got its checksums once the chain had stopped; they verify clean.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bcfl.demo.consortia import CONSORTIA
 from bcfl.learning.data.dataset import Examples, LocalDataset, ModelSpec
 from benchmarks.federated import TrainingPlan
 from benchmarks.privacy import EPSILONS, attack_advantage, plan_of
@@ -53,6 +54,11 @@ def test_the_report_has_a_row_per_epsilon_and_reference() -> None:
 def test_each_consortium_trains_as_its_demo_does() -> None:
     assert plan_of("heart").local_epochs == plan_of("thyroid").local_epochs == TrainingPlan().local_epochs
     assert plan_of("ihc").local_epochs == 5  # the imaging demo's run config
+    # Under DP, the tabular demos train at their private runs' learning rate; the imaging demo has none.
+    for name in ("heart", "thyroid"):
+        assert plan_of(name).learning_rate == TrainingPlan().learning_rate
+        assert plan_of(name, private=True).learning_rate == CONSORTIA[name].dp_learning_rate
+    assert plan_of("ihc", private=True) == plan_of("ihc")
 
 
 def test_a_model_that_learned_nothing_scores_the_commonest_class() -> None:

@@ -499,8 +499,9 @@ def test_the_demo_trains_with_its_differential_privacy_and_deploys_its_budget(
         if private and demo.dp_epsilon is not None:
             assert budget == [f"--privacy-epsilon={demo.privacy_budget}"]
             assert f"dp-epsilon={demo.dp_epsilon}" in run_config
+            assert f"learning-rate={demo.dp_learning_rate}" in run_config
         else:
-            assert budget == [] and "dp-epsilon" not in run_config
+            assert budget == [] and "dp-epsilon" not in run_config and "learning-rate" not in run_config
         # The launcher (bcfl demo) deploys in-process with the budget compose's deploy job asks for.
         asked = float(budget[0].split("=", 1)[1]) if budget else None
         launched = demo.deployment_parameters(private=private).privacy_budget
