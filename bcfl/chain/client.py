@@ -74,6 +74,8 @@ class ChainClient:
             cacheable_requests={RPCEndpoint("eth_chainId")},
         )
         self.w3 = Web3(provider)
+        #: Each account's next nonce by what this client sent: a lower count from the node means the chain
+        #: went back (:meth:`_nonce`).
         self._nonces: dict[ChecksumAddress, int] = {}
         self._locks: dict[ChecksumAddress, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -233,11 +235,21 @@ class ChainClient:
         return InsufficientFundsError(sender, what, int(balance))
 
     def _nonce(self, address: ChecksumAddress) -> int:
-        if address not in self._nonces:
-            self._nonces[address] = self.retrying(
-                "eth_getTransactionCount", lambda: self.w3.eth.get_transaction_count(address, "pending")
-            )
-        return self._nonces[address]
+        """The account's next nonce as the node counts it (its pending transactions included), read
+        for every transaction: a chain restarted from an earlier state no longer holds the latest
+        ones sent, and a nonce counted on from them would wait in its pool for ever."""
+        counted = self.retrying(
+            "eth_getTransactionCount", lambda: self.w3.eth.get_transaction_count(address, "pending")
+        )
+        expected = self._nonces.get(address)
+        if expected is not None and counted < expected:
+            logger.warning(
+                "the chain holds %d fewer transactions from %s than were sent (restarted from an "
+                "earlier state?): going on from nonce %d",
+                expected - counted, address, counted,
+            )  # fmt: skip
+        self._nonces[address] = counted
+        return counted
 
     def _send_raw(self, raw: bytes, tx_hash: HexBytes, what: str) -> HexBytes:
         """Send a signed transaction; resending it after a lost answer never sends it twice."""

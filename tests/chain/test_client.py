@@ -13,6 +13,7 @@ import pytest
 import requests
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
+from web3.types import RPCEndpoint
 
 from bcfl.chain import errors
 from bcfl.chain.anvil import AnvilNode, free_port
@@ -135,21 +136,44 @@ def test_the_nonce_manager_survives_a_transaction_behind_its_back(
     caplog.set_level(logging.INFO, logger="bcfl.chain.client")
     hospital = fresh_account()
     fund(consortium.client, [hospital])
-    own_client = ChainClient(anvil.rpc_url)  # its nonce cache sees only its own transactions
+    own_client = ChainClient(anvil.rpc_url)  # it sends two of the account's transactions, the node all
     own = Consortium.connect(own_client, consortium.manifest)
 
     own.registry.approve(actors.admin, own.registry.request_membership(hospital, "Hospital"))
     nonce_after_first = own_client.w3.eth.get_transaction_count(hospital.address)
     for _ in range(2):
         _send_behind_the_back(own_client, hospital)
-    own.registry.update_node_key(hospital, b"\x02" * 32)  # its cached nonce is stale by two
-    assert "was stale; resyncing" in caplog.text
+    own.registry.update_node_key(hospital, b"\x02" * 32)  # two more than it sent: counted by the node
     assert own_client.w3.eth.get_transaction_count(hospital.address) == nonce_after_first + 3
     assert own.registry.member(1).node_key_fingerprint == b"\x02" * 32
     # And it keeps counting correctly afterwards.
     own.registry.update_node_key(hospital, b"\x03" * 32)
     assert own.registry.member(1).node_key_fingerprint == b"\x03" * 32
     assert own_client.w3.eth.get_transaction_count(hospital.address) == nonce_after_first + 4
+
+
+def test_a_chain_gone_back_to_an_earlier_state_is_sent_the_nonce_it_counts(
+    anvil: AnvilNode, consortium: Consortium, actors: Actors, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A chain restarted from a state saved before this client's last transactions no longer counts
+    them: the next transaction takes the nonce the chain counts (one counted on from what was sent
+    would wait in the node's pool and never be mined), and the gap is logged."""
+    hospital = fresh_account()
+    fund(consortium.client, [hospital])
+    own = Consortium.connect(ChainClient(anvil.rpc_url, receipt_timeout_s=10.0), consortium.manifest)
+    member_id = own.registry.request_membership(hospital, "Hospital")
+    own.registry.approve(actors.admin, member_id)
+    w3 = own.client.w3
+    saved = w3.provider.make_request(RPCEndpoint("evm_snapshot"), [])["result"]
+    for key in (b"\x02", b"\x03"):
+        own.registry.update_node_key(hospital, key * 32)
+    counted = w3.eth.get_transaction_count(hospital.address)
+    assert w3.provider.make_request(RPCEndpoint("evm_revert"), [saved])["result"] is True
+    caplog.set_level(logging.WARNING, logger="bcfl.chain.client")
+    own.registry.update_node_key(hospital, b"\x04" * 32)
+    assert own.registry.member(member_id).node_key_fingerprint == b"\x04" * 32
+    assert w3.eth.get_transaction_count(hospital.address) == counted - 1
+    assert "2 fewer transactions from " + hospital.address in caplog.text
 
 
 def _lose_first_answer(client: ChainClient, monkeypatch: pytest.MonkeyPatch) -> list[int]:
