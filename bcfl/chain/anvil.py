@@ -196,6 +196,14 @@ class AnvilNode:
         if keeper is not None:
             keeper.stop(last_save=False)
 
+    def hold_state(self) -> bool:
+        """Save the state a last time and leave the file as it is from then on, the node running on: a
+        kill then loses all the chain does after this call, as a kill right after a save loses up to
+        an interval (the fault tests' way to lose a known stretch). Whether the last save was written;
+        :meth:`start` after a kill saves again."""
+        keeper, self._keeper = self._keeper, None
+        return keeper.stop() if keeper is not None else False
+
     @property
     def running(self) -> bool:
         """Whether the process is alive."""

@@ -8,6 +8,8 @@
 - ``aggregation``: the round's rule over the members in good standing; store the new model;
 - ``finalization``: the evaluation document, and the round finalized with its hashes;
 - ``payment``: the round's budget split among its members by weight;
+- ``confirmation``: what the chain lost of the round (restarted from an earlier state), sent again
+  before the round builds on it;
 - ``state``: the typed records each step hands to the next;
 - ``audit``: an auditor's recomputation of a round's aggregated model from the chain and the store.
 

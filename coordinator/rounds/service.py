@@ -18,7 +18,7 @@ from bcfl.models.canonical import document_hash
 from bcfl.models.store import ModelStore
 from coordinator.aggregation import aggregate
 from coordinator.journal import RunJournal, hexed
-from coordinator.rounds import aggregation, finalization, payment, registration
+from coordinator.rounds import aggregation, confirmation, finalization, payment, registration
 from coordinator.rounds.assessment import Submission, assess_round, weights_on_chain
 from coordinator.rounds.opening import open_or_resume_round, open_round
 from coordinator.rounds.replay import RegisteredUpdates
@@ -54,6 +54,9 @@ class RoundService:
         self.rule = rule
         #: The updates registered so far, read incrementally: the replay rule asks every round.
         self.registered = RegisteredUpdates(consortium.ledger)
+        #: The round this service closed last, with its evaluation document: finalized again should
+        #: the chain lose it (:meth:`confirm_closed`).
+        self._closed: tuple[RoundState, Mapping[str, Any] | None] | None = None
 
     def domain(self) -> LedgerDomain:
         """The EIP-712 domain the hospitals sign updates and evaluations in."""
@@ -83,6 +86,7 @@ class RoundService:
         """Store the global model and the round's config document (from the run's settings and the
         train config ``config``), and open its round on chain, or resume the round open with both.
         The journal notes when the round was first opened (``opened_at``, unix seconds)."""
+        self.confirm_closed()
         opened_at = time.time()
         global_hash = self.store.put(global_arrays)
         rule = self._rule_of_open_round(global_hash, config)
@@ -323,15 +327,49 @@ class RoundService:
         return dataclasses.replace(state, paid=True)
 
     def close(self, state: RoundState, evaluation: Mapping[str, Any] | None = None) -> RoundState:
-        """Finalize the round, pay the earlier rounds the mint limit deferred as far as its window
-        allows, then this one; the journal notes when it was closed (``closed_at``, unix seconds)."""
+        """Finalize the round (once the chain holds its registrations and scores again, should it have
+        lost them), pay the earlier rounds the mint limit deferred as far as its window allows, then
+        this one; the journal notes when it was closed (``closed_at``, unix seconds)."""
+        self.confirm(state)
         finalized = self.finalize(state, evaluation)
         self.settle(before=state.chain_round)
         closed = self.pay(finalized)
         record = self.journal.round(state.chain_round)
         record["closed_at"] = time.time()
         self.journal.save()
+        self._closed = (closed, evaluation)
         return closed
+
+    def confirm(self, state: RoundState) -> None:
+        """Send again the round's registrations and scores the chain no longer holds (a chain restarted
+        from its state file loses its last second: :mod:`coordinator.rounds.confirmation`); the
+        journal keeps the transactions under ``resent``."""
+        sent = confirmation.restore_round(self.consortium, self.coordinator, state)
+        if not sent:
+            return
+        logger.warning(
+            "round %d: the chain no longer held the coordinator's %s (restarted from an earlier state): "
+            "sent again", state.chain_round, " and ".join(sent),
+        )  # fmt: skip
+        record = self.journal.round(state.chain_round)
+        record.setdefault("resent", {}).update(sent)
+        if "register_tx" in sent:
+            record["register_tx"] = sent["register_tx"]
+        self.journal.save()
+
+    def confirm_closed(self) -> None:
+        """Finalize and pay again the round this service closed last, should the chain hold it open
+        again (restarted from a state saved before it was finalized)."""
+        if self._closed is None:
+            return
+        state, evaluation = self._closed
+        if self.consortium.ledger.get_round(state.chain_round).status.name != "OPEN":
+            return  # finalized; a payment it lost is settled with the next round
+        logger.warning(
+            "round %d is open on chain again (the chain restarted from an earlier state): closing it again",
+            state.chain_round,
+        )
+        self.close(dataclasses.replace(state, finalized=False, paid=False), evaluation)
 
     def _pay(self, chain_round: int, weights: Mapping[int, int], participants: Iterable[int]) -> bool:
         """Pay the round, and journal it if anything was paid (a round with nothing to pay, or

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from eth_account.signers.local import LocalAccount
+from web3.types import RPCEndpoint
 
 from bcfl.chain.client import ChainClient
 from bcfl.chain.consortium import Consortium
@@ -145,6 +146,7 @@ def test_a_round_goes_from_open_to_paid_without_evaluation(
     assert record["config"] == document and record["config_hash"] == "0x" + on_chain.config_hash.hex()
     assert record["aggregation_weights"] == {str(m): 1 for m in members}
     assert set(record) >= {"register_tx", "finalize_tx", "payout_tx", "payouts", "assessment", "evaluation"}
+    assert "resent" not in record  # the chain lost nothing: nothing was sent twice
 
 
 def test_signed_evaluations_go_into_the_finalized_metrics_hash(
@@ -273,6 +275,93 @@ def test_restarted_after_finalize_the_round_is_paid_once(
     assert journal(tmp_path, opened.chain_round)["payouts"] == {str(m): str(a) for m, a in paid.items()}
     assert service_in(consortium, actors, tmp_path).settle() is None  # never paid twice
     assert len(consortium.distributor.payments(round_number=opened.chain_round)) == len(members)
+
+
+def saved_state(consortium: Consortium) -> str:
+    """A snapshot of the chain, as its state file's last save holds it."""
+    snapshot: str = consortium.client.w3.provider.make_request(RPCEndpoint("evm_snapshot"), [])["result"]
+    return snapshot
+
+
+def restarted_from(consortium: Consortium, snapshot: str) -> None:
+    """The chain back as ``snapshot`` left it, as a chain killed and started again from its state file
+    comes back: without what it did since the file was saved."""
+    reverted = consortium.client.w3.provider.make_request(RPCEndpoint("evm_revert"), [snapshot])["result"]
+    assert reverted is True
+
+
+def on_chain(
+    consortium: Consortium, chain_round: int
+) -> tuple[list[tuple[int, bytes]], list[tuple[int, int, int, int]]]:
+    """The round's registered updates (member, hash) and recorded scores (member, score, before, after)."""
+    updates = [(u.member_id, u.update_hash) for u in consortium.ledger.updates(round_number=chain_round)]
+    scores = [
+        (c.member_id, c.contribution, c.previous, c.current)
+        for c in consortium.reputation.history(round_number=chain_round)
+    ]
+    return updates, scores
+
+
+@pytest.mark.parametrize("lost", ["registrations and scores", "scores"])
+def test_what_a_restarted_chain_lost_of_a_round_is_sent_again_before_it_is_finalized(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path, lost: str
+) -> None:
+    """The chain is killed after the coordinator registered and scored the round, and comes back from
+    a state saved before: the coordinator, which holds the receipts, registers and scores again what
+    the chain lost before it finalizes, so the round is paid as it was assessed."""
+    service, opened, sent = opened_round(consortium, actors, members, tmp_path)
+    registered = service.register(opened, sent) if lost == "scores" else opened
+    saved = saved_state(consortium)
+    state = service.train(opened, sent) if lost != "scores" else service.aggregate(service.assess(registered))
+    chain_round = state.chain_round
+    held = on_chain(consortium, chain_round)
+    assert len(held[0]) == len(held[1]) == len(members)
+    restarted_from(consortium, saved)
+    assert on_chain(consortium, chain_round)[1] == []  # the scores are gone
+    assert (on_chain(consortium, chain_round)[0] == []) == (lost != "scores")
+    closed = service.close(state)
+    assert on_chain(consortium, chain_round) == held  # the same updates, the same scores, once each
+    assert closed.assessment is not None
+    assert weights_on_chain(consortium, chain_round) == closed.assessment.weights
+    paid = {p.member_id: p.amount for p in consortium.distributor.payments(round_number=chain_round)}
+    assert paid == split_budget(consortium.distributor.budget_of(chain_round), closed.assessment.weights)
+    record = journal(tmp_path, chain_round)
+    resent = {"register_tx", "scores_tx"} if lost != "scores" else {"scores_tx"}
+    assert set(record["resent"]) == resent
+    receipts = [record["register_tx"], *record["resent"].values(), record["finalize_tx"], record["payout_tx"]]
+    for tx in receipts:  # the journal names transactions the chain holds, not the lost ones
+        assert consortium.client.w3.eth.get_transaction_receipt(tx)["status"] == 1
+
+
+def test_a_round_whose_finalization_the_chain_lost_is_closed_again_before_the_next_opens(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """The chain comes back from a state saved before the round was finalized and paid: the round is
+    open on chain again, and the coordinator finalizes and pays it again before it opens the next one
+    from its aggregate."""
+    service, opened, sent = opened_round(consortium, actors, members, tmp_path)
+    state = service.train(opened, sent)
+    saved = saved_state(consortium)
+    closed = service.close(state)
+    restarted_from(consortium, saved)
+    ledger = consortium.ledger
+    assert ledger.get_round(closed.chain_round).status.name == "OPEN"
+    assert closed.aggregate is not None and closed.assessment is not None
+    following = service.open(2, closed.aggregate.arrays, CONFIG)
+    assert following.chain_round == closed.chain_round + 1
+    (final,) = ledger.finalized_rounds(round_number=closed.chain_round)
+    assert final.aggregated_model_hash == closed.aggregate.model_hash and list(final.participants) == members
+    assert ledger.get_round(following.chain_round).global_model_hash == closed.aggregate.model_hash
+    paid = {p.member_id: p.amount for p in consortium.distributor.payments(round_number=closed.chain_round)}
+    assert paid == split_budget(
+        consortium.distributor.budget_of(closed.chain_round), closed.assessment.weights
+    )
+    record = journal(tmp_path, closed.chain_round)
+    assert record["payouts"] == {str(m): str(a) for m, a in paid.items()}
+    for tx in (record["finalize_tx"], record["payout_tx"]):
+        assert consortium.client.w3.eth.get_transaction_receipt(tx)["status"] == 1
+    service.close(service.train(following, signed_updates(service, following, actors.hospitals[:3], members)))
+    assert consortium.distributor.paid_rounds() == {closed.chain_round, following.chain_round}
 
 
 def test_a_fresh_chain_or_a_paid_round_needs_no_settling(

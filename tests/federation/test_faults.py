@@ -236,40 +236,50 @@ def payouts(consortium: Consortium, chain_round: int) -> dict[tuple[int, int], i
 def test_the_chain_killed_mid_round_and_started_again_from_its_state_file_loses_nothing(
     federation: FederationRun, tmp_path: Path
 ) -> None:
-    """Anvil is SIGKILLed while the hospitals train (after its state keeper saved the round's
-    opening), stays down 30 s (an RPC outage for every part at once), and starts again from its
-    state file on the same address: the coordinator and the hospitals wait for it
-    (docs/operators.md), and the run's two rounds are finalized and paid once each, with every
-    record from before the kill still on chain."""
+    """Anvil's state is saved with the round open, and no more (as a kill right after a save finds
+    it); the coordinator registers and scores the hospitals' updates; Anvil is SIGKILLed, stays down
+    30 s (an RPC outage for every part at once), and starts again from its state file on the same
+    address, without those registrations and scores. The coordinator and the hospitals wait for it
+    (docs/operators.md), the coordinator sends again what the chain lost before it finalizes, and the
+    run's two rounds are finalized and paid once each, with every record from before the save still
+    on chain and the journal naming the transactions sent again."""
     consortium = federation.consortium()
-    first = consortium.ledger.round_count() + 1
-    state = federation.node.state_path
-    assert state is not None
+    ledger, reputation = consortium.ledger, consortium.reputation
+    first = ledger.round_count() + 1
+    run_log = federation.run_dir / "logs" / "flwr-run.log"
     process = federation.flwr_process(2)
     try:
-        wait_for_training(federation, first, process)
-        opened = consortium.ledger.get_round(first)
-        saved = state.stat().st_mtime_ns
         deadline = time.monotonic() + STEP_TIMEOUT_S
-        while state.stat().st_mtime_ns == saved:  # the keeper saves every second while blocks come
-            assert time.monotonic() < deadline, "the chain's state was not saved"
+        while ledger.round_count() < first:
+            assert time.monotonic() < deadline, "the round was not opened"
+            assert process.poll() is None, run_log.read_text()[-4000:]
             time.sleep(0.1)
-        before = consortium.ledger.events("RoundOpened")
+        assert federation.node.hold_state()  # the file keeps the chain as it is now: the round open
+        opened = ledger.get_round(first)
+        before = ledger.events("RoundOpened")
+        wait_for_training(federation, first, process)
+        while len(reputation.history(round_number=first)) < len(HOSPITALS):  # registered and scored
+            assert time.monotonic() < deadline, "the round's updates were not scored"
+            assert process.poll() is None, run_log.read_text()[-4000:]
+            time.sleep(0.1)
         federation.node.kill()
         time.sleep(30)
         federation.node.start()
-        assert consortium.ledger.events("RoundOpened") == before  # nothing lost with the process
-        reopened = consortium.ledger.get_round(first)  # its updates may be in already: they waited
+        assert ledger.events("RoundOpened") == before  # what was saved is all there
+        reopened = ledger.get_round(first)
         assert (reopened.global_model_hash, reopened.opened_at_block) == (
             opened.global_model_hash,
             opened.opened_at_block,
         )
+        lost = (ledger.updates(round_number=first), reputation.history(round_number=first))
+        assert lost == ([], [])  # what the chain did after the save is gone
         finished(federation, process)
     finally:
         if process.poll() is None:
             process.kill()
     assert round_statuses(consortium, first) == ["FINALIZED", "FINALIZED"]
     assert_each_member_once(federation, first, 2)
+    assert set(journal(federation)[first]["resent"]) == {"register_tx", "scores_tx"}
     report = audit_report(federation, tmp_path / "index.sqlite")
     assert report["clean"], report["checks"]
 
