@@ -102,6 +102,11 @@ def payouts(context: AuditContext) -> CheckResult:
             f"before the round, below the threshold {threshold})"
             for m, before, threshold in _excluded_participants(history, chain_round)
         ]
+        problems += [
+            f"{where} member {m}: finalized as a participant without a recorded score (its weight, "
+            "payout and reputation cannot be checked)"
+            for m in _unscored_participants(chain_round)
+        ]
         if not chain_round.payouts and chain_round.paid is None:
             continue
         if chain_round.paid is None:
@@ -150,9 +155,17 @@ def payouts(context: AuditContext) -> CheckResult:
         name="payouts",
         ok=not problems,
         problems=tuple(problems),
-        proves="each round finalized and paid only participants in good standing, within its budget, "
+        proves="each round finalized and paid only scored participants in good standing, within its budget, "
         "each budget x w_i // sum(w) by the published examples, scores and reputations",
     )
+
+
+def _unscored_participants(chain_round: RoundHistory) -> list[int]:
+    """The finalized participants the round recorded no score for."""
+    if chain_round.finalized is None:
+        return []
+    scored = {int(e.args["memberId"]) for e in chain_round.scores}
+    return [m for m in sorted(chain_round.weights) if m not in scored]
 
 
 def _excluded_participants(history: History, chain_round: RoundHistory) -> list[tuple[int, int, int]]:

@@ -1,7 +1,8 @@
 """Crafted chain histories the contracts would refuse (made by changing their storage for one
 transaction, see :mod:`tests.audit.crafting`): an update signed by a suspended member's key, a
-payout to an excluded member, a round opened off the lineage. The audit names each, in the one
-check that proves it, and ``bcfl audit report`` exits 2."""
+payout to an excluded member, a round opened off the lineage; and histories the ledger accepts (a
+member in good standing left out of the aggregate, participants finalized without a score). The
+audit names each, in the one check that proves it, and ``bcfl audit report`` exits 2."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from bcfl.chain.errors import (
 from bcfl.chain.privacy import PrivacyBudget
 from bcfl.models.canonical import model_hash
 from coordinator.incentives import split_budget
+from coordinator.rounds.finalization import evaluation_document
 from coordinator.rounds.service import RoundService
 from coordinator.rounds.state import RoundState
 from tests.audit.crafting import (
@@ -253,3 +255,31 @@ def test_a_member_in_good_standing_left_out_of_the_aggregate_is_named(
     )
     assert [(r["round"], r["matches"]) for r in rows] == [("1", "False")]
     assert f"round 1: member {left_out}: weight absent" in rows[0]["problems"]
+
+
+def test_participants_finalized_without_a_recorded_score_are_named(
+    consortium: Consortium, actors: Actors, members: list[int], tmp_path: Path
+) -> None:
+    """The ledger finalizes a participant the round recorded no score for (as a coordinator that went
+    on after a restarted chain lost its scores once did): its weight, payout and reputation cannot be
+    checked, and the events alone name each such participant."""
+    run = Run(consortium, tmp_path / "run", members)
+    service = service_in(consortium, actors, run.run_dir)
+    state = service.open(1, GLOBAL, CONFIG)
+    state = service.register(state, signed_updates(service, state, actors.hospitals[:3], members))
+    aggregate = trained(GLOBAL, seed=7)
+    metrics = service.store.put_document(evaluation_document(None, (), ()))
+    consortium.ledger.finalize_round(
+        actors.coordinator, 1, service.store.put(aggregate), metrics, members, [1] * len(members)
+    )
+    assert consortium.reputation.history(round_number=1) == []
+    chain_only = build_report(run.audit(with_store=False))
+    failed = {c.name: c.problems for c in chain_only.checks if not c.ok}
+    assert failed == {
+        "payouts": tuple(
+            f"round 1 member {m}: finalized as a participant without a recorded score (its weight, "
+            "payout and reputation cannot be checked)"
+            for m in members
+        )
+    }
+    named_by_the_command(run, tmp_path / "audit", "payouts", f"round 1 member {members[0]}: finalized as")
