@@ -58,9 +58,16 @@ def test_demo_trains_and_leaves_an_auditable_run_directory(
         assert record["status"] == "paid" and record["aggregate_metrics"]["accuracy"] > 0.5
         assert sorted(u["member_name"] for u in record["updates"]) == ["cleveland", "hungary"]
         assert all(u["signature_valid"] for u in record["updates"]) and not record["excluded"]
-        # Both honest hospitals were scored, aggregated and paid.
-        assert len(record["scores"]) == len(record["participants"]) == len(record["payouts"]) == 2
+        # Both honest hospitals were scored and aggregated, and each one that scored above 0 paid: in
+        # round 1 both (no previous update to be consistent with); in round 2 an honest hospital can
+        # score 0 under DP, whose noise puts the consistency factor near its noise level (seen in CI:
+        # cosine -0.019; docs/contribution.md), and so is not paid for that round.
+        assert len(record["scores"]) == len(record["participants"]) == 2
+        scored = {s["member_id"] for s in record["scores"] if s["contribution"] > 0}
+        assert {p["member_id"] for p in record["payouts"]} == scored and scored
         assert all(int(p["amount"]) > 0 for p in record["payouts"])
+        assert sum(int(p["amount"]) for p in record["payouts"]) <= HEART.deployment_parameters().round_budget
+    assert len(round_1["payouts"]) == 2
     assert {m["name"]: m["balance"] for m in summary["members"]} == {
         m["name"]: m["paid_total"] for m in summary["members"]
     }
