@@ -23,7 +23,7 @@ def restore_round(consortium: Consortium, coordinator: LocalAccount, state: Roun
     updates = state.registration.updates if state.registration is not None else ()
     if updates:
         ledger = consortium.ledger
-        registered = {u.member_id: u.update_hash for u in ledger.updates(round_number=chain_round)}
+        registered = registration.registered_hashes(ledger, chain_round)
         receipt, skipped = registration.register(ledger, coordinator, chain_round, updates, registered)
         if skipped:
             members = ", ".join(str(update.member_id) for update, _ in skipped)

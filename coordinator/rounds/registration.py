@@ -43,6 +43,11 @@ def screen(
     return [accepted[m] for m in sorted(accepted)], rejected
 
 
+def registered_hashes(ledger: Ledger, chain_round: int) -> dict[int, bytes]:
+    """The update hash each member has registered in ``chain_round``, as the chain holds it now."""
+    return {u.member_id: u.update_hash for u in ledger.updates(round_number=chain_round)}
+
+
 def register(
     ledger: Ledger,
     coordinator: LocalAccount,

@@ -143,9 +143,7 @@ class RoundService:
         chain_round = state.chain_round
         record = self.journal.round(chain_round)
         started = time.perf_counter()
-        registered = {
-            u.member_id: u.update_hash for u in self.consortium.ledger.updates(round_number=chain_round)
-        }
+        registered = registration.registered_hashes(self.consortium.ledger, chain_round)
         updates, rejected = registration.screen(checked, registered)
         record["timings_s"]["verify"] = record["timings_s"].get("verify", 0.0) + verify_s
         _timed(record, "verify", started)
